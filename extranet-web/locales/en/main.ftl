@@ -1,0 +1,44 @@
+# Layout
+skip-to-content = Skip to content
+nav-language = Language
+nav-sign-in = Sign in
+nav-home = Back to the home page
+footer-https = This extranet is only served over an encrypted connection (HTTPS).
+
+# Home page
+home-title = Client extranet
+home-heading = Welcome to the extranet of { $name }
+home-lead = The secure space where certified companies, inspectors and our staff share certification files, and where anyone can exercise their rights over their personal data.
+home-services = What you can do here
+home-documents-title = Certification documents
+home-documents-text = Certified companies upload documents to their certification files; inspectors see only the files assigned to them.
+home-subprocessors-title = Subprocessors
+home-subprocessors-text = The list of subprocessors that handle personal data, every announced change, and your right to object to a new one.
+home-rights-title = Your rights over your personal data
+home-rights-text = Access and a free copy, rectification, erasure, restriction, data portability, objection and withdrawal of consent, answered within one month.
+home-contact = Contact
+contact-phone = Phone
+contact-email = E-mail
+contact-website = Website
+contact-enterprise-number = Enterprise number
+
+# Sign in
+login-title = Sign in
+login-unavailable = Sign-in is not yet open on this extranet.
+login-contact = For access, contact us:
+
+# Errors
+error-400-title = The request could not be understood
+error-400-message = Something in the request was not valid. Please check what you entered and try again.
+error-403-title = Access denied
+error-403-message = You do not have access to this page.
+error-404-title = Page not found
+error-404-message = The page you asked for does not exist or is no longer here.
+error-408-title = The request took too long
+error-408-message = The server stopped waiting for your request. Please try again.
+error-413-title = Too large
+error-413-message = What you sent is larger than this extranet accepts.
+error-429-title = Too many requests
+error-429-message = Please wait a moment before trying again.
+error-500-title = Something went wrong
+error-500-message = An unexpected error occurred on our side. It has been logged; please try again later.

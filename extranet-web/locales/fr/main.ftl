@@ -1,0 +1,44 @@
+# Layout
+skip-to-content = Aller au contenu
+nav-language = Langue
+nav-sign-in = Se connecter
+nav-home = Retour à la page d'accueil
+footer-https = Cet extranet n'est accessible que par une connexion chiffrée (HTTPS).
+
+# Home page
+home-title = Extranet clients
+home-heading = Bienvenue sur l'extranet de { $name }
+home-lead = L'espace sécurisé où les entreprises certifiées, les inspecteurs et notre personnel partagent les dossiers de certification, et où chacun peut exercer ses droits sur ses données à caractère personnel.
+home-services = Ce que vous pouvez faire ici
+home-documents-title = Documents de certification
+home-documents-text = Les entreprises certifiées téléversent des documents dans leurs dossiers de certification ; les inspecteurs ne voient que les dossiers qui leur sont affectés.
+home-subprocessors-title = Sous-traitants ultérieurs
+home-subprocessors-text = La liste des sous-traitants ultérieurs qui traitent des données à caractère personnel, chaque modification annoncée, et votre droit de formuler une objection contre un nouveau sous-traitant ultérieur.
+home-rights-title = Vos droits sur vos données à caractère personnel
+home-rights-text = Accès et copie gratuite, rectification, effacement, limitation du traitement, portabilité des données, opposition et retrait du consentement, avec une réponse dans le mois.
+home-contact = Contact
+contact-phone = Téléphone
+contact-email = E-mail
+contact-website = Site web
+contact-enterprise-number = Numéro d'entreprise
+
+# Sign in
+login-title = Se connecter
+login-unavailable = La connexion n'est pas encore ouverte sur cet extranet.
+login-contact = Pour obtenir un accès, contactez-nous :
+
+# Errors
+error-400-title = La demande n'a pas pu être comprise
+error-400-message = Un élément de la demande n'était pas valable. Vérifiez ce que vous avez saisi et réessayez.
+error-403-title = Accès refusé
+error-403-message = Vous n'avez pas accès à cette page.
+error-404-title = Page introuvable
+error-404-message = La page demandée n'existe pas ou n'est plus ici.
+error-408-title = La demande a pris trop de temps
+error-408-message = Le serveur a cessé d'attendre votre demande. Veuillez réessayer.
+error-413-title = Trop volumineux
+error-413-message = Ce que vous avez envoyé dépasse la taille acceptée par cet extranet.
+error-429-title = Trop de demandes
+error-429-message = Veuillez patienter un instant avant de réessayer.
+error-500-title = Une erreur s'est produite
+error-500-message = Une erreur inattendue s'est produite de notre côté. Elle a été enregistrée ; veuillez réessayer plus tard.

@@ -1,0 +1,44 @@
+# Layout
+skip-to-content = Naar de inhoud
+nav-language = Taal
+nav-sign-in = Aanmelden
+nav-home = Terug naar de startpagina
+footer-https = Dit extranet is alleen bereikbaar via een versleutelde verbinding (HTTPS).
+
+# Home page
+home-title = Klantenextranet
+home-heading = Welkom op het extranet van { $name }
+home-lead = De beveiligde omgeving waar gecertificeerde bedrijven, inspecteurs en onze medewerkers certificatiedossiers delen, en waar iedereen zijn rechten over zijn persoonsgegevens kan uitoefenen.
+home-services = Wat u hier kunt doen
+home-documents-title = Certificatiedocumenten
+home-documents-text = Gecertificeerde bedrijven laden documenten op in hun certificatiedossiers; inspecteurs zien alleen de dossiers die hun zijn toegewezen.
+home-subprocessors-title = Subverwerkers
+home-subprocessors-text = De lijst van subverwerkers die persoonsgegevens verwerken, elke aangekondigde wijziging, en uw recht om bezwaar te maken tegen een nieuwe subverwerker.
+home-rights-title = Uw rechten over uw persoonsgegevens
+home-rights-text = Inzage en een gratis kopie, rectificatie, gegevenswissing, beperking van de verwerking, overdraagbaarheid van gegevens, bezwaar en intrekking van toestemming, beantwoord binnen één maand.
+home-contact = Contact
+contact-phone = Telefoon
+contact-email = E-mail
+contact-website = Website
+contact-enterprise-number = Ondernemingsnummer
+
+# Sign in
+login-title = Aanmelden
+login-unavailable = Aanmelden is op dit extranet nog niet mogelijk.
+login-contact = Voor toegang kunt u ons contacteren:
+
+# Errors
+error-400-title = Het verzoek kon niet worden begrepen
+error-400-message = Iets in het verzoek was niet geldig. Controleer wat u hebt ingevuld en probeer het opnieuw.
+error-403-title = Toegang geweigerd
+error-403-message = U hebt geen toegang tot deze pagina.
+error-404-title = Pagina niet gevonden
+error-404-message = De gevraagde pagina bestaat niet of is hier niet meer.
+error-408-title = Het verzoek duurde te lang
+error-408-message = De server heeft het wachten op uw verzoek opgegeven. Probeer het opnieuw.
+error-413-title = Te groot
+error-413-message = Wat u verstuurde is groter dan dit extranet aanvaardt.
+error-429-title = Te veel verzoeken
+error-429-message = Wacht even voor u het opnieuw probeert.
+error-500-title = Er is iets misgegaan
+error-500-message = Er is aan onze kant een onverwachte fout opgetreden. Ze is geregistreerd; probeer het later opnieuw.

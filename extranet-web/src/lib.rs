@@ -1,0 +1,15 @@
+//! The server-rendered side of the extranet: pages, static assets and the three languages.
+//!
+//! Templates are askama (checked at compile time, auto-escaping); texts are Fluent files in
+//! `locales/`; no page carries inline script or style, so the strict CSP holds everywhere.
+
+mod assets;
+mod i18n;
+mod lang;
+mod pages;
+mod site;
+
+pub use i18n::Tr;
+pub use lang::{LANG_COOKIE, Lang, negotiate};
+pub use pages::{error_page, routes};
+pub use site::Site;

@@ -1,0 +1,226 @@
+//! The public pages: home, sign-in, the language switch and the error page.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use serde::Deserialize;
+
+use crate::assets;
+use crate::i18n::Tr;
+use crate::lang::{LANG_COOKIE, Lang, negotiate};
+use crate::site::Site;
+
+/// What every page's layout needs.
+struct Chrome {
+    tr: Tr,
+    lang: Lang,
+    /// The current path, so that the language switch comes back to it.
+    here: String,
+    css: String,
+    favicon: String,
+}
+
+impl Chrome {
+    fn new(lang: Lang, here: &str) -> Chrome {
+        Chrome {
+            tr: Tr(lang),
+            lang,
+            here: here.to_owned(),
+            css: assets::url("app.css"),
+            favicon: assets::url("favicon.svg"),
+        }
+    }
+
+    /// `/lang/nl?next=/current/path`, for each language.
+    fn switch_links(&self) -> Vec<(Lang, String, bool)> {
+        let next = url::form_urlencoded::byte_serialize(self.here.as_bytes()).collect::<String>();
+        Lang::ALL
+            .iter()
+            .map(|l| {
+                (
+                    *l,
+                    format!("/lang/{}?next={next}", l.code()),
+                    *l == self.lang,
+                )
+            })
+            .collect()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage<'a> {
+    c: Chrome,
+    site: &'a Site,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    c: Chrome,
+    site: &'a Site,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    c: Chrome,
+    site_name: String,
+    status: u16,
+    title: String,
+    message: String,
+}
+
+/// The public routes, with the site description as their state.
+pub fn routes(site: Arc<Site>) -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login))
+        .route("/lang/{code}", get(switch_language))
+        .route("/static/{name}", get(assets::serve))
+        .with_state(site)
+}
+
+async fn home(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
+    let lang = negotiate(&headers, site.default_language);
+    render(
+        lang,
+        StatusCode::OK,
+        &HomePage {
+            c: Chrome::new(lang, "/"),
+            site: &site,
+        },
+    )
+}
+
+async fn login(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
+    let lang = negotiate(&headers, site.default_language);
+    render(
+        lang,
+        StatusCode::OK,
+        &LoginPage {
+            c: Chrome::new(lang, "/login"),
+            site: &site,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct Next {
+    next: Option<String>,
+}
+
+/// Sets the language cookie and goes back where the visitor was. Only local paths are followed,
+/// so the switch cannot be used as an open redirect.
+async fn switch_language(Path(code): Path<String>, Query(next): Query<Next>) -> Response {
+    let Some(lang) = Lang::parse(&code) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let target = next
+        .next
+        .filter(|p| is_local_path(p))
+        .unwrap_or_else(|| "/".to_owned());
+    let cookie = Cookie::build((LANG_COOKIE, lang.code()))
+        .path("/")
+        .secure(true)
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .max_age(time_year())
+        .build();
+    let mut res = Redirect::to(&target).into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie.to_string()) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+fn time_year() -> time::Duration {
+    time::Duration::days(365)
+}
+
+fn is_local_path(p: &str) -> bool {
+    p.starts_with('/')
+        && !p.starts_with("//")
+        && !p.starts_with("/\\")
+        && !p.chars().any(|c| c.is_control() || c == '\\')
+}
+
+/// A page for an error status, in the visitor's language. Used by the server for every error
+/// that reaches a browser (unknown page, body too large, timeouts…).
+pub fn error_page(headers: &HeaderMap, site: &Site, status: StatusCode) -> Response {
+    let lang = negotiate(headers, site.default_language);
+    let tr = Tr(lang);
+    let (title_key, message_key) = match status.as_u16() {
+        400 => ("error-400-title", "error-400-message"),
+        403 => ("error-403-title", "error-403-message"),
+        404 | 405 => ("error-404-title", "error-404-message"),
+        408 => ("error-408-title", "error-408-message"),
+        413 => ("error-413-title", "error-413-message"),
+        429 => ("error-429-title", "error-429-message"),
+        s if s >= 500 => ("error-500-title", "error-500-message"),
+        _ => ("error-400-title", "error-400-message"),
+    };
+    render(
+        lang,
+        status,
+        &ErrorPage {
+            c: Chrome::new(lang, "/"),
+            site_name: site.name.clone(),
+            status: status.as_u16(),
+            title: tr.t(title_key),
+            message: tr.t(message_key),
+        },
+    )
+}
+
+fn render(lang: Lang, status: StatusCode, page: &impl Template) -> Response {
+    let body = match page.render() {
+        Ok(html) => html,
+        Err(e) => {
+            tracing::error!(error = %e, "template rendering failed");
+            return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+        }
+    };
+    let mut res = (status, body).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_LANGUAGE,
+        HeaderValue::from_static(lang.code()),
+    );
+    h.insert(
+        header::VARY,
+        HeaderValue::from_static("accept-language, cookie"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert!(is_local_path("/"));
+        assert!(is_local_path("/login?x=1"));
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "evil",
+            "/a\nb",
+        ] {
+            assert!(!is_local_path(bad), "{bad:?}");
+        }
+    }
+}

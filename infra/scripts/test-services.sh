@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Bring up everything the integration and browser tests need on this machine:
+# PostgreSQL (+ test role), an S3-compatible server, Chromium + chromedriver.
+# Then `source infra/scripts/test-env.sh` to get the TEST_EXTRANET_* variables.
+set -euo pipefail
+
+script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+"$script_dir/ensure-postgres.sh"
+"$script_dir/start-s3.sh"
+"$script_dir/install-chromium.sh"

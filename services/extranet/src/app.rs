@@ -1,0 +1,84 @@
+//! Router assembly: the routes of every crate, under the layers every request goes through.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderName, StatusCode, header};
+use axum::middleware;
+use axum::routing::get;
+use extranet_platform::{Db, Objects};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::{
+    SetSensitiveRequestHeadersLayer, SetSensitiveResponseHeadersLayer,
+};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+
+use crate::config::Config;
+use crate::health;
+use crate::http::{errors, metrics, security};
+
+/// What handlers of this crate share.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub objects: Objects,
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+pub fn router(config: &Config, state: AppState) -> Router {
+    let site = Arc::new(config.site.clone());
+    let metrics_access = metrics::MetricsAccess {
+        token: config.metrics.token.clone(),
+        handle: metrics::handle(),
+    };
+
+    let ops = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .with_state(state)
+        .route("/metrics", get(metrics::render).with_state(metrics_access));
+
+    // Unknown API paths answer problem+json 404 through the error layer, not an HTML page.
+    let api = Router::new().fallback(|| async { StatusCode::NOT_FOUND });
+
+    Router::new()
+        .merge(ops)
+        .merge(extranet_web::routes(site.clone()))
+        .nest("/api/v1", api)
+        .route_layer(middleware::from_fn(metrics::track))
+        .layer(
+            // Outermost first. Sensitive headers are marked before anything can log them, and
+            // the trace layer records method, path and status only — never headers.
+            ServiceBuilder::new()
+                .layer(SetSensitiveRequestHeadersLayer::new([
+                    header::AUTHORIZATION,
+                    header::COOKIE,
+                    header::PROXY_AUTHORIZATION,
+                ]))
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(DefaultMakeSpan::new().include_headers(false))
+                        .on_response(DefaultOnResponse::new().include_headers(false)),
+                )
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(SetSensitiveResponseHeadersLayer::new([header::SET_COOKIE]))
+                .layer(middleware::from_fn_with_state(
+                    security::SecurityHeaders::new(config.server.hsts_max_age_secs),
+                    security::apply,
+                ))
+                .layer(middleware::from_fn_with_state(site, errors::render))
+                .layer(CatchPanicLayer::custom(errors::on_panic))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    Duration::from_secs(config.server.request_timeout_secs),
+                ))
+                .layer(RequestBodyLimitLayer::new(config.server.body_limit_bytes)),
+        )
+}

@@ -1,0 +1,458 @@
+//! Configuration: embedded defaults, then a TOML file, then `EXTRANET_*` environment variables
+//! (`__` separates sections: `EXTRANET_SERVER__LISTEN`). Every value is checked before anything
+//! starts, and a bad one is reported with the key that holds it.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize, Serializer};
+
+use extranet_platform::db::{DbTarget, redact_url};
+use extranet_platform::objects::{S3Options, StorageOptions};
+
+/// A value that must never be printed or logged.
+#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"REDACTED\"")
+    }
+}
+
+impl Serialize for Secret {
+    // Empty stays empty so that defaults (which hold no secret) survive figment's round trip.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(if self.0.is_empty() { "" } else { "REDACTED" })
+    }
+}
+
+/// A database URL; printed with its password replaced.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct DatabaseUrl(String);
+
+impl Serialize for DatabaseUrl {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.0.is_empty() {
+            return s.serialize_str("");
+        }
+        s.serialize_str(&redact_url(&self.0))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where the SQLite file, local objects and the generated development certificate live.
+    pub data_dir: PathBuf,
+    /// Apply pending database migrations when the server starts.
+    pub migrate_on_start: bool,
+    pub server: ServerConfig,
+    pub tls: TlsConfig,
+    pub database: DatabaseConfig,
+    pub storage: StorageConfig,
+    pub log: LogConfig,
+    pub metrics: MetricsConfig,
+    pub site: extranet_web::Site,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// The HTTPS listener.
+    pub listen: SocketAddr,
+    /// An optional plain-HTTP listener that only redirects to HTTPS.
+    pub redirect_listen: Option<SocketAddr>,
+    /// The address people use (`https://extranet.example.org`); redirects and links use it.
+    pub public_url: Option<url::Url>,
+    pub max_connections: usize,
+    pub handshake_timeout_secs: u64,
+    pub header_read_timeout_secs: u64,
+    pub idle_timeout_secs: u64,
+    pub request_timeout_secs: u64,
+    pub body_limit_bytes: usize,
+    pub shutdown_grace_secs: u64,
+    pub hsts_max_age_secs: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// PEM certificate chain. With neither file set a development certificate is generated.
+    pub cert_file: Option<PathBuf>,
+    pub key_file: Option<PathBuf>,
+    /// How often the files are checked for a renewed certificate (SIGHUP reloads at once).
+    pub reload_check_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://PATH` or `postgres://…`; empty means `sqlite://<data_dir>/extranet.db`.
+    pub url: DatabaseUrl,
+    pub max_connections: u32,
+    pub acquire_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageKind {
+    #[default]
+    Local,
+    S3,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    pub kind: StorageKind,
+    pub local: LocalStorageConfig,
+    pub s3: S3Config,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LocalStorageConfig {
+    /// Empty means `<data_dir>/objects`.
+    pub path: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct S3Config {
+    pub endpoint: Option<String>,
+    pub bucket: String,
+    pub region: String,
+    pub access_key_id: Secret,
+    pub secret_access_key: Secret,
+    pub allow_http: bool,
+    pub virtual_hosted_style: bool,
+    pub request_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A tracing filter, e.g. `info` or `extranet=debug,info`.
+    pub filter: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// When set, `/metrics` requires `Authorization: Bearer <token>`; when not, it answers only
+    /// to clients on the loopback interface.
+    pub token: Option<Secret>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("data"),
+            migrate_on_start: true,
+            server: ServerConfig::default(),
+            tls: TlsConfig {
+                reload_check_secs: 10,
+                ..TlsConfig::default()
+            },
+            database: DatabaseConfig::default(),
+            storage: StorageConfig::default(),
+            log: LogConfig::default(),
+            metrics: MetricsConfig::default(),
+            site: extranet_web::Site::default(),
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8443)),
+            redirect_listen: None,
+            public_url: None,
+            max_connections: 1024,
+            handshake_timeout_secs: 10,
+            header_read_timeout_secs: 10,
+            idle_timeout_secs: 60,
+            request_timeout_secs: 30,
+            body_limit_bytes: 2 * 1024 * 1024,
+            shutdown_grace_secs: 30,
+            hsts_max_age_secs: 63_072_000,
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: DatabaseUrl::default(),
+            max_connections: 10,
+            acquire_timeout_secs: 10,
+        }
+    }
+}
+
+impl Default for S3Config {
+    fn default() -> Self {
+        S3Config {
+            endpoint: None,
+            bucket: String::new(),
+            region: "us-east-1".into(),
+            access_key_id: Secret::default(),
+            secret_access_key: Secret::default(),
+            allow_http: false,
+            virtual_hosted_style: false,
+            request_timeout_secs: 15,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: LogFormat::Text,
+            filter: "info".into(),
+        }
+    }
+}
+
+/// A configuration problem: which key, and what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(String),
+    #[error("configuration key `{key}`: {problem}")]
+    Invalid { key: &'static str, problem: String },
+}
+
+fn invalid(key: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key,
+        problem: problem.into(),
+    }
+}
+
+impl Config {
+    /// Defaults, overridden by `file` (if given) and then by the environment.
+    pub fn load(file: Option<&Path>, base: Config) -> Result<Config, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(base));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError::Load(format!(
+                    "configuration file {} does not exist or is not a file",
+                    path.display()
+                )));
+            }
+            fig = fig.merge(Toml::file_exact(path));
+        }
+        // EXTRANET_CONFIG names the file itself and is read by the command line.
+        fig = fig.merge(Env::prefixed("EXTRANET_").ignore(&["CONFIG"]).split("__"));
+        let config: Config = fig.extract().map_err(|e| ConfigError::Load(one_line(&e)))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let s = &self.server;
+        for (key, v) in [
+            ("server.handshake_timeout_secs", s.handshake_timeout_secs),
+            (
+                "server.header_read_timeout_secs",
+                s.header_read_timeout_secs,
+            ),
+            ("server.idle_timeout_secs", s.idle_timeout_secs),
+            ("server.request_timeout_secs", s.request_timeout_secs),
+            ("tls.reload_check_secs", self.tls.reload_check_secs),
+            (
+                "database.acquire_timeout_secs",
+                self.database.acquire_timeout_secs,
+            ),
+        ] {
+            if v == 0 {
+                return Err(invalid(key, "must be at least 1"));
+            }
+        }
+        if s.max_connections == 0 {
+            return Err(invalid("server.max_connections", "must be at least 1"));
+        }
+        if s.body_limit_bytes < 1024 {
+            return Err(invalid("server.body_limit_bytes", "must be at least 1024"));
+        }
+        if self.database.max_connections == 0 {
+            return Err(invalid("database.max_connections", "must be at least 1"));
+        }
+        if let Some(url) = &s.public_url {
+            if url.scheme() != "https" {
+                return Err(invalid("server.public_url", "must start with https://"));
+            }
+            if url.host_str().is_none() {
+                return Err(invalid("server.public_url", "must name a host"));
+            }
+        }
+        if s.redirect_listen == Some(s.listen) {
+            return Err(invalid(
+                "server.redirect_listen",
+                "must differ from server.listen",
+            ));
+        }
+        match (&self.tls.cert_file, &self.tls.key_file) {
+            (Some(_), None) => {
+                return Err(invalid("tls.key_file", "is required with tls.cert_file"));
+            }
+            (None, Some(_)) => {
+                return Err(invalid("tls.cert_file", "is required with tls.key_file"));
+            }
+            _ => {}
+        }
+        self.database_target()?;
+        if self.storage.kind == StorageKind::S3 {
+            let s3 = &self.storage.s3;
+            if s3.bucket.trim().is_empty() {
+                return Err(invalid(
+                    "storage.s3.bucket",
+                    "is required when storage.kind = \"s3\"",
+                ));
+            }
+            if s3.region.trim().is_empty() {
+                return Err(invalid("storage.s3.region", "must not be empty"));
+            }
+            if let Some(ep) = &s3.endpoint {
+                let u = url::Url::parse(ep)
+                    .map_err(|e| invalid("storage.s3.endpoint", format!("not a URL: {e}")))?;
+                if u.scheme() == "http" && !s3.allow_http {
+                    return Err(invalid(
+                        "storage.s3.endpoint",
+                        "is http:// but storage.s3.allow_http is false",
+                    ));
+                }
+            }
+            if s3.access_key_id.expose().is_empty() || s3.secret_access_key.expose().is_empty() {
+                return Err(invalid(
+                    "storage.s3.access_key_id",
+                    "access_key_id and secret_access_key are required for S3",
+                ));
+            }
+            if s3.request_timeout_secs == 0 {
+                return Err(invalid(
+                    "storage.s3.request_timeout_secs",
+                    "must be at least 1",
+                ));
+            }
+        }
+        self.site
+            .validate()
+            .map_err(|(key, problem)| invalid(key, problem))?;
+        tracing_subscriber::EnvFilter::try_new(&self.log.filter)
+            .map_err(|e| invalid("log.filter", e.to_string()))?;
+        Ok(())
+    }
+
+    pub fn database_target(&self) -> Result<DbTarget, ConfigError> {
+        if self.database.url.0.trim().is_empty() {
+            return Ok(DbTarget::Sqlite(self.data_dir.join("extranet.db")));
+        }
+        DbTarget::parse(self.database.url.0.trim())
+            .map_err(|e| invalid("database.url", e.to_string()))
+    }
+
+    pub fn storage_options(&self) -> StorageOptions {
+        match self.storage.kind {
+            StorageKind::Local => StorageOptions::Local {
+                root: self
+                    .storage
+                    .local
+                    .path
+                    .clone()
+                    .unwrap_or_else(|| self.data_dir.join("objects")),
+            },
+            StorageKind::S3 => {
+                let s3 = &self.storage.s3;
+                StorageOptions::S3(S3Options {
+                    endpoint: s3.endpoint.clone(),
+                    bucket: s3.bucket.clone(),
+                    region: s3.region.clone(),
+                    access_key_id: s3.access_key_id.expose().to_owned(),
+                    secret_access_key: s3.secret_access_key.expose().to_owned(),
+                    allow_http: s3.allow_http,
+                    virtual_hosted_style: s3.virtual_hosted_style,
+                    request_timeout: Duration::from_secs(s3.request_timeout_secs),
+                })
+            }
+        }
+    }
+
+    /// The effective configuration as TOML, secrets and passwords redacted.
+    pub fn to_redacted_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
+    }
+}
+
+/// figment errors can span lines; start-up errors are one line.
+fn one_line(e: &figment::Error) -> String {
+    e.clone()
+        .into_iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_and_passwords_never_render() {
+        let mut c = Config::default();
+        c.storage.s3.secret_access_key = Secret("s3-very-secret".into());
+        c.metrics.token = Some(Secret("metrics-very-secret".into()));
+        c.database.url = DatabaseUrl("postgres://app:pg-very-secret@db/app".into());
+        let out = c.to_redacted_toml();
+        assert!(!out.contains("very-secret"), "{out}");
+        assert!(out.contains("postgres://app:REDACTED@db/app"), "{out}");
+        assert!(!format!("{c:?}").contains("very-secret"));
+    }
+
+    #[test]
+    fn s3_needs_a_bucket() {
+        let mut c = Config::default();
+        c.storage.kind = StorageKind::S3;
+        let err = c
+            .validate()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("storage.s3.bucket"), "{err}");
+    }
+
+    #[test]
+    fn public_url_must_be_https() {
+        let mut c = Config::default();
+        c.server.public_url = url::Url::parse("http://example.org").ok();
+        let err = c
+            .validate()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("server.public_url"), "{err}");
+    }
+}

@@ -1,0 +1,69 @@
+//! Security headers on every response: pages, errors, static files and redirects alike.
+
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::Response;
+
+/// No inline script or style anywhere; only our own origin; never framed.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
+    style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
+    form-action 'self'; frame-ancestors 'none'; base-uri 'none'; manifest-src 'self'";
+
+pub const PERMISSIONS_POLICY: &str = "accelerometer=(), camera=(), geolocation=(), \
+    gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=(), interest-cohort=()";
+
+#[derive(Clone)]
+pub struct SecurityHeaders {
+    hsts: HeaderValue,
+}
+
+impl SecurityHeaders {
+    pub fn new(hsts_max_age_secs: u64) -> SecurityHeaders {
+        let hsts =
+            HeaderValue::from_str(&format!("max-age={hsts_max_age_secs}; includeSubDomains"))
+                .unwrap_or_else(|_| {
+                    HeaderValue::from_static("max-age=63072000; includeSubDomains")
+                });
+        SecurityHeaders { hsts }
+    }
+}
+
+pub async fn apply(
+    axum::extract::State(cfg): axum::extract::State<SecurityHeaders>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(header::STRICT_TRANSPORT_SECURITY, cfg.hsts.clone());
+    // A handler may tighten the policy (a sandboxed preview); it never loosens it.
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        );
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    h.insert(
+        HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static(PERMISSIONS_POLICY),
+    );
+    h.insert(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        HeaderName::from_static("cross-origin-resource-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    res
+}

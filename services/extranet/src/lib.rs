@@ -1,0 +1,13 @@
+//! The `extranet` binary's library: configuration, TLS, the HTTPS server and router assembly.
+//! Domain logic lives in the other crates; this one wires them together.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod health;
+pub mod http;
+pub mod server;
+pub mod startup;
+pub mod telemetry;
+pub mod tls;

@@ -1,0 +1,168 @@
+//! Start-up, in an order that leaves nothing half-created: configuration (already checked), TLS
+//! material, database, object store, listeners, migrations; then serve until SIGTERM.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use extranet_platform::db::DbTarget;
+use extranet_platform::{Db, DbOptions, Objects, SystemClock};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::{AppState, router};
+use crate::config::Config;
+use crate::demo::Demo;
+use crate::server::{Limits, RedirectTarget, run_https, run_redirect};
+use crate::tls;
+
+pub async fn open_database(config: &Config, target: &DbTarget) -> anyhow::Result<Db> {
+    let opts = DbOptions {
+        max_connections: config.database.max_connections,
+        acquire_timeout: Duration::from_secs(config.database.acquire_timeout_secs),
+        ..DbOptions::default()
+    };
+    Ok(Db::connect(target, &opts).await?)
+}
+
+pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
+    let files = tls::cert_files(&config)?;
+    let resolver = tls::CertResolver::new(tls::load(&files)?);
+    let acceptor = TlsAcceptor::from(tls::server_config(resolver.clone())?);
+
+    let target = config.database_target()?;
+    let db = open_database(&config, &target).await?;
+    let objects = Objects::connect(&config.storage_options()).await?;
+
+    let https = bind(config.server.listen, "server.listen").await?;
+    let redirect = match config.server.redirect_listen {
+        Some(addr) => Some(bind(addr, "server.redirect_listen").await?),
+        None => None,
+    };
+
+    if config.migrate_on_start {
+        db.migrate().await?;
+    }
+    if let Some(demo) = &demo {
+        demo.seed(&db, &SystemClock).await?;
+    }
+
+    let https_addr = https.local_addr()?;
+    let shutdown = CancellationToken::new();
+    tls::spawn_reloader(
+        files,
+        resolver,
+        Duration::from_secs(config.tls.reload_check_secs),
+        shutdown.clone(),
+    );
+    let limits = Limits {
+        max_connections: config.server.max_connections,
+        handshake_timeout: Duration::from_secs(config.server.handshake_timeout_secs),
+        header_read_timeout: Duration::from_secs(config.server.header_read_timeout_secs),
+        idle_timeout: Duration::from_secs(config.server.idle_timeout_secs),
+        shutdown_grace: Duration::from_secs(config.server.shutdown_grace_secs),
+    };
+    let app = router(
+        &config,
+        AppState {
+            db: db.clone(),
+            objects: objects.clone(),
+        },
+    );
+
+    let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(run_https(
+        https,
+        acceptor,
+        app,
+        limits.clone(),
+        shutdown.clone(),
+    ));
+    if let Some(listener) = redirect {
+        let addr = listener.local_addr()?;
+        let target = RedirectTarget {
+            public_url: config.server.public_url.clone(),
+            https_port: https_addr.port(),
+        };
+        tasks.spawn(run_redirect(listener, target, limits, shutdown.clone()));
+        announce(&format!("redirecting http://{addr}/ to HTTPS"));
+    }
+
+    tracing::info!(
+        database = %target.redacted(),
+        objects = objects.describe(),
+        "extranet started"
+    );
+    let url = public_url(&config, https_addr);
+    announce(&format!("serving {url}"));
+    if let Some(demo) = &demo {
+        demo.print_welcome(&url);
+    }
+
+    tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move {
+            termination().await;
+            tracing::info!("shutting down: no new connections, finishing requests in flight");
+            shutdown.cancel();
+        }
+    });
+    while tasks.join_next().await.is_some() {}
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn bind(addr: SocketAddr, key: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr} (configuration key `{key}`)"))
+}
+
+/// The URL to open: the configured public URL, or the listener as `localhost` (the name the
+/// development certificate is for).
+fn public_url(config: &Config, addr: SocketAddr) -> String {
+    if let Some(url) = &config.server.public_url {
+        return url.to_string();
+    }
+    let host = if addr.ip().is_loopback() || addr.ip().is_unspecified() {
+        "localhost".to_owned()
+    } else {
+        addr.ip().to_string()
+    };
+    format!("https://{host}:{}/", addr.port())
+}
+
+/// A line on stdout for the person (or the test harness) that started the server.
+fn announce(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "extranet: {line}");
+    let _ = out.flush();
+}
+
+async fn termination() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {},
+                    _ = int.recv() => {},
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

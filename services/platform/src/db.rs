@@ -1,0 +1,272 @@
+//! One SQL database, SQLite or PostgreSQL, behind one type.
+//!
+//! Queries are written once in the dialect both engines share (`$N` placeholders, `RETURNING`,
+//! `ON CONFLICT`) and compiled for both pools by [`on_pool!`](crate::on_pool) and
+//! [`write_tx!`](crate::write_tx), so the same behaviour is exercised on both in the tests.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::error::{PlatformError, Result};
+
+static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("../../migrations/sqlite");
+static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("../../migrations/postgres");
+
+/// Which engine a [`Db`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Where the database is: parsed from the configured URL before anything is opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbTarget {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DbTarget {
+    /// `sqlite://PATH` (or `sqlite:PATH`) and `postgres://…` / `postgresql://…` are understood.
+    pub fn parse(url: &str) -> Result<Self> {
+        if let Some(rest) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            let path = rest.split('?').next().unwrap_or_default();
+            if path.is_empty() {
+                return Err(PlatformError::Invalid(
+                    "a sqlite URL needs a file path, e.g. sqlite://data/extranet.db".into(),
+                ));
+            }
+            return Ok(DbTarget::Sqlite(PathBuf::from(path)));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            PgConnectOptions::from_str(url)
+                .map_err(|e| PlatformError::Invalid(format!("not a valid PostgreSQL URL: {e}")))?;
+            return Ok(DbTarget::Postgres(url.to_owned()));
+        }
+        Err(PlatformError::Invalid(
+            "expected a URL starting with sqlite:// or postgres://".into(),
+        ))
+    }
+
+    /// The target as it may be printed: PostgreSQL passwords replaced.
+    pub fn redacted(&self) -> String {
+        match self {
+            DbTarget::Sqlite(p) => format!("sqlite://{}", p.display()),
+            DbTarget::Postgres(url) => redact_url(url),
+        }
+    }
+}
+
+/// Replaces the password of a URL, if it has one, so that it can be logged or printed.
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("REDACTED"));
+            }
+            u.to_string()
+        }
+        Err(_) => "<unparsable URL>".into(),
+    }
+}
+
+/// Pool sizes and timeouts.
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+    /// How long SQLite waits for another writer (another process) before giving up.
+    pub busy_timeout: Duration,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        DbOptions {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(10),
+            busy_timeout: Duration::from_secs(15),
+        }
+    }
+}
+
+/// SQLite keeps two pools: many readers, and exactly one writer connection. With one writer per
+/// process no two transactions of ours ever contend for SQLite's write lock, and every write
+/// transaction starts with `BEGIN IMMEDIATE` so that a read-then-write cannot fail half-way with
+/// "database is locked" (another process is waited for up to the busy timeout).
+#[derive(Debug, Clone)]
+pub struct SqliteDb {
+    pub read: SqlitePool,
+    pub write: SqlitePool,
+}
+
+#[derive(Debug, Clone)]
+pub enum Db {
+    Sqlite(SqliteDb),
+    Postgres(PgPool),
+}
+
+impl Db {
+    /// Opens (and for SQLite creates) the database. Nothing is migrated here.
+    pub async fn connect(target: &DbTarget, opts: &DbOptions) -> Result<Db> {
+        let fail = |source| PlatformError::Database {
+            target: target.redacted(),
+            source,
+        };
+        match target {
+            DbTarget::Sqlite(path) => {
+                ensure_parent(path)?;
+                let base = SqliteConnectOptions::new()
+                    .filename(path)
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(opts.busy_timeout);
+                let write = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(opts.acquire_timeout)
+                    .connect_with(base.clone())
+                    .await
+                    .map_err(fail)?;
+                let read = SqlitePoolOptions::new()
+                    .max_connections(opts.max_connections.max(1))
+                    .acquire_timeout(opts.acquire_timeout)
+                    .connect_with(base.read_only(true))
+                    .await
+                    .map_err(fail)?;
+                Ok(Db::Sqlite(SqliteDb { read, write }))
+            }
+            DbTarget::Postgres(url) => {
+                let options = PgConnectOptions::from_str(url).map_err(fail)?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(opts.max_connections.max(1))
+                    .acquire_timeout(opts.acquire_timeout)
+                    .connect_with(options)
+                    .await
+                    .map_err(fail)?;
+                Ok(Db::Postgres(pool))
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies every pending migration of this backend. Safe to run from several instances at
+    /// once: sqlx takes an advisory lock on PostgreSQL; SQLite serialises on its write lock.
+    pub async fn migrate(&self) -> Result<()> {
+        let res = match self {
+            Db::Sqlite(s) => SQLITE_MIGRATOR.run(&s.write).await,
+            Db::Postgres(pg) => POSTGRES_MIGRATOR.run(pg).await,
+        };
+        res.map_err(|source| PlatformError::Migrate {
+            target: format!("{:?}", self.backend()).to_lowercase(),
+            source,
+        })
+    }
+
+    /// A round trip to the database, for readiness checks.
+    pub async fn ping(&self) -> Result<()> {
+        crate::on_pool!(self, read, |pool| {
+            sqlx::query("SELECT 1").execute(pool).await.map(|_| ())
+        })
+        .map_err(PlatformError::query)
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(s) => {
+                s.read.close().await;
+                s.write.close().await;
+            }
+            Db::Postgres(pg) => pg.close().await,
+        }
+    }
+}
+
+fn ensure_parent(path: &Path) -> Result<()> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => {
+            std::fs::create_dir_all(dir).map_err(|source| PlatformError::Io {
+                context: format!("cannot create database directory {}", dir.display()),
+                source,
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Runs the same expression against whichever pool `$db` holds: `read` or `write` selects the
+/// SQLite pool (PostgreSQL has one). The body is compiled once per backend.
+#[macro_export]
+macro_rules! on_pool {
+    ($db:expr, read, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite(s) => {
+                let $pool = &s.read;
+                $body
+            }
+            $crate::Db::Postgres(pg) => {
+                let $pool = pg;
+                $body
+            }
+        }
+    };
+    ($db:expr, write, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite(s) => {
+                let $pool = &s.write;
+                $body
+            }
+            $crate::Db::Postgres(pg) => {
+                let $pool = pg;
+                $body
+            }
+        }
+    };
+}
+
+/// Runs `$body` (an expression using `$tx`, a `&mut` connection) in a write transaction and
+/// commits it when the body returns `Ok`. On SQLite the transaction is `BEGIN IMMEDIATE`.
+/// Evaluates to `Result<T, sqlx::Error>`.
+#[macro_export]
+macro_rules! write_tx {
+    ($db:expr, |$tx:ident| $body:expr) => {
+        async {
+            match $db {
+                $crate::Db::Sqlite(s) => {
+                    let mut tx = s.write.begin_with("BEGIN IMMEDIATE").await?;
+                    let out = {
+                        let $tx = &mut *tx;
+                        $body
+                    }?;
+                    tx.commit().await?;
+                    Ok(out)
+                }
+                $crate::Db::Postgres(pg) => {
+                    let mut tx = pg.begin().await?;
+                    let out = {
+                        let $tx = &mut *tx;
+                        $body
+                    }?;
+                    tx.commit().await?;
+                    Ok(out)
+                }
+            }
+        }
+    };
+}

@@ -1,0 +1,18 @@
+//! Storage plumbing shared by every extranet service.
+//!
+//! - [`db`]: one SQL pool, SQLite (default) or PostgreSQL, with migrations for both;
+//! - [`objects`]: the object store, local filesystem (default) or any S3-compatible service;
+//! - [`clock`]: time as a parameter, so that deadlines and expiry can be tested.
+//!
+//! Nothing here knows about HTTP.
+
+pub mod clock;
+pub mod db;
+pub mod error;
+pub mod objects;
+pub mod settings;
+
+pub use clock::{Clock, SystemClock};
+pub use db::{Backend, Db, DbOptions};
+pub use error::{PlatformError, Result};
+pub use objects::{Objects, StorageOptions};

@@ -1,1 +1,9 @@
+//! End-to-end tests: the real `extranet` binary, over real HTTPS, on SQLite and PostgreSQL, with
+//! local and S3-compatible object storage. One test binary, so that linking happens once.
 
+mod browser;
+mod cli;
+mod hostile;
+mod https;
+mod storage;
+mod web;

@@ -309,7 +309,7 @@ impl Config {
                 return Err(invalid("server.public_url", "must name a host"));
             }
         }
-        if s.redirect_listen == Some(s.listen) {
+        if s.redirect_listen == Some(s.listen) && s.listen.port() != 0 {
             return Err(invalid(
                 "server.redirect_listen",
                 "must differ from server.listen",
@@ -407,13 +407,29 @@ impl Config {
     }
 }
 
-/// figment errors can span lines; start-up errors are one line.
+/// figment's errors, one line each, naming the key in the form the file uses (`server.listen`)
+/// and where the value came from.
 fn one_line(e: &figment::Error) -> String {
     e.clone()
         .into_iter()
-        .map(|e| e.to_string())
+        .map(|e| {
+            let from = match &e.metadata {
+                Some(m) => match &m.source {
+                    Some(figment::Source::File(path)) => format!(" in {}", path.display()),
+                    _ => format!(" (from {})", m.name),
+                },
+                None => String::new(),
+            };
+            let key = e.path.join(".").to_lowercase();
+            if key.is_empty() {
+                format!("{}{from}", e.kind)
+            } else {
+                format!("key `{key}`{from}: {}", e.kind)
+            }
+        })
         .collect::<Vec<_>>()
         .join("; ")
+        .replace('\n', " ")
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! Start-up, in an order that leaves nothing half-created: configuration (already checked), TLS
-//! material, database, object store, listeners, migrations; then serve until SIGTERM.
+//! Start-up, in an order that leaves nothing half-created: configuration (already checked), the
+//! configured TLS files, object store, database, a development certificate if none is configured,
+//! listeners, migrations; then serve until SIGTERM.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -27,13 +28,23 @@ pub async fn open_database(config: &Config, target: &DbTarget) -> anyhow::Result
 }
 
 pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
-    let files = tls::cert_files(&config)?;
-    let resolver = tls::CertResolver::new(tls::load(&files)?);
-    let acceptor = TlsAcceptor::from(tls::server_config(resolver.clone())?);
-
+    // Configured certificates are checked before anything is opened or created.
+    let configured = match tls::configured(&config) {
+        Some(files) => Some((tls::load(&files)?, files)),
+        None => None,
+    };
+    let objects = Objects::connect(&config.storage_options()).await?;
     let target = config.database_target()?;
     let db = open_database(&config, &target).await?;
-    let objects = Objects::connect(&config.storage_options()).await?;
+    let (key, files) = match configured {
+        Some(pair) => pair,
+        None => {
+            let files = tls::development(&config)?;
+            (tls::load(&files)?, files)
+        }
+    };
+    let resolver = tls::CertResolver::new(key);
+    let acceptor = TlsAcceptor::from(tls::server_config(resolver.clone())?);
 
     let https = bind(config.server.listen, "server.listen").await?;
     let redirect = match config.server.redirect_listen {

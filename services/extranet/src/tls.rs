@@ -25,16 +25,21 @@ pub struct CertFiles {
     pub development: bool,
 }
 
-/// The configured files, or a development certificate in `<data_dir>/tls/` (generated on the
-/// first start, reused afterwards).
-pub fn cert_files(config: &Config) -> anyhow::Result<CertFiles> {
-    if let (Some(cert), Some(key)) = (&config.tls.cert_file, &config.tls.key_file) {
-        return Ok(CertFiles {
+/// The configured certificate files, if any.
+pub fn configured(config: &Config) -> Option<CertFiles> {
+    match (&config.tls.cert_file, &config.tls.key_file) {
+        (Some(cert), Some(key)) => Some(CertFiles {
             cert: cert.clone(),
             key: key.clone(),
             development: false,
-        });
+        }),
+        _ => None,
     }
+}
+
+/// A development certificate for `localhost` in `<data_dir>/tls/`, generated on the first start
+/// and reused afterwards.
+pub fn development(config: &Config) -> anyhow::Result<CertFiles> {
     let dir = config.data_dir.join("tls");
     let files = CertFiles {
         cert: dir.join("dev-cert.pem"),

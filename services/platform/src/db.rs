@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::Connection;
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -118,9 +119,9 @@ pub enum Db {
 impl Db {
     /// Opens (and for SQLite creates) the database. Nothing is migrated here.
     pub async fn connect(target: &DbTarget, opts: &DbOptions) -> Result<Db> {
-        let fail = |source| PlatformError::Database {
+        let fail = |source: sqlx::Error| PlatformError::Database {
             target: target.redacted(),
-            source,
+            detail: crate::error::concise(&source),
         };
         match target {
             DbTarget::Sqlite(path) => {
@@ -148,6 +149,19 @@ impl Db {
             }
             DbTarget::Postgres(url) => {
                 let options = PgConnectOptions::from_str(url).map_err(fail)?;
+                // One direct connection first: the pool would only report "timed out", where an
+                // operator needs "connection refused" or "password authentication failed".
+                let probe = tokio::time::timeout(
+                    opts.acquire_timeout,
+                    PgConnection::connect_with(&options),
+                )
+                .await
+                .map_err(|_| PlatformError::Database {
+                    target: target.redacted(),
+                    detail: format!("no answer within {:?}", opts.acquire_timeout),
+                })?
+                .map_err(fail)?;
+                let _ = probe.close().await;
                 let pool = PgPoolOptions::new()
                     .max_connections(opts.max_connections.max(1))
                     .acquire_timeout(opts.acquire_timeout)
@@ -175,7 +189,7 @@ impl Db {
         };
         res.map_err(|source| PlatformError::Migrate {
             target: format!("{:?}", self.backend()).to_lowercase(),
-            source,
+            detail: crate::error::concise(&source),
         })
     }
 

@@ -7,9 +7,9 @@ use std::time::Duration;
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
-use object_store::{ClientOptions, ObjectStore, ObjectStoreExt, RetryConfig};
+use object_store::{ClientOptions, ObjectStore, RetryConfig};
 
-use crate::error::{PlatformError, Result};
+use crate::error::{PlatformError, Result, concise};
 
 /// Where objects are kept.
 #[derive(Debug, Clone)]
@@ -59,8 +59,9 @@ impl std::fmt::Debug for Objects {
     }
 }
 
-/// The key probed by readiness checks; it never exists, a "not found" proves the store answers.
-const PROBE_KEY: &str = ".extranet-readiness-probe";
+/// The prefix listed by readiness checks. Listing (unlike reading a missing key) fails when the
+/// bucket does not exist, and an empty answer is cheap.
+const PROBE_PREFIX: &str = ".extranet-readiness-probe";
 
 impl Objects {
     /// Builds the store and proves it is reachable (the bucket exists and the credentials work).
@@ -81,7 +82,7 @@ impl Objects {
                 let store = LocalFileSystem::new_with_prefix(root).map_err(|source| {
                     PlatformError::ObjectStore {
                         target: describe.clone(),
-                        source,
+                        detail: concise(&source),
                     }
                 })?;
                 Ok(Objects {
@@ -121,7 +122,7 @@ impl Objects {
                     .build()
                     .map_err(|source| PlatformError::ObjectStore {
                         target: describe.clone(),
-                        source,
+                        detail: concise(&source),
                     })?;
                 Ok(Objects {
                     store: Arc::new(store),
@@ -141,14 +142,15 @@ impl Objects {
         &self.describe
     }
 
-    /// One request to the store; "not found" counts as reachable.
+    /// One request to the store: the bucket exists and the credentials are accepted.
     pub async fn ping(&self) -> Result<()> {
-        match self.store.head(&ObjectPath::from(PROBE_KEY)).await {
-            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(source) => Err(PlatformError::ObjectStore {
+        self.store
+            .list_with_delimiter(Some(&ObjectPath::from(PROBE_PREFIX)))
+            .await
+            .map(|_| ())
+            .map_err(|source| PlatformError::ObjectStore {
                 target: self.describe.clone(),
-                source,
-            }),
-        }
+                detail: concise(&source),
+            })
     }
 }

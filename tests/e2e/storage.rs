@@ -1,0 +1,276 @@
+//! Storage: both schemas stay equivalent, `migrate` works on both databases, unreachable
+//! dependencies stop start-up cleanly, and the demo seeds once.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use anyhow::Context;
+use extranet_tests::backends::{PgDatabase, TestEnv};
+use extranet_tests::server::run_command;
+use extranet_tests::{Backends, Db, ServerBuilder, Store, matrix};
+use sqlx::{Connection, PgConnection, Row, SqliteConnection};
+
+/// table → column → nullable; plus the explicitly named indexes.
+#[derive(Debug, PartialEq, Eq)]
+struct Schema {
+    columns: BTreeMap<String, BTreeMap<String, bool>>,
+    indexes: BTreeMap<String, String>,
+}
+
+async fn sqlite_schema(path: &std::path::Path) -> anyhow::Result<Schema> {
+    let mut conn = SqliteConnection::connect(&format!("sqlite://{}", path.display())).await?;
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' \
+         AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx_%' ORDER BY name",
+    )
+    .fetch_all(&mut conn)
+    .await?;
+    let mut columns = BTreeMap::new();
+    for table in &tables {
+        let rows = sqlx::query("SELECT name, \"notnull\", pk FROM pragma_table_info($1)")
+            .bind(table)
+            .fetch_all(&mut conn)
+            .await?;
+        let cols = rows
+            .iter()
+            .map(|r| {
+                let not_null: i64 = r.get(1);
+                let pk: i64 = r.get(2);
+                (r.get::<String, _>(0), not_null == 0 && pk == 0)
+            })
+            .collect();
+        columns.insert(table.clone(), cols);
+    }
+    let indexes = sqlx::query(
+        "SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' \
+         AND name NOT LIKE 'sqlite_autoindex_%'",
+    )
+    .fetch_all(&mut conn)
+    .await?
+    .iter()
+    .map(|r| (r.get::<String, _>(0), r.get::<String, _>(1)))
+    .collect();
+    Ok(Schema { columns, indexes })
+}
+
+async fn postgres_schema(url: &str) -> anyhow::Result<Schema> {
+    let mut conn = PgConnection::connect(url).await?;
+    let rows = sqlx::query(
+        "SELECT table_name::text, column_name::text, is_nullable = 'YES' FROM information_schema.columns \
+         WHERE table_schema = 'public' AND table_name NOT LIKE '\\_sqlx\\_%' ORDER BY 1, 2",
+    )
+    .fetch_all(&mut conn)
+    .await?;
+    let mut columns: BTreeMap<String, BTreeMap<String, bool>> = BTreeMap::new();
+    for r in rows {
+        columns
+            .entry(r.get(0))
+            .or_default()
+            .insert(r.get(1), r.get(2));
+    }
+    let indexes = sqlx::query(
+        "SELECT indexname::text, tablename::text FROM pg_indexes WHERE schemaname = 'public' \
+         AND indexname NOT LIKE '%\\_pkey' AND tablename NOT LIKE '\\_sqlx\\_%'",
+    )
+    .fetch_all(&mut conn)
+    .await?
+    .iter()
+    .map(|r| (r.get::<String, _>(0), r.get::<String, _>(1)))
+    .collect();
+    Ok(Schema { columns, indexes })
+}
+
+#[tokio::test]
+async fn sqlite_and_postgres_schemas_are_equivalent() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let db_path = dir.path().join("schema.db");
+    let sqlite_url = format!("sqlite://{}", db_path.display());
+    let (status, out, err) =
+        run_command(&["migrate"], &[("EXTRANET_DATABASE__URL", &sqlite_url)]).await?;
+    assert!(status.success(), "{err}");
+    assert!(out.contains("migrations applied"), "{out}");
+
+    let pg = PgDatabase::create().await?;
+    let (status, out, err) =
+        run_command(&["migrate"], &[("EXTRANET_DATABASE__URL", &pg.url)]).await?;
+    assert!(status.success(), "{err}");
+    assert!(
+        !out.contains("extranet_test:extranet_test"),
+        "password printed: {out}"
+    );
+
+    let sqlite = sqlite_schema(&db_path).await?;
+    let postgres = postgres_schema(&pg.url).await?;
+    pg.drop_now().await;
+    assert!(!sqlite.columns.is_empty(), "no tables found in SQLite");
+    assert!(!sqlite.indexes.is_empty(), "no named index found in SQLite");
+    assert_eq!(sqlite, postgres);
+
+    // Running it again is a no-op, not an error.
+    let (status, _, err) =
+        run_command(&["migrate"], &[("EXTRANET_DATABASE__URL", &sqlite_url)]).await?;
+    assert!(status.success(), "{err}");
+    Ok(())
+}
+
+matrix!(
+    async fn migrations_run_at_start_unless_configured_off(b: Backends) {
+        let server = ServerBuilder::new(b).start().await?;
+        let ready = server.client()?.get(server.url("/readyz")).send().await?;
+        assert_eq!(ready.status(), 200);
+        let tables = match b.db {
+            Db::Sqlite => {
+                sqlite_schema(&server.data_dir.join("extranet.db"))
+                    .await?
+                    .columns
+            }
+            Db::Postgres => {
+                postgres_schema(server.pg_url().context("pg url")?)
+                    .await?
+                    .columns
+            }
+        };
+        assert!(tables.contains_key("instance_setting"), "{tables:?}");
+        server.stop().await?;
+
+        let server = ServerBuilder::new(b)
+            .env("EXTRANET_MIGRATE_ON_START", "false")
+            .start()
+            .await?;
+        let tables = match b.db {
+            Db::Sqlite => {
+                sqlite_schema(&server.data_dir.join("extranet.db"))
+                    .await?
+                    .columns
+            }
+            Db::Postgres => {
+                postgres_schema(server.pg_url().context("pg url")?)
+                    .await?
+                    .columns
+            }
+        };
+        assert!(tables.is_empty(), "{tables:?}");
+        server.stop().await
+    }
+);
+
+#[tokio::test]
+async fn unreachable_database_stops_start_up_with_one_line() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().display().to_string();
+    let (status, _, err) = run_command(
+        &["serve"],
+        &[
+            ("EXTRANET_DATA_DIR", &data),
+            ("EXTRANET_SERVER__LISTEN", "127.0.0.1:0"),
+            ("EXTRANET_DATABASE__ACQUIRE_TIMEOUT_SECS", "2"),
+            (
+                "EXTRANET_DATABASE__URL",
+                "postgres://someone:hunter2-secret@127.0.0.1:1/nothing",
+            ),
+        ],
+    )
+    .await?;
+    assert!(!status.success());
+    let last = err.lines().last().unwrap_or_default();
+    assert!(last.starts_with("error: database"), "{err}");
+    assert!(last.contains("127.0.0.1:1"), "{err}");
+    assert!(!err.contains("hunter2-secret"), "password leaked: {err}");
+    assert!(
+        !dir.path().join("tls").exists(),
+        "a certificate was generated before failing"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn unreachable_or_missing_bucket_stops_start_up() -> anyhow::Result<()> {
+    let env = TestEnv::get();
+    for (endpoint, bucket) in [
+        ("http://127.0.0.1:1".to_owned(), env.s3_bucket.clone()),
+        (env.s3_endpoint.clone(), "no-such-bucket-here".to_owned()),
+    ] {
+        let dir = tempfile::tempdir()?;
+        let data = dir.path().display().to_string();
+        let (status, _, err) = run_command(
+            &["serve"],
+            &[
+                ("EXTRANET_DATA_DIR", &data),
+                ("EXTRANET_SERVER__LISTEN", "127.0.0.1:0"),
+                ("EXTRANET_STORAGE__KIND", "s3"),
+                ("EXTRANET_STORAGE__S3__ENDPOINT", &endpoint),
+                ("EXTRANET_STORAGE__S3__BUCKET", &bucket),
+                ("EXTRANET_STORAGE__S3__ALLOW_HTTP", "true"),
+                ("EXTRANET_STORAGE__S3__REQUEST_TIMEOUT_SECS", "3"),
+                ("EXTRANET_STORAGE__S3__ACCESS_KEY_ID", &env.s3_access_key),
+                (
+                    "EXTRANET_STORAGE__S3__SECRET_ACCESS_KEY",
+                    &env.s3_secret_key,
+                ),
+            ],
+        )
+        .await?;
+        assert!(!status.success(), "{endpoint} {bucket}");
+        let last = err.lines().last().unwrap_or_default();
+        assert!(last.starts_with("error: object store"), "{err}");
+        assert!(last.contains(&bucket), "{err}");
+        assert!(!err.contains(&env.s3_secret_key), "secret leaked: {err}");
+        assert!(
+            !dir.path().join("extranet.db").exists(),
+            "database created before failing"
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn demo_serves_https_and_seeds_once() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().join("demo");
+    let demo = |listen: &str| {
+        ServerBuilder::new(Backends::new(Db::Sqlite, Store::Local))
+            .data_dir(&data)
+            .args([
+                "demo",
+                "--data-dir",
+                &data.display().to_string(),
+                "--listen",
+                listen,
+            ])
+    };
+    let server = demo("127.0.0.1:0").start().await?;
+    let out = server.stdout();
+    assert!(out.contains("https://localhost:"), "{out}");
+    let html = server
+        .client()?
+        .get(server.url("/"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(html.contains("CertiBel (demo)"), "{html}");
+    assert!(
+        server
+            .stderr_contains("demo data loaded", Duration::from_secs(5))
+            .await
+    );
+    let cert = server.dev_cert_pem()?;
+    server.stop().await?;
+
+    let server = demo("127.0.0.1:0").start().await?;
+    assert!(
+        server
+            .stderr_contains("extranet started", Duration::from_secs(5))
+            .await
+    );
+    assert!(
+        !server.stderr().contains("demo data loaded"),
+        "seeded twice"
+    );
+    assert_eq!(
+        server.dev_cert_pem()?,
+        cert,
+        "the development certificate is reused"
+    );
+    server.stop().await
+}

@@ -1,0 +1,121 @@
+//! Which database and object store a test runs against, and where the test services are.
+
+use anyhow::Context;
+use sqlx::{AssertSqlSafe, Connection, PgConnection};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Store {
+    Local,
+    S3,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Backends {
+    pub db: Db,
+    pub store: Store,
+}
+
+impl Backends {
+    pub fn new(db: Db, store: Store) -> Backends {
+        Backends { db, store }
+    }
+
+    /// `sqlite-local`, `postgres-s3`…: used in artifact names.
+    pub fn label(&self) -> String {
+        let db = match self.db {
+            Db::Sqlite => "sqlite",
+            Db::Postgres => "postgres",
+        };
+        let store = match self.store {
+            Store::Local => "local",
+            Store::S3 => "s3",
+        };
+        format!("{db}-{store}")
+    }
+}
+
+/// Where the test services are: `TEST_EXTRANET_*` variables (see `infra/scripts/test-env.sh`),
+/// defaulting to what `infra/scripts/test-services.sh` starts.
+#[derive(Debug, Clone)]
+pub struct TestEnv {
+    pub pg_admin_url: String,
+    pub s3_endpoint: String,
+    pub s3_bucket: String,
+    pub s3_access_key: String,
+    pub s3_secret_key: String,
+    pub chromedriver: String,
+    pub chromium: String,
+}
+
+fn var(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+impl TestEnv {
+    pub fn get() -> TestEnv {
+        TestEnv {
+            pg_admin_url: var(
+                "TEST_EXTRANET_PG_URL",
+                "postgres://extranet_test:extranet_test@127.0.0.1:5432/postgres",
+            ),
+            s3_endpoint: var("TEST_EXTRANET_S3_ENDPOINT", "http://127.0.0.1:8014"),
+            s3_bucket: var("TEST_EXTRANET_S3_BUCKET", "extranet-test"),
+            s3_access_key: var("TEST_EXTRANET_S3_ACCESS_KEY", "extranet-test"),
+            s3_secret_key: var("TEST_EXTRANET_S3_SECRET_KEY", "extranet-test-secret"),
+            chromedriver: var("TEST_EXTRANET_CHROMEDRIVER", "/usr/bin/chromedriver"),
+            chromium: var("TEST_EXTRANET_CHROMIUM", "/usr/bin/chromium"),
+        }
+    }
+}
+
+/// A PostgreSQL database of its own for one test, dropped when the test's server is dropped.
+#[derive(Debug)]
+pub struct PgDatabase {
+    pub name: String,
+    pub url: String,
+    admin_url: String,
+}
+
+const HINT: &str =
+    "is PostgreSQL running? start the test services with infra/scripts/test-services.sh";
+
+impl PgDatabase {
+    pub async fn create() -> anyhow::Result<PgDatabase> {
+        let env = TestEnv::get();
+        let name = format!("extranet_t_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::connect(&env.pg_admin_url)
+            .await
+            .with_context(|| format!("connect to the PostgreSQL admin URL ({HINT})"))?;
+        // The name is generated above from hex digits only; identifiers cannot be bound.
+        sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .execute(&mut admin)
+            .await
+            .context("create the test database")?;
+        let _ = admin.close().await;
+        let mut url = url::Url::parse(&env.pg_admin_url).context("TEST_EXTRANET_PG_URL")?;
+        url.set_path(&format!("/{name}"));
+        Ok(PgDatabase {
+            name,
+            url: url.to_string(),
+            admin_url: env.pg_admin_url,
+        })
+    }
+
+    pub async fn drop_now(&self) {
+        if let Ok(mut admin) = PgConnection::connect(&self.admin_url).await {
+            let _ = sqlx::raw_sql(AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            )))
+            .execute(&mut admin)
+            .await;
+            let _ = admin.close().await;
+        }
+    }
+}

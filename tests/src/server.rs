@@ -1,0 +1,359 @@
+//! A running `extranet serve` (or `demo`) child process.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, anyhow, bail};
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::backends::{Backends, Db, PgDatabase, Store, TestEnv};
+
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub struct ServerBuilder {
+    backends: Backends,
+    env: BTreeMap<String, String>,
+    data_dir: Option<PathBuf>,
+    args: Vec<String>,
+}
+
+impl ServerBuilder {
+    pub fn new(backends: Backends) -> ServerBuilder {
+        ServerBuilder {
+            backends,
+            env: BTreeMap::new(),
+            data_dir: None,
+            args: vec!["serve".into()],
+        }
+    }
+
+    /// Sets an `EXTRANET_*` configuration variable (or any other) for the child.
+    pub fn env(mut self, key: &str, value: impl Into<String>) -> ServerBuilder {
+        self.env.insert(key.to_owned(), value.into());
+        self
+    }
+
+    /// Replaces the subcommand and its arguments (default: `serve`).
+    pub fn args<I, S>(mut self, args: I) -> ServerBuilder
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.args = args.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Reuses a data directory (e.g. to start a second time on the same state).
+    pub fn data_dir(mut self, dir: &Path) -> ServerBuilder {
+        self.data_dir = Some(dir.to_path_buf());
+        self
+    }
+
+    /// The environment the child gets for these backends, with a fresh PostgreSQL database.
+    async fn backend_env(&mut self) -> anyhow::Result<Option<PgDatabase>> {
+        let env = TestEnv::get();
+        let pg = match self.backends.db {
+            Db::Sqlite => None,
+            Db::Postgres => {
+                let db = PgDatabase::create().await?;
+                self.env
+                    .entry("EXTRANET_DATABASE__URL".into())
+                    .or_insert_with(|| db.url.clone());
+                Some(db)
+            }
+        };
+        if self.backends.store == Store::S3 {
+            for (k, v) in [
+                ("EXTRANET_STORAGE__KIND", "s3".to_owned()),
+                ("EXTRANET_STORAGE__S3__ENDPOINT", env.s3_endpoint),
+                ("EXTRANET_STORAGE__S3__BUCKET", env.s3_bucket),
+                ("EXTRANET_STORAGE__S3__REGION", "us-east-1".to_owned()),
+                ("EXTRANET_STORAGE__S3__ACCESS_KEY_ID", env.s3_access_key),
+                ("EXTRANET_STORAGE__S3__SECRET_ACCESS_KEY", env.s3_secret_key),
+                ("EXTRANET_STORAGE__S3__ALLOW_HTTP", "true".to_owned()),
+            ] {
+                self.env.entry(k.into()).or_insert(v);
+            }
+        }
+        Ok(pg)
+    }
+
+    /// Starts the server and waits for its "serving https://…" line.
+    pub async fn start(mut self) -> anyhow::Result<Server> {
+        crate::init_crypto();
+        let bin = crate::binary::extranet().await?;
+        let (temp, data_dir) = match self.data_dir.clone() {
+            Some(d) => (None, d),
+            None => {
+                let t = tempfile::tempdir()?;
+                let p = t.path().to_path_buf();
+                (Some(t), p)
+            }
+        };
+        let pg = self.backend_env().await?;
+
+        let mut cmd = Command::new(&bin);
+        cmd.args(&self.args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        // Only what the test says: no configuration leaks in from the developer's shell.
+        for (k, _) in std::env::vars() {
+            if k.starts_with("EXTRANET_") || k == "RUST_LOG" {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.env("EXTRANET_DATA_DIR", &data_dir)
+            .env("EXTRANET_SERVER__LISTEN", "127.0.0.1:0")
+            .env("NO_COLOR", "1");
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
+            .spawn()
+            .with_context(|| format!("spawn {}", bin.display()))?;
+        let stderr = Arc::new(Mutex::new(String::new()));
+        if let Some(err) = child.stderr.take() {
+            collect(err, stderr.clone());
+        }
+        let stdout = child.stdout.take().context("child stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let stdout_log = Arc::new(Mutex::new(String::new()));
+
+        let mut redirect = None;
+        let wait = async {
+            while let Some(line) = lines.next_line().await? {
+                push(&stdout_log, &line);
+                if let Some(rest) = line.strip_prefix("extranet: redirecting http://") {
+                    let addr = rest.split('/').next().unwrap_or_default();
+                    redirect = Some(addr.parse::<SocketAddr>()?);
+                }
+                if let Some(rest) = line.strip_prefix("extranet: serving https://") {
+                    let host_port = rest.split('/').next().unwrap_or_default();
+                    let port: u16 = host_port
+                        .rsplit(':')
+                        .next()
+                        .unwrap_or_default()
+                        .parse()
+                        .context("port in the serving line")?;
+                    return Ok::<u16, anyhow::Error>(port);
+                }
+            }
+            bail!("the server exited before serving")
+        };
+        let port = match tokio::time::timeout(START_TIMEOUT, wait).await {
+            Ok(Ok(port)) => port,
+            Ok(Err(e)) => {
+                let _ = child.wait().await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                let err = stderr.lock().map(|s| s.clone()).unwrap_or_default();
+                if let Some(db) = &pg {
+                    db.drop_now().await;
+                }
+                return Err(anyhow!("{e}; stderr:\n{err}"));
+            }
+            Err(_) => bail!("the server did not start within {START_TIMEOUT:?}"),
+        };
+        // Keep draining stdout so the child never blocks on a full pipe.
+        let log = stdout_log.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                push(&log, &line);
+            }
+        });
+        Ok(Server {
+            child: Some(child),
+            https: SocketAddr::from(([127, 0, 0, 1], port)),
+            redirect,
+            data_dir,
+            _temp: temp,
+            pg,
+            stderr,
+            stdout: stdout_log,
+            backends: self.backends,
+        })
+    }
+}
+
+fn push(buf: &Arc<Mutex<String>>, line: &str) {
+    if let Ok(mut b) = buf.lock() {
+        b.push_str(line);
+        b.push('\n');
+    }
+}
+
+fn collect(stream: impl AsyncRead + Unpin + Send + 'static, into: Arc<Mutex<String>>) {
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(stream).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            push(&into, &line);
+        }
+    });
+}
+
+pub struct Server {
+    child: Option<Child>,
+    pub https: SocketAddr,
+    pub redirect: Option<SocketAddr>,
+    pub data_dir: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+    pg: Option<PgDatabase>,
+    stderr: Arc<Mutex<String>>,
+    stdout: Arc<Mutex<String>>,
+    pub backends: Backends,
+}
+
+impl Server {
+    /// `https://localhost:PORT{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("https://localhost:{}{path}", self.https.port())
+    }
+
+    /// The certificate the server presents when none is configured.
+    pub fn dev_cert_pem(&self) -> anyhow::Result<Vec<u8>> {
+        std::fs::read(self.data_dir.join("tls/dev-cert.pem")).context("read the dev certificate")
+    }
+
+    /// A client that trusts `cert_pem` only and resolves `localhost` to the server.
+    pub fn client_trusting(&self, cert_pem: &[u8]) -> anyhow::Result<reqwest::Client> {
+        Ok(reqwest::Client::builder()
+            .tls_certs_only([reqwest::Certificate::from_pem(cert_pem)?])
+            .resolve("localhost", self.https)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(20))
+            .build()?)
+    }
+
+    /// A client that trusts the development certificate.
+    pub fn client(&self) -> anyhow::Result<reqwest::Client> {
+        self.client_trusting(&self.dev_cert_pem()?)
+    }
+
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Waits up to `limit` for `needle` to appear in the server's stderr.
+    pub async fn stderr_contains(&self, needle: &str, limit: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            if self.stderr().contains(needle) {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn stdout(&self) -> String {
+        self.stdout.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    pub fn pid(&self) -> anyhow::Result<i32> {
+        let id = self
+            .child
+            .as_ref()
+            .and_then(|c| c.id())
+            .context("server not running")?;
+        Ok(i32::try_from(id)?)
+    }
+
+    /// Sends a signal (`HUP`, `TERM`, `KILL`…) with kill(1).
+    pub fn signal(&self, name: &str) -> anyhow::Result<()> {
+        let status = std::process::Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.pid()?.to_string())
+            .status()?;
+        if !status.success() {
+            bail!("kill -{name} failed");
+        }
+        Ok(())
+    }
+
+    /// Waits for the process to exit (after a signal), up to `limit`.
+    pub async fn wait_exit(&mut self, limit: Duration) -> anyhow::Result<std::process::ExitStatus> {
+        let child = self.child.as_mut().context("server not running")?;
+        let status = tokio::time::timeout(limit, child.wait())
+            .await
+            .context("the server did not exit in time")??;
+        self.child = None;
+        Ok(status)
+    }
+
+    /// SIGTERM, wait, and drop the test database.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if self.child.is_some() {
+            self.signal("TERM")?;
+            self.wait_exit(Duration::from_secs(30)).await?;
+        }
+        if let Some(db) = self.pg.take() {
+            db.drop_now().await;
+        }
+        Ok(())
+    }
+
+    /// The PostgreSQL URL of this server's database, if it runs on PostgreSQL.
+    pub fn pg_url(&self) -> Option<&str> {
+        self.pg.as_ref().map(|p| p.url.as_str())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.start_kill();
+        }
+        if let Some(db) = self.pg.take() {
+            // A test that failed before stop(): drop its database on a thread of its own.
+            let _ = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    rt.block_on(async {
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        db.drop_now().await;
+                    });
+                }
+            })
+            .join();
+        }
+    }
+}
+
+/// Runs the binary to completion with the given arguments and environment (for commands such as
+/// `config check`, `migrate`, or start-up failures). Returns (exit status, stdout, stderr).
+pub async fn run_command(
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> anyhow::Result<(std::process::ExitStatus, String, String)> {
+    crate::init_crypto();
+    let bin = crate::binary::extranet().await?;
+    let mut cmd = Command::new(&bin);
+    cmd.args(args).stdin(Stdio::null()).kill_on_drop(true);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("EXTRANET_") || k == "RUST_LOG" {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("NO_COLOR", "1");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
+        .await
+        .context("command did not finish within 60 s")??;
+    Ok((
+        out.status,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    ))
+}

@@ -18,7 +18,7 @@ pub fn init_crypto() {
 
 /// Expands one async test body into four tests: SQLite or PostgreSQL × local or S3 storage.
 ///
-/// ```ignore
+/// ```text
 /// matrix!(async fn home_page(b: Backends) { let s = ServerBuilder::new(b).start().await?; Ok(()) });
 /// ```
 #[macro_export]

@@ -150,6 +150,7 @@ impl ServerBuilder {
         let port = match tokio::time::timeout(START_TIMEOUT, wait).await {
             Ok(Ok(port)) => port,
             Ok(Err(e)) => {
+                let _ = child.start_kill();
                 let _ = child.wait().await;
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 let err = stderr.lock().map(|s| s.clone()).unwrap_or_default();
@@ -158,7 +159,10 @@ impl ServerBuilder {
                 }
                 return Err(anyhow!("{e}; stderr:\n{err}"));
             }
-            Err(_) => bail!("the server did not start within {START_TIMEOUT:?}"),
+            Err(_) => {
+                let _ = child.start_kill();
+                bail!("the server did not start within {START_TIMEOUT:?}")
+            }
         };
         // Keep draining stdout so the child never blocks on a full pipe.
         let log = stdout_log.clone();

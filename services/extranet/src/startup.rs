@@ -105,8 +105,14 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
         objects = objects.describe(),
         "extranet started"
     );
-    let url = public_url(&config, https_addr);
-    announce(&format!("serving {url}"));
+    announce(&format!("serving {}", local_url(https_addr)));
+    let url = match &config.server.public_url {
+        Some(public) => {
+            announce(&format!("public URL {public}"));
+            public.to_string()
+        }
+        None => local_url(https_addr),
+    };
     if let Some(demo) = &demo {
         demo.print_welcome(&url);
     }
@@ -131,12 +137,9 @@ async fn bind(addr: SocketAddr, key: &str) -> anyhow::Result<TcpListener> {
         .with_context(|| format!("cannot listen on {addr} (configuration key `{key}`)"))
 }
 
-/// The URL to open: the configured public URL, or the listener as `localhost` (the name the
+/// The listener as a URL, with `localhost` for loopback and wildcard addresses (the name the
 /// development certificate is for).
-fn public_url(config: &Config, addr: SocketAddr) -> String {
-    if let Some(url) = &config.server.public_url {
-        return url.to_string();
-    }
+fn local_url(addr: SocketAddr) -> String {
     let host = if addr.ip().is_loopback() || addr.ip().is_unspecified() {
         "localhost".to_owned()
     } else {

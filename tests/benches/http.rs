@@ -1,1 +1,777 @@
-fn main() {}
+//! Throughput and latency of the real `extranet` binary against a bare axum + rustls server of
+//! the same shape, over HTTPS (TLS 1.3, HTTP/1.1 keep-alive).
+//!
+//! `cargo bench -p extranet-tests --bench http`. One binary, three roles chosen by
+//! `EXTRANET_BENCH_ROLE`, so that servers and load generator are separate processes that can be
+//! pinned to separate CPUs with `taskset`:
+//!
+//! - unset: the orchestrator. Builds the release `extranet`, starts it and the bare server on
+//!   CPU 0, runs one load process per target on CPU 1, prints the report.
+//! - `bare`: the baseline server only (`GET /hello` → `hello`).
+//! - `load`: the load generator for one target; prints one `bench-result {json}` line.
+//!
+//! `BENCH_SECONDS` (default 8) is the measured time per target, `BENCH_WARMUP_SECONDS`
+//! (default 2) the warm-up before it, `BENCH_CONNECTIONS` (default 64) the connection count.
+//!
+//! The exit status is non-zero only when a server failed to start or a request failed; results
+//! below the targets are reported, not failed.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{ExitCode, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, anyhow, bail};
+use axum::Router;
+use axum::routing::get;
+use bytes::Bytes;
+use http::{Request, StatusCode, header};
+use http_body_util::{BodyExt, Empty};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use rustls::{ClientConfig, ServerConfig};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::process::{Child, Command};
+use tokio_rustls::{TlsAcceptor, TlsConnector};
+
+const ROLE: &str = "EXTRANET_BENCH_ROLE";
+const SERVER_CPU: &str = "0";
+const LOAD_CPU: &str = "1";
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// Any single connect, handshake or request taking this long counts as a failure.
+const IO_TIMEOUT: Duration = Duration::from_secs(10);
+/// Linux reports process CPU time in USER_HZ ticks, 100 per second on every mainstream arch.
+const TICKS_PER_SEC: f64 = 100.0;
+const RESULT_PREFIX: &str = "bench-result ";
+
+fn main() -> ExitCode {
+    let role = std::env::var(ROLE).unwrap_or_default();
+    let res = match role.as_str() {
+        "" => orchestrate(),
+        "bare" => bare::run().map(|()| ExitCode::SUCCESS),
+        "load" => load::run().map(|()| ExitCode::SUCCESS),
+        other => Err(anyhow!("unknown {ROLE}={other}")),
+    };
+    match res {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!(
+                "bench error ({}): {e:#}",
+                if role.is_empty() { "main" } else { &role }
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn env_f64(key: &str, default: f64) -> anyhow::Result<f64> {
+    match std::env::var(key) {
+        Ok(v) => {
+            let x: f64 = v.trim().parse().with_context(|| format!("{key}={v}"))?;
+            if !(x.is_finite() && x >= 0.0) {
+                bail!("{key}={v}: not a non-negative number of seconds");
+            }
+            Ok(x)
+        }
+        Err(_) => Ok(default),
+    }
+}
+
+fn env_required(key: &str) -> anyhow::Result<String> {
+    std::env::var(key).with_context(|| format!("{key} is not set"))
+}
+
+/// The CPU time (user + system, all threads) of a process so far, in seconds.
+fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may contain spaces; the fields after its closing parenthesis don't.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 11 and 12 after the name.
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / TICKS_PER_SEC)
+}
+
+// ------------------------------------------------------------------------------------------
+// Orchestrator
+// ------------------------------------------------------------------------------------------
+
+/// Whether children run under `taskset`, and why not when they don't.
+#[derive(Clone)]
+enum Pinning {
+    Pinned,
+    Unpinned(String),
+}
+
+impl Pinning {
+    async fn detect() -> Pinning {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if cores < 2 {
+            return Pinning::Unpinned(format!("only {cores} CPU available"));
+        }
+        // Both CPUs must exist and be allowed to us (a cpuset may exclude them).
+        for cpu in [SERVER_CPU, LOAD_CPU] {
+            let ok = Command::new("taskset")
+                .args(["-c", cpu, "true"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .await
+                .is_ok_and(|s| s.success());
+            if !ok {
+                return Pinning::Unpinned(format!("`taskset -c {cpu}` is not available"));
+            }
+        }
+        Pinning::Pinned
+    }
+
+    /// `program`, under `taskset -c cpu` when pinning. taskset execs the program, so the
+    /// child's pid is the program's own.
+    fn command(&self, cpu: &str, program: &Path) -> Command {
+        let mut cmd = match self {
+            Pinning::Pinned => {
+                let mut c = Command::new("taskset");
+                c.args(["-c", cpu]).arg(program);
+                c
+            }
+            Pinning::Unpinned(_) => Command::new(program),
+        };
+        cmd.kill_on_drop(true);
+        cmd
+    }
+}
+
+/// A server child process; killed when dropped.
+struct ServerProc {
+    name: &'static str,
+    child: Child,
+    pid: String,
+    addr: SocketAddr,
+    cert: PathBuf,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl ServerProc {
+    fn stderr(&self) -> String {
+        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Fails if the server has exited (crashed under load, for instance).
+    fn check_alive(&mut self) -> anyhow::Result<()> {
+        match self.child.try_wait()? {
+            None => Ok(()),
+            Some(status) => bail!(
+                "the {} server exited ({status}); stderr:\n{}",
+                self.name,
+                self.stderr()
+            ),
+        }
+    }
+}
+
+fn collect(stream: impl AsyncRead + Unpin + Send + 'static, into: Arc<Mutex<String>>) {
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(stream).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Ok(mut b) = into.lock() {
+                b.push_str(&line);
+                b.push('\n');
+            }
+        }
+    });
+}
+
+/// Spawns a server and waits for the stdout line that `ready` recognises (returning the port).
+/// Stdout and stderr keep being drained afterwards so the child never blocks on a full pipe.
+async fn start_server(
+    name: &'static str,
+    mut cmd: Command,
+    cert: PathBuf,
+    ready: fn(&str) -> Option<anyhow::Result<u16>>,
+) -> anyhow::Result<ServerProc> {
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("spawn the {name} server"))?;
+    let pid = child.id().map(|p| p.to_string()).context("server pid")?;
+    let stderr = Arc::new(Mutex::new(String::new()));
+    if let Some(err) = child.stderr.take() {
+        collect(err, stderr.clone());
+    }
+    let stdout = child.stdout.take().context("server stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let wait = async {
+        while let Some(line) = lines.next_line().await? {
+            if let Some(port) = ready(&line) {
+                return port;
+            }
+        }
+        bail!("exited before serving")
+    };
+    let port = match tokio::time::timeout(START_TIMEOUT, wait).await {
+        Ok(Ok(port)) => port,
+        Ok(Err(e)) => {
+            // Let the stderr reader catch up before quoting it.
+            let _ = child.start_kill();
+            let _ = child.wait().await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let err = stderr.lock().map(|s| s.clone()).unwrap_or_default();
+            bail!("the {name} server did not start: {e:#}; stderr:\n{err}");
+        }
+        Err(_) => bail!("the {name} server did not start within {START_TIMEOUT:?}"),
+    };
+    collect(lines.into_inner(), Arc::new(Mutex::new(String::new())));
+    Ok(ServerProc {
+        name,
+        child,
+        pid,
+        addr: SocketAddr::from(([127, 0, 0, 1], port)),
+        cert,
+        stderr,
+    })
+}
+
+async fn start_extranet(pin: &Pinning, bin: &Path, data_dir: &Path) -> anyhow::Result<ServerProc> {
+    let mut cmd = pin.command(SERVER_CPU, bin);
+    cmd.arg("serve").stdin(Stdio::null());
+    // Only the configuration below: nothing leaks in from the developer's shell.
+    for (k, _) in std::env::vars() {
+        if k.starts_with("EXTRANET_") || k == "RUST_LOG" {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("EXTRANET_DATA_DIR", data_dir)
+        .env("EXTRANET_SERVER__LISTEN", "127.0.0.1:0")
+        .env("EXTRANET_LOG__FILTER", "warn")
+        .env("EXTRANET_SERVER__MAX_CONNECTIONS", "1024")
+        .env("NO_COLOR", "1");
+    let cert = data_dir.join("tls/dev-cert.pem");
+    start_server("extranet", cmd, cert, |line| {
+        let rest = line.strip_prefix("extranet: serving https://")?;
+        let host_port = rest.split('/').next().unwrap_or_default();
+        let port = host_port.rsplit(':').next().unwrap_or_default();
+        Some(port.parse().context("port in the serving line"))
+    })
+    .await
+}
+
+async fn start_bare(pin: &Pinning, me: &Path, dir: &Path) -> anyhow::Result<ServerProc> {
+    let mut cmd = pin.command(SERVER_CPU, me);
+    // A pipe we never write to: the bare server exits when it closes, i.e. when we are gone,
+    // however we went.
+    cmd.env(ROLE, "bare")
+        .env("BENCH_DIR", dir)
+        .stdin(Stdio::piped());
+    start_server("bare", cmd, dir.join("bare-cert.pem"), |line| {
+        let port = line.strip_prefix("bare: serving port ")?;
+        Some(port.trim().parse().context("port in the bare serving line"))
+    })
+    .await
+}
+
+/// What one load run measured.
+struct Measured {
+    label: &'static str,
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    non_200: u64,
+    failed: u64,
+    detail: String,
+    server_cpu: Option<f64>,
+    client_cpu: Option<f64>,
+}
+
+impl Measured {
+    fn errors(&self) -> u64 {
+        self.non_200 + self.failed
+    }
+}
+
+struct LoadSettings {
+    warmup: f64,
+    seconds: f64,
+    connections: usize,
+}
+
+async fn run_load(
+    pin: &Pinning,
+    me: &Path,
+    settings: &LoadSettings,
+    server: &ServerProc,
+    label: &'static str,
+    path: &str,
+    accept_language: Option<&str>,
+) -> anyhow::Result<Measured> {
+    let mut cmd = pin.command(LOAD_CPU, me);
+    cmd.env(ROLE, "load")
+        .env("BENCH_ADDR", server.addr.to_string())
+        .env("BENCH_CERT", &server.cert)
+        .env("BENCH_PATH", path)
+        .env("BENCH_SERVER_PID", &server.pid)
+        .env("BENCH_WARMUP_SECONDS", settings.warmup.to_string())
+        .env("BENCH_SECONDS", settings.seconds.to_string())
+        .env("BENCH_CONNECTIONS", settings.connections.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    if let Some(lang) = accept_language {
+        cmd.env("BENCH_ACCEPT_LANGUAGE", lang);
+    }
+    let child = cmd.spawn().context("spawn the load generator")?;
+    let limit = Duration::from_secs_f64(settings.warmup + settings.seconds) + 3 * IO_TIMEOUT;
+    // On timeout the future, and with it the child (kill_on_drop), is dropped.
+    let out = tokio::time::timeout(limit, child.wait_with_output())
+        .await
+        .with_context(|| {
+            format!("{label}: the load generator did not finish within {limit:?}")
+        })??;
+    if !out.status.success() {
+        bail!("{label}: the load generator failed ({})", out.status);
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(RESULT_PREFIX))
+        .with_context(|| format!("{label}: no result from the load generator"))?;
+    let v: Value = serde_json::from_str(line).context("parse the load result")?;
+    let num = |k: &str| v.get(k).and_then(Value::as_f64);
+    let count = |k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0);
+    Ok(Measured {
+        label,
+        rps: num("rps").context("rps")?,
+        p50_ms: num("p50_us").unwrap_or(f64::NAN) / 1000.0,
+        p99_ms: num("p99_us").unwrap_or(f64::NAN) / 1000.0,
+        non_200: count("non_200"),
+        failed: count("failed"),
+        detail: v
+            .get("detail")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        server_cpu: num("server_cpu"),
+        client_cpu: num("client_cpu"),
+    })
+}
+
+fn orchestrate() -> anyhow::Result<ExitCode> {
+    // The orchestrator mostly waits on children: one thread is plenty.
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(orchestrate_async())
+}
+
+async fn orchestrate_async() -> anyhow::Result<ExitCode> {
+    let settings = LoadSettings {
+        warmup: env_f64("BENCH_WARMUP_SECONDS", 2.0)?,
+        seconds: env_f64("BENCH_SECONDS", 8.0)?,
+        connections: std::env::var("BENCH_CONNECTIONS")
+            .ok()
+            .map(|v| v.trim().parse::<usize>())
+            .transpose()
+            .context("BENCH_CONNECTIONS")?
+            .unwrap_or(64)
+            .max(1),
+    };
+    if settings.seconds <= 0.0 {
+        bail!("BENCH_SECONDS must be more than 0");
+    }
+    let me = std::env::current_exe().context("locate the bench executable")?;
+    // Under target/release/deps, so this builds and returns target/release/extranet.
+    eprintln!("bench: building the release extranet binary (cargo build --release)…");
+    let bin = extranet_tests::binary::extranet().await?;
+    let pin = Pinning::detect().await;
+    let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+
+    let dir = tempfile::tempdir()?;
+    let data_dir = dir.path().join("extranet");
+    std::fs::create_dir_all(&data_dir)?;
+    let mut extranet = start_extranet(&pin, &bin, &data_dir).await?;
+    let mut bare = start_bare(&pin, &me, dir.path()).await?;
+
+    let total = (settings.warmup + settings.seconds) * 3.0;
+    eprintln!(
+        "bench: {} connections, {:.0} s warm-up + {:.0} s per target, about {total:.0} s…",
+        settings.connections, settings.warmup, settings.seconds
+    );
+    let mut results = Vec::new();
+    for (on_bare, label, path, lang) in [
+        (true, "bare /hello", "/hello", None),
+        (false, "extranet /healthz", "/healthz", None),
+        (false, "extranet / (nl)", "/", Some("nl")),
+    ] {
+        let server = if on_bare { &mut bare } else { &mut extranet };
+        let m = run_load(&pin, &me, &settings, server, label, path, lang).await?;
+        server.check_alive()?;
+        results.push(m);
+    }
+    drop(bare);
+    drop(extranet);
+
+    report(&settings, &pin, &bin, loadavg.trim(), &results);
+    let errors: u64 = results.iter().map(Measured::errors).sum();
+    if errors > 0 {
+        eprintln!();
+        eprintln!("!!! {errors} FAILED REQUESTS — the numbers above are not valid !!!");
+        for m in results.iter().filter(|m| m.errors() > 0) {
+            eprintln!(
+                "!!! {}: {} non-200, {} failed; {}",
+                m.label, m.non_200, m.failed, m.detail
+            );
+        }
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report(settings: &LoadSettings, pin: &Pinning, bin: &Path, loadavg: &str, results: &[Measured]) {
+    let pct = |x: Option<f64>| x.map_or_else(|| "?".to_owned(), |x| format!("{:.0}%", x * 100.0));
+    println!();
+    println!(
+        "{:<20} {:>10} {:>9} {:>9} {:>7} {:>11} {:>11}",
+        "target", "req/s", "p50 ms", "p99 ms", "errors", "server CPU", "client CPU"
+    );
+    for m in results {
+        println!(
+            "{:<20} {:>10.0} {:>9.2} {:>9.2} {:>7} {:>11} {:>11}",
+            m.label,
+            m.rps,
+            m.p50_ms,
+            m.p99_ms,
+            m.errors(),
+            pct(m.server_cpu),
+            pct(m.client_cpu)
+        );
+    }
+    println!();
+    let rps = |label: &str| results.iter().find(|m| m.label == label).map(|m| m.rps);
+    if let Some(bare) = rps("bare /hello").filter(|b| *b > 0.0) {
+        for (name, label, target) in [
+            ("healthz / bare", "extranet /healthz", 0.8),
+            ("home / bare", "extranet / (nl)", 0.5),
+        ] {
+            if let Some(r) = rps(label) {
+                let ratio = r / bare;
+                let verdict = if ratio >= target { "PASS" } else { "BELOW" };
+                println!("{name:<15} {ratio:.2}  (target ≥ {target})  {verdict}");
+            }
+        }
+    }
+    println!();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    match pin {
+        Pinning::Pinned => println!(
+            "machine: {cores} cores; servers pinned to CPU {SERVER_CPU}, load generator to CPU \
+             {LOAD_CPU} (taskset); each server's tokio runtime has one worker on its CPU"
+        ),
+        Pinning::Unpinned(why) => println!(
+            "machine: {cores} cores; NOT pinned ({why}): servers and load generator share the \
+             CPUs, so the ratios are less meaningful"
+        ),
+    }
+    println!(
+        "load: {} connections, HTTP/1.1 keep-alive over TLS 1.3, {:.0} s warm-up + {:.0} s \
+         measured per target; load average at start: {loadavg}",
+        settings.connections, settings.warmup, settings.seconds
+    );
+    println!("binary: {}", bin.display());
+    // A saturated client measures itself, not the server.
+    for m in results {
+        if m.client_cpu.is_some_and(|c| c > 0.95) && m.server_cpu.is_some_and(|s| s < 0.9) {
+            println!(
+                "note: {}: the load generator was saturated and the server was not; the \
+                 figure is a lower bound for the server",
+                m.label
+            );
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// The bare baseline server
+// ------------------------------------------------------------------------------------------
+
+mod bare {
+    use super::*;
+
+    /// The runtime extranet's `main` builds: the default multi-thread runtime, whose worker count
+    /// is the number of CPUs this process may use — one under `taskset -c 0`. Same scheduler,
+    /// same worker count as the real server, so the comparison is of the code above it.
+    pub fn run() -> anyhow::Result<()> {
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(serve())
+    }
+
+    fn tls_config(dir: &Path) -> anyhow::Result<Arc<ServerConfig>> {
+        let generated = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])?;
+        std::fs::write(dir.join("bare-cert.pem"), generated.cert.pem())?;
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+            generated.signing_key.serialize_der(),
+        ));
+        let cert: CertificateDer<'static> = generated.cert.der().clone();
+        // As extranet's `tls::server_config`: TLS 1.3 and 1.2, h2 then http/1.1.
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let mut cfg = ServerConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
+            .with_no_client_auth()
+            .with_single_cert(vec![cert], key)?;
+        cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        cfg.ignore_client_order = true;
+        Ok(Arc::new(cfg))
+    }
+
+    async fn serve() -> anyhow::Result<()> {
+        let dir = PathBuf::from(env_required("BENCH_DIR")?);
+        let acceptor = TlsAcceptor::from(tls_config(&dir)?);
+        let app = Router::new().route("/hello", get(|| async { "hello" }));
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        println!("bare: serving port {}", listener.local_addr()?.port());
+
+        // Exit when the orchestrator goes away (it holds the other end of stdin).
+        tokio::spawn(async {
+            let mut sink = Vec::new();
+            let _ = tokio::io::stdin().read_to_end(&mut sink).await;
+            std::process::exit(0);
+        });
+
+        // extranet's `server::run_https` without the limits: accept, then one task per
+        // connection for the handshake and hyper's auto (h1/h2) connection.
+        loop {
+            let (tcp, _) = match listener.accept().await {
+                Ok(pair) => pair,
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let _ = tcp.set_nodelay(true);
+            let acceptor = acceptor.clone();
+            let service = TowerToHyperService::new(app.clone());
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let _ = auto::Builder::new(TokioExecutor::new())
+                    .serve_connection_with_upgrades(TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// The load generator
+// ------------------------------------------------------------------------------------------
+
+mod load {
+    use super::*;
+
+    struct Target {
+        addr: SocketAddr,
+        path: String,
+        host: String,
+        accept_language: Option<String>,
+        connector: TlsConnector,
+    }
+
+    #[derive(Clone, Copy)]
+    struct Window {
+        start: Instant,
+        end: Instant,
+    }
+
+    #[derive(Default)]
+    struct ConnStats {
+        latencies_us: Vec<u32>,
+        non_200: u64,
+        failed: u64,
+        last_problem: Option<String>,
+    }
+
+    /// One thread: on its own CPU a current-thread runtime is the cheapest client there is, and
+    /// the point is to leave the server as the bottleneck.
+    pub fn run() -> anyhow::Result<()> {
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+            .block_on(generate())
+    }
+
+    fn connector(cert_pem: &[u8]) -> anyhow::Result<TlsConnector> {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let mut cfg = ClientConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[&rustls::version::TLS13])?
+            .with_root_certificates(extranet_tests::tls::roots(cert_pem)?)
+            .with_no_client_auth();
+        // HTTP/1.1 only, so that the server's auto builder picks its HTTP/1 path.
+        cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(TlsConnector::from(Arc::new(cfg)))
+    }
+
+    async fn generate() -> anyhow::Result<()> {
+        let addr: SocketAddr = env_required("BENCH_ADDR")?.parse()?;
+        let cert = std::fs::read(env_required("BENCH_CERT")?).context("read the certificate")?;
+        let warmup = env_f64("BENCH_WARMUP_SECONDS", 2.0)?;
+        let seconds = env_f64("BENCH_SECONDS", 8.0)?;
+        let connections: usize = env_required("BENCH_CONNECTIONS")?.parse()?;
+        let server_pid = std::env::var("BENCH_SERVER_PID").ok();
+        let target = Arc::new(Target {
+            addr,
+            path: env_required("BENCH_PATH")?,
+            host: format!("localhost:{}", addr.port()),
+            accept_language: std::env::var("BENCH_ACCEPT_LANGUAGE").ok(),
+            connector: connector(&cert)?,
+        });
+
+        let t0 = Instant::now();
+        let start = t0 + Duration::from_secs_f64(warmup);
+        let window = Window {
+            start,
+            end: start + Duration::from_secs_f64(seconds),
+        };
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..connections {
+            tasks.spawn(connection(target.clone(), window));
+        }
+        // CPU use of both sides over the measured window, to tell who was the bottleneck.
+        let sampler = tokio::spawn(async move {
+            tokio::time::sleep_until(window.start.into()).await;
+            let pid = server_pid.as_deref().unwrap_or("0");
+            let before = (Instant::now(), cpu_seconds(pid), cpu_seconds("self"));
+            tokio::time::sleep_until(window.end.into()).await;
+            let elapsed = before.0.elapsed().as_secs_f64();
+            let share = |b: Option<f64>, a: Option<f64>| Some((a? - b?) / elapsed);
+            (
+                share(before.1, cpu_seconds(pid)),
+                share(before.2, cpu_seconds("self")),
+            )
+        });
+
+        let mut all = ConnStats::default();
+        let deadline = window.end + 2 * IO_TIMEOUT;
+        while let Ok(Some(joined)) =
+            tokio::time::timeout_at(deadline.into(), tasks.join_next()).await
+        {
+            let s = joined?;
+            all.latencies_us.extend(s.latencies_us);
+            all.non_200 += s.non_200;
+            all.failed += s.failed;
+            if s.last_problem.is_some() {
+                all.last_problem = s.last_problem;
+            }
+        }
+        if !tasks.is_empty() {
+            all.failed += tasks.len() as u64;
+            all.last_problem = Some(format!("{} connections did not stop in time", tasks.len()));
+            tasks.abort_all();
+        }
+        let (server_cpu, client_cpu) = sampler.await?;
+
+        let lat = &mut all.latencies_us;
+        lat.sort_unstable();
+        let result = json!({
+            "requests": lat.len(),
+            "rps": lat.len() as f64 / seconds,
+            "p50_us": percentile(lat, 0.50),
+            "p99_us": percentile(lat, 0.99),
+            "non_200": all.non_200,
+            "failed": all.failed,
+            "detail": all.last_problem.unwrap_or_default(),
+            "server_cpu": server_cpu,
+            "client_cpu": client_cpu,
+        });
+        println!("{RESULT_PREFIX}{result}");
+        Ok(())
+    }
+
+    /// Nearest-rank percentile of sorted values.
+    fn percentile(sorted: &[u32], p: f64) -> Option<u32> {
+        let rank = (p * sorted.len() as f64).ceil() as usize;
+        sorted.get(rank.saturating_sub(1)).copied()
+    }
+
+    /// One client connection, reconnecting after a failure, until the window ends.
+    async fn connection(target: Arc<Target>, window: Window) -> ConnStats {
+        let mut stats = ConnStats {
+            // Room for a few thousand requests per connection without reallocating mid-run.
+            latencies_us: Vec::with_capacity(4096),
+            ..ConnStats::default()
+        };
+        while Instant::now() < window.end {
+            if let Err(e) = session(&target, window, &mut stats).await {
+                stats.failed += 1;
+                stats.last_problem = Some(format!("{e:#}"));
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        stats
+    }
+
+    /// Aborts the hyper connection driver when the session ends, however it ends.
+    struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+    impl Drop for AbortOnDrop {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+
+    async fn session(target: &Target, window: Window, stats: &mut ConnStats) -> anyhow::Result<()> {
+        let tcp = tokio::time::timeout(IO_TIMEOUT, TcpStream::connect(target.addr))
+            .await
+            .context("connect timed out")??;
+        tcp.set_nodelay(true)?;
+        let name = ServerName::try_from("localhost")?;
+        let tls = tokio::time::timeout(IO_TIMEOUT, target.connector.connect(name, tcp))
+            .await
+            .context("TLS handshake timed out")??;
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(TokioIo::new(tls)).await?;
+        let _driver = AbortOnDrop(tokio::spawn(async move {
+            let _ = conn.await;
+        }));
+
+        // Back to back: the next request leaves as soon as the previous response is read.
+        while Instant::now() < window.end {
+            let mut req = Request::get(target.path.as_str()).header(header::HOST, &target.host);
+            if let Some(lang) = &target.accept_language {
+                req = req.header(header::ACCEPT_LANGUAGE, lang);
+            }
+            let req = req.body(Empty::<Bytes>::new())?;
+            let sent = Instant::now();
+            let status = tokio::time::timeout(IO_TIMEOUT, async {
+                sender.ready().await?;
+                let res = sender.send_request(req).await?;
+                let status = res.status();
+                // Read the whole body: the connection is reusable only after it.
+                res.into_body().collect().await?;
+                Ok::<StatusCode, anyhow::Error>(status)
+            })
+            .await
+            .context("request timed out")??;
+            let done = Instant::now();
+            if status != StatusCode::OK {
+                stats.non_200 += 1;
+                stats.last_problem = Some(format!("{} answered {status}", target.path));
+            }
+            if done >= window.start && done <= window.end {
+                let us = done.duration_since(sent).as_micros();
+                stats
+                    .latencies_us
+                    .push(u32::try_from(us).unwrap_or(u32::MAX));
+            }
+        }
+        Ok(())
+    }
+}

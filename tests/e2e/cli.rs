@@ -71,6 +71,9 @@ async fn config_check_prints_effective_values_with_secrets_redacted() -> anyhow:
     Ok(())
 }
 
+/// Arguments before `config check`, environment, and what the error must name.
+type Case<'a> = (Vec<String>, Vec<(&'a str, &'a str)>, &'a str);
+
 #[tokio::test]
 async fn invalid_configuration_names_the_key() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
@@ -78,7 +81,7 @@ async fn invalid_configuration_names_the_key() -> anyhow::Result<()> {
     std::fs::write(&bad_toml, "[server\nlisten = 1")?;
     let typo = dir.path().join("typo.toml");
     std::fs::write(&typo, "[server]\nlisten_addr = \"127.0.0.1:1\"\n")?;
-    let cases: Vec<(Vec<String>, Vec<(&str, &str)>, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             vec![],
             vec![("EXTRANET_SERVER__LISTEN", "not-an-address")],

@@ -3,7 +3,14 @@
 //! Input is parsed into these types at the edge ("parse, don't validate"), so that an invalid
 //! enterprise number, e-mail address or language cannot exist past a handler.
 
+pub mod error;
+pub mod model;
 pub mod password;
+pub mod store;
 pub mod types;
 
+pub use error::{IdentityError, Result};
+pub use model::{
+    AccountState, NewOrganisation, NewPerson, Organisation, OrganisationKind, Person, Role,
+};
 pub use types::{EmailAddress, EnterpriseNumber, Gender, Language, LicencePlate, VatNumber};

@@ -27,6 +27,7 @@ use crate::http::{errors, metrics, security};
 pub struct AppState {
     pub db: Db,
     pub objects: Objects,
+    pub auth: Arc<crate::api::Auth>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -41,14 +42,17 @@ pub fn router(config: &Config, state: AppState) -> Router {
     let ops = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .with_state(state)
+        .with_state(state.clone())
         .route("/metrics", get(metrics::render).with_state(metrics_access));
 
     // Unknown API paths answer problem+json 404 through the error layer, not an HTML page.
-    let api = Router::new().fallback(|| async { StatusCode::NOT_FOUND });
+    let api =
+        crate::api::auth::routes(state.auth.clone()).fallback(|| async { StatusCode::NOT_FOUND });
+    let jwks = crate::api::auth::jwks_route(state.auth.clone());
 
     Router::new()
         .merge(ops)
+        .merge(jwks)
         .merge(extranet_web::routes(site.clone()))
         .nest("/api/v1", api)
         .route_layer(middleware::from_fn(metrics::track))

@@ -59,6 +59,44 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Manage the keys that sign access tokens.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Manage accounts from the command line (the first administrator, scripts).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Add a new signing key; new tokens use it at once (running instances pick it up on first
+    /// sight of its key id). Older public keys stay published until their last token expires.
+    Rotate,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account. Without --organisation, it belongs to the certification body itself.
+    ///
+    /// The password is read from standard input (one line) with --password-stdin; without it,
+    /// the account is created "invited" and gets a password through an invitation link.
+    Create(crate::admin::CreateUser),
+    /// List accounts: e-mail, name, organisation, state, roles.
+    List,
+    /// Deactivate an account: sign-in and refresh are refused from now on, and its sessions end.
+    Deactivate {
+        /// The account's e-mail address.
+        email: String,
+    },
+    /// Reactivate a deactivated account.
+    Reactivate {
+        /// The account's e-mail address.
+        email: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -101,6 +139,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             db.close().await;
             println!("migrations applied to {}", target.redacted());
             Ok(())
+        }
+        Command::Keys {
+            command: KeysCommand::Rotate,
+        } => {
+            let config = Config::load(file, Config::default())?;
+            crate::telemetry::init(&config.log);
+            crate::admin::rotate_keys(&config).await
+        }
+        Command::User { command } => {
+            let config = Config::load(file, Config::default())?;
+            crate::telemetry::init(&config.log);
+            crate::admin::user(&config, command).await
         }
         Command::Config {
             command: ConfigCommand::Check,

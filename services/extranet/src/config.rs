@@ -70,7 +70,39 @@ pub struct Config {
     pub storage: StorageConfig,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
+    pub auth: AuthConfig,
     pub site: extranet_web::Site,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// `iss` of access tokens; empty means the public URL (or `extranet`).
+    pub issuer: String,
+    /// `aud` of access tokens.
+    pub audience: String,
+    /// Access-token lifetime, at most 300 s: the bound within which a deactivated account's
+    /// token stops working.
+    pub access_lifetime_secs: u64,
+    /// Clock skew tolerated when checking `exp` and `nbf`.
+    pub leeway_secs: u64,
+    /// A refresh token unused for this long expires (the session ends when idle).
+    pub refresh_idle_secs: u64,
+    /// A session ends this long after sign-in, however active.
+    pub refresh_absolute_secs: u64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            issuer: String::new(),
+            audience: "extranet".into(),
+            access_lifetime_secs: 300,
+            leeway_secs: 5,
+            refresh_idle_secs: 2 * 3600,
+            refresh_absolute_secs: 12 * 3600,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -185,6 +217,7 @@ impl Default for Config {
             storage: StorageConfig::default(),
             log: LogConfig::default(),
             metrics: MetricsConfig::default(),
+            auth: AuthConfig::default(),
             site: extranet_web::Site::default(),
         }
     }
@@ -404,6 +437,29 @@ impl Config {
                     request_timeout: Duration::from_secs(s3.request_timeout_secs),
                 })
             }
+        }
+    }
+
+    pub fn token_settings(&self) -> extranet_identity::tokens::TokenSettings {
+        let issuer = if !self.auth.issuer.trim().is_empty() {
+            self.auth.issuer.clone()
+        } else if let Some(url) = &self.server.public_url {
+            url.as_str().trim_end_matches('/').to_owned()
+        } else {
+            "extranet".to_owned()
+        };
+        extranet_identity::tokens::TokenSettings {
+            issuer,
+            audience: self.auth.audience.clone(),
+            access_lifetime: Duration::from_secs(self.auth.access_lifetime_secs),
+            leeway: Duration::from_secs(self.auth.leeway_secs),
+        }
+    }
+
+    pub fn session_settings(&self) -> extranet_identity::sessions::SessionSettings {
+        extranet_identity::sessions::SessionSettings {
+            idle_lifetime: Duration::from_secs(self.auth.refresh_idle_secs),
+            absolute_lifetime: Duration::from_secs(self.auth.refresh_absolute_secs),
         }
     }
 

@@ -1,6 +1,8 @@
 //! The `extranet` binary's library: configuration, TLS, the HTTPS server and router assembly.
 //! Domain logic lives in the other crates; this one wires them together.
 
+pub mod admin;
+pub mod api;
 pub mod app;
 pub mod cli;
 pub mod config;

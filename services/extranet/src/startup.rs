@@ -3,6 +3,7 @@
 //! listeners, migrations; then serve until SIGTERM.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -58,6 +59,15 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
     if let Some(demo) = &demo {
         demo.seed(&db, &SystemClock).await?;
     }
+    let auth = Arc::new(
+        crate::api::Auth::new(
+            db.clone(),
+            Arc::new(SystemClock),
+            config.token_settings(),
+            config.session_settings(),
+        )
+        .await?,
+    );
 
     let https_addr = https.local_addr()?;
     let shutdown = CancellationToken::new();
@@ -79,6 +89,7 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
         AppState {
             db: db.clone(),
             objects: objects.clone(),
+            auth,
         },
     );
 

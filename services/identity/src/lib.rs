@@ -6,7 +6,9 @@
 pub mod error;
 pub mod model;
 pub mod password;
+pub mod sessions;
 pub mod store;
+pub mod tokens;
 pub mod types;
 
 pub use error::{IdentityError, Result};

@@ -1,0 +1,185 @@
+//! Administration from the command line: signing keys and accounts.
+
+use std::io::BufRead;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use extranet_identity::model::{AccountState, NewOrganisation, NewPerson, OrganisationKind, Role};
+use extranet_identity::{EmailAddress, Gender, Language, password, sessions, store, tokens};
+use extranet_platform::{Db, SystemClock, settings};
+use uuid::Uuid;
+
+use crate::cli::UserCommand;
+use crate::config::Config;
+
+#[derive(Debug, Args)]
+pub struct CreateUser {
+    /// Professional e-mail address (the sign-in name).
+    #[arg(long)]
+    pub email: String,
+    #[arg(long)]
+    pub first_name: String,
+    #[arg(long)]
+    pub surname: String,
+    /// Role, repeatable: admin, staff, privacy_officer, inspector, client_admin, client_user.
+    #[arg(long = "role", required = true)]
+    pub roles: Vec<String>,
+    /// The organisation's id; default: the certification body (created on first use).
+    #[arg(long)]
+    pub organisation: Option<Uuid>,
+    /// nl, fr or en.
+    #[arg(long, default_value = "nl")]
+    pub language: String,
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+async fn open(config: &Config) -> anyhow::Result<Db> {
+    let target = config.database_target()?;
+    let db = crate::startup::open_database(config, &target).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+pub async fn rotate_keys(config: &Config) -> anyhow::Result<()> {
+    let db = open(config).await?;
+    let kid = tokens::rotate(&db, &SystemClock, &config.token_settings()).await?;
+    db.close().await;
+    println!("new signing key {kid}");
+    Ok(())
+}
+
+const BODY_KEY: &str = "identity.certification_body";
+
+/// The certification body's own organisation, created from `site.name` on first use.
+pub async fn certification_body(db: &Db, config: &Config) -> anyhow::Result<Uuid> {
+    if let Some(id) = settings::get(db, BODY_KEY).await?
+        && let Ok(id) = id.parse::<Uuid>()
+    {
+        return Ok(id);
+    }
+    let org = store::create_organisation(
+        db,
+        &SystemClock,
+        &NewOrganisation {
+            kind: OrganisationKind::CertificationBody,
+            name: config.site.name.clone(),
+            enterprise_number: None,
+            vat_number: None,
+            addresses: Vec::new(),
+            phone: config.site.phone.clone(),
+            fax: None,
+            sector: None,
+        },
+    )
+    .await?;
+    settings::set(db, &SystemClock, BODY_KEY, &org.id.to_string()).await?;
+    Ok(org.id)
+}
+
+pub async fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
+    let db = open(config).await?;
+    let res = run(config, &db, command).await;
+    db.close().await;
+    res
+}
+
+async fn run(config: &Config, db: &Db, command: UserCommand) -> anyhow::Result<()> {
+    let clock = SystemClock;
+    match command {
+        UserCommand::Create(args) => {
+            let email: EmailAddress = args.email.parse().context("--email")?;
+            let roles = args
+                .roles
+                .iter()
+                .map(|r| Role::parse(r))
+                .collect::<Result<Vec<_>, _>>()
+                .context("--role")?;
+            let language: Language = args.language.parse().context("--language")?;
+            if args.first_name.trim().is_empty() || args.surname.trim().is_empty() {
+                bail!("--first-name and --surname must not be empty");
+            }
+            let hash = if args.password_stdin {
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line)?;
+                let pw = line.trim_end_matches(['\r', '\n']);
+                if let Err(weak) =
+                    password::check_strength(pw, &[&args.first_name, &args.surname, &args.email])
+                {
+                    bail!("password refused: {weak:?}");
+                }
+                Some(password::hash(pw)?)
+            } else {
+                None
+            };
+            let organisation = match args.organisation {
+                Some(id) => {
+                    store::get_organisation(db, id)
+                        .await
+                        .context("--organisation")?
+                        .id
+                }
+                None => certification_body(db, config).await?,
+            };
+            let person = store::create_person(
+                db,
+                &clock,
+                &NewPerson {
+                    organisation_id: organisation,
+                    surname: args.surname.trim().to_owned(),
+                    first_name: args.first_name.trim().to_owned(),
+                    email,
+                    phone: None,
+                    mobile: None,
+                    fax: None,
+                    function: None,
+                    gender: Gender::Unspecified,
+                    language,
+                    training_valid_until: None,
+                    birth_date: None,
+                    licence_plate: None,
+                    roles,
+                },
+                hash.as_deref(),
+            )
+            .await?;
+            println!(
+                "created {} ({}) {}",
+                person.email,
+                person.state.as_str(),
+                person.id
+            );
+        }
+        UserCommand::List => {
+            for p in store::list_people(db).await? {
+                let roles: Vec<&str> = p.roles.iter().map(|r| r.as_str()).collect();
+                println!(
+                    "{}\t{} {}\t{}\t{}\t{}",
+                    p.email,
+                    p.first_name,
+                    p.surname,
+                    p.organisation_id,
+                    p.state.as_str(),
+                    roles.join(",")
+                );
+            }
+        }
+        UserCommand::Deactivate { email } => {
+            let person = store::person_by_email(db, &email)
+                .await
+                .context("no such account")?;
+            store::set_state(db, &clock, person.id, AccountState::Deactivated).await?;
+            let ended = sessions::revoke_all(db, &clock, person.id, "account deactivated").await?;
+            println!("deactivated {} ({ended} session(s) ended)", person.email);
+        }
+        UserCommand::Reactivate { email } => {
+            let person = store::person_by_email(db, &email)
+                .await
+                .context("no such account")?;
+            store::set_state(db, &clock, person.id, AccountState::Active).await?;
+            println!("reactivated {}", person.email);
+        }
+    }
+    Ok(())
+}

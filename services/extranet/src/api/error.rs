@@ -1,0 +1,73 @@
+//! The API's one error type and its mapping to HTTP: internal details are logged, never sent.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use extranet_identity::IdentityError;
+
+use crate::http::errors::problem;
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// 401 with a `WWW-Authenticate: Bearer` challenge; deliberately without a reason.
+    Unauthenticated,
+    /// 422: the body was understood but a field is not acceptable.
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    Conflict(String),
+    NotFound,
+    Internal(String),
+}
+
+impl From<IdentityError> for ApiError {
+    fn from(e: IdentityError) -> Self {
+        match e {
+            IdentityError::Invalid(i) => ApiError::Invalid {
+                field: i.code,
+                message: i.message,
+            },
+            IdentityError::Conflict(what) => {
+                ApiError::Conflict(format!("{what} is already in use"))
+            }
+            IdentityError::NotFound => ApiError::NotFound,
+            IdentityError::Unauthenticated => ApiError::Unauthenticated,
+            IdentityError::Store(e) => ApiError::Internal(e.to_string()),
+            IdentityError::Internal(e) => ApiError::Internal(e),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::Unauthenticated => {
+                let mut res = problem(StatusCode::UNAUTHORIZED, None);
+                res.headers_mut().insert(
+                    axum::http::header::WWW_AUTHENTICATE,
+                    axum::http::HeaderValue::from_static("Bearer"),
+                );
+                res
+            }
+            ApiError::Invalid { field, message } => {
+                let mut res = problem(StatusCode::UNPROCESSABLE_ENTITY, Some(message.clone()));
+                // Which field, so a client can show the message next to it.
+                let body = serde_json::json!({
+                    "type": "about:blank",
+                    "title": "Unprocessable Entity",
+                    "status": 422,
+                    "detail": message,
+                    "errors": [{ "field": field, "message": message }],
+                });
+                *res.body_mut() = axum::body::Body::from(body.to_string());
+                res
+            }
+            ApiError::Conflict(detail) => problem(StatusCode::CONFLICT, Some(detail)),
+            ApiError::NotFound => problem(StatusCode::NOT_FOUND, None),
+            ApiError::Internal(detail) => {
+                tracing::error!(error = %detail, "internal error");
+                problem(StatusCode::INTERNAL_SERVER_ERROR, None)
+            }
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! The JSON API under `/api/v1`: problem+json errors, Bearer authentication.
+
+pub mod auth;
+pub mod error;
+
+pub use auth::{Auth, Authenticated};

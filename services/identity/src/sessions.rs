@@ -1,0 +1,277 @@
+//! Sessions and refresh tokens. A refresh token is opaque and random, stored only as a SHA-256
+//! hash, and rotated at every use; presenting one that was already used revokes its whole
+//! session family. Refresh is refused once the account or its organisation is deactivated.
+
+use std::time::Duration;
+
+use extranet_platform::{Clock, Db, on_pool, write_tx};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use sqlx::FromRow;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::error::{IdentityError, Result};
+use crate::store::{self, Credentials};
+
+#[derive(Debug, Clone)]
+pub struct SessionSettings {
+    /// A refresh token unused for this long expires.
+    pub idle_lifetime: Duration,
+    /// A session ends this long after sign-in, however active.
+    pub absolute_lifetime: Duration,
+}
+
+/// 32 random bytes, URL-safe; what the client holds.
+fn new_token() -> String {
+    use base64::Engine;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A started or refreshed session: what to put in a new access token, and the next refresh token.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub session_id: Uuid,
+    pub person_id: Uuid,
+    pub organisation_id: Uuid,
+    pub refresh_token: String,
+}
+
+/// Starts a session family for a person who just proved who they are.
+pub async fn start(
+    db: &Db,
+    clock: &dyn Clock,
+    settings: &SessionSettings,
+    creds: &Credentials,
+) -> Result<Grant> {
+    let now = clock.now();
+    let session_id = Uuid::now_v7();
+    let token = new_token();
+    let hash = hash_token(&token);
+    let absolute = now + settings.absolute_lifetime;
+    let idle = (now + settings.idle_lifetime).min(absolute);
+    let res: std::result::Result<(), sqlx::Error> = write_tx!(db, |tx| {
+        async {
+            sqlx::query(
+                "INSERT INTO auth_session (id, person_id, created_at, absolute_expires_at) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(session_id)
+            .bind(creds.person_id)
+            .bind(now)
+            .bind(absolute)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO refresh_token (token_hash, session_id, issued_at, idle_expires_at) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&hash)
+            .bind(session_id)
+            .bind(now)
+            .bind(idle)
+            .execute(&mut *tx)
+            .await?;
+            Ok::<(), sqlx::Error>(())
+        }
+        .await
+    })
+    .await;
+    res?;
+    Ok(Grant {
+        session_id,
+        person_id: creds.person_id,
+        organisation_id: creds.organisation_id,
+        refresh_token: token,
+    })
+}
+
+#[derive(FromRow)]
+struct TokenRow {
+    session_id: Uuid,
+    person_id: Uuid,
+    idle_expires_at: OffsetDateTime,
+    used_at: Option<OffsetDateTime>,
+    absolute_expires_at: OffsetDateTime,
+    revoked_at: Option<OffsetDateTime>,
+}
+
+/// Why a refresh was refused (all answer "not authenticated" to the client).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    Unknown,
+    /// An already rotated token came back: the family is revoked now.
+    Reused {
+        session_id: Uuid,
+        person_id: Uuid,
+    },
+    Expired,
+    Revoked,
+    /// The account or its organisation is no longer active; the family is revoked now.
+    Deactivated {
+        session_id: Uuid,
+        person_id: Uuid,
+    },
+}
+
+pub enum Refresh {
+    Granted(Grant),
+    Refused(Refused),
+}
+
+/// Exchanges a refresh token for the next one.
+pub async fn refresh(
+    db: &Db,
+    clock: &dyn Clock,
+    settings: &SessionSettings,
+    presented: &str,
+) -> Result<Refresh> {
+    let now = clock.now();
+    let hash = hash_token(presented);
+    let row: Option<TokenRow> = on_pool!(db, read, |pool| {
+        sqlx::query_as(
+            "SELECT t.session_id, s.person_id, t.idle_expires_at, t.used_at, \
+             s.absolute_expires_at, s.revoked_at FROM refresh_token t \
+             JOIN auth_session s ON s.id = t.session_id WHERE t.token_hash = $1",
+        )
+        .bind(&hash)
+        .fetch_optional(pool)
+        .await
+    })?;
+    let Some(row) = row else {
+        return Ok(Refresh::Refused(Refused::Unknown));
+    };
+    if row.revoked_at.is_some() {
+        return Ok(Refresh::Refused(Refused::Revoked));
+    }
+    if row.used_at.is_some() {
+        revoke(db, clock, row.session_id, "refresh token reused").await?;
+        return Ok(Refresh::Refused(Refused::Reused {
+            session_id: row.session_id,
+            person_id: row.person_id,
+        }));
+    }
+    if now >= row.idle_expires_at || now >= row.absolute_expires_at {
+        return Ok(Refresh::Refused(Refused::Expired));
+    }
+    let creds = store::credentials_by_id(db, row.person_id).await?;
+    let Some(creds) = creds.filter(Credentials::may_sign_in) else {
+        revoke(
+            db,
+            clock,
+            row.session_id,
+            "account or organisation deactivated",
+        )
+        .await?;
+        return Ok(Refresh::Refused(Refused::Deactivated {
+            session_id: row.session_id,
+            person_id: row.person_id,
+        }));
+    };
+
+    let token = new_token();
+    let next_hash = hash_token(&token);
+    let idle = (now + settings.idle_lifetime).min(row.absolute_expires_at);
+    // Mark the presented token used only if nobody else did in the meantime: of two concurrent
+    // refreshes with the same token, exactly one wins and the other is a reuse.
+    let won: std::result::Result<bool, sqlx::Error> = write_tx!(db, |tx| {
+        async {
+            let marked = sqlx::query(
+                "UPDATE refresh_token SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL",
+            )
+            .bind(now)
+            .bind(&hash)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if marked != 1 {
+                return Ok::<bool, sqlx::Error>(false);
+            }
+            sqlx::query(
+                "INSERT INTO refresh_token (token_hash, session_id, issued_at, idle_expires_at) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&next_hash)
+            .bind(row.session_id)
+            .bind(now)
+            .bind(idle)
+            .execute(&mut *tx)
+            .await?;
+            Ok(true)
+        }
+        .await
+    })
+    .await;
+    if !won? {
+        revoke(db, clock, row.session_id, "refresh token reused").await?;
+        return Ok(Refresh::Refused(Refused::Reused {
+            session_id: row.session_id,
+            person_id: row.person_id,
+        }));
+    }
+    Ok(Refresh::Granted(Grant {
+        session_id: row.session_id,
+        person_id: creds.person_id,
+        organisation_id: creds.organisation_id,
+        refresh_token: token,
+    }))
+}
+
+/// Ends one session family.
+pub async fn revoke(db: &Db, clock: &dyn Clock, session: Uuid, reason: &str) -> Result<()> {
+    let now = clock.now();
+    on_pool!(db, write, |pool| {
+        sqlx::query(
+            "UPDATE auth_session SET revoked_at = $1, revoked_reason = $2 \
+             WHERE id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(reason)
+        .bind(session)
+        .execute(pool)
+        .await
+        .map(|_| ())
+    })?;
+    Ok(())
+}
+
+/// Ends every session family of a person ("sign out everywhere"); returns how many.
+pub async fn revoke_all(db: &Db, clock: &dyn Clock, person: Uuid, reason: &str) -> Result<u64> {
+    let now = clock.now();
+    Ok(on_pool!(db, write, |pool| {
+        sqlx::query(
+            "UPDATE auth_session SET revoked_at = $1, revoked_reason = $2 \
+             WHERE person_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(reason)
+        .bind(person)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+    })?)
+}
+
+/// Whether a session is still usable (not revoked, not past its absolute end).
+pub async fn is_live(db: &Db, clock: &dyn Clock, session: Uuid) -> Result<bool> {
+    let now = clock.now();
+    let row: Option<(Option<OffsetDateTime>, OffsetDateTime)> = on_pool!(db, read, |pool| {
+        sqlx::query_as("SELECT revoked_at, absolute_expires_at FROM auth_session WHERE id = $1")
+            .bind(session)
+            .fetch_optional(pool)
+            .await
+    })?;
+    Ok(matches!(row, Some((None, end)) if now < end))
+}
+
+impl From<Refused> for IdentityError {
+    fn from(_: Refused) -> Self {
+        IdentityError::Unauthenticated
+    }
+}

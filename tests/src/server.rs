@@ -171,7 +171,10 @@ impl ServerBuilder {
                 push(&log, &line);
             }
         });
+        let mut child_env: Vec<(String, String)> = self.env.clone().into_iter().collect();
+        child_env.push(("EXTRANET_DATA_DIR".into(), data_dir.display().to_string()));
         Ok(Server {
+            env: child_env,
             child: Some(child),
             https: SocketAddr::from(([127, 0, 0, 1], port)),
             redirect,
@@ -202,6 +205,8 @@ fn collect(stream: impl AsyncRead + Unpin + Send + 'static, into: Arc<Mutex<Stri
 }
 
 pub struct Server {
+    /// The configuration environment the server was started with (for CLI commands on its data).
+    env: Vec<(String, String)>,
     child: Option<Child>,
     pub https: SocketAddr,
     pub redirect: Option<SocketAddr>,
@@ -304,6 +309,47 @@ impl Server {
         Ok(())
     }
 
+    /// Runs `extranet ARGS` on this server's database and storage, feeding `stdin`.
+    pub async fn command(
+        &self,
+        args: &[&str],
+        stdin: &str,
+    ) -> anyhow::Result<(std::process::ExitStatus, String, String)> {
+        let env: Vec<(&str, &str)> = self
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        run_command_with_input(args, &env, stdin).await
+    }
+
+    /// Creates an active account with a password through the CLI; returns the password.
+    pub async fn create_user(&self, email: &str, role: &str) -> anyhow::Result<String> {
+        let password = "vlaai-tram-Kortrijk-42-brug";
+        let (status, out, err) = self
+            .command(
+                &[
+                    "user",
+                    "create",
+                    "--email",
+                    email,
+                    "--first-name",
+                    "Test",
+                    "--surname",
+                    "Persoon",
+                    "--role",
+                    role,
+                    "--password-stdin",
+                ],
+                &format!("{password}\n"),
+            )
+            .await?;
+        if !status.success() {
+            bail!("user create failed: {out} {err}");
+        }
+        Ok(password.to_owned())
+    }
+
     /// The PostgreSQL URL of this server's database, if it runs on PostgreSQL.
     pub fn pg_url(&self) -> Option<&str> {
         self.pg.as_ref().map(|p| p.url.as_str())
@@ -339,10 +385,24 @@ pub async fn run_command(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> anyhow::Result<(std::process::ExitStatus, String, String)> {
+    run_command_with_input(args, env, "").await
+}
+
+/// [`run_command`] with `stdin` fed to the process.
+pub async fn run_command_with_input(
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: &str,
+) -> anyhow::Result<(std::process::ExitStatus, String, String)> {
+    use tokio::io::AsyncWriteExt;
     crate::init_crypto();
     let bin = crate::binary::extranet().await?;
     let mut cmd = Command::new(&bin);
-    cmd.args(args).stdin(Stdio::null()).kill_on_drop(true);
+    cmd.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
     for (k, _) in std::env::vars() {
         if k.starts_with("EXTRANET_") || k == "RUST_LOG" {
             cmd.env_remove(k);
@@ -352,7 +412,11 @@ pub async fn run_command(
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
+    let mut child = cmd.spawn()?;
+    if let Some(mut input) = child.stdin.take() {
+        input.write_all(stdin.as_bytes()).await?;
+    }
+    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
         .await
         .context("command did not finish within 60 s")??;
     Ok((

@@ -238,6 +238,18 @@ pub enum VerifyError {
     Rejected(String),
 }
 
+/// The key id that should sign now (the newest unretired key), to notice a rotation made by
+/// another instance or the CLI before signing with a retired key.
+pub async fn current_signing_kid(db: &Db) -> Result<Option<String>> {
+    Ok(on_pool!(db, read, |pool| {
+        sqlx::query_scalar(
+            "SELECT kid FROM signing_key WHERE retired_at IS NULL ORDER BY created_at DESC, kid DESC LIMIT 1",
+        )
+        .fetch_optional(pool)
+        .await
+    })?)
+}
+
 async fn fetch(db: &Db) -> Result<Vec<KeyRow>> {
     Ok(on_pool!(db, read, |pool| {
         sqlx::query_as(

@@ -58,6 +58,13 @@ impl Auth {
     }
 
     async fn issue(&self, grant: &Grant) -> Result<TokenResponse, ApiError> {
+        // Issuing already costs database round trips; one more notices a key rotation.
+        let current = tokens::current_signing_kid(&self.db).await?;
+        if current.as_deref() != Some(self.keys.load().signing_kid()) {
+            self.keys.store(Arc::new(
+                KeyRing::load(&self.db, self.clock.as_ref()).await?,
+            ));
+        }
         let person = store::get_person(&self.db, grant.person_id).await?;
         let claims = tokens::access_claims(
             &self.tokens,

@@ -1,0 +1,412 @@
+//! Sign-in for API clients through the real binary: the token test matrix (every forged,
+//! altered, expired or misdirected token refused), refresh rotation with reuse detection,
+//! deactivation, key rotation.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use extranet_tests::{Db, Server, ServerBuilder, matrix};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+use sqlx::{Connection, PgConnection, Row, SqliteConnection};
+
+const EMAIL: &str = "inspecteur@cert.example";
+
+async fn login(server: &Server, client: &reqwest::Client, password: &str) -> anyhow::Result<Value> {
+    let res = client
+        .post(server.url("/api/v1/auth/login"))
+        .json(&json!({ "email": EMAIL, "password": password }))
+        .send()
+        .await?;
+    anyhow::ensure!(res.status() == 200, "login: {}", res.status());
+    Ok(res.json().await?)
+}
+
+async fn me_status(server: &Server, client: &reqwest::Client, token: &str) -> anyhow::Result<u16> {
+    Ok(client
+        .get(server.url("/api/v1/me"))
+        .bearer_auth(token)
+        .send()
+        .await?
+        .status()
+        .as_u16())
+}
+
+async fn refresh(
+    server: &Server,
+    client: &reqwest::Client,
+    token: &str,
+) -> anyhow::Result<(u16, Value)> {
+    let res = client
+        .post(server.url("/api/v1/auth/refresh"))
+        .json(&json!({ "refresh_token": token }))
+        .send()
+        .await?;
+    let status = res.status().as_u16();
+    Ok((status, res.json().await.unwrap_or(Value::Null)))
+}
+
+/// Runs one SQL statement on the server's database, as an attacker or operator with database
+/// access would (reading the signing key, deactivating an organisation).
+async fn sql_rows(server: &Server, sql: &str) -> anyhow::Result<Vec<Vec<String>>> {
+    match server.backends.db {
+        Db::Sqlite => {
+            let url = format!("sqlite://{}", server.data_dir.join("extranet.db").display());
+            let mut c = SqliteConnection::connect(&url).await?;
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+                .fetch_all(&mut c)
+                .await?;
+            Ok(rows
+                .iter()
+                .map(|r| {
+                    (0..r.len())
+                        .map(|i| r.try_get::<String, _>(i).unwrap_or_default())
+                        .collect()
+                })
+                .collect())
+        }
+        Db::Postgres => {
+            let mut c = PgConnection::connect(server.pg_url().context("pg")?).await?;
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+                .fetch_all(&mut c)
+                .await?;
+            Ok(rows
+                .iter()
+                .map(|r| {
+                    (0..r.len())
+                        .map(|i| r.try_get::<String, _>(i).unwrap_or_default())
+                        .collect()
+                })
+                .collect())
+        }
+    }
+}
+
+fn b64(v: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(v.to_string())
+}
+
+fn parts(token: &str) -> anyhow::Result<(Value, Value, String)> {
+    let mut it = token.split('.');
+    let h = it.next().context("header")?;
+    let p = it.next().context("payload")?;
+    let s = it.next().context("signature")?;
+    Ok((
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(h)?)?,
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(p)?)?,
+        s.to_owned(),
+    ))
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+matrix!(
+    async fn forged_altered_and_misdirected_tokens_are_refused(b: Backends) {
+        let server = ServerBuilder::new(b).start().await?;
+        let password = server.create_user(EMAIL, "inspector").await?;
+        let client = server.client()?;
+        let tokens = login(&server, &client, &password).await?;
+        let access = tokens["access_token"]
+            .as_str()
+            .context("access")?
+            .to_owned();
+        assert_eq!(me_status(&server, &client, &access).await?, 200);
+        let (header, payload, signature) = parts(&access)?;
+        assert_eq!(header["alg"], "EdDSA");
+        let kid = header["kid"].as_str().context("kid")?.to_owned();
+        for claim in [
+            "iss", "aud", "sub", "org", "roles", "sid", "jti", "iat", "nbf", "exp",
+        ] {
+            assert!(payload.get(claim).is_some(), "claim {claim} missing");
+        }
+        assert!(payload["exp"].as_i64().unwrap_or(0) - payload["iat"].as_i64().unwrap_or(0) <= 300);
+
+        // The server's own private key, read from its database: lets the test sign tokens that
+        // are valid in every respect but one.
+        let rows = sql_rows(
+            &server,
+            &format!("SELECT private_pem FROM signing_key WHERE kid = '{kid}'"),
+        )
+        .await?;
+        let pem = rows
+            .first()
+            .and_then(|r| r.first())
+            .cloned()
+            .context("signing key")?;
+        let key = EncodingKey::from_ed_pem(pem.as_bytes())?;
+        let sign = |claims: &Value, kid: &str| -> anyhow::Result<String> {
+            let mut h = Header::new(Algorithm::EdDSA);
+            h.kid = Some(kid.to_owned());
+            Ok(jsonwebtoken::encode(&h, claims, &key)?)
+        };
+        // Control: a token the test signs with the right key and claims is accepted, so each
+        // refusal below is for the one thing changed.
+        let mut good = payload.clone();
+        good["jti"] = json!(uuid::Uuid::new_v4());
+        assert_eq!(
+            me_status(&server, &client, &sign(&good, &kid)?).await?,
+            200,
+            "control token"
+        );
+
+        let mut cases: Vec<(&str, String)> = Vec::new();
+        // alg: none
+        let none_header = json!({ "alg": "none", "typ": "JWT", "kid": kid });
+        cases.push((
+            "alg none",
+            format!("{}.{}.", b64(&none_header), b64(&payload)),
+        ));
+        // HS256 keyed with the public key (the classic algorithm confusion)
+        let jwks: Value = client
+            .get(server.url("/.well-known/jwks.json"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let x = jwks["keys"][0]["x"].as_str().context("x")?.to_owned();
+        for secret in [x.as_bytes().to_vec(), URL_SAFE_NO_PAD.decode(&x)?] {
+            let mut h = Header::new(Algorithm::HS256);
+            h.kid = Some(kid.clone());
+            cases.push((
+                "HS256 with the public key",
+                jsonwebtoken::encode(&h, &payload, &EncodingKey::from_secret(&secret))?,
+            ));
+        }
+        // a modified payload, the signature kept
+        let mut admin = payload.clone();
+        admin["roles"] = json!(["admin"]);
+        cases.push((
+            "modified payload",
+            format!("{}.{}.{signature}", b64(&header), b64(&admin)),
+        ));
+        // a modified header, the signature kept
+        let mut h2 = header.clone();
+        h2["typ"] = json!("JWT");
+        cases.push((
+            "modified header",
+            format!("{}.{}.{signature}", b64(&h2), b64(&payload)),
+        ));
+        // expired, not yet valid, wrong issuer, wrong audience, no exp, not an access token
+        let t = now();
+        for (what, field, value) in [
+            ("expired", "exp", json!(t - 120)),
+            ("not yet valid", "nbf", json!(t + 600)),
+            ("wrong iss", "iss", json!("https://evil.example")),
+            ("wrong aud", "aud", json!("another-service")),
+            ("wrong typ", "typ", json!("refresh")),
+        ] {
+            let mut c = good.clone();
+            c[field] = value;
+            if field == "exp" {
+                c["iat"] = json!(t - 600);
+                c["nbf"] = json!(t - 600);
+            }
+            cases.push((what, sign(&c, &kid)?));
+        }
+        let mut no_exp = good.clone();
+        if let Some(o) = no_exp.as_object_mut() {
+            o.remove("exp");
+        }
+        cases.push(("missing exp", sign(&no_exp, &kid)?));
+        // unknown kid; a key that was never ours
+        cases.push(("unknown kid", sign(&good, "no-such-key")?));
+        let foreign = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519)?;
+        let mut fh = Header::new(Algorithm::EdDSA);
+        fh.kid = Some(kid.clone());
+        cases.push((
+            "foreign key",
+            jsonwebtoken::encode(
+                &fh,
+                &good,
+                &EncodingKey::from_ed_pem(foreign.serialize_pem().as_bytes())?,
+            )?,
+        ));
+        cases.push(("garbage", "not.a.token".to_owned()));
+        for (what, token) in cases {
+            let res = client
+                .get(server.url("/api/v1/me"))
+                .bearer_auth(&token)
+                .send()
+                .await?;
+            assert_eq!(res.status(), 401, "{what} was accepted");
+            assert_eq!(res.headers()["www-authenticate"], "Bearer", "{what}");
+            assert_eq!(
+                res.headers()["content-type"],
+                "application/problem+json",
+                "{what}"
+            );
+        }
+        let res = client.get(server.url("/api/v1/me")).send().await?;
+        assert_eq!(res.status(), 401, "no token");
+        server.stop().await
+    }
+);
+
+matrix!(
+    async fn refresh_rotates_and_reuse_revokes_the_family(b: Backends) {
+        let server = ServerBuilder::new(b).start().await?;
+        let password = server.create_user(EMAIL, "client_user").await?;
+        let client = server.client()?;
+        let first = login(&server, &client, &password).await?;
+        let r1 = first["refresh_token"].as_str().context("r1")?.to_owned();
+        let (status, second) = refresh(&server, &client, &r1).await?;
+        assert_eq!(status, 200);
+        let r2 = second["refresh_token"].as_str().context("r2")?.to_owned();
+        assert_ne!(r1, r2, "refresh tokens rotate");
+        assert_eq!(
+            me_status(
+                &server,
+                &client,
+                second["access_token"].as_str().context("a2")?
+            )
+            .await?,
+            200
+        );
+        // r1 again: refused, and the family's newer token r2 dies with it.
+        assert_eq!(refresh(&server, &client, &r1).await?.0, 401, "reused token");
+        assert_eq!(
+            refresh(&server, &client, &r2).await?.0,
+            401,
+            "family not revoked"
+        );
+        // Refresh tokens are stored only as hashes.
+        let stored = sql_rows(&server, "SELECT token_hash FROM refresh_token").await?;
+        assert!(!stored.iter().flatten().any(|h| h == &r1 || h == &r2));
+        // A new login is a new family, unaffected.
+        let third = login(&server, &client, &password).await?;
+        let r3 = third["refresh_token"].as_str().context("r3")?.to_owned();
+        assert_eq!(refresh(&server, &client, &r3).await?.0, 200);
+        // Logout ends the session: its refresh token no longer works.
+        let fourth = login(&server, &client, &password).await?;
+        let res = client
+            .post(server.url("/api/v1/auth/logout"))
+            .bearer_auth(fourth["access_token"].as_str().context("a4")?)
+            .send()
+            .await?;
+        assert_eq!(res.status(), 204);
+        let r4 = fourth["refresh_token"].as_str().context("r4")?;
+        assert_eq!(
+            refresh(&server, &client, r4).await?.0,
+            401,
+            "refresh after logout"
+        );
+        server.stop().await
+    }
+);
+
+matrix!(
+    async fn deactivation_stops_refresh_and_login(b: Backends) {
+        let server = ServerBuilder::new(b).start().await?;
+        let password = server.create_user(EMAIL, "client_admin").await?;
+        let client = server.client()?;
+        // Account deactivated (CLI): refresh and login refused.
+        let t = login(&server, &client, &password).await?;
+        let (status, out, err) = server.command(&["user", "deactivate", EMAIL], "").await?;
+        assert!(status.success(), "{out}{err}");
+        assert_eq!(
+            refresh(&server, &client, t["refresh_token"].as_str().context("r")?)
+                .await?
+                .0,
+            401
+        );
+        let res = client
+            .post(server.url("/api/v1/auth/login"))
+            .json(&json!({ "email": EMAIL, "password": password }))
+            .send()
+            .await?;
+        assert_eq!(res.status(), 401);
+        // The same answer as for an account that does not exist.
+        let unknown = client
+            .post(server.url("/api/v1/auth/login"))
+            .json(&json!({ "email": "nobody@cert.example", "password": password }))
+            .send()
+            .await?;
+        assert_eq!(unknown.status(), 401);
+        let (status, _, _) = server.command(&["user", "reactivate", EMAIL], "").await?;
+        assert!(status.success());
+        let t = login(&server, &client, &password).await?;
+
+        // Organisation deactivated (directly in the database until organisations are managed
+        // in the UI): refresh refused.
+        let active = match b.db {
+            Db::Sqlite => "0",
+            Db::Postgres => "false",
+        };
+        sql_rows(
+            &server,
+            &format!("UPDATE organisation SET active = {active}"),
+        )
+        .await?;
+        assert_eq!(
+            refresh(&server, &client, t["refresh_token"].as_str().context("r")?)
+                .await?
+                .0,
+            401
+        );
+        server.stop().await
+    }
+);
+
+matrix!(
+    async fn access_tokens_expire_and_survive_key_rotation(b: Backends) {
+        let server = ServerBuilder::new(b)
+            .env("EXTRANET_AUTH__ACCESS_LIFETIME_SECS", "2")
+            .env("EXTRANET_AUTH__LEEWAY_SECS", "0")
+            .start()
+            .await?;
+        let password = server.create_user(EMAIL, "staff").await?;
+        let client = server.client()?;
+        let before = login(&server, &client, &password).await?;
+        let old_access = before["access_token"].as_str().context("a")?.to_owned();
+        let old_kid = parts(&old_access)?.0["kid"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+
+        let (status, out, err) = server.command(&["keys", "rotate"], "").await?;
+        assert!(status.success(), "{out}{err}");
+        // The old token is still good until it expires…
+        assert_eq!(me_status(&server, &client, &old_access).await?, 200);
+        // …new tokens are signed with the new key, which the running server learns of by itself.
+        let (status, after) = refresh(
+            &server,
+            &client,
+            before["refresh_token"].as_str().context("r")?,
+        )
+        .await?;
+        assert_eq!(status, 200);
+        let new_access = after["access_token"].as_str().context("a")?.to_owned();
+        let new_kid = parts(&new_access)?.0["kid"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert_ne!(old_kid, new_kid);
+        assert_eq!(me_status(&server, &client, &new_access).await?, 200);
+        let jwks: Value = client
+            .get(server.url("/.well-known/jwks.json"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let kids: Vec<&str> = jwks["keys"]
+            .as_array()
+            .map(|k| k.iter().filter_map(|k| k["kid"].as_str()).collect())
+            .unwrap_or_default();
+        assert!(
+            kids.contains(&old_kid.as_str()) && kids.contains(&new_kid.as_str()),
+            "{kids:?}"
+        );
+
+        // Past its lifetime the access token is refused.
+        tokio::time::sleep(Duration::from_millis(3200)).await;
+        assert_eq!(me_status(&server, &client, &new_access).await?, 401);
+        server.stop().await
+    }
+);

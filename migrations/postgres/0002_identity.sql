@@ -97,7 +97,7 @@ CREATE TABLE login_throttle (
     throttle_key    TEXT    NOT NULL PRIMARY KEY,
     failures        INTEGER NOT NULL,
     last_failure_at TIMESTAMPTZ    NOT NULL,
-    blocked_until   TEXT    NOT NULL
+    blocked_until   TIMESTAMPTZ NOT NULL
 );
 
 -- Mail to send, written in the same transaction as the change that causes it.

@@ -410,3 +410,49 @@ matrix!(
         server.stop().await
     }
 );
+
+matrix!(
+    async fn login_rate_limit_engages_and_releases(b: Backends) {
+        let server = ServerBuilder::new(b)
+            .env("EXTRANET_AUTH__LOGIN_FREE_ATTEMPTS", "3")
+            .env("EXTRANET_AUTH__LOGIN_BASE_DELAY_SECS", "2")
+            .start()
+            .await?;
+        let password = server.create_user(EMAIL, "staff").await?;
+        let client = server.client()?;
+        let attempt = |pw: &str| {
+            client
+                .post(server.url("/api/v1/auth/login"))
+                .json(&json!({ "email": EMAIL, "password": pw }))
+                .send()
+        };
+        for _ in 0..3 {
+            assert_eq!(attempt("wrong-password").await?.status(), 401);
+        }
+        // The fourth failure starts the delay: now even the right password waits.
+        assert_eq!(attempt("wrong-password").await?.status(), 401);
+        let res = attempt(&password).await?;
+        assert_eq!(res.status(), 429);
+        let retry: u64 = res.headers()["retry-after"].to_str()?.parse()?;
+        assert!((1..=2).contains(&retry), "retry-after {retry}");
+        assert_eq!(res.headers()["content-type"], "application/problem+json");
+        // An unknown account gets the same treatment (no hint that it does not exist).
+        for _ in 0..4 {
+            client
+                .post(server.url("/api/v1/auth/login"))
+                .json(&json!({ "email": "nobody@cert.example", "password": "x" }))
+                .send()
+                .await?;
+        }
+        let res = client
+            .post(server.url("/api/v1/auth/login"))
+            .json(&json!({ "email": "nobody@cert.example", "password": "x" }))
+            .send()
+            .await?;
+        assert_eq!(res.status(), 429);
+        // Released after the delay.
+        tokio::time::sleep(Duration::from_secs(retry) + Duration::from_millis(300)).await;
+        assert_eq!(attempt(&password).await?.status(), 200);
+        server.stop().await
+    }
+);

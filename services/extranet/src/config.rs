@@ -90,6 +90,11 @@ pub struct AuthConfig {
     pub refresh_idle_secs: u64,
     /// A session ends this long after sign-in, however active.
     pub refresh_absolute_secs: u64,
+    /// Failed sign-ins allowed (per client address and per account) before delays start.
+    pub login_free_attempts: u32,
+    /// The first delay after the free attempts; it doubles with each further failure.
+    pub login_base_delay_secs: u64,
+    pub login_max_delay_secs: u64,
 }
 
 impl Default for AuthConfig {
@@ -101,6 +106,9 @@ impl Default for AuthConfig {
             leeway_secs: 5,
             refresh_idle_secs: 2 * 3600,
             refresh_absolute_secs: 12 * 3600,
+            login_free_attempts: 5,
+            login_base_delay_secs: 2,
+            login_max_delay_secs: 15 * 60,
         }
     }
 }
@@ -460,6 +468,15 @@ impl Config {
         extranet_identity::sessions::SessionSettings {
             idle_lifetime: Duration::from_secs(self.auth.refresh_idle_secs),
             absolute_lifetime: Duration::from_secs(self.auth.refresh_absolute_secs),
+        }
+    }
+
+    pub fn throttle_settings(&self) -> extranet_identity::throttle::ThrottleSettings {
+        extranet_identity::throttle::ThrottleSettings {
+            free_attempts: self.auth.login_free_attempts,
+            base_delay: Duration::from_secs(self.auth.login_base_delay_secs.max(1)),
+            max_delay: Duration::from_secs(self.auth.login_max_delay_secs.max(1)),
+            ..Default::default()
         }
     }
 

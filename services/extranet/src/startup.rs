@@ -65,6 +65,7 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
             Arc::new(SystemClock),
             config.token_settings(),
             config.session_settings(),
+            config.throttle_settings(),
         )
         .await?,
     );

@@ -8,6 +8,7 @@ pub mod model;
 pub mod password;
 pub mod sessions;
 pub mod store;
+pub mod throttle;
 pub mod tokens;
 pub mod types;
 

@@ -1,14 +1,17 @@
 //! Sign-in for API clients: login, refresh, logout, the caller's own record, and the public keys.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use axum::extract::{FromRef, FromRequestParts, State};
+use axum::Extension;
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing::get, routing::post};
 use extranet_identity::sessions::{self, Grant, Refresh, SessionSettings};
+use extranet_identity::throttle::{self, ThrottleSettings};
 use extranet_identity::tokens::{self, Claims, KeyRing, TokenSettings, VerifyError};
 use extranet_identity::{password, store};
 use extranet_platform::{Clock, Db};
@@ -23,6 +26,7 @@ pub struct Auth {
     pub keys: ArcSwap<KeyRing>,
     pub tokens: TokenSettings,
     pub sessions: SessionSettings,
+    pub throttle: ThrottleSettings,
 }
 
 impl Auth {
@@ -31,6 +35,7 @@ impl Auth {
         clock: Arc<dyn Clock>,
         tokens: TokenSettings,
         sessions: SessionSettings,
+        throttle: ThrottleSettings,
     ) -> extranet_identity::Result<Auth> {
         let keys = KeyRing::load(&db, clock.as_ref()).await?;
         Ok(Auth {
@@ -39,6 +44,7 @@ impl Auth {
             keys: ArcSwap::from_pointee(keys),
             tokens,
             sessions,
+            throttle,
         })
     }
 
@@ -148,8 +154,16 @@ pub fn jwks_route(auth: Arc<Auth>) -> Router {
 
 async fn login(
     State(auth): State<Arc<Auth>>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     Json(req): Json<LoginRequest>,
 ) -> Result<Response, ApiError> {
+    let mut keys = vec![throttle::account_key(&req.email)];
+    if let Some(Extension(ConnectInfo(addr))) = peer {
+        keys.push(throttle::ip_key(addr.ip()));
+    }
+    if let Some(wait) = throttle::blocked_for(&auth.db, auth.clock.as_ref(), &keys).await? {
+        return Err(ApiError::TooManyRequests(wait));
+    }
     if req.password.len() > password::MAX_LENGTH * 4 {
         return Err(ApiError::Unauthenticated);
     }
@@ -169,8 +183,10 @@ async fn login(
         }
     };
     let Some(creds) = creds.filter(|c| ok && c.may_sign_in()) else {
+        throttle::record_failure(&auth.db, auth.clock.as_ref(), &auth.throttle, &keys).await?;
         return Err(ApiError::Unauthenticated);
     };
+    throttle::record_success(&auth.db, &throttle::account_key(&req.email)).await?;
     let grant = sessions::start(&auth.db, auth.clock.as_ref(), &auth.sessions, &creds).await?;
     Ok(Json(auth.issue(&grant).await?).into_response())
 }

@@ -17,6 +17,8 @@ pub enum ApiError {
     },
     Conflict(String),
     NotFound,
+    /// 429 with `Retry-After`: sign-in attempts are being slowed down.
+    TooManyRequests(std::time::Duration),
     Internal(String),
 }
 
@@ -64,6 +66,17 @@ impl IntoResponse for ApiError {
             }
             ApiError::Conflict(detail) => problem(StatusCode::CONFLICT, Some(detail)),
             ApiError::NotFound => problem(StatusCode::NOT_FOUND, None),
+            ApiError::TooManyRequests(wait) => {
+                let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                let mut res = problem(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    Some(format!("too many failed sign-ins; try again in {secs} s")),
+                );
+                if let Ok(v) = axum::http::HeaderValue::from_str(&secs.max(1).to_string()) {
+                    res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+                }
+                res
+            }
             ApiError::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");
                 problem(StatusCode::INTERNAL_SERVER_ERROR, None)

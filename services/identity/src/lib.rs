@@ -3,6 +3,7 @@
 //! Input is parsed into these types at the edge ("parse, don't validate"), so that an invalid
 //! enterprise number, e-mail address or language cannot exist past a handler.
 
+pub mod auth;
 pub mod error;
 pub mod model;
 pub mod password;

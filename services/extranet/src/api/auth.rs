@@ -1,94 +1,22 @@
 //! Sign-in for API clients: login, refresh, logout, the caller's own record, and the public keys.
+//! The work is `extranet_identity::auth::Auth`'s; these handlers translate HTTP.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use arc_swap::ArcSwap;
 use axum::Extension;
 use axum::extract::{ConnectInfo, FromRef, FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing::get, routing::post};
-use extranet_identity::sessions::{self, Grant, Refresh, SessionSettings};
-use extranet_identity::throttle::{self, ThrottleSettings};
-use extranet_identity::tokens::{self, Claims, KeyRing, TokenSettings, VerifyError};
-use extranet_identity::{password, store};
-use extranet_platform::{Clock, Db};
+pub use extranet_identity::auth::Auth;
+use extranet_identity::auth::{Issued, LoginError};
+use extranet_identity::store;
+use extranet_identity::tokens::Claims;
 use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
-
-/// Everything authentication needs, shared by the API and (later) the browser session layer.
-pub struct Auth {
-    pub db: Db,
-    pub clock: Arc<dyn Clock>,
-    pub keys: ArcSwap<KeyRing>,
-    pub tokens: TokenSettings,
-    pub sessions: SessionSettings,
-    pub throttle: ThrottleSettings,
-}
-
-impl Auth {
-    pub async fn new(
-        db: Db,
-        clock: Arc<dyn Clock>,
-        tokens: TokenSettings,
-        sessions: SessionSettings,
-        throttle: ThrottleSettings,
-    ) -> extranet_identity::Result<Auth> {
-        let keys = KeyRing::load(&db, clock.as_ref()).await?;
-        Ok(Auth {
-            db,
-            clock,
-            keys: ArcSwap::from_pointee(keys),
-            tokens,
-            sessions,
-            throttle,
-        })
-    }
-
-    /// Verifies an access token. A key id we do not know may have been added by another
-    /// instance (or `extranet keys rotate`): reload once before refusing.
-    pub async fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
-        let first = self.keys.load().verify(token, &self.tokens);
-        match first {
-            Err(VerifyError::UnknownKey) => {
-                if let Ok(ring) = KeyRing::load(&self.db, self.clock.as_ref()).await {
-                    self.keys.store(Arc::new(ring));
-                }
-                self.keys.load().verify(token, &self.tokens)
-            }
-            other => other,
-        }
-    }
-
-    async fn issue(&self, grant: &Grant) -> Result<TokenResponse, ApiError> {
-        // Issuing already costs database round trips; one more notices a key rotation.
-        let current = tokens::current_signing_kid(&self.db).await?;
-        if current.as_deref() != Some(self.keys.load().signing_kid()) {
-            self.keys.store(Arc::new(
-                KeyRing::load(&self.db, self.clock.as_ref()).await?,
-            ));
-        }
-        let person = store::get_person(&self.db, grant.person_id).await?;
-        let claims = tokens::access_claims(
-            &self.tokens,
-            self.clock.now(),
-            grant.person_id,
-            grant.organisation_id,
-            person.roles.iter().map(|r| r.as_str().to_owned()).collect(),
-            grant.session_id,
-        );
-        let access_token = self.keys.load().sign(&claims)?;
-        Ok(TokenResponse {
-            access_token,
-            token_type: "Bearer",
-            expires_in: self.tokens.access_lifetime.as_secs(),
-            refresh_token: grant.refresh_token.clone(),
-        })
-    }
-}
 
 /// The caller, proven by a valid Bearer access token.
 pub struct Authenticated(pub Claims);
@@ -137,6 +65,16 @@ pub struct TokenResponse {
     refresh_token: String,
 }
 
+fn tokens(auth: &Auth, issued: Issued) -> Response {
+    Json(TokenResponse {
+        access_token: issued.access_token,
+        token_type: "Bearer",
+        expires_in: auth.tokens.access_lifetime.as_secs(),
+        refresh_token: issued.refresh_token,
+    })
+    .into_response()
+}
+
 pub fn routes(auth: Arc<Auth>) -> Router {
     Router::new()
         .route("/auth/login", post(login))
@@ -157,54 +95,22 @@ async fn login(
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     Json(req): Json<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    let mut keys = vec![throttle::account_key(&req.email)];
-    if let Some(Extension(ConnectInfo(addr))) = peer {
-        keys.push(throttle::ip_key(addr.ip()));
+    let ip = peer.map(|Extension(ConnectInfo(addr))| addr.ip());
+    match auth.login(&req.email, &req.password, ip).await {
+        Ok(issued) => Ok(tokens(&auth, issued)),
+        Err(LoginError::Refused) => Err(ApiError::Unauthenticated),
+        Err(LoginError::Throttled(wait)) => Err(ApiError::TooManyRequests(wait)),
+        Err(LoginError::Other(e)) => Err(e.into()),
     }
-    if let Some(wait) = throttle::blocked_for(&auth.db, auth.clock.as_ref(), &keys).await? {
-        return Err(ApiError::TooManyRequests(wait));
-    }
-    if req.password.len() > password::MAX_LENGTH * 4 {
-        return Err(ApiError::Unauthenticated);
-    }
-    let creds = store::credentials_by_email(&auth.db, &req.email).await?;
-    // Same work whether or not the account exists, so that timing does not tell.
-    let ok = match &creds {
-        Some(c) => match &c.password_hash {
-            Some(hash) => password::verify(&req.password, hash),
-            None => {
-                password::verify_dummy(&req.password);
-                false
-            }
-        },
-        None => {
-            password::verify_dummy(&req.password);
-            false
-        }
-    };
-    let Some(creds) = creds.filter(|c| ok && c.may_sign_in()) else {
-        throttle::record_failure(&auth.db, auth.clock.as_ref(), &auth.throttle, &keys).await?;
-        return Err(ApiError::Unauthenticated);
-    };
-    throttle::record_success(&auth.db, &throttle::account_key(&req.email)).await?;
-    let grant = sessions::start(&auth.db, auth.clock.as_ref(), &auth.sessions, &creds).await?;
-    Ok(Json(auth.issue(&grant).await?).into_response())
 }
 
 async fn refresh(
     State(auth): State<Arc<Auth>>,
     Json(req): Json<RefreshRequest>,
 ) -> Result<Response, ApiError> {
-    match sessions::refresh(
-        &auth.db,
-        auth.clock.as_ref(),
-        &auth.sessions,
-        &req.refresh_token,
-    )
-    .await?
-    {
-        Refresh::Granted(grant) => Ok(Json(auth.issue(&grant).await?).into_response()),
-        Refresh::Refused(why) => {
+    match auth.refresh(&req.refresh_token).await? {
+        Ok(issued) => Ok(tokens(&auth, issued)),
+        Err(why) => {
             tracing::info!(reason = ?why, "refresh refused");
             Err(ApiError::Unauthenticated)
         }
@@ -215,7 +121,7 @@ async fn logout(
     State(auth): State<Arc<Auth>>,
     Authenticated(claims): Authenticated,
 ) -> Result<Response, ApiError> {
-    sessions::revoke(&auth.db, auth.clock.as_ref(), claims.sid, "logout").await?;
+    auth.logout(claims.sid).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -1,0 +1,191 @@
+//! Appending entries.
+//!
+//! One body, compiled for both engines by `impl_audit_conn!`: lock the head row by bumping its
+//! number (`UPDATE … RETURNING`, so concurrent appenders queue on PostgreSQL's row lock and on
+//! SQLite's write lock), chain to the head's hash, insert, move the head's hash forward.
+
+use std::future::Future;
+
+use extranet_platform::Db;
+use uuid::Uuid;
+
+use crate::entry::{Entry, MAX_DETAIL, NewEntry};
+use crate::error::{AuditError, Result};
+use crate::hash::{Fields, entry_hash, normalise_at};
+use crate::sql::At;
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for sqlx::SqliteConnection {}
+    impl Sealed for sqlx::PgConnection {}
+}
+
+/// A connection an entry can be appended on: `SqliteConnection` or `PgConnection`, typically
+/// the `tx` of `extranet_platform::write_tx!`. Sealed: the two are all there is.
+pub trait AuditConn: sealed::Sealed + Send {
+    #[doc(hidden)]
+    fn append_entry<'a>(
+        &'a mut self,
+        entry: &'a NewEntry,
+    ) -> impl Future<Output = Result<Entry>> + Send + 'a;
+}
+
+/// Appends `entry` in a transaction of its own.
+pub async fn append(db: &Db, entry: &NewEntry) -> Result<Entry> {
+    let res: Result<Entry> =
+        extranet_platform::write_tx!(db, |tx| append_in(tx, entry).await).await;
+    res
+}
+
+/// Appends `entry` inside the caller's transaction, so that it commits or rolls back with the
+/// change it records:
+///
+/// ```no_run
+/// # async fn demo(db: &extranet_platform::Db, account: &str) -> extranet_audit::Result<()> {
+/// use extranet_audit::{AuditError, NewEntry, Outcome};
+/// let now = time::OffsetDateTime::now_utc();
+/// let entry = NewEntry::new(now, "account.deactivate", Outcome::Success).subject("account", account);
+/// let res: Result<_, AuditError> = extranet_platform::write_tx!(db, |tx| async {
+///     sqlx::query("UPDATE account SET active = FALSE WHERE id = $1")
+///         .bind(account)
+///         .execute(&mut *tx)
+///         .await?;
+///     let recorded = extranet_audit::append_in(&mut *tx, &entry).await?;
+///     Ok::<_, AuditError>(recorded)
+/// }
+/// .await)
+/// .await;
+/// # res.map(|_| ())
+/// # }
+/// ```
+///
+/// The transaction must be a write transaction (`write_tx!`: `BEGIN IMMEDIATE` on SQLite) at
+/// PostgreSQL's default READ COMMITTED isolation; under REPEATABLE READ or SERIALIZABLE a
+/// concurrent append makes this fail with a serialization error. The head row stays locked until
+/// the caller commits, so keep such transactions short.
+pub async fn append_in<C: AuditConn + ?Sized>(conn: &mut C, entry: &NewEntry) -> Result<Entry> {
+    conn.append_entry(entry).await
+}
+
+/// An entry checked and put in its stored form, before it has a number.
+struct Prepared<'a> {
+    entry: &'a NewEntry,
+    id: Uuid,
+    at: time::OffsetDateTime,
+    actor_ip: Option<String>,
+    detail: String,
+}
+
+impl<'a> Prepared<'a> {
+    fn new(entry: &'a NewEntry) -> Result<Prepared<'a>> {
+        entry.validate()?;
+        let detail = serde_json::to_string(&entry.detail)
+            .map_err(|e| AuditError::Invalid(format!("detail cannot be encoded: {e}")))?;
+        if detail.len() > MAX_DETAIL {
+            return Err(AuditError::Invalid(format!(
+                "detail is {} bytes; at most {MAX_DETAIL} are kept",
+                detail.len()
+            )));
+        }
+        Ok(Prepared {
+            entry,
+            id: Uuid::now_v7(),
+            at: normalise_at(entry.at),
+            actor_ip: entry.actor_ip.map(|ip| ip.to_string()),
+            detail,
+        })
+    }
+
+    fn fields(&self, seq: i64) -> Fields<'_> {
+        let e = self.entry;
+        Fields {
+            seq,
+            id: self.id,
+            at: self.at,
+            actor_id: e.actor_id.as_deref(),
+            actor_ip: self.actor_ip.as_deref(),
+            action: &e.action,
+            outcome: e.outcome.as_str(),
+            subject_type: e.subject_type.as_deref(),
+            subject_id: e.subject_id.as_deref(),
+            organisation_id: e.organisation_id.as_deref(),
+            detail: &self.detail,
+        }
+    }
+
+    fn into_entry(self, seq: i64, prev_hash: String, hash: String) -> Entry {
+        let e = self.entry;
+        Entry {
+            seq,
+            id: self.id,
+            at: self.at,
+            actor_id: e.actor_id.clone(),
+            actor_ip: e.actor_ip,
+            action: e.action.clone(),
+            outcome: e.outcome,
+            subject_type: e.subject_type.clone(),
+            subject_id: e.subject_id.clone(),
+            organisation_id: e.organisation_id.clone(),
+            detail: e.detail.clone(),
+            prev_hash,
+            hash,
+        }
+    }
+}
+
+const INSERT: &str = concat!(
+    "INSERT INTO audit_log (",
+    crate::sql::columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+);
+
+macro_rules! impl_audit_conn {
+    ($conn:ty) => {
+        impl AuditConn for $conn {
+            fn append_entry<'a>(
+                &'a mut self,
+                entry: &'a NewEntry,
+            ) -> impl Future<Output = Result<Entry>> + Send + 'a {
+                async move {
+                    // Checked before the head is touched: a refused entry uses no number.
+                    let new = Prepared::new(entry)?;
+                    let head: Option<(i64, String)> = sqlx::query_as(
+                        "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
+                    )
+                    .fetch_optional(&mut *self)
+                    .await?;
+                    let (seq, prev_hash) = head.ok_or_else(|| {
+                        AuditError::Damaged("the audit_head row is missing".into())
+                    })?;
+                    let f = new.fields(seq);
+                    let hash = entry_hash(&prev_hash, &f)?;
+                    sqlx::query(INSERT)
+                        .bind(seq)
+                        .bind(f.id)
+                        .bind(At(f.at))
+                        .bind(f.actor_id)
+                        .bind(f.actor_ip)
+                        .bind(f.action)
+                        .bind(f.outcome)
+                        .bind(f.subject_type)
+                        .bind(f.subject_id)
+                        .bind(f.organisation_id)
+                        .bind(f.detail)
+                        .bind(&prev_hash)
+                        .bind(&hash)
+                        .execute(&mut *self)
+                        .await?;
+                    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+                        .bind(&hash)
+                        .execute(&mut *self)
+                        .await?;
+                    tracing::debug!(seq, action = %entry.action, "audit entry appended");
+                    Ok(new.into_entry(seq, prev_hash, hash))
+                }
+            }
+        }
+    };
+}
+
+impl_audit_conn!(sqlx::SqliteConnection);
+impl_audit_conn!(sqlx::PgConnection);

@@ -1,0 +1,152 @@
+//! Authentication as one service used by the API and the browser pages alike: sign-in with
+//! throttling, token issue and verification, refresh, sign-out.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use extranet_platform::{Clock, Db};
+
+use crate::error::{IdentityError, Result};
+use crate::sessions::{self, Grant, Refresh, Refused, SessionSettings};
+use crate::throttle::{self, ThrottleSettings};
+use crate::tokens::{self, Claims, KeyRing, TokenSettings, VerifyError};
+use crate::{password, store};
+
+pub struct Auth {
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+    pub keys: ArcSwap<KeyRing>,
+    pub tokens: TokenSettings,
+    pub sessions: SessionSettings,
+    pub throttle: ThrottleSettings,
+}
+
+/// An access token and the refresh token that follows it.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub claims: Claims,
+}
+
+/// Why a sign-in did not succeed.
+#[derive(Debug)]
+pub enum LoginError {
+    /// Wrong address or password, or an inactive account: one answer for all.
+    Refused,
+    /// Too many failures; try again after this long.
+    Throttled(std::time::Duration),
+    Other(IdentityError),
+}
+
+impl From<IdentityError> for LoginError {
+    fn from(e: IdentityError) -> Self {
+        LoginError::Other(e)
+    }
+}
+
+impl Auth {
+    pub async fn new(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        tokens: TokenSettings,
+        sessions: SessionSettings,
+        throttle: ThrottleSettings,
+    ) -> Result<Auth> {
+        let keys = KeyRing::load(&db, clock.as_ref()).await?;
+        Ok(Auth {
+            db,
+            clock,
+            keys: ArcSwap::from_pointee(keys),
+            tokens,
+            sessions,
+            throttle,
+        })
+    }
+
+    /// Verifies an access token. A key id we do not know may have been added by another
+    /// instance (or `extranet keys rotate`): reload once before refusing.
+    pub async fn verify(&self, token: &str) -> std::result::Result<Claims, VerifyError> {
+        let first = self.keys.load().verify(token, &self.tokens);
+        match first {
+            Err(VerifyError::UnknownKey) => {
+                if let Ok(ring) = KeyRing::load(&self.db, self.clock.as_ref()).await {
+                    self.keys.store(Arc::new(ring));
+                }
+                self.keys.load().verify(token, &self.tokens)
+            }
+            other => other,
+        }
+    }
+
+    /// Checks the password (taking as long for unknown addresses), with throttling per address
+    /// and per client, and starts a session.
+    pub async fn login(&self, email: &str, pw: &str, client: Option<IpAddr>) -> std::result::Result<Issued, LoginError> {
+        let mut keys = vec![throttle::account_key(email)];
+        if let Some(ip) = client {
+            keys.push(throttle::ip_key(ip));
+        }
+        if let Some(wait) = throttle::blocked_for(&self.db, self.clock.as_ref(), &keys).await? {
+            return Err(LoginError::Throttled(wait));
+        }
+        if pw.len() > password::MAX_LENGTH * 4 {
+            return Err(LoginError::Refused);
+        }
+        let creds = store::credentials_by_email(&self.db, email).await?;
+        let ok = match creds.as_ref().and_then(|c| c.password_hash.as_deref()) {
+            Some(hash) => password::verify(pw, hash),
+            None => {
+                password::verify_dummy(pw);
+                false
+            }
+        };
+        let Some(creds) = creds.filter(|c| ok && c.may_sign_in()) else {
+            throttle::record_failure(&self.db, self.clock.as_ref(), &self.throttle, &keys).await?;
+            return Err(LoginError::Refused);
+        };
+        throttle::record_success(&self.db, &throttle::account_key(email)).await?;
+        let grant = sessions::start(&self.db, self.clock.as_ref(), &self.sessions, &creds).await?;
+        Ok(self.issue(&grant).await?)
+    }
+
+    /// Exchanges a refresh token for new tokens.
+    pub async fn refresh(&self, refresh_token: &str) -> Result<std::result::Result<Issued, Refused>> {
+        match sessions::refresh(&self.db, self.clock.as_ref(), &self.sessions, refresh_token).await? {
+            Refresh::Granted(grant) => Ok(Ok(self.issue(&grant).await?)),
+            Refresh::Refused(why) => Ok(Err(why)),
+        }
+    }
+
+    pub async fn logout(&self, session: uuid::Uuid) -> Result<()> {
+        sessions::revoke(&self.db, self.clock.as_ref(), session, "logout").await
+    }
+
+    pub async fn logout_everywhere(&self, person: uuid::Uuid) -> Result<u64> {
+        sessions::revoke_all(&self.db, self.clock.as_ref(), person, "signed out everywhere").await
+    }
+
+    async fn issue(&self, grant: &Grant) -> Result<Issued> {
+        // Issuing already costs database round trips; one more notices a key rotation.
+        let current = tokens::current_signing_kid(&self.db).await?;
+        if current.as_deref() != Some(self.keys.load().signing_kid()) {
+            self.keys
+                .store(Arc::new(KeyRing::load(&self.db, self.clock.as_ref()).await?));
+        }
+        let person = store::get_person(&self.db, grant.person_id).await?;
+        let claims = tokens::access_claims(
+            &self.tokens,
+            self.clock.now(),
+            grant.person_id,
+            grant.organisation_id,
+            person.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            grant.session_id,
+        );
+        let access_token = self.keys.load().sign(&claims)?;
+        Ok(Issued {
+            access_token,
+            refresh_token: grant.refresh_token.clone(),
+            claims,
+        })
+    }
+}

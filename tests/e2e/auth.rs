@@ -12,7 +12,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use sqlx::{Connection, PgConnection, Row, SqliteConnection};
 
-const EMAIL: &str = "inspecteur@cert.example";
+pub(crate) const EMAIL: &str = "inspecteur@cert.example";
 
 async fn login(server: &Server, client: &reqwest::Client, password: &str) -> anyhow::Result<Value> {
     let res = client
@@ -50,7 +50,7 @@ async fn refresh(
 
 /// Runs one SQL statement on the server's database, as an attacker or operator with database
 /// access would (reading the signing key, deactivating an organisation).
-async fn sql_rows(server: &Server, sql: &str) -> anyhow::Result<Vec<Vec<String>>> {
+pub(crate) async fn sql_rows(server: &Server, sql: &str) -> anyhow::Result<Vec<Vec<String>>> {
     match server.backends.db {
         Db::Sqlite => {
             let url = format!("sqlite://{}", server.data_dir.join("extranet.db").display());

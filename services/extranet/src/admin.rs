@@ -4,9 +4,10 @@ use std::io::BufRead;
 
 use anyhow::{Context, bail};
 use clap::Args;
+use extranet_audit::{NewEntry, Outcome, VerifyReport};
 use extranet_identity::model::{AccountState, NewOrganisation, NewPerson, OrganisationKind, Role};
 use extranet_identity::{EmailAddress, Gender, Language, password, sessions, store, tokens};
-use extranet_platform::{Db, SystemClock, settings};
+use extranet_platform::{Clock, Db, SystemClock, settings};
 use uuid::Uuid;
 
 use crate::cli::UserCommand;
@@ -45,8 +46,37 @@ async fn open(config: &Config) -> anyhow::Result<Db> {
 pub async fn rotate_keys(config: &Config) -> anyhow::Result<()> {
     let db = open(config).await?;
     let kid = tokens::rotate(&db, &SystemClock, &config.token_settings()).await?;
+    record(
+        &db,
+        NewEntry::new(SystemClock.now(), "keys.rotate", Outcome::Success)
+            .subject("signing_key", &kid),
+    )
+    .await?;
     db.close().await;
     println!("new signing key {kid}");
+    Ok(())
+}
+
+pub async fn verify_audit(config: &Config) -> anyhow::Result<()> {
+    let db = open(config).await?;
+    let report = extranet_audit::verify(&db).await;
+    db.close().await;
+    match report? {
+        VerifyReport::Ok { entries, head_hash } => {
+            println!("audit log intact: {entries} entries, last hash {head_hash}");
+            Ok(())
+        }
+        VerifyReport::Broken(problem) => bail!("audit log damaged: {problem}"),
+    }
+}
+
+/// Command-line changes are audited like any other (the actor is the operator's shell).
+async fn record(db: &Db, entry: NewEntry) -> anyhow::Result<()> {
+    extranet_audit::append(
+        db,
+        &entry.detail(serde_json::json!({ "via": "command line" })),
+    )
+    .await?;
     Ok(())
 }
 
@@ -144,6 +174,13 @@ async fn run(config: &Config, db: &Db, command: UserCommand) -> anyhow::Result<(
                 hash.as_deref(),
             )
             .await?;
+            record(
+                db,
+                NewEntry::new(clock.now(), "account.create", Outcome::Success)
+                    .subject("person", person.id)
+                    .organisation(person.organisation_id),
+            )
+            .await?;
             println!(
                 "created {} ({}) {}",
                 person.email,
@@ -171,6 +208,12 @@ async fn run(config: &Config, db: &Db, command: UserCommand) -> anyhow::Result<(
                 .context("no such account")?;
             store::set_state(db, &clock, person.id, AccountState::Deactivated).await?;
             let ended = sessions::revoke_all(db, &clock, person.id, "account deactivated").await?;
+            record(
+                db,
+                NewEntry::new(clock.now(), "account.deactivate", Outcome::Success)
+                    .subject("person", person.id),
+            )
+            .await?;
             println!("deactivated {} ({ended} session(s) ended)", person.email);
         }
         UserCommand::Reactivate { email } => {
@@ -178,6 +221,12 @@ async fn run(config: &Config, db: &Db, command: UserCommand) -> anyhow::Result<(
                 .await
                 .context("no such account")?;
             store::set_state(db, &clock, person.id, AccountState::Active).await?;
+            record(
+                db,
+                NewEntry::new(clock.now(), "account.reactivate", Outcome::Success)
+                    .subject("person", person.id),
+            )
+            .await?;
             println!("reactivated {}", person.email);
         }
     }

@@ -59,6 +59,11 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// The tamper-evident audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Manage the keys that sign access tokens.
     Keys {
         #[command(subcommand)]
@@ -69,6 +74,14 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the whole hash chain: exits 0 and prints the number of entries and the last hash
+    /// (keep it outside the database), or exits 1 naming the first edited, deleted or reordered
+    /// entry.
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]
@@ -139,6 +152,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             db.close().await;
             println!("migrations applied to {}", target.redacted());
             Ok(())
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let config = Config::load(file, Config::default())?;
+            crate::telemetry::init(&config.log);
+            crate::admin::verify_audit(&config).await
         }
         Command::Keys {
             command: KeysCommand::Rotate,

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
+use extranet_audit::{NewEntry, Outcome};
 use extranet_platform::{Clock, Db};
 
 use crate::error::{IdentityError, Result};
@@ -82,12 +83,22 @@ impl Auth {
 
     /// Checks the password (taking as long for unknown addresses), with throttling per address
     /// and per client, and starts a session.
-    pub async fn login(&self, email: &str, pw: &str, client: Option<IpAddr>) -> std::result::Result<Issued, LoginError> {
+    pub async fn login(
+        &self,
+        email: &str,
+        pw: &str,
+        client: Option<IpAddr>,
+    ) -> std::result::Result<Issued, LoginError> {
         let mut keys = vec![throttle::account_key(email)];
         if let Some(ip) = client {
             keys.push(throttle::ip_key(ip));
         }
         if let Some(wait) = throttle::blocked_for(&self.db, self.clock.as_ref(), &keys).await? {
+            self.audit(
+                NewEntry::new(self.clock.now(), "auth.login.throttled", Outcome::Denied),
+                client,
+            )
+            .await;
             return Err(LoginError::Throttled(wait));
         }
         if pw.len() > password::MAX_LENGTH * 4 {
@@ -101,37 +112,133 @@ impl Auth {
                 false
             }
         };
+        let known = creds.as_ref().map(|c| c.person_id);
         let Some(creds) = creds.filter(|c| ok && c.may_sign_in()) else {
             throttle::record_failure(&self.db, self.clock.as_ref(), &self.throttle, &keys).await?;
+            // The address typed is not recorded: people type passwords into the wrong field.
+            let mut entry = NewEntry::new(self.clock.now(), "auth.login.failure", Outcome::Failure);
+            if let Some(person) = known {
+                entry = entry.subject("person", person).actor(person);
+            }
+            let reason = match (known, ok) {
+                (None, _) => "unknown account",
+                (Some(_), false) => "wrong password",
+                (Some(_), true) => "account or organisation not active",
+            };
+            self.audit(
+                entry.detail(serde_json::json!({ "reason": reason })),
+                client,
+            )
+            .await;
             return Err(LoginError::Refused);
         };
         throttle::record_success(&self.db, &throttle::account_key(email)).await?;
         let grant = sessions::start(&self.db, self.clock.as_ref(), &self.sessions, &creds).await?;
+        self.audit(
+            NewEntry::new(self.clock.now(), "auth.login.success", Outcome::Success)
+                .actor(creds.person_id)
+                .organisation(creds.organisation_id)
+                .subject("session", grant.session_id),
+            client,
+        )
+        .await;
         Ok(self.issue(&grant).await?)
     }
 
     /// Exchanges a refresh token for new tokens.
-    pub async fn refresh(&self, refresh_token: &str) -> Result<std::result::Result<Issued, Refused>> {
-        match sessions::refresh(&self.db, self.clock.as_ref(), &self.sessions, refresh_token).await? {
+    pub async fn refresh(
+        &self,
+        refresh_token: &str,
+    ) -> Result<std::result::Result<Issued, Refused>> {
+        match sessions::refresh(&self.db, self.clock.as_ref(), &self.sessions, refresh_token)
+            .await?
+        {
             Refresh::Granted(grant) => Ok(Ok(self.issue(&grant).await?)),
-            Refresh::Refused(why) => Ok(Err(why)),
+            Refresh::Refused(why) => {
+                let now = self.clock.now();
+                match &why {
+                    Refused::Reused {
+                        session_id,
+                        person_id,
+                    } => {
+                        self.audit(
+                            NewEntry::new(now, "auth.refresh.reuse", Outcome::Denied)
+                                .actor(person_id)
+                                .subject("session", session_id)
+                                .detail(serde_json::json!({ "effect": "session family revoked" })),
+                            None,
+                        )
+                        .await
+                    }
+                    Refused::Deactivated {
+                        session_id,
+                        person_id,
+                    } => {
+                        self.audit(
+                            NewEntry::new(now, "auth.refresh.deactivated", Outcome::Denied)
+                                .actor(person_id)
+                                .subject("session", session_id),
+                            None,
+                        )
+                        .await
+                    }
+                    _ => {}
+                }
+                Ok(Err(why))
+            }
         }
     }
 
-    pub async fn logout(&self, session: uuid::Uuid) -> Result<()> {
-        sessions::revoke(&self.db, self.clock.as_ref(), session, "logout").await
+    pub async fn logout(&self, claims: &Claims) -> Result<()> {
+        sessions::revoke(&self.db, self.clock.as_ref(), claims.sid, "logout").await?;
+        self.audit(
+            NewEntry::new(self.clock.now(), "auth.logout", Outcome::Success)
+                .actor(claims.sub)
+                .subject("session", claims.sid),
+            None,
+        )
+        .await;
+        Ok(())
     }
 
-    pub async fn logout_everywhere(&self, person: uuid::Uuid) -> Result<u64> {
-        sessions::revoke_all(&self.db, self.clock.as_ref(), person, "signed out everywhere").await
+    pub async fn logout_everywhere(&self, claims: &Claims) -> Result<u64> {
+        let n = sessions::revoke_all(
+            &self.db,
+            self.clock.as_ref(),
+            claims.sub,
+            "signed out everywhere",
+        )
+        .await?;
+        self.audit(
+            NewEntry::new(self.clock.now(), "auth.logout.everywhere", Outcome::Success)
+                .actor(claims.sub)
+                .subject("person", claims.sub)
+                .detail(serde_json::json!({ "sessions_ended": n })),
+            None,
+        )
+        .await;
+        Ok(n)
+    }
+
+    /// Writes an audit record. A failure to record is logged loudly but does not turn a
+    /// sign-in into an error page.
+    async fn audit(&self, entry: NewEntry, client: Option<IpAddr>) {
+        let entry = match client {
+            Some(ip) => entry.ip(ip),
+            None => entry,
+        };
+        if let Err(e) = extranet_audit::append(&self.db, &entry).await {
+            tracing::error!(error = %e, action = %entry.action, "audit record not written");
+        }
     }
 
     async fn issue(&self, grant: &Grant) -> Result<Issued> {
         // Issuing already costs database round trips; one more notices a key rotation.
         let current = tokens::current_signing_kid(&self.db).await?;
         if current.as_deref() != Some(self.keys.load().signing_kid()) {
-            self.keys
-                .store(Arc::new(KeyRing::load(&self.db, self.clock.as_ref()).await?));
+            self.keys.store(Arc::new(
+                KeyRing::load(&self.db, self.clock.as_ref()).await?,
+            ));
         }
         let person = store::get_person(&self.db, grant.person_id).await?;
         let claims = tokens::access_claims(

@@ -121,7 +121,7 @@ async fn logout(
     State(auth): State<Arc<Auth>>,
     Authenticated(claims): Authenticated,
 ) -> Result<Response, ApiError> {
-    auth.logout(claims.sid).await?;
+    auth.logout(&claims).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

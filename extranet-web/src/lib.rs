@@ -3,10 +3,12 @@
 //! Templates are askama (checked at compile time, auto-escaping); texts are Fluent files in
 //! `locales/`; no page carries inline script or style, so the strict CSP holds everywhere.
 
+mod account;
 mod assets;
 mod i18n;
 mod lang;
 mod pages;
+pub mod session;
 mod site;
 
 pub use i18n::Tr;

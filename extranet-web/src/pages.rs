@@ -11,23 +11,25 @@ use axum::routing::get;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
 
+use extranet_identity::auth::Auth;
+
 use crate::assets;
 use crate::i18n::Tr;
 use crate::lang::{LANG_COOKIE, Lang, negotiate};
 use crate::site::Site;
 
 /// What every page's layout needs.
-struct Chrome {
-    tr: Tr,
-    lang: Lang,
+pub(crate) struct Chrome {
+    pub(crate) tr: Tr,
+    pub(crate) lang: Lang,
     /// The current path, so that the language switch comes back to it.
-    here: String,
-    css: String,
-    favicon: String,
+    pub(crate) here: String,
+    pub(crate) css: String,
+    pub(crate) favicon: String,
 }
 
 impl Chrome {
-    fn new(lang: Lang, here: &str) -> Chrome {
+    pub(crate) fn new(lang: Lang, here: &str) -> Chrome {
         Chrome {
             tr: Tr(lang),
             lang,
@@ -38,7 +40,7 @@ impl Chrome {
     }
 
     /// `/lang/nl?next=/current/path`, for each language.
-    fn switch_links(&self) -> Vec<(Lang, String, bool)> {
+    pub(crate) fn switch_links(&self) -> Vec<(Lang, String, bool)> {
         let next = url::form_urlencoded::byte_serialize(self.here.as_bytes()).collect::<String>();
         Lang::ALL
             .iter()
@@ -61,13 +63,6 @@ struct HomePage<'a> {
 }
 
 #[derive(Template)]
-#[template(path = "login.html")]
-struct LoginPage<'a> {
-    c: Chrome,
-    site: &'a Site,
-}
-
-#[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage {
     c: Chrome,
@@ -77,14 +72,23 @@ struct ErrorPage {
     message: String,
 }
 
-/// The public routes, with the site description as their state.
-pub fn routes(site: Arc<Site>) -> Router {
-    Router::new()
+/// The pages: public ones, sign-in and the account page, under the browser-session layer.
+pub fn routes(site: Arc<Site>, auth: Arc<Auth>) -> Router {
+    let account = crate::account::routes(crate::account::AccountState {
+        site: site.clone(),
+        auth: auth.clone(),
+    });
+    let pages = Router::new()
         .route("/", get(home))
-        .route("/login", get(login))
         .route("/lang/{code}", get(switch_language))
-        .route("/static/{name}", get(assets::serve))
         .with_state(site)
+        .merge(account)
+        .layer(axum::middleware::from_fn_with_state(
+            auth,
+            crate::session::layer,
+        ));
+    // Static assets need no session.
+    pages.route("/static/{name}", get(assets::serve))
 }
 
 async fn home(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
@@ -94,18 +98,6 @@ async fn home(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
         StatusCode::OK,
         &HomePage {
             c: Chrome::new(lang, "/"),
-            site: &site,
-        },
-    )
-}
-
-async fn login(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
-    let lang = negotiate(&headers, site.default_language);
-    render(
-        lang,
-        StatusCode::OK,
-        &LoginPage {
-            c: Chrome::new(lang, "/login"),
             site: &site,
         },
     )
@@ -179,7 +171,7 @@ pub fn error_page(headers: &HeaderMap, site: &Site, status: StatusCode) -> Respo
     )
 }
 
-fn render(lang: Lang, status: StatusCode, page: &impl Template) -> Response {
+pub(crate) fn render(lang: Lang, status: StatusCode, page: &impl Template) -> Response {
     let body = match page.render() {
         Ok(html) => html,
         Err(e) => {

@@ -7,5 +7,6 @@ mod browser;
 mod cli;
 mod hostile;
 mod https;
+mod session;
 mod storage;
 mod web;

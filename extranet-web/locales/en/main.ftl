@@ -24,8 +24,26 @@ contact-enterprise-number = Enterprise number
 
 # Sign in
 login-title = Sign in
-login-unavailable = Sign-in is not yet open on this extranet.
-login-contact = For access, contact us:
+
+# Account
+login-email = E-mail address
+login-password = Password
+login-submit = Sign in
+login-failed = The e-mail address or the password is not right, or the account is not active.
+login-throttled = Too many failed attempts. Try again in { $seconds } seconds.
+form-expired = This form has expired or did not come from this site. Please try again.
+nav-sign-out = Sign out
+nav-sign-out-everywhere = Sign out everywhere
+account-title = My account
+account-name = Name
+account-email = E-mail address
+account-roles = Roles
+role-admin = Platform administrator
+role-staff = Certification-body staff
+role-privacy-officer = Privacy coordinator
+role-inspector = Inspector
+role-client-admin = Primary contact
+role-client-user = Contact person
 
 # Errors
 error-400-title = The request could not be understood

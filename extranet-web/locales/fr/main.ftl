@@ -24,8 +24,26 @@ contact-enterprise-number = Numéro d'entreprise
 
 # Sign in
 login-title = Se connecter
-login-unavailable = La connexion n'est pas encore ouverte sur cet extranet.
-login-contact = Pour obtenir un accès, contactez-nous :
+
+# Account
+login-email = Adresse e-mail
+login-password = Mot de passe
+login-submit = Se connecter
+login-failed = L'adresse e-mail ou le mot de passe n'est pas correct, ou le compte n'est pas actif.
+login-throttled = Trop de tentatives échouées. Réessayez dans { $seconds } secondes.
+form-expired = Ce formulaire a expiré ou ne provient pas de ce site. Veuillez réessayer.
+nav-sign-out = Se déconnecter
+nav-sign-out-everywhere = Se déconnecter partout
+account-title = Mon compte
+account-name = Nom
+account-email = Adresse e-mail
+account-roles = Rôles
+role-admin = Administrateur de la plateforme
+role-staff = Personnel de l'organisme de certification
+role-privacy-officer = Coordinateur vie privée
+role-inspector = Inspecteur
+role-client-admin = Contact principal
+role-client-user = Personne de contact
 
 # Errors
 error-400-title = La demande n'a pas pu être comprise

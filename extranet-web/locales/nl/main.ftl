@@ -24,8 +24,26 @@ contact-enterprise-number = Ondernemingsnummer
 
 # Sign in
 login-title = Aanmelden
-login-unavailable = Aanmelden is op dit extranet nog niet mogelijk.
-login-contact = Voor toegang kunt u ons contacteren:
+
+# Account
+login-email = E-mailadres
+login-password = Wachtwoord
+login-submit = Aanmelden
+login-failed = Het e-mailadres of het wachtwoord klopt niet, of de account is niet actief.
+login-throttled = Te veel mislukte pogingen. Probeer het opnieuw over { $seconds } seconden.
+form-expired = Dit formulier is verlopen of kwam niet van deze site. Probeer het opnieuw.
+nav-sign-out = Afmelden
+nav-sign-out-everywhere = Overal afmelden
+account-title = Mijn account
+account-name = Naam
+account-email = E-mailadres
+account-roles = Rollen
+role-admin = Platformbeheerder
+role-staff = Medewerker van de certificatie-instelling
+role-privacy-officer = Privacycoördinator
+role-inspector = Inspecteur
+role-client-admin = Hoofdcontactpersoon
+role-client-user = Contactpersoon
 
 # Errors
 error-400-title = Het verzoek kon niet worden begrepen

@@ -53,7 +53,7 @@ pub fn router(config: &Config, state: AppState) -> Router {
     Router::new()
         .merge(ops)
         .merge(jwks)
-        .merge(extranet_web::routes(site.clone()))
+        .merge(extranet_web::routes(site.clone(), state.auth.clone()))
         .nest("/api/v1", api)
         .route_layer(middleware::from_fn(metrics::track))
         .layer(

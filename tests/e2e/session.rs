@@ -1,0 +1,220 @@
+//! Browser sessions over HTTPS with a cookie-keeping client: cookie flags, CSRF and origin
+//! checks on forms, transparent refresh past the access lifetime, sign-out.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use extranet_tests::{Server, ServerBuilder, matrix};
+
+use crate::auth::EMAIL;
+
+fn browser_client(server: &Server) -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(&server.dev_cert_pem()?)?])
+        .resolve("localhost", server.https)
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()?)
+}
+
+/// The CSRF token of the login form (and the cookie that goes with it, kept by the client).
+async fn csrf(server: &Server, client: &reqwest::Client, path: &str) -> anyhow::Result<String> {
+    let html = client.get(server.url(path)).send().await?.text().await?;
+    let token = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .context("csrf field")?;
+    Ok(token.to_owned())
+}
+
+matrix!(
+    async fn browser_session_cookies_csrf_and_transparent_refresh(b: Backends) {
+        let server = ServerBuilder::new(b)
+            .env("EXTRANET_AUTH__ACCESS_LIFETIME_SECS", "2")
+            .env("EXTRANET_AUTH__LEEWAY_SECS", "0")
+            .start()
+            .await?;
+        let password = server.create_user(EMAIL, "client_admin").await?;
+        let client = browser_client(&server)?;
+        let origin = format!("https://localhost:{}", server.https.port());
+        let token = csrf(&server, &client, "/login").await?;
+
+        // Without the CSRF token, or from a foreign origin: refused, nobody signed in.
+        for (what, form_token, from) in [
+            ("no token", "", origin.as_str()),
+            (
+                "wrong token",
+                "forged-token-forged-token-forged-token",
+                origin.as_str(),
+            ),
+            ("foreign origin", token.as_str(), "https://evil.example"),
+        ] {
+            let res = client
+                .post(server.url("/login"))
+                .header("origin", from)
+                .form(&[
+                    ("email", EMAIL),
+                    ("password", password.as_str()),
+                    ("csrf", form_token),
+                ])
+                .send()
+                .await?;
+            assert_eq!(res.status(), 403, "{what}");
+            assert!(
+                res.headers()
+                    .get_all("set-cookie")
+                    .iter()
+                    .all(|c| !c.to_str().unwrap_or("").starts_with("__Host-access")),
+                "{what}"
+            );
+        }
+        // A wrong password: the form again, the address kept, the error in the person's language.
+        let res = client
+            .post(server.url("/login"))
+            .header("origin", &origin)
+            .header("accept-language", "nl")
+            .form(&[
+                ("email", EMAIL),
+                ("password", "wrong"),
+                ("csrf", token.as_str()),
+            ])
+            .send()
+            .await?;
+        assert_eq!(res.status(), 401);
+        let html = res.text().await?;
+        assert!(html.contains("klopt niet"), "{html}");
+        assert!(html.contains(&format!("value=\"{EMAIL}\"")));
+
+        let res = client
+            .post(server.url("/login"))
+            .header("origin", &origin)
+            .form(&[
+                ("email", EMAIL),
+                ("password", password.as_str()),
+                ("csrf", token.as_str()),
+            ])
+            .send()
+            .await?;
+        assert_eq!(res.status(), 303);
+        assert_eq!(res.headers()["location"], "/account");
+        let cookies: Vec<String> = res
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect();
+        for name in ["__Host-access=", "__Host-refresh="] {
+            let c = cookies
+                .iter()
+                .find(|c| c.starts_with(name))
+                .with_context(|| format!("{name} not set: {cookies:?}"))?;
+            for flag in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
+                assert!(c.contains(flag), "{name} lacks {flag}: {c}");
+            }
+            assert!(
+                !c.contains("Domain="),
+                "__Host- cookies carry no Domain: {c}"
+            );
+        }
+        let page = client.get(server.url("/account")).send().await?;
+        assert_eq!(page.status(), 200);
+        assert!(page.text().await?.contains("Test Persoon"));
+
+        // Past the access lifetime the person is still signed in: refreshed transparently.
+        tokio::time::sleep(Duration::from_millis(3200)).await;
+        let page = client.get(server.url("/account")).send().await?;
+        assert_eq!(page.status(), 200, "signed out after the access lifetime");
+        assert!(
+            page.headers()
+                .get_all("set-cookie")
+                .iter()
+                .any(|c| c.to_str().unwrap_or("").starts_with("__Host-access="))
+        );
+
+        // Sign-out needs the CSRF token too.
+        let token = csrf(&server, &client, "/account").await?;
+        let res = client
+            .post(server.url("/logout"))
+            .header("origin", &origin)
+            .form(&[("csrf", "nope")])
+            .send()
+            .await?;
+        assert_eq!(res.status(), 403);
+        assert_eq!(
+            client.get(server.url("/account")).send().await?.status(),
+            200
+        );
+        let res = client
+            .post(server.url("/logout"))
+            .header("origin", &origin)
+            .form(&[("csrf", token.as_str())])
+            .send()
+            .await?;
+        assert_eq!(res.status(), 303);
+        let res = client.get(server.url("/account")).send().await?;
+        assert_eq!(res.status(), 303, "still signed in after sign-out");
+        assert_eq!(res.headers()["location"], "/login");
+        server.stop().await
+    }
+);
+
+matrix!(
+    async fn sign_out_everywhere_ends_every_session(b: Backends) {
+        let server = ServerBuilder::new(b).start().await?;
+        let password = server.create_user(EMAIL, "inspector").await?;
+        let origin = format!("https://localhost:{}", server.https.port());
+        let mut clients = Vec::new();
+        for _ in 0..2 {
+            let client = browser_client(&server)?;
+            let token = csrf(&server, &client, "/login").await?;
+            let res = client
+                .post(server.url("/login"))
+                .header("origin", &origin)
+                .form(&[
+                    ("email", EMAIL),
+                    ("password", password.as_str()),
+                    ("csrf", token.as_str()),
+                ])
+                .send()
+                .await?;
+            assert_eq!(res.status(), 303);
+            clients.push(client);
+        }
+        let token = csrf(&server, &clients[0], "/account").await?;
+        let res = clients[0]
+            .post(server.url("/logout/everywhere"))
+            .header("origin", &origin)
+            .form(&[("csrf", token.as_str())])
+            .send()
+            .await?;
+        assert_eq!(res.status(), 303);
+        // The other browser's refresh token is dead; once its access token lapses it is out.
+        // (Its access token stays valid for at most the access lifetime; see README.)
+        let api = server.client()?;
+        let res = api
+            .post(server.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({ "email": EMAIL, "password": password }))
+            .send()
+            .await?;
+        assert_eq!(res.status(), 200, "a new sign-in still works");
+        let sessions = crate::auth::sql_rows(
+            &server,
+            "SELECT revoked_reason FROM auth_session ORDER BY created_at",
+        )
+        .await?;
+        let reasons: Vec<String> = sessions
+            .into_iter()
+            .filter_map(|r| r.into_iter().next())
+            .collect();
+        assert_eq!(
+            reasons[..2],
+            [
+                "signed out everywhere".to_owned(),
+                "signed out everywhere".to_owned()
+            ]
+        );
+        assert_eq!(reasons[2], "");
+        server.stop().await
+    }
+);

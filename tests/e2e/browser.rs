@@ -92,3 +92,101 @@ async fn drive(
     );
     Ok(())
 }
+
+matrix!(
+    async fn sign_in_stay_signed_in_change_language_sign_out(b: Backends) {
+        let server = ServerBuilder::new(b)
+            .env("EXTRANET_AUTH__ACCESS_LIFETIME_SECS", "2")
+            .env("EXTRANET_AUTH__LEEWAY_SECS", "0")
+            .start()
+            .await?;
+        let password = server
+            .create_user(crate::auth::EMAIL, "client_user")
+            .await?;
+        let browser = Browser::start().await?;
+        let result = sign_in_flow(&browser, &server, b, &password).await;
+        browser.close().await?;
+        result?;
+        server.stop().await
+    }
+);
+
+async fn sign_in_flow(
+    browser: &Browser,
+    server: &extranet_tests::Server,
+    b: Backends,
+    password: &str,
+) -> anyhow::Result<()> {
+    let c = &browser.client;
+    c.goto(&server.url("/")).await?;
+    c.find(Locator::Id("sign-in")).await?.click().await?;
+    c.find(Locator::Id("email"))
+        .await?
+        .send_keys(crate::auth::EMAIL)
+        .await?;
+    c.find(Locator::Id("password"))
+        .await?
+        .send_keys(password)
+        .await?;
+    c.find(Locator::Id("sign-in-submit")).await?.click().await?;
+    wait_for_path(c, "/account").await?;
+    let name = c.find(Locator::Id("account-name")).await?.text().await?;
+    ensure!(name == "Test Persoon", "account page shows {name:?}");
+
+    // Keep working past the access token's lifetime: no new sign-in needed.
+    tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
+    c.refresh().await?;
+    let url = c.current_url().await?;
+    ensure!(
+        url.path() == "/account",
+        "sent to {url} after the access lifetime"
+    );
+
+    // Change language on the account page.
+    c.find(Locator::Css(".lang-switch a[data-lang=\"fr\"]"))
+        .await?
+        .click()
+        .await?;
+    let mut h1 = String::new();
+    for _ in 0..50 {
+        h1 = c.find(Locator::Css("h1")).await?.text().await?;
+        if h1 == "Mon compte" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    ensure!(h1 == "Mon compte", "heading {h1:?}");
+    let png = c.screenshot().await?;
+    std::fs::write(
+        artifacts_dir("screenshots")?.join(format!("account-{}-fr.png", b.label())),
+        png,
+    )?;
+
+    // Sign out: back home, and the account page sends to sign-in.
+    c.find(Locator::Id("sign-out")).await?.click().await?;
+    let url = wait_for_path(c, "/").await?;
+    ensure!(url.path() == "/", "after sign-out at {url}");
+    c.goto(&server.url("/account")).await?;
+    let url = c.current_url().await?;
+    ensure!(
+        url.path() == "/login",
+        "account page reachable after sign-out: {url}"
+    );
+
+    let violations = csp_violations(&browser.console().await?);
+    ensure!(violations.is_empty(), "CSP violations: {violations:?}");
+    Ok(())
+}
+
+/// Form submissions navigate after `click` returns: wait (bounded) for the new page.
+async fn wait_for_path(c: &fantoccini::Client, path: &str) -> anyhow::Result<url::Url> {
+    let mut url = c.current_url().await?;
+    for _ in 0..50 {
+        if url.path() == path {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        url = c.current_url().await?;
+    }
+    Ok(url)
+}

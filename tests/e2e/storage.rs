@@ -239,7 +239,9 @@ async fn demo_serves_https_and_seeds_once() -> anyhow::Result<()> {
             ])
     };
     let server = demo("127.0.0.1:0").start().await?;
-    let out = server.stdout();
+    let out = server
+        .stdout_until("Stop with Ctrl+C", Duration::from_secs(5))
+        .await;
     assert!(out.contains("https://localhost:"), "{out}");
     let html = server
         .client()?
@@ -255,6 +257,27 @@ async fn demo_serves_https_and_seeds_once() -> anyhow::Result<()> {
             .await
     );
     let cert = server.dev_cert_pem()?;
+    // The printed accounts sign in with the printed password.
+    assert!(out.contains("staff@certibel.example"), "{out}");
+    let password = out
+        .split("with password ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .context("password line")?
+        .to_owned();
+    for account in [
+        "admin@certibel.example",
+        "inspector@certibel.example",
+        "user@hoogwerkers.example",
+    ] {
+        let res = server
+            .client()?
+            .post(server.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({ "email": account, "password": password }))
+            .send()
+            .await?;
+        assert_eq!(res.status(), 200, "{account}");
+    }
     server.stop().await?;
 
     let server = demo("127.0.0.1:0").start().await?;

@@ -262,6 +262,18 @@ impl Server {
         }
     }
 
+    /// Waits up to `limit` for `needle` to appear on the server's stdout; returns all of it.
+    pub async fn stdout_until(&self, needle: &str, limit: Duration) -> String {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let out = self.stdout();
+            if out.contains(needle) || tokio::time::Instant::now() >= deadline {
+                return out;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     pub fn stdout(&self) -> String {
         self.stdout.lock().map(|s| s.clone()).unwrap_or_default()
     }

@@ -57,7 +57,7 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
         db.migrate().await?;
     }
     if let Some(demo) = &demo {
-        demo.seed(&db, &SystemClock).await?;
+        demo.seed(&db, &SystemClock, &config).await?;
     }
     let auth = Arc::new(
         crate::api::Auth::new(

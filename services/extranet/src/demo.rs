@@ -155,8 +155,8 @@ impl Demo {
                     function: None,
                     gender: Gender::Unspecified,
                     language: Language::Nl,
-                    training_valid_until: rental.then(|| time::macros::date!(2027 - 06 - 30)),
-                    birth_date: rental.then(|| time::macros::date!(1985 - 03 - 14)),
+                    training_valid_until: rental.then_some(time::macros::date!(2027 - 06 - 30)),
+                    birth_date: rental.then_some(time::macros::date!(1985 - 03 - 14)),
                     licence_plate: if rental {
                         Some("1-ABC-123".parse()?)
                     } else {

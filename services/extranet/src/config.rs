@@ -71,7 +71,57 @@ pub struct Config {
     pub log: LogConfig,
     pub metrics: MetricsConfig,
     pub auth: AuthConfig,
+    pub mail: MailConfig,
     pub site: extranet_web::Site,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransportKind {
+    /// `.eml` files in `<data_dir>/mail` (the embedded default).
+    #[default]
+    File,
+    Smtp,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTlsMode {
+    /// Plain SMTP: only for a relay on the same host.
+    None,
+    #[default]
+    Starttls,
+    Tls,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    /// The sender, e.g. `Extranet <extranet@cert.example>`.
+    pub from: String,
+    pub transport: MailTransportKind,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_tls: SmtpTlsMode,
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<Secret>,
+    /// How often the outbox is checked when nothing wakes the sender.
+    pub poll_secs: u64,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig {
+            from: "Extranet <extranet@localhost>".into(),
+            transport: MailTransportKind::File,
+            smtp_host: String::new(),
+            smtp_port: 587,
+            smtp_tls: SmtpTlsMode::Starttls,
+            smtp_username: None,
+            smtp_password: None,
+            poll_secs: 10,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -226,6 +276,7 @@ impl Default for Config {
             log: LogConfig::default(),
             metrics: MetricsConfig::default(),
             auth: AuthConfig::default(),
+            mail: MailConfig::default(),
             site: extranet_web::Site::default(),
         }
     }
@@ -406,6 +457,21 @@ impl Config {
                 ));
             }
         }
+        if !extranet_notify::sender::valid_sender(&self.mail.from) {
+            return Err(invalid(
+                "mail.from",
+                "is not an e-mail address (e.g. Extranet <extranet@cert.example>)",
+            ));
+        }
+        if self.mail.transport == MailTransportKind::Smtp && self.mail.smtp_host.trim().is_empty() {
+            return Err(invalid(
+                "mail.smtp_host",
+                "is required when mail.transport = \"smtp\"",
+            ));
+        }
+        if self.mail.poll_secs == 0 {
+            return Err(invalid("mail.poll_secs", "must be at least 1"));
+        }
         self.site
             .validate()
             .map_err(|(key, problem)| invalid(key, problem))?;
@@ -477,6 +543,27 @@ impl Config {
             base_delay: Duration::from_secs(self.auth.login_base_delay_secs.max(1)),
             max_delay: Duration::from_secs(self.auth.login_max_delay_secs.max(1)),
             ..Default::default()
+        }
+    }
+
+    pub fn mail_transport(&self) -> extranet_notify::MailTransport {
+        match self.mail.transport {
+            MailTransportKind::File => {
+                extranet_notify::MailTransport::Files(self.data_dir.join("mail"))
+            }
+            MailTransportKind::Smtp => extranet_notify::MailTransport::Smtp {
+                host: self.mail.smtp_host.clone(),
+                port: self.mail.smtp_port,
+                tls: match self.mail.smtp_tls {
+                    SmtpTlsMode::None => extranet_notify::SmtpTls::None,
+                    SmtpTlsMode::Starttls => extranet_notify::SmtpTls::StartTls,
+                    SmtpTlsMode::Tls => extranet_notify::SmtpTls::Tls,
+                },
+                credentials: match (&self.mail.smtp_username, &self.mail.smtp_password) {
+                    (Some(u), Some(p)) => Some((u.clone(), p.expose().to_owned())),
+                    _ => None,
+                },
+            },
         }
     }
 

@@ -55,6 +55,15 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
 
     if config.migrate_on_start {
         db.migrate().await?;
+    } else {
+        let pending = db.pending_migrations().await?;
+        if pending > 0 {
+            anyhow::bail!(
+                "database {}: {pending} migration(s) not applied and migrate_on_start = false; \
+                 run `extranet migrate` first",
+                target.redacted()
+            );
+        }
     }
     if let Some(demo) = &demo {
         demo.seed(&db, &SystemClock, &config).await?;

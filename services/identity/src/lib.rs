@@ -6,7 +6,9 @@
 pub mod auth;
 pub mod error;
 pub mod model;
+pub mod onetime;
 pub mod password;
+pub mod recovery;
 pub mod sessions;
 pub mod store;
 pub mod throttle;

@@ -193,6 +193,25 @@ impl Db {
         })
     }
 
+    /// How many migrations of this build are not applied to the database yet.
+    pub async fn pending_migrations(&self) -> Result<usize> {
+        let applied: Vec<i64> = crate::on_pool!(self, read, |pool| {
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(pool)
+                .await
+        })
+        .unwrap_or_default(); // no table yet: nothing applied
+        let migrator = match self {
+            Db::Sqlite(_) => &SQLITE_MIGRATOR,
+            Db::Postgres(_) => &POSTGRES_MIGRATOR,
+        };
+        Ok(migrator
+            .iter()
+            .filter(|m| !m.migration_type.is_down_migration())
+            .filter(|m| !applied.contains(&m.version))
+            .count())
+    }
+
     /// A round trip to the database, for readiness checks.
     pub async fn ping(&self) -> Result<()> {
         crate::on_pool!(self, read, |pool| {

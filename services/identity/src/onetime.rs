@@ -1,0 +1,94 @@
+//! Single-use, expiring links (invitations, password resets). The token is random and only its
+//! SHA-256 hash is stored; using it marks it used in the same statement that checks it.
+
+use std::time::Duration;
+
+use extranet_platform::{Clock, Db, on_pool};
+use uuid::Uuid;
+
+use crate::error::Result;
+use crate::sessions::hash_token;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Invitation,
+    PasswordReset,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Invitation => "invitation",
+            Purpose::PasswordReset => "password_reset",
+        }
+    }
+}
+
+/// Creates a link token for `person`; returns the token to put in the link.
+pub async fn create(
+    db: &Db,
+    clock: &dyn Clock,
+    person: Uuid,
+    purpose: Purpose,
+    lifetime: Duration,
+) -> Result<String> {
+    let token = crate::sessions::new_token();
+    let now = clock.now();
+    on_pool!(db, write, |pool| {
+        sqlx::query(
+            "INSERT INTO one_time_token (token_hash, person_id, purpose, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(hash_token(&token))
+        .bind(person)
+        .bind(purpose.as_str())
+        .bind(now)
+        .bind(now + lifetime)
+        .execute(pool)
+        .await
+        .map(|_| ())
+    })?;
+    Ok(token)
+}
+
+/// Whether a token is currently usable (for showing the form), without using it.
+pub async fn peek(
+    db: &Db,
+    clock: &dyn Clock,
+    token: &str,
+    purpose: Purpose,
+) -> Result<Option<Uuid>> {
+    let now = clock.now();
+    Ok(on_pool!(db, read, |pool| {
+        sqlx::query_scalar(
+            "SELECT person_id FROM one_time_token WHERE token_hash = $1 AND purpose = $2 \
+             AND used_at IS NULL AND expires_at > $3",
+        )
+        .bind(hash_token(token))
+        .bind(purpose.as_str())
+        .bind(now)
+        .fetch_optional(pool)
+        .await
+    })?)
+}
+
+/// Uses a token: returns its person if it was unused and unexpired, and marks it used.
+pub async fn consume(
+    db: &Db,
+    clock: &dyn Clock,
+    token: &str,
+    purpose: Purpose,
+) -> Result<Option<Uuid>> {
+    let now = clock.now();
+    Ok(on_pool!(db, write, |pool| {
+        sqlx::query_scalar(
+            "UPDATE one_time_token SET used_at = $1 WHERE token_hash = $2 AND purpose = $3 \
+             AND used_at IS NULL AND expires_at > $1 RETURNING person_id",
+        )
+        .bind(now)
+        .bind(hash_token(token))
+        .bind(purpose.as_str())
+        .fetch_optional(pool)
+        .await
+    })?)
+}

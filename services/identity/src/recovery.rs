@@ -1,0 +1,167 @@
+//! Forgotten passwords and invitations: a single-use link by e-mail, in the person's language,
+//! then a new password that passes the strength check. Asking never reveals whether an
+//! account exists.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use extranet_audit::{NewEntry, Outcome};
+use extranet_notify::{Mail, Sender, enqueue};
+
+use crate::auth::Auth;
+use crate::error::Result;
+use crate::onetime::{self, Purpose};
+use crate::password::{self, Weakness};
+use crate::{sessions, store};
+
+pub const RESET_LIFETIME: Duration = Duration::from_secs(60 * 60);
+pub const INVITATION_LIFETIME: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
+pub struct Recovery {
+    pub auth: Arc<Auth>,
+    /// `https://extranet.example.org`: links in mails start here (never the request's Host).
+    pub base_url: String,
+    pub site_name: String,
+    pub sender: Arc<Sender>,
+}
+
+#[derive(Debug)]
+pub enum SetPassword {
+    Done,
+    /// The link is unknown, used or expired.
+    InvalidLink,
+    Weak(Weakness),
+}
+
+impl Recovery {
+    /// Sends a reset link if `email` belongs to an active account; does the same visible work
+    /// either way.
+    pub async fn request_reset(&self, email: &str) -> Result<()> {
+        let db = &self.auth.db;
+        let clock = self.auth.clock.as_ref();
+        let Some(creds) = store::credentials_by_email(db, email).await? else {
+            return Ok(());
+        };
+        if !creds.may_sign_in() {
+            return Ok(());
+        }
+        let person = store::get_person(db, creds.person_id).await?;
+        let token =
+            onetime::create(db, clock, person.id, Purpose::PasswordReset, RESET_LIFETIME).await?;
+        self.mail(
+            &person,
+            "password-reset",
+            "/password/reset",
+            &token,
+            RESET_LIFETIME,
+        )
+        .await?;
+        self.record("auth.password.reset_requested", person.id)
+            .await;
+        Ok(())
+    }
+
+    /// Sends an invitation link to a person whose account was just created without a password.
+    pub async fn invite(&self, person: uuid::Uuid) -> Result<()> {
+        let db = &self.auth.db;
+        let person = store::get_person(db, person).await?;
+        let token = onetime::create(
+            db,
+            self.auth.clock.as_ref(),
+            person.id,
+            Purpose::Invitation,
+            INVITATION_LIFETIME,
+        )
+        .await?;
+        self.mail(
+            &person,
+            "invitation",
+            "/password/set",
+            &token,
+            INVITATION_LIFETIME,
+        )
+        .await?;
+        self.record("account.invited", person.id).await;
+        Ok(())
+    }
+
+    async fn mail(
+        &self,
+        person: &crate::model::Person,
+        template: &'static str,
+        path: &str,
+        token: &str,
+        lifetime: Duration,
+    ) -> Result<()> {
+        let link = format!(
+            "{}{path}?token={token}",
+            self.base_url.trim_end_matches('/')
+        );
+        enqueue(
+            &self.auth.db,
+            self.auth.clock.as_ref(),
+            &Mail {
+                recipient: person.email.clone(),
+                language: person.language.code().to_owned(),
+                template,
+                args: serde_json::json!({
+                    "name": person.first_name,
+                    "link": link,
+                    "site": self.site_name,
+                    "minutes": lifetime.as_secs() / 60,
+                }),
+            },
+        )
+        .await
+        .map_err(crate::IdentityError::from)?;
+        self.sender.wake();
+        Ok(())
+    }
+
+    /// Whether a link can still be used (to show its form).
+    pub async fn link_is_valid(&self, token: &str, purpose: Purpose) -> Result<bool> {
+        Ok(
+            onetime::peek(&self.auth.db, self.auth.clock.as_ref(), token, purpose)
+                .await?
+                .is_some(),
+        )
+    }
+
+    /// Sets a new password through a link. Every session of the person ends.
+    pub async fn set_password(
+        &self,
+        token: &str,
+        purpose: Purpose,
+        new_password: &str,
+    ) -> Result<SetPassword> {
+        let db = &self.auth.db;
+        let clock = self.auth.clock.as_ref();
+        let Some(person_id) = onetime::peek(db, clock, token, purpose).await? else {
+            return Ok(SetPassword::InvalidLink);
+        };
+        let person = store::get_person(db, person_id).await?;
+        if let Err(weak) = password::check_strength(
+            new_password,
+            &[&person.first_name, &person.surname, &person.email],
+        ) {
+            return Ok(SetPassword::Weak(weak));
+        }
+        if onetime::consume(db, clock, token, purpose).await?.is_none() {
+            return Ok(SetPassword::InvalidLink);
+        }
+        let hash = password::hash(new_password)
+            .map_err(|e| crate::IdentityError::Internal(e.to_string()))?;
+        store::set_password_hash(db, clock, person_id, &hash).await?;
+        sessions::revoke_all(db, clock, person_id, "password changed").await?;
+        self.record("auth.password.set", person_id).await;
+        Ok(SetPassword::Done)
+    }
+
+    async fn record(&self, action: &str, person: uuid::Uuid) {
+        let entry = NewEntry::new(self.auth.clock.now(), action, Outcome::Success)
+            .subject("person", person);
+        if let Err(e) = extranet_audit::append(&self.auth.db, &entry).await {
+            tracing::error!(error = %e, %action, "audit record not written");
+        }
+    }
+}

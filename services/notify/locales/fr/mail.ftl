@@ -1,0 +1,20 @@
+password-reset-subject = Réinitialisez votre mot de passe pour { $site }
+password-reset-body =
+    Bonjour { $name },
+
+    Quelqu'un (vous, nous l'espérons) a demandé la réinitialisation du mot de passe de votre compte sur l'extranet de { $site }.
+    Pour choisir un nouveau mot de passe, ouvrez ce lien dans les { $minutes } minutes :
+
+    { $link }
+
+    Le lien ne fonctionne qu'une fois. Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de passe reste inchangé.
+invitation-subject = Votre compte sur l'extranet de { $site }
+invitation-body =
+    Bonjour { $name },
+
+    Un compte a été créé pour vous sur l'extranet de { $site }.
+    Pour choisir votre mot de passe et vous connecter, ouvrez ce lien dans les { $minutes } minutes :
+
+    { $link }
+
+    Le lien ne fonctionne qu'une fois.

@@ -8,6 +8,7 @@ mod assets;
 mod i18n;
 mod lang;
 mod pages;
+mod recovery;
 pub mod session;
 mod site;
 

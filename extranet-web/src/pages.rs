@@ -12,6 +12,7 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
 
 use extranet_identity::auth::Auth;
+use extranet_identity::recovery::Recovery;
 
 use crate::assets;
 use crate::i18n::Tr;
@@ -73,11 +74,15 @@ struct ErrorPage {
 }
 
 /// The pages: public ones, sign-in and the account page, under the browser-session layer.
-pub fn routes(site: Arc<Site>, auth: Arc<Auth>) -> Router {
+pub fn routes(site: Arc<Site>, auth: Arc<Auth>, recovery: Arc<Recovery>) -> Router {
     let account = crate::account::routes(crate::account::AccountState {
         site: site.clone(),
         auth: auth.clone(),
-    });
+    })
+    .merge(crate::recovery::routes(crate::recovery::RecoveryState {
+        site: site.clone(),
+        recovery,
+    }));
     let pages = Router::new()
         .route("/", get(home))
         .route("/lang/{code}", get(switch_language))

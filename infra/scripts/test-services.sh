@@ -8,4 +8,5 @@ script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 "$script_dir/ensure-postgres.sh"
 "$script_dir/start-s3.sh"
+"$script_dir/start-smtp.sh"
 "$script_dir/install-chromium.sh"

@@ -7,6 +7,7 @@ mod browser;
 mod cli;
 mod hostile;
 mod https;
+mod recovery;
 mod session;
 mod storage;
 mod web;

@@ -49,6 +49,8 @@ pub struct TestEnv {
     pub s3_bucket: String,
     pub s3_access_key: String,
     pub s3_secret_key: String,
+    pub smtp_port: u16,
+    pub smtp_dir: std::path::PathBuf,
     pub chromedriver: String,
     pub chromium: String,
 }
@@ -68,6 +70,12 @@ impl TestEnv {
             s3_bucket: var("TEST_EXTRANET_S3_BUCKET", "extranet-test"),
             s3_access_key: var("TEST_EXTRANET_S3_ACCESS_KEY", "extranet-test"),
             s3_secret_key: var("TEST_EXTRANET_S3_SECRET_KEY", "extranet-test-secret"),
+            smtp_port: var("TEST_EXTRANET_SMTP_PORT", "2525")
+                .parse()
+                .unwrap_or(2525),
+            smtp_dir: std::env::var("TEST_EXTRANET_SMTP_DIR")
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|_| std::env::temp_dir().join("extranet-smtp")),
             chromedriver: var("TEST_EXTRANET_CHROMEDRIVER", "/usr/bin/chromedriver"),
             chromium: var("TEST_EXTRANET_CHROMIUM", "/usr/bin/chromium"),
         }

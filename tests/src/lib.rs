@@ -5,6 +5,7 @@
 pub mod backends;
 pub mod binary;
 pub mod browser;
+pub mod mail;
 pub mod server;
 pub mod tls;
 

@@ -45,6 +45,23 @@ role-inspector = Inspector
 role-client-admin = Primary contact
 role-client-user = Contact person
 
+# Passwords
+forgot-title = Forgotten password
+forgot-intro = Enter the e-mail address of your account. We will send you a link to choose a new password.
+forgot-submit = Send the link
+forgot-sent = If an account exists for this address, we have sent a link to it. It works once and for one hour.
+login-forgot-link = Forgotten your password?
+reset-title = Choose a new password
+invite-title = Choose your password
+new-password = New password
+confirm-password = New password, again
+set-submit = Save the password
+password-mismatch = The two passwords are not the same.
+password-too-short = A password has at least { $min } characters.
+password-too-long = A password has at most { $max } characters.
+password-guessable = This password is too easy to guess. Use a longer phrase of unrelated words.
+link-invalid = This link is not valid: it was already used, it expired, or it is incomplete.
+
 # Errors
 error-400-title = The request could not be understood
 error-400-message = Something in the request was not valid. Please check what you entered and try again.

@@ -45,6 +45,23 @@ role-inspector = Inspecteur
 role-client-admin = Contact principal
 role-client-user = Personne de contact
 
+# Passwords
+forgot-title = Mot de passe oublié
+forgot-intro = Saisissez l'adresse e-mail de votre compte. Nous vous enverrons un lien pour choisir un nouveau mot de passe.
+forgot-submit = Envoyer le lien
+forgot-sent = Si un compte existe pour cette adresse, nous y avons envoyé un lien. Il fonctionne une fois, pendant une heure.
+login-forgot-link = Mot de passe oublié ?
+reset-title = Choisissez un nouveau mot de passe
+invite-title = Choisissez votre mot de passe
+new-password = Nouveau mot de passe
+confirm-password = Nouveau mot de passe, à nouveau
+set-submit = Enregistrer le mot de passe
+password-mismatch = Les deux mots de passe ne sont pas identiques.
+password-too-short = Un mot de passe compte au moins { $min } caractères.
+password-too-long = Un mot de passe compte au plus { $max } caractères.
+password-guessable = Ce mot de passe est trop facile à deviner. Utilisez une phrase plus longue de mots sans lien.
+link-invalid = Ce lien n'est pas valable : il a déjà été utilisé, il a expiré ou il est incomplet.
+
 # Errors
 error-400-title = La demande n'a pas pu être comprise
 error-400-message = Un élément de la demande n'était pas valable. Vérifiez ce que vous avez saisi et réessayez.

@@ -45,6 +45,23 @@ role-inspector = Inspecteur
 role-client-admin = Hoofdcontactpersoon
 role-client-user = Contactpersoon
 
+# Passwords
+forgot-title = Wachtwoord vergeten
+forgot-intro = Vul het e-mailadres van uw account in. We sturen u een link om een nieuw wachtwoord te kiezen.
+forgot-submit = Stuur de link
+forgot-sent = Als er een account bestaat voor dit adres, hebben we er een link naartoe gestuurd. Die werkt één keer en één uur lang.
+login-forgot-link = Wachtwoord vergeten?
+reset-title = Kies een nieuw wachtwoord
+invite-title = Kies uw wachtwoord
+new-password = Nieuw wachtwoord
+confirm-password = Nieuw wachtwoord, nog eens
+set-submit = Wachtwoord opslaan
+password-mismatch = De twee wachtwoorden zijn niet gelijk.
+password-too-short = Een wachtwoord heeft minstens { $min } tekens.
+password-too-long = Een wachtwoord heeft hoogstens { $max } tekens.
+password-guessable = Dit wachtwoord is te makkelijk te raden. Gebruik een langere zin van losse woorden.
+link-invalid = Deze link is niet geldig: hij werd al gebruikt, is verlopen of is onvolledig.
+
 # Errors
 error-400-title = Het verzoek kon niet worden begrepen
 error-400-message = Iets in het verzoek was niet geldig. Controleer wat u hebt ingevuld en probeer het opnieuw.

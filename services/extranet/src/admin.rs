@@ -1,11 +1,14 @@
 //! Administration from the command line: signing keys and accounts.
 
 use std::io::BufRead;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::Args;
 use extranet_audit::{NewEntry, Outcome, VerifyReport};
+use extranet_identity::auth::Auth;
 use extranet_identity::model::{AccountState, NewOrganisation, NewPerson, OrganisationKind, Role};
+use extranet_identity::recovery::Recovery;
 use extranet_identity::{EmailAddress, Gender, Language, password, sessions, store, tokens};
 use extranet_platform::{Clock, Db, SystemClock, settings};
 use uuid::Uuid;
@@ -174,6 +177,9 @@ async fn run(config: &Config, db: &Db, command: UserCommand) -> anyhow::Result<(
                 hash.as_deref(),
             )
             .await?;
+            if !args.password_stdin {
+                invite(config, db, person.id).await?;
+            }
             record(
                 db,
                 NewEntry::new(clock.now(), "account.create", Outcome::Success)
@@ -230,5 +236,39 @@ async fn run(config: &Config, db: &Db, command: UserCommand) -> anyhow::Result<(
             println!("reactivated {}", person.email);
         }
     }
+    Ok(())
+}
+
+/// Queues an invitation mail; the running server's sender delivers it.
+async fn invite(config: &Config, db: &Db, person: Uuid) -> anyhow::Result<()> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let auth = Arc::new(
+        Auth::new(
+            db.clone(),
+            clock.clone(),
+            config.token_settings(),
+            config.session_settings(),
+            config.throttle_settings(),
+        )
+        .await?,
+    );
+    let sender = Arc::new(extranet_notify::Sender::new(
+        db.clone(),
+        clock,
+        &config.mail.from,
+        &config.mail_transport(),
+        std::time::Duration::from_secs(config.mail.poll_secs),
+    )?);
+    let base_url = match &config.server.public_url {
+        Some(url) => url.as_str().trim_end_matches('/').to_owned(),
+        None => format!("https://localhost:{}", config.server.listen.port()),
+    };
+    let recovery = Recovery {
+        auth,
+        base_url,
+        site_name: config.site.name.clone(),
+        sender,
+    };
+    recovery.invite(person).await?;
     Ok(())
 }

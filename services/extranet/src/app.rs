@@ -28,6 +28,7 @@ pub struct AppState {
     pub db: Db,
     pub objects: Objects,
     pub auth: Arc<crate::api::Auth>,
+    pub recovery: Arc<extranet_identity::recovery::Recovery>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -53,7 +54,11 @@ pub fn router(config: &Config, state: AppState) -> Router {
     Router::new()
         .merge(ops)
         .merge(jwks)
-        .merge(extranet_web::routes(site.clone(), state.auth.clone()))
+        .merge(extranet_web::routes(
+            site.clone(),
+            state.auth.clone(),
+            state.recovery.clone(),
+        ))
         .nest("/api/v1", api)
         .route_layer(middleware::from_fn(metrics::track))
         .layer(

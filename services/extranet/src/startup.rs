@@ -81,6 +81,26 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
 
     let https_addr = https.local_addr()?;
     let shutdown = CancellationToken::new();
+    let sender = Arc::new(extranet_notify::Sender::new(
+        db.clone(),
+        Arc::new(SystemClock),
+        &config.mail.from,
+        &config.mail_transport(),
+        Duration::from_secs(config.mail.poll_secs),
+    )?);
+    tokio::spawn(sender.clone().run(shutdown.clone()));
+    let recovery = Arc::new(extranet_identity::recovery::Recovery {
+        auth: auth.clone(),
+        // Links in mails never come from a request's Host header.
+        base_url: config
+            .server
+            .public_url
+            .as_ref()
+            .map(|u| u.as_str().trim_end_matches('/').to_owned())
+            .unwrap_or_else(|| local_url(https_addr).trim_end_matches('/').to_owned()),
+        site_name: config.site.name.clone(),
+        sender,
+    });
     tls::spawn_reloader(
         files,
         resolver,
@@ -100,6 +120,7 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
             db: db.clone(),
             objects: objects.clone(),
             auth,
+            recovery,
         },
     );
 

@@ -47,8 +47,8 @@ pub fn router(config: &Config, state: AppState) -> Router {
         .route("/metrics", get(metrics::render).with_state(metrics_access));
 
     // Unknown API paths answer problem+json 404 through the error layer, not an HTML page.
-    let api =
-        crate::api::auth::routes(state.auth.clone()).fallback(|| async { StatusCode::NOT_FOUND });
+    let api = crate::api::openapi::router(state.auth.clone());
+    let api_unknown = Router::new().fallback(|| async { StatusCode::NOT_FOUND });
     let jwks = crate::api::auth::jwks_route(state.auth.clone());
 
     Router::new()
@@ -59,7 +59,8 @@ pub fn router(config: &Config, state: AppState) -> Router {
             state.auth.clone(),
             state.recovery.clone(),
         ))
-        .nest("/api/v1", api)
+        .merge(api)
+        .nest("/api/v1", api_unknown)
         .route_layer(middleware::from_fn(metrics::track))
         .layer(
             // Outermost first. Sensitive headers are marked before anything can log them, and

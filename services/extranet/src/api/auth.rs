@@ -9,7 +9,12 @@ use axum::extract::{ConnectInfo, FromRef, FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use axum::{Json, Router, routing::get, routing::post};
+use axum::{Json, Router, routing::get};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::openapi::Problem;
 pub use extranet_identity::auth::Auth;
 use extranet_identity::auth::{Issued, LoginError};
 use extranet_identity::store;
@@ -46,23 +51,80 @@ where
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct LoginRequest {
+    /// The account's e-mail address.
     email: String,
     password: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct RefreshRequest {
+    /// The refresh token of the last answer; it can be used once.
     refresh_token: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct TokenResponse {
+    /// An EdDSA-signed JWT for `Authorization: Bearer`.
     access_token: String,
+    /// Always `Bearer`.
     token_type: &'static str,
+    /// Seconds until the access token expires (at most 300).
     expires_in: u64,
+    /// Opaque; exchange it at `/api/v1/auth/refresh` before it idles out.
     refresh_token: String,
+}
+
+/// The caller's own record.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    id: uuid::Uuid,
+    organisation_id: uuid::Uuid,
+    surname: String,
+    first_name: String,
+    email: String,
+    phone: Option<String>,
+    mobile: Option<String>,
+    fax: Option<String>,
+    function: Option<String>,
+    /// `mr`, `ms` or `unspecified`.
+    gender: String,
+    /// `nl`, `fr` or `en`.
+    language: String,
+    #[schema(value_type = Option<String>, format = Date)]
+    training_valid_until: Option<time::Date>,
+    #[schema(value_type = Option<String>, format = Date)]
+    birth_date: Option<time::Date>,
+    licence_plate: Option<String>,
+    roles: Vec<String>,
+}
+
+impl From<extranet_identity::Person> for Me {
+    fn from(p: extranet_identity::Person) -> Me {
+        Me {
+            id: p.id,
+            organisation_id: p.organisation_id,
+            surname: p.surname,
+            first_name: p.first_name,
+            email: p.email,
+            phone: p.phone,
+            mobile: p.mobile,
+            fax: p.fax,
+            function: p.function,
+            gender: match p.gender {
+                extranet_identity::Gender::Mr => "mr",
+                extranet_identity::Gender::Ms => "ms",
+                extranet_identity::Gender::Unspecified => "unspecified",
+            }
+            .to_owned(),
+            language: p.language.code().to_owned(),
+            training_valid_until: p.training_valid_until,
+            birth_date: p.birth_date,
+            licence_plate: p.licence_plate,
+            roles: p.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+        }
+    }
 }
 
 fn tokens(auth: &Auth, issued: Issued) -> Response {
@@ -75,13 +137,13 @@ fn tokens(auth: &Auth, issued: Issued) -> Response {
     .into_response()
 }
 
-pub fn routes(auth: Arc<Auth>) -> Router {
-    Router::new()
-        .route("/auth/login", post(login))
-        .route("/auth/refresh", post(refresh))
-        .route("/auth/logout", post(logout))
-        .route("/me", get(me))
-        .with_state(auth)
+/// The routes of this module, each with its OpenAPI description (one source for both).
+pub fn routes() -> OpenApiRouter<Arc<Auth>> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+        .routes(routes!(me))
 }
 
 pub fn jwks_route(auth: Arc<Auth>) -> Router {
@@ -90,6 +152,22 @@ pub fn jwks_route(auth: Arc<Auth>) -> Router {
         .with_state(auth)
 }
 
+/// Sign in with e-mail address and password.
+///
+/// Failed attempts are counted per client address and per account; past a few, each further
+/// attempt must wait (429 with `Retry-After`). The answer never says whether the account exists.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 401, description = "Wrong address or password, or an inactive account", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn login(
     State(auth): State<Arc<Auth>>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
@@ -104,6 +182,21 @@ async fn login(
     }
 }
 
+/// Exchange a refresh token for new tokens.
+///
+/// The refresh token presented is used up; presenting it again revokes the whole session. Refused
+/// once the account or its organisation is deactivated.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/refresh",
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "New tokens", body = TokenResponse),
+        (status = 401, description = "Unknown, used, expired or revoked refresh token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn refresh(
     State(auth): State<Arc<Auth>>,
     Json(req): Json<RefreshRequest>,
@@ -117,6 +210,17 @@ async fn refresh(
     }
 }
 
+/// End the session of the access token presented.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Signed out"),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn logout(
     State(auth): State<Arc<Auth>>,
     Authenticated(claims): Authenticated,
@@ -125,12 +229,23 @@ async fn logout(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// The caller's own record.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "me",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller", body = Me),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn me(
     State(auth): State<Arc<Auth>>,
     Authenticated(claims): Authenticated,
 ) -> Result<Response, ApiError> {
     let person = store::get_person(&auth.db, claims.sub).await?;
-    Ok(Json(person).into_response())
+    Ok(Json(Me::from(person)).into_response())
 }
 
 async fn jwks(State(auth): State<Arc<Auth>>) -> Response {

@@ -2,5 +2,6 @@
 
 pub mod auth;
 pub mod error;
+pub mod openapi;
 
 pub use auth::{Auth, Authenticated};

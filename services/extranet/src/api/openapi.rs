@@ -1,0 +1,70 @@
+//! The OpenAPI 3.1 document of `/api/v1`, generated from the handlers' annotations so that it
+//! cannot drift from the routes.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use serde::Serialize;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+
+use super::auth::Auth;
+
+/// An RFC 9457 problem document: every API error has this shape.
+#[derive(Serialize, ToSchema)]
+pub struct Problem {
+    /// `about:blank`
+    r#type: String,
+    title: String,
+    status: u16,
+    detail: Option<String>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Extranet API", description = "The secured client extranet for certification bodies."),
+    modifiers(&BearerScheme),
+    components(schemas(Problem)),
+    tags((name = "auth", description = "Signing in and out"), (name = "me", description = "The caller"))
+)]
+struct ApiDoc;
+
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("An access token from /api/v1/auth/login or /refresh"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The API routes and, at `/api/v1/openapi.json`, their description.
+pub fn router(auth: Arc<Auth>) -> Router {
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(super::auth::routes())
+        .split_for_parts();
+    let json = Arc::new(doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned()));
+    router.with_state(auth).route(
+        "/api/v1/openapi.json",
+        get(move || {
+            let json = json.clone();
+            async move {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    (*json).clone(),
+                )
+            }
+        }),
+    )
+}

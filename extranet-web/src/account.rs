@@ -7,8 +7,9 @@ use axum::extract::{ConnectInfo, Form, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Router, routing::get, routing::post};
-use extranet_identity::auth::{Auth, LoginError};
+use extranet_identity::auth::{Auth, ChangePassword, LoginError};
 use extranet_identity::model::Person;
+use extranet_identity::password::Weakness;
 use extranet_identity::store;
 use serde::Deserialize;
 
@@ -42,12 +43,69 @@ struct AccountPage<'a> {
     csrf: String,
     person: Person,
     roles: String,
+    /// The profile form's values (what the person typed, when it is shown again with errors).
+    form: ProfileForm,
+    errors: FieldErrors,
+    notice: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ProfileForm {
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    mobile: String,
+    #[serde(default)]
+    fax: String,
+    #[serde(default)]
+    function: String,
+    #[serde(default)]
+    language: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+impl ProfileForm {
+    fn of(p: &Person) -> ProfileForm {
+        ProfileForm {
+            phone: p.phone.clone().unwrap_or_default(),
+            mobile: p.mobile.clone().unwrap_or_default(),
+            fax: p.fax.clone().unwrap_or_default(),
+            function: p.function.clone().unwrap_or_default(),
+            language: p.language.code().to_owned(),
+            csrf: String::new(),
+        }
+    }
+}
+
+/// Errors shown next to their fields.
+#[derive(Debug, Default)]
+struct FieldErrors {
+    phone: Option<String>,
+    mobile: Option<String>,
+    fax: Option<String>,
+    function: Option<String>,
+    language: Option<String>,
+    password: Option<String>,
+}
+
+impl FieldErrors {
+    fn any(&self) -> bool {
+        self.phone.is_some()
+            || self.mobile.is_some()
+            || self.fax.is_some()
+            || self.function.is_some()
+            || self.language.is_some()
+            || self.password.is_some()
+    }
 }
 
 pub(crate) fn routes(state: AccountState) -> Router {
     Router::new()
         .route("/login", get(login_form).post(login))
         .route("/account", get(account))
+        .route("/account/profile", post(save_profile))
+        .route("/account/password", post(change_password))
         .route("/logout", post(logout))
         .route("/logout/everywhere", post(logout_everywhere))
         .with_state(state)
@@ -161,15 +219,51 @@ async fn login(
     }
 }
 
+#[derive(Deserialize)]
+struct Saved {
+    saved: Option<String>,
+}
+
 async fn account(
     State(st): State<AccountState>,
     Extension(user): Extension<CurrentUser>,
     Extension(csrf): Extension<Csrf>,
     headers: HeaderMap,
+    axum::extract::Query(saved): axum::extract::Query<Saved>,
 ) -> Response {
     let Some(claims) = user.0 else {
         return Redirect::to("/login").into_response();
     };
+    let lang = lang_of(&headers, &st.site);
+    let notice = match saved.saved.as_deref() {
+        Some("profile") => Some(Tr(lang).t("account-saved")),
+        Some("password") => Some(Tr(lang).t("password-changed")),
+        _ => None,
+    };
+    account_page(
+        &st,
+        &claims,
+        lang,
+        csrf.0,
+        None,
+        FieldErrors::default(),
+        notice,
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)] // one page, many optional parts
+async fn account_page(
+    st: &AccountState,
+    claims: &extranet_identity::tokens::Claims,
+    lang: Lang,
+    csrf: String,
+    form: Option<ProfileForm>,
+    errors: FieldErrors,
+    notice: Option<String>,
+    status: StatusCode,
+) -> Response {
     let person = match store::get_person(&st.auth.db, claims.sub).await {
         Ok(p) => p,
         Err(e) => {
@@ -177,7 +271,6 @@ async fn account(
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
-    let lang = lang_of(&headers, &st.site);
     let tr = Tr(lang);
     let roles = person
         .roles
@@ -185,24 +278,184 @@ async fn account(
         .map(|r| tr.t(&format!("role-{}", r.as_str().replace('_', "-"))))
         .collect::<Vec<_>>()
         .join(", ");
+    let form = form.unwrap_or_else(|| ProfileForm::of(&person));
     let mut res = render(
         lang,
-        StatusCode::OK,
+        status,
         &AccountPage {
             c: Chrome::new(lang, "/account"),
             site: &st.site,
-            csrf: csrf.0,
+            csrf,
             person,
             roles,
+            form,
+            errors,
+            notice,
         },
     );
     res.headers_mut().insert(
         header::CACHE_CONTROL,
-        "no-store"
-            .parse()
-            .unwrap_or(header::HeaderValue::from_static("no-store")),
+        header::HeaderValue::from_static("no-store"),
     );
     res
+}
+
+async fn save_profile(
+    State(st): State<AccountState>,
+    Extension(user): Extension<CurrentUser>,
+    Extension(csrf): Extension<Csrf>,
+    headers: HeaderMap,
+    uri: Uri,
+    Form(form): Form<ProfileForm>,
+) -> Response {
+    let Some(claims) = user.0 else {
+        return Redirect::to("/login").into_response();
+    };
+    if !form_allowed(&headers, &uri, &csrf, &form.csrf) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let mut errors = FieldErrors::default();
+    let phone = |raw: &str, slot: &mut Option<String>| match store::parse_phone(raw) {
+        Ok(v) => v,
+        Err(_) => {
+            *slot = Some("phone".into());
+            None
+        }
+    };
+    let p = phone(&form.phone, &mut errors.phone);
+    let m = phone(&form.mobile, &mut errors.mobile);
+    let f = phone(&form.fax, &mut errors.fax);
+    let function = form.function.trim();
+    if function.chars().count() > 100 {
+        errors.function = Some("function".into());
+    }
+    let language = form.language.parse::<extranet_identity::Language>();
+    if language.is_err() {
+        errors.language = Some("language".into());
+    }
+    // The language of the page is the one the person is choosing, when it is valid.
+    let lang = Lang::parse(&form.language).unwrap_or_else(|| lang_of(&headers, &st.site));
+    let tr = Tr(lang);
+    if errors.any() {
+        let errors = FieldErrors {
+            phone: errors.phone.map(|_| tr.t("invalid-phone")),
+            mobile: errors.mobile.map(|_| tr.t("invalid-phone")),
+            fax: errors.fax.map(|_| tr.t("invalid-phone")),
+            function: errors.function.map(|_| tr.t("invalid-function")),
+            language: errors.language.map(|_| tr.t("invalid-language")),
+            password: None,
+        };
+        return account_page(
+            &st,
+            &claims,
+            lang,
+            csrf.0,
+            Some(form),
+            errors,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let profile = store::OwnProfile {
+        phone: p,
+        mobile: m,
+        fax: f,
+        function: (!function.is_empty()).then(|| function.to_owned()),
+        language: language.unwrap_or_default(),
+    };
+    if let Err(e) = st.auth.update_own_profile(&claims, &profile).await {
+        tracing::error!(error = %e, "profile update failed");
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    // The interface follows the language just chosen.
+    let mut res = Redirect::to("/account?saved=profile").into_response();
+    let cookie = axum_extra::extract::cookie::Cookie::build((
+        crate::lang::LANG_COOKIE,
+        profile.language.code(),
+    ))
+    .path("/")
+    .secure(true)
+    .http_only(true)
+    .same_site(axum_extra::extract::cookie::SameSite::Lax)
+    .max_age(time::Duration::days(365))
+    .build();
+    if let Ok(v) = header::HeaderValue::from_str(&cookie.to_string()) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn change_password(
+    State(st): State<AccountState>,
+    Extension(user): Extension<CurrentUser>,
+    Extension(csrf): Extension<Csrf>,
+    headers: HeaderMap,
+    uri: Uri,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    let Some(claims) = user.0 else {
+        return Redirect::to("/login").into_response();
+    };
+    if !form_allowed(&headers, &uri, &csrf, &form.csrf) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let lang = lang_of(&headers, &st.site);
+    let tr = Tr(lang);
+    let error = if form.password != form.confirm {
+        Some(tr.t("password-mismatch"))
+    } else {
+        match st
+            .auth
+            .change_password(&claims, &form.current, &form.password)
+            .await
+        {
+            Ok(ChangePassword::Done) => {
+                return Redirect::to("/account?saved=password").into_response();
+            }
+            Ok(ChangePassword::WrongCurrent) => Some(tr.t("password-current-wrong")),
+            Ok(ChangePassword::Weak(Weakness::TooShort { min })) => {
+                Some(tr.t1("password-too-short", "min", &min.to_string()))
+            }
+            Ok(ChangePassword::Weak(Weakness::TooLong { max })) => {
+                Some(tr.t1("password-too-long", "max", &max.to_string()))
+            }
+            Ok(ChangePassword::Weak(Weakness::Guessable { .. })) => {
+                Some(tr.t("password-guessable"))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "password change failed");
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            }
+        }
+    };
+    let errors = FieldErrors {
+        password: error,
+        ..FieldErrors::default()
+    };
+    account_page(
+        &st,
+        &claims,
+        lang,
+        csrf.0,
+        None,
+        errors,
+        None,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
 }
 
 #[derive(Deserialize)]

@@ -41,6 +41,10 @@ impl Chrome {
     }
 
     /// `/lang/nl?next=/current/path`, for each language.
+    pub(crate) fn languages(&self) -> [Lang; 3] {
+        Lang::ALL
+    }
+
     pub(crate) fn switch_links(&self) -> Vec<(Lang, String, bool)> {
         let next = url::form_urlencoded::byte_serialize(self.here.as_bytes()).collect::<String>();
         Lang::ALL

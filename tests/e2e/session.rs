@@ -218,3 +218,149 @@ matrix!(
         server.stop().await
     }
 );
+
+async fn signed_in(server: &Server, password: &str) -> anyhow::Result<(reqwest::Client, String)> {
+    let client = browser_client(server)?;
+    let origin = format!("https://localhost:{}", server.https.port());
+    let token = csrf(server, &client, "/login").await?;
+    let res = client
+        .post(server.url("/login"))
+        .header("origin", &origin)
+        .form(&[
+            ("email", EMAIL),
+            ("password", password),
+            ("csrf", token.as_str()),
+        ])
+        .send()
+        .await?;
+    anyhow::ensure!(res.status() == 303, "sign-in: {}", res.status());
+    Ok((client, origin))
+}
+
+matrix!(
+    async fn own_profile_and_password_can_be_changed(b: Backends) {
+        let server = ServerBuilder::new(b).start().await?;
+        let password = server.create_user(EMAIL, "client_user").await?;
+        let (client, origin) = signed_in(&server, &password).await?;
+        let (other, _) = signed_in(&server, &password).await?;
+
+        // Bad input comes back next to its field, in the person's language, what was typed kept.
+        let token = csrf(&server, &client, "/account").await?;
+        let res = client
+            .post(server.url("/account/profile"))
+            .header("origin", &origin)
+            .header("accept-language", "fr")
+            .form(&[
+                ("phone", "call me <maybe>"),
+                ("mobile", ""),
+                ("fax", ""),
+                ("function", "Kwaliteit"),
+                ("language", "fr"),
+                ("csrf", token.as_str()),
+                ("roles", "admin"),
+            ])
+            .send()
+            .await?;
+        assert_eq!(res.status(), 422);
+        let html = res.text().await?;
+        assert!(html.contains("id=\"phone-error\""), "{html}");
+        assert!(html.contains("Utilisez uniquement des chiffres"), "{html}");
+        assert!(
+            html.contains("value=\"call me &lt;maybe&gt;\"")
+                || html.contains("value=\"call me &#60;maybe&#62;\""),
+            "input not kept (escaped)"
+        );
+        // Good input is saved; smuggled fields (roles) are ignored; the language follows.
+        let res = client
+            .post(server.url("/account/profile"))
+            .header("origin", &origin)
+            .form(&[
+                ("phone", "+32 2 123 45 67"),
+                ("mobile", "0470 12 34 56"),
+                ("fax", ""),
+                ("function", "Kwaliteitsverantwoordelijke"),
+                ("language", "fr"),
+                ("csrf", token.as_str()),
+                ("roles", "admin"),
+            ])
+            .send()
+            .await?;
+        assert_eq!(res.status(), 303);
+        let me: serde_json::Value = {
+            let api = server.client()?;
+            let t: serde_json::Value = api
+                .post(server.url("/api/v1/auth/login"))
+                .json(&serde_json::json!({ "email": EMAIL, "password": password }))
+                .send()
+                .await?
+                .json()
+                .await?;
+            api.get(server.url("/api/v1/me"))
+                .bearer_auth(t["access_token"].as_str().unwrap_or_default())
+                .send()
+                .await?
+                .json()
+                .await?
+        };
+        assert_eq!(me["phone"], "+32 2 123 45 67");
+        assert_eq!(me["language"], "fr");
+        assert_eq!(me["roles"], serde_json::json!(["client_user"]));
+        let page = client
+            .get(server.url("/account?saved=profile"))
+            .send()
+            .await?
+            .text()
+            .await?;
+        assert!(page.contains("Vos données ont été enregistrées"), "{page}");
+
+        // Password: the current one must be right, the new one strong; then other sessions end.
+        let token = csrf(&server, &client, "/account").await?;
+        let change = |current: &'static str, new: &'static str| {
+            client
+                .post(server.url("/account/password"))
+                .header("origin", &origin)
+                .form(&[
+                    ("current", current),
+                    ("password", new),
+                    ("confirm", new),
+                    ("csrf", token.as_str()),
+                ])
+                .send()
+        };
+        assert_eq!(
+            change("not-my-password", "Zeer-Sterk-Wachtwoord-42")
+                .await?
+                .status(),
+            422
+        );
+        assert_eq!(
+            change("vlaai-tram-Kortrijk-42-brug", "password1234")
+                .await?
+                .status(),
+            422
+        );
+        assert_eq!(
+            change("vlaai-tram-Kortrijk-42-brug", "Zeer-Sterk-Wachtwoord-42")
+                .await?
+                .status(),
+            303
+        );
+        assert_eq!(
+            client.get(server.url("/account")).send().await?.status(),
+            200,
+            "this session goes on"
+        );
+        // The other browser's session is over once its access token is refused or refreshed.
+        let refresh = crate::auth::sql_rows(
+            &server,
+            "SELECT revoked_reason FROM auth_session WHERE revoked_reason IS NOT NULL",
+        )
+        .await?;
+        assert!(
+            refresh.iter().flatten().any(|r| r == "password changed"),
+            "{refresh:?}"
+        );
+        drop(other);
+        server.stop().await
+    }
+);

@@ -45,6 +45,24 @@ role-inspector = Inspector
 role-client-admin = Primary contact
 role-client-user = Contact person
 
+# Profile
+profile-title = My details
+profile-mobile = Mobile
+profile-fax = Fax
+profile-function = Function
+profile-language = Language
+profile-save = Save my details
+account-saved = Your details have been saved.
+invalid-phone = Use digits, spaces and + . / ( ) - only, e.g. +32 2 123 45 67.
+invalid-function = At most 100 characters.
+invalid-language = Choose Nederlands, Français or English.
+password-change-title = Change my password
+password-current = Current password
+password-change-submit = Change the password
+password-current-wrong = The current password is not right.
+password-changed = Your password has been changed. Your other sessions have been signed out.
+sessions-title = Sessions
+
 # Passwords
 forgot-title = Forgotten password
 forgot-intro = Enter the e-mail address of your account. We will send you a link to choose a new password.

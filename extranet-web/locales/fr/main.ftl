@@ -45,6 +45,24 @@ role-inspector = Inspecteur
 role-client-admin = Contact principal
 role-client-user = Personne de contact
 
+# Profile
+profile-title = Mes données
+profile-mobile = GSM
+profile-fax = Fax
+profile-function = Fonction
+profile-language = Langue
+profile-save = Enregistrer mes données
+account-saved = Vos données ont été enregistrées.
+invalid-phone = Utilisez uniquement des chiffres, des espaces et + . / ( ) -, p. ex. +32 2 123 45 67.
+invalid-function = Au plus 100 caractères.
+invalid-language = Choisissez Nederlands, Français ou English.
+password-change-title = Changer mon mot de passe
+password-current = Mot de passe actuel
+password-change-submit = Changer le mot de passe
+password-current-wrong = Le mot de passe actuel n'est pas correct.
+password-changed = Votre mot de passe a été changé. Vos autres sessions ont été déconnectées.
+sessions-title = Sessions
+
 # Passwords
 forgot-title = Mot de passe oublié
 forgot-intro = Saisissez l'adresse e-mail de votre compte. Nous vous enverrons un lien pour choisir un nouveau mot de passe.

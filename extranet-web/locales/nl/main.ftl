@@ -45,6 +45,24 @@ role-inspector = Inspecteur
 role-client-admin = Hoofdcontactpersoon
 role-client-user = Contactpersoon
 
+# Profile
+profile-title = Mijn gegevens
+profile-mobile = Gsm
+profile-fax = Fax
+profile-function = Functie
+profile-language = Taal
+profile-save = Mijn gegevens opslaan
+account-saved = Uw gegevens zijn opgeslagen.
+invalid-phone = Gebruik alleen cijfers, spaties en + . / ( ) -, bv. +32 2 123 45 67.
+invalid-function = Hoogstens 100 tekens.
+invalid-language = Kies Nederlands, Français of English.
+password-change-title = Mijn wachtwoord wijzigen
+password-current = Huidig wachtwoord
+password-change-submit = Wachtwoord wijzigen
+password-current-wrong = Het huidige wachtwoord klopt niet.
+password-changed = Uw wachtwoord is gewijzigd. Uw andere sessies zijn afgemeld.
+sessions-title = Sessies
+
 # Passwords
 forgot-title = Wachtwoord vergeten
 forgot-intro = Vul het e-mailadres van uw account in. We sturen u een link om een nieuw wachtwoord te kiezen.

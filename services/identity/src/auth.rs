@@ -31,6 +31,13 @@ pub struct Issued {
     pub claims: Claims,
 }
 
+#[derive(Debug)]
+pub enum ChangePassword {
+    Done,
+    WrongCurrent,
+    Weak(crate::password::Weakness),
+}
+
 /// Why a sign-in did not succeed.
 #[derive(Debug)]
 pub enum LoginError {
@@ -218,6 +225,73 @@ impl Auth {
         )
         .await;
         Ok(n)
+    }
+
+    /// Changes the signed-in person's password after checking the current one; every other
+    /// session of theirs ends.
+    pub async fn change_password(
+        &self,
+        claims: &Claims,
+        current: &str,
+        new: &str,
+    ) -> Result<ChangePassword> {
+        let stored = store::password_hash(&self.db, claims.sub).await?;
+        if !stored
+            .as_deref()
+            .is_some_and(|h| password::verify(current, h))
+        {
+            self.audit(
+                NewEntry::new(self.clock.now(), "auth.password.change", Outcome::Failure)
+                    .actor(claims.sub)
+                    .detail(serde_json::json!({ "reason": "wrong current password" })),
+                None,
+            )
+            .await;
+            return Ok(ChangePassword::WrongCurrent);
+        }
+        let person = store::get_person(&self.db, claims.sub).await?;
+        if let Err(weak) =
+            password::check_strength(new, &[&person.first_name, &person.surname, &person.email])
+        {
+            return Ok(ChangePassword::Weak(weak));
+        }
+        let hash = password::hash(new).map_err(|e| IdentityError::Internal(e.to_string()))?;
+        store::set_password_hash(&self.db, self.clock.as_ref(), claims.sub, &hash).await?;
+        let ended = sessions::revoke_others(
+            &self.db,
+            self.clock.as_ref(),
+            claims.sub,
+            claims.sid,
+            "password changed",
+        )
+        .await?;
+        self.audit(
+            NewEntry::new(self.clock.now(), "auth.password.change", Outcome::Success)
+                .actor(claims.sub)
+                .subject("person", claims.sub)
+                .detail(serde_json::json!({ "other_sessions_ended": ended })),
+            None,
+        )
+        .await;
+        Ok(ChangePassword::Done)
+    }
+
+    /// Updates what a person may change on their own record, with an audit record.
+    pub async fn update_own_profile(
+        &self,
+        claims: &Claims,
+        profile: &store::OwnProfile,
+    ) -> Result<()> {
+        store::update_own_profile(&self.db, self.clock.as_ref(), claims.sub, profile).await?;
+        self.audit(
+            NewEntry::new(self.clock.now(), "person.update", Outcome::Success)
+                .actor(claims.sub)
+                .subject("person", claims.sub)
+                .detail(serde_json::json!({ "fields": ["phone", "mobile", "fax", "function", "language"] })),
+            None,
+        )
+        .await;
+        Ok(())
     }
 
     /// Writes an audit record. A failure to record is logged loudly but does not turn a

@@ -366,3 +366,75 @@ pub async fn person_by_email(db: &Db, email: &str) -> Result<Person> {
         .ok_or(IdentityError::NotFound)?;
     get_person(db, creds.person_id).await
 }
+
+/// What a person may change on their own record.
+#[derive(Debug, Clone, Default)]
+pub struct OwnProfile {
+    pub phone: Option<String>,
+    pub mobile: Option<String>,
+    pub fax: Option<String>,
+    pub function: Option<String>,
+    pub language: Language,
+}
+
+/// A phone or fax number as people write it: digits, spaces and `+ . / ( ) -`, at most 30.
+pub fn parse_phone(raw: &str) -> std::result::Result<Option<String>, crate::types::Invalid> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    if s.len() > 30
+        || digits < 6
+        || !s
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +./()-".contains(c))
+    {
+        return Err(crate::types::Invalid {
+            code: "phone",
+            message: "a phone number has digits, spaces and + . / ( ) - only, e.g. +32 2 123 45 67"
+                .into(),
+        });
+    }
+    Ok(Some(s.to_owned()))
+}
+
+pub async fn update_own_profile(
+    db: &Db,
+    clock: &dyn Clock,
+    person: Uuid,
+    p: &OwnProfile,
+) -> Result<()> {
+    let now = clock.now();
+    let n = on_pool!(db, write, |pool| {
+        sqlx::query(
+            "UPDATE person SET phone = $1, mobile = $2, fax = $3, function = $4, language = $5, \
+             updated_at = $6 WHERE id = $7",
+        )
+        .bind(&p.phone)
+        .bind(&p.mobile)
+        .bind(&p.fax)
+        .bind(&p.function)
+        .bind(p.language.code())
+        .bind(now)
+        .bind(person)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    if n == 0 {
+        return Err(IdentityError::NotFound);
+    }
+    Ok(())
+}
+
+/// The stored password hash of a person, for checking the current password.
+pub async fn password_hash(db: &Db, person: Uuid) -> Result<Option<String>> {
+    Ok(on_pool!(db, read, |pool| {
+        sqlx::query_scalar("SELECT password_hash FROM person WHERE id = $1")
+            .bind(person)
+            .fetch_optional(pool)
+            .await
+    })?
+    .flatten())
+}

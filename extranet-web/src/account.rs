@@ -47,6 +47,8 @@ struct AccountPage<'a> {
     form: ProfileForm,
     errors: FieldErrors,
     notice: Option<String>,
+    /// Staff and administrators get a link to the organisations.
+    staff: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -291,6 +293,7 @@ async fn account_page(
             form,
             errors,
             notice,
+            staff: claims.roles.iter().any(|r| r == "staff" || r == "admin"),
         },
     );
     res.headers_mut().insert(

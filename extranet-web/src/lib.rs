@@ -11,6 +11,7 @@ mod pages;
 mod recovery;
 pub mod session;
 mod site;
+mod staff;
 
 pub use i18n::Tr;
 pub use lang::{LANG_COOKIE, Lang, negotiate};

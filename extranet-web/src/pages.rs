@@ -85,6 +85,10 @@ pub fn routes(site: Arc<Site>, auth: Arc<Auth>, recovery: Arc<Recovery>) -> Rout
     })
     .merge(crate::recovery::routes(crate::recovery::RecoveryState {
         site: site.clone(),
+        recovery: recovery.clone(),
+    }))
+    .merge(crate::staff::routes(crate::staff::StaffState {
+        site: site.clone(),
         recovery,
     }));
     let pages = Router::new()

@@ -9,5 +9,6 @@ mod hostile;
 mod https;
 mod recovery;
 mod session;
+mod staff;
 mod storage;
 mod web;

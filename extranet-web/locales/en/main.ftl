@@ -63,6 +63,39 @@ password-current-wrong = The current password is not right.
 password-changed = Your password has been changed. Your other sessions have been signed out.
 sessions-title = Sessions
 
+# Staff
+staff-organisations-title = Organisations
+org-name = Name
+org-kind = Kind
+org-vat = VAT number
+org-new = New organisation
+org-create = Create the organisation
+org-people = People
+kind-certification-body = Certification body
+kind-client = Certified company
+kind-rental = Rental company
+invalid-name = Between 1 and 200 characters.
+invalid-kind = Choose a kind of organisation.
+invalid-role = Choose one of the roles offered.
+enterprise-number-format = An enterprise number has 10 digits and starts with 0 or 1, e.g. 0123.456.749.
+enterprise-number-checksum = This enterprise number does not exist: its check digits are wrong.
+enterprise-number-taken = Another organisation already has this enterprise number.
+vat-format = A VAT number starts with a country code, e.g. BE0123456749.
+vat-country = A VAT number starts with the code of an EU country, e.g. BE.
+vat-checksum = This VAT number does not exist: its check digits are wrong.
+email-format = This is not an e-mail address.
+email-taken = An account already exists for this e-mail address.
+person-invite = Invite a person
+person-first-name = First name
+person-surname = Surname
+person-role = Role
+person-invite-submit = Send the invitation
+person-invited = An invitation has been sent to { $email }.
+account-state = State
+state-invited = Invited
+state-active = Active
+state-deactivated = Deactivated
+
 # Passwords
 forgot-title = Forgotten password
 forgot-intro = Enter the e-mail address of your account. We will send you a link to choose a new password.

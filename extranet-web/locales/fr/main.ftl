@@ -63,6 +63,39 @@ password-current-wrong = Le mot de passe actuel n'est pas correct.
 password-changed = Votre mot de passe a été changé. Vos autres sessions ont été déconnectées.
 sessions-title = Sessions
 
+# Staff
+staff-organisations-title = Organisations
+org-name = Nom
+org-kind = Type
+org-vat = Numéro de TVA
+org-new = Nouvelle organisation
+org-create = Créer l'organisation
+org-people = Personnes
+kind-certification-body = Organisme de certification
+kind-client = Entreprise certifiée
+kind-rental = Entreprise de location
+invalid-name = Entre 1 et 200 caractères.
+invalid-kind = Choisissez un type d'organisation.
+invalid-role = Choisissez l'un des rôles proposés.
+enterprise-number-format = Un numéro d'entreprise compte 10 chiffres et commence par 0 ou 1, p. ex. 0123.456.749.
+enterprise-number-checksum = Ce numéro d'entreprise n'existe pas : ses chiffres de contrôle sont faux.
+enterprise-number-taken = Une autre organisation a déjà ce numéro d'entreprise.
+vat-format = Un numéro de TVA commence par un code pays, p. ex. BE0123456749.
+vat-country = Un numéro de TVA commence par le code d'un pays de l'UE, p. ex. BE.
+vat-checksum = Ce numéro de TVA n'existe pas : ses chiffres de contrôle sont faux.
+email-format = Ce n'est pas une adresse e-mail.
+email-taken = Un compte existe déjà pour cette adresse e-mail.
+person-invite = Inviter une personne
+person-first-name = Prénom
+person-surname = Nom
+person-role = Rôle
+person-invite-submit = Envoyer l'invitation
+person-invited = Une invitation a été envoyée à { $email }.
+account-state = État
+state-invited = Invité
+state-active = Actif
+state-deactivated = Désactivé
+
 # Passwords
 forgot-title = Mot de passe oublié
 forgot-intro = Saisissez l'adresse e-mail de votre compte. Nous vous enverrons un lien pour choisir un nouveau mot de passe.

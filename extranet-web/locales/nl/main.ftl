@@ -63,6 +63,39 @@ password-current-wrong = Het huidige wachtwoord klopt niet.
 password-changed = Uw wachtwoord is gewijzigd. Uw andere sessies zijn afgemeld.
 sessions-title = Sessies
 
+# Staff
+staff-organisations-title = Organisaties
+org-name = Naam
+org-kind = Soort
+org-vat = Btw-nummer
+org-new = Nieuwe organisatie
+org-create = Organisatie aanmaken
+org-people = Personen
+kind-certification-body = Certificatie-instelling
+kind-client = Gecertificeerd bedrijf
+kind-rental = Verhuurbedrijf
+invalid-name = Tussen 1 en 200 tekens.
+invalid-kind = Kies een soort organisatie.
+invalid-role = Kies een van de aangeboden rollen.
+enterprise-number-format = Een ondernemingsnummer heeft 10 cijfers en begint met 0 of 1, bv. 0123.456.749.
+enterprise-number-checksum = Dit ondernemingsnummer bestaat niet: de controlecijfers kloppen niet.
+enterprise-number-taken = Een andere organisatie heeft dit ondernemingsnummer al.
+vat-format = Een btw-nummer begint met een landcode, bv. BE0123456749.
+vat-country = Een btw-nummer begint met de code van een EU-land, bv. BE.
+vat-checksum = Dit btw-nummer bestaat niet: de controlecijfers kloppen niet.
+email-format = Dit is geen e-mailadres.
+email-taken = Er bestaat al een account voor dit e-mailadres.
+person-invite = Een persoon uitnodigen
+person-first-name = Voornaam
+person-surname = Naam
+person-role = Rol
+person-invite-submit = Uitnodiging versturen
+person-invited = Er is een uitnodiging verstuurd naar { $email }.
+account-state = Status
+state-invited = Uitgenodigd
+state-active = Actief
+state-deactivated = Gedeactiveerd
+
 # Passwords
 forgot-title = Wachtwoord vergeten
 forgot-intro = Vul het e-mailadres van uw account in. We sturen u een link om een nieuw wachtwoord te kiezen.

@@ -438,3 +438,31 @@ pub async fn password_hash(db: &Db, person: Uuid) -> Result<Option<String>> {
     })?
     .flatten())
 }
+
+pub async fn list_organisations(db: &Db) -> Result<Vec<Organisation>> {
+    let sql = format!("SELECT {ORGANISATION_COLUMNS} FROM organisation ORDER BY name, id");
+    let rows: Vec<OrganisationRow> = on_pool!(db, read, |pool| {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .fetch_all(pool)
+            .await
+    })?;
+    rows.into_iter().map(OrganisationRow::into_model).collect()
+}
+
+pub async fn people_of(db: &Db, organisation: Uuid) -> Result<Vec<Person>> {
+    let sql = format!(
+        "SELECT {PERSON_COLUMNS} FROM person WHERE organisation_id = $1 ORDER BY surname, first_name, id"
+    );
+    let rows: Vec<PersonRow> = on_pool!(db, read, |pool| {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(organisation)
+            .fetch_all(pool)
+            .await
+    })?;
+    let mut people = Vec::with_capacity(rows.len());
+    for row in rows {
+        let roles = roles_of(db, row.id).await?;
+        people.push(row.into_model(roles));
+    }
+    Ok(people)
+}

@@ -1,0 +1,532 @@
+//! Staff pages: client organisations and their people. Only `staff` and `admin` reach them;
+//! anyone else gets "not found", so the pages do not reveal that they exist.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Router, routing::get};
+use extranet_identity::model::{
+    NewOrganisation, NewPerson, Organisation, OrganisationKind, Person, Role,
+};
+use extranet_identity::recovery::Recovery;
+use extranet_identity::tokens::Claims;
+use extranet_identity::{
+    EmailAddress, EnterpriseNumber, Gender, IdentityError, Language, VatNumber, store,
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::i18n::Tr;
+use crate::lang::{Lang, negotiate};
+use crate::pages::{Chrome, render};
+use crate::session::{Csrf, CurrentUser, form_allowed};
+use crate::site::Site;
+
+#[derive(Clone)]
+pub(crate) struct StaffState {
+    pub site: Arc<Site>,
+    pub recovery: Arc<Recovery>,
+}
+
+pub(crate) fn routes(state: StaffState) -> Router {
+    Router::new()
+        .route("/staff/organisations", get(list).post(create))
+        .route("/staff/organisations/{id}", get(show).post(invite))
+        .with_state(state)
+}
+
+fn is_staff(user: &CurrentUser) -> Option<&Claims> {
+    user.0.as_ref().filter(|c| {
+        c.roles
+            .iter()
+            .any(|r| r == Role::Staff.as_str() || r == Role::Admin.as_str())
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct OrganisationForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    enterprise_number: String,
+    #[serde(default)]
+    vat_number: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+#[derive(Debug, Default)]
+struct OrganisationErrors {
+    name: Option<String>,
+    kind: Option<String>,
+    enterprise_number: Option<String>,
+    vat_number: Option<String>,
+    phone: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "staff_organisations.html")]
+struct ListPage<'a> {
+    c: Chrome,
+    site: &'a Site,
+    csrf: String,
+    organisations: Vec<Organisation>,
+    form: OrganisationForm,
+    errors: OrganisationErrors,
+}
+
+fn lang_of(headers: &HeaderMap, site: &Site) -> Lang {
+    negotiate(headers, site.default_language)
+}
+
+fn kind_label(tr: &Tr, kind: OrganisationKind) -> String {
+    tr.t(&format!("kind-{}", kind.as_str().replace('_', "-")))
+}
+
+impl ListPage<'_> {
+    fn kind(&self, o: &Organisation) -> String {
+        kind_label(&self.c.tr, o.kind)
+    }
+}
+
+async fn list_page(
+    st: &StaffState,
+    lang: Lang,
+    csrf: String,
+    form: OrganisationForm,
+    errors: OrganisationErrors,
+    status: StatusCode,
+) -> Response {
+    let organisations = match store::list_organisations(&st.recovery.auth.db).await {
+        Ok(o) => o,
+        Err(e) => {
+            tracing::error!(error = %e, "organisations not readable");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    render(
+        lang,
+        status,
+        &ListPage {
+            c: Chrome::new(lang, "/staff/organisations"),
+            site: &st.site,
+            csrf,
+            organisations,
+            form,
+            errors,
+        },
+    )
+}
+
+async fn list(
+    State(st): State<StaffState>,
+    Extension(user): Extension<CurrentUser>,
+    Extension(csrf): Extension<Csrf>,
+    headers: HeaderMap,
+) -> Response {
+    if is_staff(&user).is_none() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let lang = lang_of(&headers, &st.site);
+    let form = OrganisationForm {
+        kind: "client".into(),
+        ..OrganisationForm::default()
+    };
+    list_page(
+        &st,
+        lang,
+        csrf.0,
+        form,
+        OrganisationErrors::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn create(
+    State(st): State<StaffState>,
+    Extension(user): Extension<CurrentUser>,
+    Extension(csrf): Extension<Csrf>,
+    headers: HeaderMap,
+    uri: Uri,
+    Form(form): Form<OrganisationForm>,
+) -> Response {
+    let Some(claims) = is_staff(&user) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    if !form_allowed(&headers, &uri, &csrf, &form.csrf) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let lang = lang_of(&headers, &st.site);
+    let tr = Tr(lang);
+    let mut errors = OrganisationErrors::default();
+    let name = form.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 200 {
+        errors.name = Some(tr.t("invalid-name"));
+    }
+    let kind = match form.kind.as_str() {
+        "client" => Some(OrganisationKind::Client),
+        "rental" => Some(OrganisationKind::Rental),
+        _ => {
+            errors.kind = Some(tr.t("invalid-kind"));
+            None
+        }
+    };
+    let enterprise = match form.enterprise_number.trim() {
+        "" => None,
+        raw => match raw.parse::<EnterpriseNumber>() {
+            Ok(n) => Some(n),
+            Err(e) => {
+                errors.enterprise_number = Some(tr.t(e.code));
+                None
+            }
+        },
+    };
+    let vat = match form.vat_number.trim() {
+        "" => None,
+        raw => match raw.parse::<VatNumber>() {
+            Ok(n) => Some(n),
+            Err(e) => {
+                errors.vat_number = Some(tr.t(e.code));
+                None
+            }
+        },
+    };
+    let phone = match store::parse_phone(&form.phone) {
+        Ok(p) => p,
+        Err(_) => {
+            errors.phone = Some(tr.t("invalid-phone"));
+            None
+        }
+    };
+    let (Some(kind), true) = (
+        kind,
+        errors.name.is_none()
+            && errors.enterprise_number.is_none()
+            && errors.vat_number.is_none()
+            && errors.phone.is_none(),
+    ) else {
+        return list_page(
+            &st,
+            lang,
+            csrf.0,
+            form,
+            errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    let auth = &st.recovery.auth;
+    let new = NewOrganisation {
+        kind,
+        name,
+        enterprise_number: enterprise,
+        vat_number: vat,
+        addresses: Vec::new(),
+        phone,
+        fax: None,
+        sector: None,
+    };
+    match store::create_organisation(&auth.db, auth.clock.as_ref(), &new).await {
+        Ok(org) => {
+            audit(&st, claims, "organisation.create", "organisation", org.id).await;
+            Redirect::to(&format!("/staff/organisations/{}", org.id)).into_response()
+        }
+        Err(IdentityError::Conflict(_)) => {
+            let errors = OrganisationErrors {
+                enterprise_number: Some(tr.t("enterprise-number-taken")),
+                ..OrganisationErrors::default()
+            };
+            list_page(&st, lang, csrf.0, form, errors, StatusCode::CONFLICT).await
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "organisation not created");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+async fn audit(st: &StaffState, claims: &Claims, action: &str, kind: &str, id: Uuid) {
+    let entry = extranet_audit::NewEntry::new(
+        st.recovery.auth.clock.now(),
+        action,
+        extranet_audit::Outcome::Success,
+    )
+    .actor(claims.sub)
+    .subject(kind, id);
+    if let Err(e) = extranet_audit::append(&st.recovery.auth.db, &entry).await {
+        tracing::error!(error = %e, %action, "audit record not written");
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct PersonForm {
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    surname: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    language: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+#[derive(Debug, Default)]
+struct PersonErrors {
+    first_name: Option<String>,
+    surname: Option<String>,
+    email: Option<String>,
+    language: Option<String>,
+    role: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "staff_organisation.html")]
+struct ShowPage<'a> {
+    c: Chrome,
+    site: &'a Site,
+    csrf: String,
+    org: Organisation,
+    kind: String,
+    people: Vec<Person>,
+    roles: Vec<(&'static str, String)>,
+    form: PersonForm,
+    errors: PersonErrors,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Notice {
+    invited: Option<String>,
+}
+
+/// Roles staff may give when inviting into this kind of organisation.
+fn invitable(kind: OrganisationKind) -> &'static [Role] {
+    match kind {
+        OrganisationKind::CertificationBody => {
+            &[Role::Staff, Role::PrivacyOfficer, Role::Inspector]
+        }
+        OrganisationKind::Client | OrganisationKind::Rental => {
+            &[Role::ClientAdmin, Role::ClientUser]
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)] // one page, many optional parts
+async fn show_page(
+    st: &StaffState,
+    id: Uuid,
+    lang: Lang,
+    csrf: String,
+    form: PersonForm,
+    errors: PersonErrors,
+    notice: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let db = &st.recovery.auth.db;
+    let org = match store::get_organisation(db, id).await {
+        Ok(o) => o,
+        Err(IdentityError::NotFound) => return StatusCode::NOT_FOUND.into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "organisation not readable");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let people = store::people_of(db, id).await.unwrap_or_default();
+    let tr = Tr(lang);
+    let roles = invitable(org.kind)
+        .iter()
+        .map(|r| {
+            (
+                r.as_str(),
+                tr.t(&format!("role-{}", r.as_str().replace('_', "-"))),
+            )
+        })
+        .collect();
+    let kind = kind_label(&tr, org.kind);
+    render(
+        lang,
+        status,
+        &ShowPage {
+            c: Chrome::new(lang, "/staff/organisations"),
+            site: &st.site,
+            csrf,
+            org,
+            kind,
+            people,
+            roles,
+            form,
+            errors,
+            notice,
+        },
+    )
+}
+
+async fn show(
+    State(st): State<StaffState>,
+    Extension(user): Extension<CurrentUser>,
+    Extension(csrf): Extension<Csrf>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(n): Query<Notice>,
+) -> Response {
+    if is_staff(&user).is_none() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let Ok(id) = id.parse::<Uuid>() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let lang = lang_of(&headers, &st.site);
+    let notice = n
+        .invited
+        .map(|email| Tr(lang).t1("person-invited", "email", &email));
+    let form = PersonForm {
+        language: "nl".into(),
+        ..PersonForm::default()
+    };
+    show_page(
+        &st,
+        id,
+        lang,
+        csrf.0,
+        form,
+        PersonErrors::default(),
+        notice,
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn invite(
+    State(st): State<StaffState>,
+    Extension(user): Extension<CurrentUser>,
+    Extension(csrf): Extension<Csrf>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(id): Path<String>,
+    Form(form): Form<PersonForm>,
+) -> Response {
+    let Some(claims) = is_staff(&user).cloned() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let Ok(id) = id.parse::<Uuid>() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    if !form_allowed(&headers, &uri, &csrf, &form.csrf) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let lang = lang_of(&headers, &st.site);
+    let tr = Tr(lang);
+    let auth = &st.recovery.auth;
+    let org = match store::get_organisation(&auth.db, id).await {
+        Ok(o) => o,
+        Err(_) => return StatusCode::NOT_FOUND.into_response(),
+    };
+    let mut errors = PersonErrors::default();
+    let first = form.first_name.trim().to_owned();
+    let last = form.surname.trim().to_owned();
+    if first.is_empty() || first.chars().count() > 100 {
+        errors.first_name = Some(tr.t("invalid-name"));
+    }
+    if last.is_empty() || last.chars().count() > 100 {
+        errors.surname = Some(tr.t("invalid-name"));
+    }
+    let email = form
+        .email
+        .parse::<EmailAddress>()
+        .map_err(|_| errors.email = Some(tr.t("email-format")))
+        .ok();
+    let language = form
+        .language
+        .parse::<Language>()
+        .map_err(|_| errors.language = Some(tr.t("invalid-language")))
+        .ok();
+    // Only the roles this page offers: a role smuggled into the form is refused.
+    let role = Role::parse(&form.role)
+        .ok()
+        .filter(|r| invitable(org.kind).contains(r));
+    if role.is_none() {
+        errors.role = Some(tr.t("invalid-role"));
+    }
+    let (Some(email), Some(language), Some(role), None, None) =
+        (email, language, role, &errors.first_name, &errors.surname)
+    else {
+        return show_page(
+            &st,
+            id,
+            lang,
+            csrf.0,
+            form,
+            errors,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    let new = NewPerson {
+        organisation_id: org.id,
+        surname: last,
+        first_name: first,
+        email: email.clone(),
+        phone: None,
+        mobile: None,
+        fax: None,
+        function: None,
+        gender: Gender::Unspecified,
+        language,
+        training_valid_until: None,
+        birth_date: None,
+        licence_plate: None,
+        roles: vec![role],
+    };
+    let person = match store::create_person(&auth.db, auth.clock.as_ref(), &new, None).await {
+        Ok(p) => p,
+        Err(IdentityError::Conflict(_)) => {
+            let errors = PersonErrors {
+                email: Some(tr.t("email-taken")),
+                ..PersonErrors::default()
+            };
+            return show_page(
+                &st,
+                id,
+                lang,
+                csrf.0,
+                form,
+                errors,
+                None,
+                StatusCode::CONFLICT,
+            )
+            .await;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "person not created");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    audit(&st, &claims, "account.create", "person", person.id).await;
+    if let Err(e) = st.recovery.invite(person.id).await {
+        tracing::error!(error = %e, "invitation not queued");
+    }
+    let target = format!(
+        "/staff/organisations/{}?invited={}",
+        org.id,
+        url::form_urlencoded::byte_serialize(email.as_str().as_bytes()).collect::<String>()
+    );
+    let mut res = Redirect::to(&target).into_response();
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    res
+}

@@ -118,7 +118,12 @@ matrix!(
             .start()
             .await?;
         let client = server.client()?;
-        for path in ["/", "/missing", "/api/v1/x"] {
+        for path in [
+            "/",
+            "/missing",
+            "/api/v1/x",
+            "/password/reset?token=link-SECRET-789",
+        ] {
             client
                 .get(server.url(path))
                 .header("authorization", "Bearer tok-SECRET-123")

@@ -16,7 +16,7 @@ use tower_http::sensitive_headers::{
     SetSensitiveRequestHeadersLayer, SetSensitiveResponseHeadersLayer,
 };
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::config::Config;
 use crate::health;
@@ -74,7 +74,7 @@ pub fn router(config: &Config, state: AppState) -> Router {
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
                 .layer(
                     TraceLayer::new_for_http()
-                        .make_span_with(DefaultMakeSpan::new().include_headers(false))
+                        .make_span_with(request_span)
                         .on_response(DefaultOnResponse::new().include_headers(false)),
                 )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
@@ -91,4 +91,20 @@ pub fn router(config: &Config, state: AppState) -> Router {
                 ))
                 .layer(RequestBodyLimitLayer::new(config.server.body_limit_bytes)),
         )
+}
+
+/// The span of a request: method, path and request id. Never the query string (password-reset
+/// and invitation links carry their one-time token there) and never headers.
+fn request_span<B>(req: &axum::http::Request<B>) -> tracing::Span {
+    let id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        method = %req.method(),
+        path = %req.uri().path(),
+        request_id = %id,
+    )
 }

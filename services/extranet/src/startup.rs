@@ -89,6 +89,7 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
         Duration::from_secs(config.mail.poll_secs),
     )?);
     tokio::spawn(sender.clone().run(shutdown.clone()));
+    crate::http::metrics::spawn_upkeep(shutdown.clone());
     let recovery = Arc::new(extranet_identity::recovery::Recovery {
         auth: auth.clone(),
         // Links in mails never come from a request's Host header.

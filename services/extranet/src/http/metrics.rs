@@ -36,6 +36,21 @@ pub fn handle() -> PrometheusHandle {
         .clone()
 }
 
+/// Histogram samples wait in a queue until they are folded into their buckets; without this
+/// the queue grows with every request between two scrapes (or forever, with no scraper).
+pub fn spawn_upkeep(shutdown: tokio_util::sync::CancellationToken) {
+    let handle = handle();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tick.tick() => handle.run_upkeep(),
+            }
+        }
+    });
+}
+
 /// Records one request. The route is the template (`/static/{name}`), never the raw path, so
 /// that the number of series stays bounded and no identifier reaches the metrics.
 pub async fn track(req: Request, next: Next) -> Response {

@@ -18,25 +18,6 @@ fn smtp(b: extranet_tests::Backends) -> ServerBuilder {
         .env("EXTRANET_MAIL__POLL_SECS", "1")
 }
 
-fn browser(server: &Server) -> anyhow::Result<reqwest::Client> {
-    Ok(reqwest::Client::builder()
-        .tls_certs_only([reqwest::Certificate::from_pem(&server.dev_cert_pem()?)?])
-        .resolve("localhost", server.https)
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()?)
-}
-
-async fn csrf(server: &Server, client: &reqwest::Client, path: &str) -> anyhow::Result<String> {
-    let html = client.get(server.url(path)).send().await?.text().await?;
-    Ok(html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .context("csrf field")?
-        .to_owned())
-}
-
 async fn api_login(server: &Server, email: &str, password: &str) -> anyhow::Result<u16> {
     Ok(server
         .client()?
@@ -63,7 +44,9 @@ async fn set_password(
         .map(|(_, v)| v.into_owned())
         .context("token")?;
     let path = parsed.path().to_owned();
-    let form_token = csrf(server, client, &format!("{path}?token={token}")).await?;
+    let form_token = server
+        .csrf(client, &format!("{path}?token={token}"))
+        .await?;
     let res = client
         .post(server.url(&path))
         .header(
@@ -108,13 +91,13 @@ matrix!(
             )
             .await?;
         assert!(status.success(), "{out}{err}");
-        let client = browser(&server)?;
+        let client = server.browser()?;
         let origin = format!("https://localhost:{}", server.https.port());
 
         // Ask, for the account and for an address without one: the same answer.
         let mut pages = Vec::new();
         for address in [email.as_str(), "nobody-here@bouw.example"] {
-            let token = csrf(&server, &client, "/password/forgot").await?;
+            let token = server.csrf(&client, "/password/forgot").await?;
             let res = client
                 .post(server.url("/password/forgot"))
                 .header("origin", &origin)
@@ -190,7 +173,7 @@ matrix!(
         let res = client.get(&url).send().await?;
         assert_eq!(res.status(), 410);
         let token = url.split("token=").nth(1).context("token")?.to_owned();
-        let form_token = csrf(&server, &client, "/password/forgot").await?;
+        let form_token = server.csrf(&client, "/password/forgot").await?;
         let res = client
             .post(server.url("/password/reset"))
             .header("origin", &origin)
@@ -246,7 +229,7 @@ matrix!(
         );
         let url = link(&mail.body)?;
         assert!(url.contains("/password/set?token="), "{url}");
-        let client = browser(&server)?;
+        let client = server.browser()?;
         let (status, _) = set_password(
             &server,
             &client,

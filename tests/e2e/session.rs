@@ -4,29 +4,9 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use extranet_tests::{Server, ServerBuilder, matrix};
+use extranet_tests::{ServerBuilder, matrix};
 
 use crate::auth::EMAIL;
-
-fn browser_client(server: &Server) -> anyhow::Result<reqwest::Client> {
-    Ok(reqwest::Client::builder()
-        .tls_certs_only([reqwest::Certificate::from_pem(&server.dev_cert_pem()?)?])
-        .resolve("localhost", server.https)
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()?)
-}
-
-/// The CSRF token of the login form (and the cookie that goes with it, kept by the client).
-async fn csrf(server: &Server, client: &reqwest::Client, path: &str) -> anyhow::Result<String> {
-    let html = client.get(server.url(path)).send().await?.text().await?;
-    let token = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .context("csrf field")?;
-    Ok(token.to_owned())
-}
 
 matrix!(
     async fn browser_session_cookies_csrf_and_transparent_refresh(b: Backends) {
@@ -36,9 +16,9 @@ matrix!(
             .start()
             .await?;
         let password = server.create_user(EMAIL, "client_admin").await?;
-        let client = browser_client(&server)?;
+        let client = server.browser()?;
         let origin = format!("https://localhost:{}", server.https.port());
-        let token = csrf(&server, &client, "/login").await?;
+        let token = server.csrf(&client, "/login").await?;
 
         // Without the CSRF token, or from a foreign origin: refused, nobody signed in.
         for (what, form_token, from) in [
@@ -133,7 +113,7 @@ matrix!(
         );
 
         // Sign-out needs the CSRF token too.
-        let token = csrf(&server, &client, "/account").await?;
+        let token = server.csrf(&client, "/account").await?;
         let res = client
             .post(server.url("/logout"))
             .header("origin", &origin)
@@ -166,8 +146,8 @@ matrix!(
         let origin = format!("https://localhost:{}", server.https.port());
         let mut clients = Vec::new();
         for _ in 0..2 {
-            let client = browser_client(&server)?;
-            let token = csrf(&server, &client, "/login").await?;
+            let client = server.browser()?;
+            let token = server.csrf(&client, "/login").await?;
             let res = client
                 .post(server.url("/login"))
                 .header("origin", &origin)
@@ -181,7 +161,7 @@ matrix!(
             assert_eq!(res.status(), 303);
             clients.push(client);
         }
-        let token = csrf(&server, &clients[0], "/account").await?;
+        let token = server.csrf(&clients[0], "/account").await?;
         let res = clients[0]
             .post(server.url("/logout/everywhere"))
             .header("origin", &origin)
@@ -219,33 +199,16 @@ matrix!(
     }
 );
 
-async fn signed_in(server: &Server, password: &str) -> anyhow::Result<(reqwest::Client, String)> {
-    let client = browser_client(server)?;
-    let origin = format!("https://localhost:{}", server.https.port());
-    let token = csrf(server, &client, "/login").await?;
-    let res = client
-        .post(server.url("/login"))
-        .header("origin", &origin)
-        .form(&[
-            ("email", EMAIL),
-            ("password", password),
-            ("csrf", token.as_str()),
-        ])
-        .send()
-        .await?;
-    anyhow::ensure!(res.status() == 303, "sign-in: {}", res.status());
-    Ok((client, origin))
-}
-
 matrix!(
     async fn own_profile_and_password_can_be_changed(b: Backends) {
         let server = ServerBuilder::new(b).start().await?;
         let password = server.create_user(EMAIL, "client_user").await?;
-        let (client, origin) = signed_in(&server, &password).await?;
-        let (other, _) = signed_in(&server, &password).await?;
+        let client = server.sign_in(EMAIL, &password).await?;
+        let origin = server.origin();
+        let other = server.sign_in(EMAIL, &password).await?;
 
         // Bad input comes back next to its field, in the person's language, what was typed kept.
-        let token = csrf(&server, &client, "/account").await?;
+        let token = server.csrf(&client, "/account").await?;
         let res = client
             .post(server.url("/account/profile"))
             .header("origin", &origin)
@@ -314,7 +277,7 @@ matrix!(
         assert!(page.contains("Vos données ont été enregistrées"), "{page}");
 
         // Password: the current one must be right, the new one strong; then other sessions end.
-        let token = csrf(&server, &client, "/account").await?;
+        let token = server.csrf(&client, "/account").await?;
         let change = |current: &'static str, new: &'static str| {
             client
                 .post(server.url("/account/password"))

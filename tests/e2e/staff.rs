@@ -3,46 +3,8 @@
 
 use std::time::Duration;
 
-use anyhow::Context;
 use extranet_tests::mail::wait_for;
-use extranet_tests::{Server, ServerBuilder, matrix};
-
-async fn signed_in(
-    server: &Server,
-    email: &str,
-    password: &str,
-) -> anyhow::Result<(reqwest::Client, String)> {
-    let client = reqwest::Client::builder()
-        .tls_certs_only([reqwest::Certificate::from_pem(&server.dev_cert_pem()?)?])
-        .resolve("localhost", server.https)
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()?;
-    let origin = format!("https://localhost:{}", server.https.port());
-    let token = csrf(server, &client, "/login").await?;
-    let res = client
-        .post(server.url("/login"))
-        .header("origin", &origin)
-        .form(&[
-            ("email", email),
-            ("password", password),
-            ("csrf", token.as_str()),
-        ])
-        .send()
-        .await?;
-    anyhow::ensure!(res.status() == 303, "sign-in {email}: {}", res.status());
-    Ok((client, origin))
-}
-
-async fn csrf(server: &Server, client: &reqwest::Client, path: &str) -> anyhow::Result<String> {
-    let html = client.get(server.url(path)).send().await?.text().await?;
-    Ok(html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .context("csrf field")?
-        .to_owned())
-}
+use extranet_tests::{ServerBuilder, matrix};
 
 matrix!(
     async fn staff_create_organisations_and_invite_people(b: Backends) {
@@ -54,8 +16,9 @@ matrix!(
         server
             .create_user("client@bouw.example", "client_admin")
             .await?;
-        let (staff, origin) = signed_in(&server, "staff@cert.example", &password).await?;
-        let (client, _) = signed_in(&server, "client@bouw.example", &password).await?;
+        let staff = server.sign_in("staff@cert.example", &password).await?;
+        let origin = server.origin();
+        let client = server.sign_in("client@bouw.example", &password).await?;
         assert_eq!(
             client
                 .get(server.url("/staff/organisations"))
@@ -66,7 +29,7 @@ matrix!(
             "a client reached the staff pages"
         );
 
-        let token = csrf(&server, &staff, "/staff/organisations").await?;
+        let token = server.csrf(&staff, "/staff/organisations").await?;
         let create = |number: &'static str| {
             staff
                 .post(server.url("/staff/organisations"))
@@ -101,7 +64,7 @@ matrix!(
         );
 
         // Invite a person; a role this page does not offer is refused.
-        let token = csrf(&server, &staff, &location).await?;
+        let token = server.csrf(&staff, &location).await?;
         let invite = |role: &'static str| {
             staff
                 .post(server.url(&location))

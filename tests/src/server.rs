@@ -239,6 +239,54 @@ impl Server {
             .build()?)
     }
 
+    /// A browser-like client: trusts the development certificate, keeps cookies, does not follow
+    /// redirects (tests look at them).
+    pub fn browser(&self) -> anyhow::Result<reqwest::Client> {
+        Ok(reqwest::Client::builder()
+            .tls_certs_only([reqwest::Certificate::from_pem(&self.dev_cert_pem()?)?])
+            .resolve("localhost", self.https)
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .timeout(Duration::from_secs(20))
+            .build()?)
+    }
+
+    /// The origin browsers send with forms to this server.
+    pub fn origin(&self) -> String {
+        format!("https://localhost:{}", self.https.port())
+    }
+
+    /// The CSRF token in the form of the page at `path` (its cookie is kept by `client`).
+    pub async fn csrf(&self, client: &reqwest::Client, path: &str) -> anyhow::Result<String> {
+        let html = client.get(self.url(path)).send().await?.text().await?;
+        Ok(html
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .context("no csrf field on the page")?
+            .to_owned())
+    }
+
+    /// A browser signed in through the sign-in form.
+    pub async fn sign_in(&self, email: &str, password: &str) -> anyhow::Result<reqwest::Client> {
+        let client = self.browser()?;
+        let token = self.csrf(&client, "/login").await?;
+        let res = client
+            .post(self.url("/login"))
+            .header("origin", self.origin())
+            .form(&[
+                ("email", email),
+                ("password", password),
+                ("csrf", token.as_str()),
+            ])
+            .send()
+            .await?;
+        if res.status() != 303 {
+            bail!("sign-in of {email}: {}", res.status());
+        }
+        Ok(client)
+    }
+
     /// A client that trusts the development certificate.
     pub fn client(&self) -> anyhow::Result<reqwest::Client> {
         self.client_trusting(&self.dev_cert_pem()?)

@@ -20,6 +20,15 @@ pub enum Lang {
 impl Lang {
     pub const ALL: [Lang; 3] = [Lang::Nl, Lang::Fr, Lang::En];
 
+    /// The position in [`Lang::ALL`].
+    pub(crate) fn index(self) -> usize {
+        match self {
+            Lang::Nl => 0,
+            Lang::Fr => 1,
+            Lang::En => 2,
+        }
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Lang::Nl => "nl",

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::http::{HeaderName, StatusCode, header};
-use axum::middleware;
 use axum::routing::get;
 use extranet_platform::{Db, Objects};
 use tower::ServiceBuilder;
@@ -20,15 +19,32 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::config::Config;
 use crate::health;
-use crate::http::{errors, metrics, security};
+use crate::http::{errors, metrics, respond, security};
 
-/// What handlers of this crate share.
+/// What handlers of this crate share. Behind one `Arc`: axum clones a route's state for every
+/// request it serves.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
     pub db: Db,
     pub objects: Objects,
     pub auth: Arc<crate::api::Auth>,
     pub recovery: Arc<extranet_identity::recovery::Recovery>,
+}
+
+impl AppState {
+    pub fn new(shared: Shared) -> AppState {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -61,7 +77,7 @@ pub fn router(config: &Config, state: AppState) -> Router {
         ))
         .merge(api)
         .nest("/api/v1", api_unknown)
-        .route_layer(middleware::from_fn(metrics::track))
+        .route_layer(metrics::TrackLayer)
         .layer(
             // Outermost first. Sensitive headers are marked before anything can log them, and
             // the trace layer records method, path and status only — never headers.
@@ -79,11 +95,10 @@ pub fn router(config: &Config, state: AppState) -> Router {
                 )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(SetSensitiveResponseHeadersLayer::new([header::SET_COOKIE]))
-                .layer(middleware::from_fn_with_state(
+                .layer(respond::RespondLayer::new(
                     security::SecurityHeaders::new(config.server.hsts_max_age_secs),
-                    security::apply,
+                    site,
                 ))
-                .layer(middleware::from_fn_with_state(site, errors::render))
                 .layer(CatchPanicLayer::custom(errors::on_panic))
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::REQUEST_TIMEOUT,

@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::{AppState, router};
+use crate::app::{AppState, Shared, router};
 use crate::config::Config;
 use crate::demo::Demo;
 use crate::server::{Limits, RedirectTarget, run_https, run_redirect};
@@ -117,12 +117,12 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
     };
     let app = router(
         &config,
-        AppState {
+        AppState::new(Shared {
             db: db.clone(),
             objects: objects.clone(),
             auth,
             recovery,
-        },
+        }),
     );
 
     let mut tasks = tokio::task::JoinSet::new();

@@ -12,7 +12,13 @@ use crate::error::{IdentityError, Result};
 use crate::sessions::{self, Grant, Refresh, Refused, SessionSettings};
 use crate::throttle::{self, ThrottleSettings};
 use crate::tokens::{self, Claims, KeyRing, TokenSettings, VerifyError};
+use crate::verified::{self, VerifiedTokens};
 use crate::{password, store};
+
+/// An unknown key id makes us reload the key ring from the database (another instance may
+/// have rotated), but at most this often: otherwise every forged token with a made-up `kid`
+/// would cost a database query.
+const KEY_RELOAD_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
 pub struct Auth {
     pub db: Db,
@@ -21,6 +27,10 @@ pub struct Auth {
     pub tokens: TokenSettings,
     pub sessions: SessionSettings,
     pub throttle: ThrottleSettings,
+    /// Tokens that passed verification, until they expire.
+    verified: VerifiedTokens,
+    /// When the key ring was last reloaded for an unknown key id.
+    last_reload: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 /// An access token and the refresh token that follows it.
@@ -70,22 +80,45 @@ impl Auth {
             tokens,
             sessions,
             throttle,
+            verified: VerifiedTokens::new(verified::DEFAULT_CAPACITY),
+            last_reload: std::sync::Mutex::new(None),
         })
     }
 
-    /// Verifies an access token. A key id we do not know may have been added by another
-    /// instance (or `extranet keys rotate`): reload once before refusing.
+    /// Verifies an access token. A token verified before is answered from memory until it
+    /// expires. A key id we do not know may have been added by another instance (or
+    /// `extranet keys rotate`): reload the keys (at most once per [`KEY_RELOAD_INTERVAL`])
+    /// before refusing.
     pub async fn verify(&self, token: &str) -> std::result::Result<Claims, VerifyError> {
-        let first = self.keys.load().verify(token, &self.tokens);
-        match first {
-            Err(VerifyError::UnknownKey) => {
+        let now = self.clock.now().unix_timestamp();
+        let leeway = i64::try_from(self.tokens.leeway.as_secs()).unwrap_or(0);
+        if let Some(claims) = self.verified.get(token, now, leeway) {
+            return Ok(Claims::clone(&claims));
+        }
+        let claims = match self.keys.load().verify(token, &self.tokens) {
+            Err(VerifyError::UnknownKey) if self.may_reload_keys() => {
                 if let Ok(ring) = KeyRing::load(&self.db, self.clock.as_ref()).await {
                     self.keys.store(Arc::new(ring));
                 }
                 self.keys.load().verify(token, &self.tokens)
             }
             other => other,
+        }?;
+        self.verified.insert(token, Arc::new(claims.clone()));
+        Ok(claims)
+    }
+
+    fn may_reload_keys(&self) -> bool {
+        let mut last = self
+            .last_reload
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = std::time::Instant::now();
+        if last.is_some_and(|at| now.duration_since(at) < KEY_RELOAD_INTERVAL) {
+            return false;
         }
+        *last = Some(now);
+        true
     }
 
     /// Checks the password (taking as long for unknown addresses), with throttling per address

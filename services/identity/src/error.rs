@@ -34,3 +34,12 @@ impl From<sqlx::Error> for IdentityError {
         IdentityError::Store(extranet_platform::PlatformError::query(e))
     }
 }
+
+impl From<extranet_audit::AuditError> for IdentityError {
+    fn from(e: extranet_audit::AuditError) -> Self {
+        match e {
+            extranet_audit::AuditError::Database(e) => IdentityError::from(e),
+            other => IdentityError::Internal(other.to_string()),
+        }
+    }
+}

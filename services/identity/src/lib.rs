@@ -14,6 +14,7 @@ pub mod store;
 pub mod throttle;
 pub mod tokens;
 pub mod types;
+pub mod verified;
 
 pub use error::{IdentityError, Result};
 pub use model::{

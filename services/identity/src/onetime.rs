@@ -24,7 +24,34 @@ impl Purpose {
     }
 }
 
-/// Creates a link token for `person`; returns the token to put in the link.
+pub(crate) const INSERT: &str = "INSERT INTO one_time_token (token_hash, person_id, purpose, \
+     created_at, expires_at) VALUES ($1, $2, $3, $4, $5)";
+
+/// A new link token: the random text for the link, and what is stored (only its hash).
+pub(crate) struct NewLink {
+    pub token: String,
+    pub hash: String,
+    pub purpose: &'static str,
+    pub created_at: time::OffsetDateTime,
+    pub expires_at: time::OffsetDateTime,
+}
+
+impl NewLink {
+    pub(crate) fn new(clock: &dyn Clock, purpose: Purpose, lifetime: Duration) -> NewLink {
+        let token = crate::sessions::new_token();
+        let now = clock.now();
+        NewLink {
+            hash: hash_token(&token),
+            token,
+            purpose: purpose.as_str(),
+            created_at: now,
+            expires_at: now + lifetime,
+        }
+    }
+}
+
+/// Creates a link token for `person` in a transaction of its own; returns the token to put in
+/// the link. (Links that are mailed are created with their mail: see `recovery`.)
 pub async fn create(
     db: &Db,
     clock: &dyn Clock,
@@ -32,23 +59,19 @@ pub async fn create(
     purpose: Purpose,
     lifetime: Duration,
 ) -> Result<String> {
-    let token = crate::sessions::new_token();
-    let now = clock.now();
+    let link = NewLink::new(clock, purpose, lifetime);
     on_pool!(db, write, |pool| {
-        sqlx::query(
-            "INSERT INTO one_time_token (token_hash, person_id, purpose, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(hash_token(&token))
-        .bind(person)
-        .bind(purpose.as_str())
-        .bind(now)
-        .bind(now + lifetime)
-        .execute(pool)
-        .await
-        .map(|_| ())
+        sqlx::query(INSERT)
+            .bind(&link.hash)
+            .bind(person)
+            .bind(link.purpose)
+            .bind(link.created_at)
+            .bind(link.expires_at)
+            .execute(pool)
+            .await
+            .map(|_| ())
     })?;
-    Ok(token)
+    Ok(link.token)
 }
 
 /// Whether a token is currently usable (for showing the form), without using it.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use extranet_audit::{NewEntry, Outcome};
-use extranet_notify::{Mail, Sender, enqueue};
+use extranet_notify::{Mail, Sender, enqueue_in};
 
 use crate::auth::Auth;
 use crate::error::Result;
@@ -38,7 +38,6 @@ impl Recovery {
     /// either way.
     pub async fn request_reset(&self, email: &str) -> Result<()> {
         let db = &self.auth.db;
-        let clock = self.auth.clock.as_ref();
         let Some(creds) = store::credentials_by_email(db, email).await? else {
             return Ok(());
         };
@@ -46,74 +45,65 @@ impl Recovery {
             return Ok(());
         }
         let person = store::get_person(db, creds.person_id).await?;
-        let token =
-            onetime::create(db, clock, person.id, Purpose::PasswordReset, RESET_LIFETIME).await?;
-        self.mail(
+        self.send_link(
             &person,
-            "password-reset",
-            "/password/reset",
-            &token,
-            RESET_LIFETIME,
+            Purpose::PasswordReset,
+            "auth.password.reset_requested",
         )
-        .await?;
-        self.record("auth.password.reset_requested", person.id)
-            .await;
-        Ok(())
+        .await
     }
 
     /// Sends an invitation link to a person whose account was just created without a password.
     pub async fn invite(&self, person: uuid::Uuid) -> Result<()> {
-        let db = &self.auth.db;
-        let person = store::get_person(db, person).await?;
-        let token = onetime::create(
-            db,
-            self.auth.clock.as_ref(),
-            person.id,
-            Purpose::Invitation,
-            INVITATION_LIFETIME,
-        )
-        .await?;
-        self.mail(
-            &person,
-            "invitation",
-            "/password/set",
-            &token,
-            INVITATION_LIFETIME,
-        )
-        .await?;
-        self.record("account.invited", person.id).await;
-        Ok(())
+        let person = store::get_person(&self.auth.db, person).await?;
+        self.send_link(&person, Purpose::Invitation, "account.invited")
+            .await
     }
 
-    async fn mail(
+    /// The link token, its mail and the audit record commit together or not at all: a link
+    /// that exists was mailed, and a mail in the outbox holds a link that works.
+    async fn send_link(
         &self,
         person: &crate::model::Person,
-        template: &'static str,
-        path: &str,
-        token: &str,
-        lifetime: Duration,
+        purpose: Purpose,
+        action: &'static str,
     ) -> Result<()> {
-        let link = format!(
-            "{}{path}?token={token}",
-            self.base_url.trim_end_matches('/')
-        );
-        enqueue(
-            &self.auth.db,
-            self.auth.clock.as_ref(),
-            &Mail {
-                recipient: person.email.clone(),
-                language: person.language.code().to_owned(),
-                template,
-                args: serde_json::json!({
-                    "name": person.first_name,
-                    "link": link,
-                    "site": self.site_name,
-                    "minutes": lifetime.as_secs() / 60,
-                }),
-            },
-        )
-        .await
-        .map_err(crate::IdentityError::from)?;
+        let clock = self.auth.clock.as_ref();
+        let (template, path, lifetime) = match purpose {
+            Purpose::PasswordReset => ("password-reset", "/password/reset", RESET_LIFETIME),
+            Purpose::Invitation => ("invitation", "/password/set", INVITATION_LIFETIME),
+        };
+        let link = onetime::NewLink::new(clock, purpose, lifetime);
+        let mail = Mail {
+            recipient: person.email.clone(),
+            language: person.language.code().to_owned(),
+            template,
+            args: serde_json::json!({
+                "name": person.first_name,
+                "link": format!("{}{path}?token={}", self.base_url.trim_end_matches('/'), link.token),
+                "site": self.site_name,
+                "minutes": lifetime.as_secs() / 60,
+            }),
+        };
+        let entry = NewEntry::new(clock.now(), action, Outcome::Success)
+            .subject("person", person.id)
+            .organisation(person.organisation_id);
+        let res: Result<()> = extranet_platform::write_tx!(&self.auth.db, |tx| async {
+            sqlx::query(onetime::INSERT)
+                .bind(&link.hash)
+                .bind(person.id)
+                .bind(link.purpose)
+                .bind(link.created_at)
+                .bind(link.expires_at)
+                .execute(&mut *tx)
+                .await?;
+            enqueue_in(&mut *tx, clock, &mail).await?;
+            extranet_audit::append_in(&mut *tx, &entry).await?;
+            Ok::<_, crate::IdentityError>(())
+        }
+        .await)
+        .await;
+        res?;
         self.sender.wake();
         Ok(())
     }

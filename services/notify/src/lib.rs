@@ -6,5 +6,5 @@ pub mod outbox;
 pub mod sender;
 pub mod templates;
 
-pub use outbox::{Mail, enqueue};
+pub use outbox::{Mail, OutboxConn, enqueue, enqueue_in};
 pub use sender::{MailTransport, Sender, SmtpTls};

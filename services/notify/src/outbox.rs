@@ -1,6 +1,10 @@
-//! The outbox: mail to send, a row per message.
+//! The outbox: mail to send, a row per message, written in the same transaction as the change
+//! that causes it, so that a change is never committed without its mail, nor a mail sent for a
+//! change that was rolled back.
 
-use extranet_platform::{Clock, Db, on_pool};
+use std::future::Future;
+
+use extranet_platform::{Clock, Db};
 use uuid::Uuid;
 
 /// A message to send once the change that causes it is committed.
@@ -15,25 +19,68 @@ pub struct Mail {
     pub args: serde_json::Value,
 }
 
-/// Adds a message to the outbox.
-pub async fn enqueue(db: &Db, clock: &dyn Clock, mail: &Mail) -> Result<Uuid, sqlx::Error> {
+const INSERT: &str = "INSERT INTO outbox (id, created_at, recipient, language, template, payload, \
+     attempts, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $2)";
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for sqlx::SqliteConnection {}
+    impl Sealed for sqlx::PgConnection {}
+}
+
+/// A connection a message can be queued on: `SqliteConnection` or `PgConnection`, typically
+/// the `tx` of `extranet_platform::write_tx!`. Sealed: the two are all there is.
+pub trait OutboxConn: sealed::Sealed + Send {
+    #[doc(hidden)]
+    fn insert_mail<'a>(
+        &'a mut self,
+        id: Uuid,
+        now: time::OffsetDateTime,
+        mail: &'a Mail,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'a;
+}
+
+macro_rules! impl_outbox_conn {
+    ($conn:ty) => {
+        impl OutboxConn for $conn {
+            fn insert_mail<'a>(
+                &'a mut self,
+                id: Uuid,
+                now: time::OffsetDateTime,
+                mail: &'a Mail,
+            ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'a {
+                async move {
+                    sqlx::query(INSERT)
+                        .bind(id)
+                        .bind(now)
+                        .bind(&mail.recipient)
+                        .bind(&mail.language)
+                        .bind(mail.template)
+                        .bind(mail.args.to_string())
+                        .execute(&mut *self)
+                        .await
+                        .map(|_| ())
+                }
+            }
+        }
+    };
+}
+
+impl_outbox_conn!(sqlx::SqliteConnection);
+impl_outbox_conn!(sqlx::PgConnection);
+
+/// Queues a message inside the caller's transaction: it is sent only if that commits.
+pub async fn enqueue_in<C: OutboxConn + ?Sized>(
+    conn: &mut C,
+    clock: &dyn Clock,
+    mail: &Mail,
+) -> Result<Uuid, sqlx::Error> {
     let id = Uuid::now_v7();
-    let now = clock.now();
-    let payload = mail.args.to_string();
-    on_pool!(db, write, |pool| {
-        sqlx::query(
-            "INSERT INTO outbox (id, created_at, recipient, language, template, payload, attempts, \
-             next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $2)",
-        )
-        .bind(id)
-        .bind(now)
-        .bind(&mail.recipient)
-        .bind(&mail.language)
-        .bind(mail.template)
-        .bind(&payload)
-        .execute(pool)
-        .await
-        .map(|_| ())
-    })?;
+    conn.insert_mail(id, clock.now(), mail).await?;
     Ok(id)
+}
+
+/// Queues a message in a transaction of its own, for mail that no change of ours causes.
+pub async fn enqueue(db: &Db, clock: &dyn Clock, mail: &Mail) -> Result<Uuid, sqlx::Error> {
+    extranet_platform::write_tx!(db, |tx| enqueue_in(tx, clock, mail).await).await
 }

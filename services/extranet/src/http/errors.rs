@@ -5,44 +5,45 @@
 //! `application/problem+json` (RFC 9457). Responses that already carry one of those are left
 //! alone. Internal details are logged by whoever failed, never sent.
 
-use std::sync::Arc;
-
 use axum::body::{Body, to_bytes};
-use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use extranet_web::Site;
 
 /// Text bodies up to this size (framework rejections) become the problem's `detail`.
 const DETAIL_LIMIT: usize = 1024;
 
-pub async fn render(State(site): State<Arc<Site>>, req: Request, next: Next) -> Response {
-    let wants_problem = req.uri().path().starts_with("/api/")
-        || req
-            .headers()
+/// Whether the client reads problem documents rather than pages: API paths, and clients that
+/// ask for JSON without asking for HTML.
+pub fn wants_problem(path: &str, headers: &HeaderMap) -> bool {
+    path.starts_with("/api/")
+        || headers
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|a| a.contains("json") && !a.contains("text/html"));
-    // Only what language negotiation needs is kept, not the whole header map.
-    let mut lang_headers = HeaderMap::new();
-    for name in [header::ACCEPT_LANGUAGE, header::COOKIE] {
-        if let Some(v) = req.headers().get(&name) {
-            lang_headers.insert(name, v.clone());
-        }
-    }
+            .is_some_and(|a| a.contains("json") && !a.contains("text/html"))
+}
 
-    let res = next.run(req).await;
+/// An error status whose body is not already a page or a problem document of ours.
+pub fn needs_rendering(res: &Response) -> bool {
     let status = res.status();
-    if !(status.is_client_error() || status.is_server_error()) || already_rendered(&res) {
-        return res;
-    }
+    (status.is_client_error() || status.is_server_error()) && !already_rendered(res)
+}
+
+/// The error response the client reads, in place of `res` (see [`needs_rendering`]).
+/// `lang_headers` holds only what language negotiation needs.
+pub async fn render_error(
+    res: Response,
+    wants_problem: bool,
+    lang_headers: &HeaderMap,
+    site: &Site,
+) -> Response {
+    let status = res.status();
     let (parts, body) = res.into_parts();
     let mut out = if wants_problem {
         let detail = text_detail(&parts.headers, body).await;
         problem(status, detail)
     } else {
-        extranet_web::error_page(&lang_headers, &site, status)
+        extranet_web::error_page(lang_headers, site, status)
     };
     // Keep what the producer said about the error (Allow, Retry-After…), not its body's type.
     for name in [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
@@ -93,7 +94,8 @@ pub fn problem(status: StatusCode, detail: Option<String>) -> Response {
     res
 }
 
-/// A panic in a handler: logged without the request, answered as a plain 500 that [`render`]
+/// A panic in a handler: logged without the request, answered as a plain 500 that
+/// [`super::respond`]
 /// turns into a page or a problem document.
 pub fn on_panic(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
     let what = err

@@ -3,4 +3,5 @@
 
 pub mod errors;
 pub mod metrics;
+pub mod respond;
 pub mod security;

@@ -1,9 +1,6 @@
 //! Security headers on every response: pages, errors, static files and redirects alike.
 
-use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue, header};
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 
 /// No inline script or style anywhere; only our own origin; never framed.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
@@ -29,41 +26,34 @@ impl SecurityHeaders {
     }
 }
 
-pub async fn apply(
-    axum::extract::State(cfg): axum::extract::State<SecurityHeaders>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let mut res = next.run(req).await;
-    let h = res.headers_mut();
-    h.insert(header::STRICT_TRANSPORT_SECURITY, cfg.hsts.clone());
-    // A handler may tighten the policy (a sandboxed preview); it never loosens it.
-    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+impl SecurityHeaders {
+    /// Sets the headers on a response about to leave.
+    pub fn apply(&self, h: &mut HeaderMap) {
+        // One growth of the map instead of several as the headers go in.
+        h.reserve(9);
+        h.insert(header::STRICT_TRANSPORT_SECURITY, self.hsts.clone());
+        // A handler may tighten the policy (a sandboxed preview); it never loosens it.
+        if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+            h.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+            );
+        }
         h.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
         );
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        h.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        );
+        h.insert(PERMISSIONS, HeaderValue::from_static(PERMISSIONS_POLICY));
+        h.insert(COOP, HeaderValue::from_static("same-origin"));
+        h.insert(CORP, HeaderValue::from_static("same-origin"));
     }
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("strict-origin-when-cross-origin"),
-    );
-    h.insert(
-        HeaderName::from_static("permissions-policy"),
-        HeaderValue::from_static(PERMISSIONS_POLICY),
-    );
-    h.insert(
-        HeaderName::from_static("cross-origin-opener-policy"),
-        HeaderValue::from_static("same-origin"),
-    );
-    h.insert(
-        HeaderName::from_static("cross-origin-resource-policy"),
-        HeaderValue::from_static("same-origin"),
-    );
-    res
 }
+
+const PERMISSIONS: HeaderName = HeaderName::from_static("permissions-policy");
+const COOP: HeaderName = HeaderName::from_static("cross-origin-opener-policy");
+const CORP: HeaderName = HeaderName::from_static("cross-origin-resource-policy");

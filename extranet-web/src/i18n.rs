@@ -100,7 +100,10 @@ mod tests {
                 assert_eq!(direct.as_deref(), Some(text.as_str()), "{lang:?} {key}");
             }
         }
-        assert!(!PLAIN[0].contains_key("home-heading"), "messages with arguments stay out");
+        assert!(
+            !PLAIN[0].contains_key("home-heading"),
+            "messages with arguments stay out"
+        );
     }
 
     #[test]

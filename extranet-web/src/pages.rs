@@ -1,6 +1,6 @@
 //! The public pages: home, sign-in, the language switch and the error page.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use askama::Template;
 use axum::Router;
@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum_extra::extract::cookie::{Cookie, SameSite};
+use bytes::Bytes;
 use serde::Deserialize;
 
 use extranet_identity::auth::Auth;
@@ -91,8 +92,12 @@ pub fn routes(site: Arc<Site>, auth: Arc<Auth>, recovery: Arc<Recovery>) -> Rout
         site: site.clone(),
         recovery,
     }));
+    let home_page = Arc::new(HomeCache {
+        site: site.clone(),
+        pages: Default::default(),
+    });
     let pages = Router::new()
-        .route("/", get(home))
+        .route("/", get(home).with_state(home_page))
         .route("/lang/{code}", get(switch_language))
         .with_state(site)
         .merge(account)
@@ -104,16 +109,33 @@ pub fn routes(site: Arc<Site>, auth: Arc<Auth>, recovery: Arc<Recovery>) -> Rout
     pages.route("/static/{name}", get(assets::serve))
 }
 
-async fn home(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
-    let lang = negotiate(&headers, site.default_language);
-    render(
-        lang,
-        StatusCode::OK,
-        &HomePage {
-            c: Chrome::new(lang, "/"),
-            site: &site,
-        },
-    )
+/// The public home page depends on nothing but the language and the site (fixed at start-up):
+/// it is rendered once per language and then served from memory without a copy.
+struct HomeCache {
+    site: Arc<Site>,
+    pages: [OnceLock<Bytes>; 3],
+}
+
+async fn home(State(cache): State<Arc<HomeCache>>, headers: HeaderMap) -> Response {
+    let lang = negotiate(&headers, cache.site.default_language);
+    let slot = &cache.pages[lang.index()];
+    let body = match slot.get() {
+        Some(body) => body.clone(),
+        None => {
+            let page = HomePage {
+                c: Chrome::new(lang, "/"),
+                site: &cache.site,
+            };
+            match page.render() {
+                Ok(html) => slot.get_or_init(|| Bytes::from(html)).clone(),
+                Err(e) => {
+                    tracing::error!(error = %e, "template rendering failed");
+                    return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+                }
+            }
+        }
+    };
+    page_response(lang, StatusCode::OK, body)
 }
 
 #[derive(Deserialize)]
@@ -192,6 +214,10 @@ pub(crate) fn render(lang: Lang, status: StatusCode, page: &impl Template) -> Re
             return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
         }
     };
+    page_response(lang, status, body)
+}
+
+fn page_response(lang: Lang, status: StatusCode, body: impl IntoResponse) -> Response {
     let mut res = (status, body).into_response();
     let h = res.headers_mut();
     h.insert(

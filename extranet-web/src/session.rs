@@ -9,7 +9,6 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::middleware::Next;
 use axum::response::Response;
-use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use base64::Engine;
 use extranet_identity::auth::{Auth, Issued};
@@ -23,7 +22,7 @@ pub const CSRF_COOKIE: &str = "__Host-csrf";
 
 /// The signed-in person, if any (set by [`layer`]).
 #[derive(Clone, Debug)]
-pub struct CurrentUser(pub Option<Claims>);
+pub struct CurrentUser(pub Option<Arc<Claims>>);
 
 /// This browser's CSRF token, to put in forms.
 #[derive(Clone, Debug)]
@@ -66,30 +65,56 @@ fn random_token() -> String {
 
 /// Resolves the session of every page request: a valid access cookie, or else a refresh that
 /// sets new cookies on the response. Also makes sure the browser has a CSRF cookie.
+/// The session's cookies, read without building a cookie jar (this runs on every page).
+#[derive(Default)]
+struct SessionCookies {
+    access: Option<String>,
+    refresh: Option<String>,
+    csrf: Option<String>,
+}
+
+impl SessionCookies {
+    fn of(headers: &HeaderMap) -> SessionCookies {
+        let mut found = SessionCookies::default();
+        for value in headers.get_all(header::COOKIE) {
+            let Ok(value) = value.to_str() else { continue };
+            for c in Cookie::split_parse(value).flatten() {
+                let slot = match c.name() {
+                    ACCESS_COOKIE => &mut found.access,
+                    REFRESH_COOKIE => &mut found.refresh,
+                    CSRF_COOKIE => &mut found.csrf,
+                    _ => continue,
+                };
+                if !c.value().is_empty() {
+                    *slot = Some(c.value().to_owned());
+                }
+            }
+        }
+        found
+    }
+}
+
 pub async fn layer(State(auth): State<Arc<Auth>>, mut req: Request, next: Next) -> Response {
-    let jar = CookieJar::from_headers(req.headers());
+    let cookies = SessionCookies::of(req.headers());
     let mut set_cookies: Vec<HeaderValue> = Vec::new();
 
     let mut user = None;
-    if let Some(access) = jar.get(ACCESS_COOKIE).map(|c| c.value().to_owned())
-        && !access.is_empty()
-    {
-        user = auth.verify(&access).await.ok();
+    if let Some(access) = &cookies.access {
+        user = auth.verify(access).await.ok();
     }
     if user.is_none()
-        && let Some(refresh) = jar.get(REFRESH_COOKIE).map(|c| c.value().to_owned())
-        && !refresh.is_empty()
+        && let Some(refresh) = &cookies.refresh
     {
-        match auth.refresh(&refresh).await {
+        match auth.refresh(refresh).await {
             Ok(Ok(issued)) => {
                 set_cookies.extend(session_cookies(&auth, &issued));
-                user = Some(issued.claims);
+                user = Some(Arc::new(issued.claims));
             }
             Ok(Err(_)) => set_cookies.extend(cleared_cookies()),
             Err(e) => tracing::error!(error = %e, "session refresh failed"),
         }
     }
-    let csrf = match jar.get(CSRF_COOKIE).map(|c| c.value().to_owned()) {
+    let csrf = match cookies.csrf {
         Some(token) if token.len() >= 32 => token,
         _ => {
             let token = random_token();

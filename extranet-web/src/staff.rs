@@ -39,7 +39,7 @@ pub(crate) fn routes(state: StaffState) -> Router {
 }
 
 fn is_staff(user: &CurrentUser) -> Option<&Claims> {
-    user.0.as_ref().filter(|c| {
+    user.0.as_deref().filter(|c| {
         c.roles
             .iter()
             .any(|r| r == Role::Staff.as_str() || r == Role::Admin.as_str())

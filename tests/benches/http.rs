@@ -10,8 +10,10 @@
 //! - `bare`: the baseline server only (`GET /hello` → `hello`).
 //! - `load`: the load generator for one target; prints one `bench-result {json}` line.
 //!
-//! `BENCH_SECONDS` (default 8) is the measured time per target, `BENCH_WARMUP_SECONDS`
-//! (default 2) the warm-up before it, `BENCH_CONNECTIONS` (default 64) the connection count.
+//! `BENCH_SECONDS` (default 3) is the measured time per target and round,
+//! `BENCH_WARMUP_SECONDS` (default 1) the warm-up before it, `BENCH_ROUNDS` (default 5) how
+//! many interleaved rounds run, `BENCH_CONNECTIONS` (default 64) the connection count. The
+//! report gives the median of the rounds.
 //!
 //! The exit status is non-zero only when a server failed to start or a request failed; results
 //! below the targets are reported, not failed.
@@ -38,6 +40,11 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::process::{Child, Command};
 use tokio_rustls::{TlsAcceptor, TlsConnector};
+
+/// The allocator the extranet binary uses, so that the bare baseline differs from it only in
+/// the code above hyper and rustls (and the load generator gets the cheaper allocator too).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const ROLE: &str = "EXTRANET_BENCH_ROLE";
 const SERVER_CPU: &str = "0";
@@ -306,20 +313,28 @@ struct LoadSettings {
     connections: usize,
 }
 
+/// One thing to measure: which server, which path, which request headers.
+struct Case {
+    label: &'static str,
+    on_bare: bool,
+    path: &'static str,
+    accept_language: Option<&'static str>,
+    cookie: Option<String>,
+}
+
 async fn run_load(
     pin: &Pinning,
     me: &Path,
     settings: &LoadSettings,
     server: &ServerProc,
-    label: &'static str,
-    path: &str,
-    accept_language: Option<&str>,
+    case: &Case,
 ) -> anyhow::Result<Measured> {
+    let label = case.label;
     let mut cmd = pin.command(LOAD_CPU, me);
     cmd.env(ROLE, "load")
         .env("BENCH_ADDR", server.addr.to_string())
         .env("BENCH_CERT", &server.cert)
-        .env("BENCH_PATH", path)
+        .env("BENCH_PATH", case.path)
         .env("BENCH_SERVER_PID", &server.pid)
         .env("BENCH_WARMUP_SECONDS", settings.warmup.to_string())
         .env("BENCH_SECONDS", settings.seconds.to_string())
@@ -327,8 +342,11 @@ async fn run_load(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
-    if let Some(lang) = accept_language {
+    if let Some(lang) = case.accept_language {
         cmd.env("BENCH_ACCEPT_LANGUAGE", lang);
+    }
+    if let Some(cookie) = &case.cookie {
+        cmd.env("BENCH_COOKIE", cookie);
     }
     let child = cmd.spawn().context("spawn the load generator")?;
     let limit = Duration::from_secs_f64(settings.warmup + settings.seconds) + 3 * IO_TIMEOUT;
@@ -376,8 +394,8 @@ fn orchestrate() -> anyhow::Result<ExitCode> {
 
 async fn orchestrate_async() -> anyhow::Result<ExitCode> {
     let settings = LoadSettings {
-        warmup: env_f64("BENCH_WARMUP_SECONDS", 2.0)?,
-        seconds: env_f64("BENCH_SECONDS", 8.0)?,
+        warmup: env_f64("BENCH_WARMUP_SECONDS", 1.0)?,
+        seconds: env_f64("BENCH_SECONDS", 3.0)?,
         connections: std::env::var("BENCH_CONNECTIONS")
             .ok()
             .map(|v| v.trim().parse::<usize>())
@@ -386,6 +404,13 @@ async fn orchestrate_async() -> anyhow::Result<ExitCode> {
             .unwrap_or(64)
             .max(1),
     };
+    let rounds: usize = std::env::var("BENCH_ROUNDS")
+        .ok()
+        .map(|v| v.trim().parse::<usize>())
+        .transpose()
+        .context("BENCH_ROUNDS")?
+        .unwrap_or(5)
+        .max(1);
     if settings.seconds <= 0.0 {
         bail!("BENCH_SECONDS must be more than 0");
     }
@@ -399,34 +424,89 @@ async fn orchestrate_async() -> anyhow::Result<ExitCode> {
     let dir = tempfile::tempdir()?;
     let data_dir = dir.path().join("extranet");
     std::fs::create_dir_all(&data_dir)?;
+    let password = create_bench_account(&bin, &data_dir).await?;
     let mut extranet = start_extranet(&pin, &bin, &data_dir).await?;
     let mut bare = start_bare(&pin, &me, dir.path()).await?;
+    let access = signin::access_token(&extranet, BENCH_EMAIL, &password).await?;
 
-    let total = (settings.warmup + settings.seconds) * 3.0;
-    eprintln!(
-        "bench: {} connections, {:.0} s warm-up + {:.0} s per target, about {total:.0} s…",
-        settings.connections, settings.warmup, settings.seconds
+    // A returning visitor already holds a CSRF cookie (no Set-Cookie to build); the signed-in
+    // one also sends the access cookie, so the two differ by the session check alone.
+    let csrf = format!(
+        "{}=bench-csrf-token-0123456789abcdef0123456789",
+        CSRF_COOKIE
     );
-    let mut results = Vec::new();
-    for (on_bare, label, path, lang) in [
-        (true, "bare /hello", "/hello", None),
-        (false, "extranet /healthz", "/healthz", None),
-        (false, "extranet / (nl)", "/", Some("nl")),
-    ] {
-        let server = if on_bare { &mut bare } else { &mut extranet };
-        let m = run_load(&pin, &me, &settings, server, label, path, lang).await?;
-        server.check_alive()?;
-        results.push(m);
+    let cases = [
+        Case {
+            label: "bare /hello",
+            on_bare: true,
+            path: "/hello",
+            accept_language: None,
+            cookie: None,
+        },
+        Case {
+            label: "extranet /healthz",
+            on_bare: false,
+            path: "/healthz",
+            accept_language: None,
+            cookie: None,
+        },
+        Case {
+            label: "extranet / (nl)",
+            on_bare: false,
+            path: "/",
+            accept_language: Some("nl"),
+            cookie: None,
+        },
+        Case {
+            label: "/ returning",
+            on_bare: false,
+            path: "/",
+            accept_language: Some("nl"),
+            cookie: Some(csrf.clone()),
+        },
+        Case {
+            label: "/ signed in",
+            on_bare: false,
+            path: "/",
+            accept_language: Some("nl"),
+            cookie: Some(format!("{csrf}; {ACCESS_COOKIE}={access}")),
+        },
+    ];
+
+    let per_round = (settings.warmup + settings.seconds) * cases.len() as f64;
+    eprintln!(
+        "bench: {} connections, {rounds} rounds of {} targets ({:.0} s warm-up + {:.0} s each), \
+         about {:.0} s…",
+        settings.connections,
+        cases.len(),
+        settings.warmup,
+        settings.seconds,
+        per_round * rounds as f64
+    );
+    // Rounds interleave the targets, so that a slow spell of the machine (other tenants, a
+    // noisy neighbour) hits every target alike instead of one of them.
+    let mut results: Vec<Vec<Measured>> = cases.iter().map(|_| Vec::new()).collect();
+    for _ in 0..rounds {
+        for (case, out) in cases.iter().zip(results.iter_mut()) {
+            let server = if case.on_bare {
+                &mut bare
+            } else {
+                &mut extranet
+            };
+            let m = run_load(&pin, &me, &settings, server, case).await?;
+            server.check_alive()?;
+            out.push(m);
+        }
     }
     drop(bare);
     drop(extranet);
 
-    report(&settings, &pin, &bin, loadavg.trim(), &results);
-    let errors: u64 = results.iter().map(Measured::errors).sum();
+    report(&settings, rounds, &pin, &bin, loadavg.trim(), &results);
+    let errors: u64 = results.iter().flatten().map(Measured::errors).sum();
     if errors > 0 {
         eprintln!();
         eprintln!("!!! {errors} FAILED REQUESTS — the numbers above are not valid !!!");
-        for m in results.iter().filter(|m| m.errors() > 0) {
+        for m in results.iter().flatten().filter(|m| m.errors() > 0) {
             eprintln!(
                 "!!! {}: {} non-200, {} failed; {}",
                 m.label, m.non_200, m.failed, m.detail
@@ -437,43 +517,191 @@ async fn orchestrate_async() -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn report(settings: &LoadSettings, pin: &Pinning, bin: &Path, loadavg: &str, results: &[Measured]) {
+const BENCH_EMAIL: &str = "bench@example.org";
+const CSRF_COOKIE: &str = "__Host-csrf";
+const ACCESS_COOKIE: &str = "__Host-access";
+
+/// A staff account in the bench's own data directory, made with the binary's own command line
+/// before the server starts; returns its password.
+async fn create_bench_account(bin: &Path, data_dir: &Path) -> anyhow::Result<String> {
+    use tokio::io::AsyncWriteExt;
+    let password = format!("bench-{}-Correct-Horse-Battery", std::process::id());
+    let run = |args: &[&str]| {
+        let mut cmd = Command::new(bin);
+        cmd.args(args)
+            .env("EXTRANET_DATA_DIR", data_dir)
+            .env("EXTRANET_LOG__FILTER", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        cmd
+    };
+    let out = run(&["migrate"]).output().await?;
+    if !out.status.success() {
+        bail!("extranet migrate: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let mut child = run(&[
+        "user",
+        "create",
+        "--email",
+        BENCH_EMAIL,
+        "--first-name",
+        "Bench",
+        "--surname",
+        "Load",
+        "--role",
+        "staff",
+        "--password-stdin",
+    ])
+    .spawn()?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(format!("{password}\n").as_bytes()).await?;
+    }
+    let out = child.wait_with_output().await?;
+    if !out.status.success() {
+        bail!(
+            "extranet user create: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(password)
+}
+
+mod signin {
+    use super::*;
+
+    /// Signs in through the JSON API and returns the access token.
+    pub async fn access_token(
+        server: &ServerProc,
+        email: &str,
+        password: &str,
+    ) -> anyhow::Result<String> {
+        let cert = std::fs::read(&server.cert)?;
+        let connector = super::load::connector(&cert)?;
+        let tcp = TcpStream::connect(server.addr).await?;
+        let tls = connector
+            .connect(ServerName::try_from("localhost")?, tcp)
+            .await?;
+        let (mut sender, conn) = hyper::client::conn::http1::handshake::<
+            _,
+            http_body_util::Full<Bytes>,
+        >(TokioIo::new(tls))
+        .await?;
+        let driver = tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        let body = json!({ "email": email, "password": password }).to_string();
+        let req = Request::post("/api/v1/auth/login")
+            .header(header::HOST, format!("localhost:{}", server.addr.port()))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(http_body_util::Full::new(Bytes::from(body)))?;
+        let res = tokio::time::timeout(IO_TIMEOUT, sender.send_request(req)).await??;
+        let status = res.status();
+        let bytes = res.into_body().collect().await?.to_bytes();
+        driver.abort();
+        if status != StatusCode::OK {
+            bail!("sign-in for the bench answered {status}");
+        }
+        let v: Value = serde_json::from_slice(&bytes)?;
+        v.get("access_token")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .context("no access_token in the sign-in answer")
+    }
+}
+
+fn median(mut xs: Vec<f64>) -> Option<f64> {
+    xs.retain(|x| x.is_finite());
+    if xs.is_empty() {
+        return None;
+    }
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    Some(if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    })
+}
+
+fn report(
+    settings: &LoadSettings,
+    rounds: usize,
+    pin: &Pinning,
+    bin: &Path,
+    loadavg: &str,
+    results: &[Vec<Measured>],
+) {
     let pct = |x: Option<f64>| x.map_or_else(|| "?".to_owned(), |x| format!("{:.0}%", x * 100.0));
+    let of = |runs: &[Measured], f: fn(&Measured) -> Option<f64>| {
+        median(runs.iter().filter_map(f).collect())
+    };
     println!();
+    println!("medians over {rounds} rounds:");
     println!(
         "{:<20} {:>10} {:>9} {:>9} {:>7} {:>11} {:>11} {:>14}",
         "target", "req/s", "p50 ms", "p99 ms", "errors", "server CPU", "client CPU", "req/server-s"
     );
-    for m in results {
+    for runs in results {
+        let Some(first) = runs.first() else { continue };
         println!(
             "{:<20} {:>10.0} {:>9.2} {:>9.2} {:>7} {:>11} {:>11} {:>14}",
-            m.label,
-            m.rps,
-            m.p50_ms,
-            m.p99_ms,
-            m.errors(),
-            pct(m.server_cpu),
-            pct(m.client_cpu),
-            m.per_cpu()
-                .map_or_else(|| "?".to_owned(), |x| format!("{x:.0}"))
+            first.label,
+            of(runs, |m| Some(m.rps)).unwrap_or(f64::NAN),
+            of(runs, |m| Some(m.p50_ms)).unwrap_or(f64::NAN),
+            of(runs, |m| Some(m.p99_ms)).unwrap_or(f64::NAN),
+            runs.iter().map(Measured::errors).sum::<u64>(),
+            pct(of(runs, |m| m.server_cpu)),
+            pct(of(runs, |m| m.client_cpu)),
+            of(runs, Measured::per_cpu).map_or_else(|| "?".to_owned(), |x| format!("{x:.0}"))
         );
     }
     println!();
-    let find = |label: &str| results.iter().find(|m| m.label == label);
-    if let Some(bare) = find("bare /hello").filter(|b| b.rps > 0.0) {
+    let find = |label: &str| {
+        results
+            .iter()
+            .find(|r| r.first().is_some_and(|m| m.label == label))
+    };
+    // Each round's ratio is of two runs a few seconds apart; the median of those is the figure.
+    let ratios = |a: &[Measured], b: &[Measured], f: fn(&Measured) -> Option<f64>| {
+        let xs: Vec<f64> = a
+            .iter()
+            .zip(b)
+            .filter_map(|(x, y)| Some(f(x)? / f(y)?))
+            .collect();
+        let lo = xs.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        median(xs).map(|m| (m, lo, hi))
+    };
+    if let Some(bare) = find("bare /hello") {
         for (name, label, target) in [
             ("healthz / bare", "extranet /healthz", 0.8),
             ("home / bare", "extranet / (nl)", 0.5),
         ] {
-            let Some(m) = find(label) else { continue };
-            let ratio = m.rps / bare.rps;
-            let verdict = if ratio >= target { "PASS" } else { "BELOW" };
-            // The same ratio per second of server CPU, for when the CPUs were not quiet.
-            let per_cpu = match (m.per_cpu(), bare.per_cpu()) {
-                (Some(a), Some(b)) => format!("; per server CPU-second {:.2}", a / b),
-                _ => String::new(),
+            let Some(runs) = find(label) else { continue };
+            let Some((ratio, lo, hi)) = ratios(runs, bare, |m| Some(m.rps)) else {
+                continue;
             };
-            println!("{name:<15} {ratio:.2}  (target ≥ {target})  {verdict}{per_cpu}");
+            let verdict = if ratio >= target { "PASS" } else { "BELOW" };
+            let per_cpu = ratios(runs, bare, Measured::per_cpu)
+                .map(|(m, _, _)| format!("; per server CPU-second {m:.2}"))
+                .unwrap_or_default();
+            println!(
+                "{name:<15} {ratio:.2}  (rounds {lo:.2}–{hi:.2}; target ≥ {target})  {verdict}{per_cpu}"
+            );
+        }
+    }
+    // What the session check adds to a request: the same page, with and without a valid
+    // access cookie, in server CPU time per request.
+    if let (Some(plain), Some(signed)) = (find("/ returning"), find("/ signed in")) {
+        let cost = |runs: &[Measured]| of(runs, Measured::per_cpu).map(|r| 1e6 / r);
+        if let (Some(a), Some(b)) = (cost(plain), cost(signed)) {
+            println!(
+                "authenticated request (token seen before): {b:.1} µs of server CPU vs {a:.1} µs \
+                 without a session: {:+.1} µs (target ≤ +5 µs)",
+                b - a
+            );
         }
     }
     println!();
@@ -489,14 +717,15 @@ fn report(settings: &LoadSettings, pin: &Pinning, bin: &Path, loadavg: &str, res
         ),
     }
     println!(
-        "load: {} connections, HTTP/1.1 keep-alive over TLS 1.3, {:.0} s warm-up + {:.0} s \
-         measured per target; load average at start: {loadavg}",
+        "load: {} connections, HTTP/1.1 keep-alive over TLS 1.3, {rounds} interleaved rounds of \
+         {:.0} s warm-up + {:.0} s measured per target; load average at start: {loadavg}",
         settings.connections, settings.warmup, settings.seconds
     );
     println!("binary: {}", bin.display());
-    // req/s ratios mean something only when each server had its CPU to itself and used it.
-    for m in results {
-        let (Some(server), Some(client)) = (m.server_cpu, m.client_cpu) else {
+    for runs in results {
+        let Some(first) = runs.first() else { continue };
+        let (Some(server), Some(client)) = (of(runs, |m| m.server_cpu), of(runs, |m| m.client_cpu))
+        else {
             continue;
         };
         if server >= 0.9 {
@@ -509,7 +738,7 @@ fn report(settings: &LoadSettings, pin: &Pinning, bin: &Path, loadavg: &str, res
         };
         println!(
             "note: {}: server CPU {:.0}%, not saturated; {why}",
-            m.label,
+            first.label,
             server * 100.0
         );
     }
@@ -602,6 +831,7 @@ mod load {
         path: String,
         host: String,
         accept_language: Option<String>,
+        cookie: Option<String>,
         connector: TlsConnector,
     }
 
@@ -629,7 +859,7 @@ mod load {
             .block_on(generate())
     }
 
-    fn connector(cert_pem: &[u8]) -> anyhow::Result<TlsConnector> {
+    pub(super) fn connector(cert_pem: &[u8]) -> anyhow::Result<TlsConnector> {
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let mut cfg = ClientConfig::builder_with_provider(provider)
             .with_protocol_versions(&[&rustls::version::TLS13])?
@@ -652,6 +882,7 @@ mod load {
             path: env_required("BENCH_PATH")?,
             host: format!("localhost:{}", addr.port()),
             accept_language: std::env::var("BENCH_ACCEPT_LANGUAGE").ok(),
+            cookie: std::env::var("BENCH_COOKIE").ok(),
             connector: connector(&cert)?,
         });
 
@@ -768,6 +999,9 @@ mod load {
             let mut req = Request::get(target.path.as_str()).header(header::HOST, &target.host);
             if let Some(lang) = &target.accept_language {
                 req = req.header(header::ACCEPT_LANGUAGE, lang);
+            }
+            if let Some(cookie) = &target.cookie {
+                req = req.header(header::COOKIE, cookie);
             }
             let req = req.body(Empty::<Bytes>::new())?;
             let sent = Instant::now();

@@ -89,11 +89,11 @@ impl Auth {
     /// expires. A key id we do not know may have been added by another instance (or
     /// `extranet keys rotate`): reload the keys (at most once per [`KEY_RELOAD_INTERVAL`])
     /// before refusing.
-    pub async fn verify(&self, token: &str) -> std::result::Result<Claims, VerifyError> {
+    pub async fn verify(&self, token: &str) -> std::result::Result<Arc<Claims>, VerifyError> {
         let now = self.clock.now().unix_timestamp();
         let leeway = i64::try_from(self.tokens.leeway.as_secs()).unwrap_or(0);
         if let Some(claims) = self.verified.get(token, now, leeway) {
-            return Ok(Claims::clone(&claims));
+            return Ok(claims);
         }
         let claims = match self.keys.load().verify(token, &self.tokens) {
             Err(VerifyError::UnknownKey) if self.may_reload_keys() => {
@@ -104,7 +104,8 @@ impl Auth {
             }
             other => other,
         }?;
-        self.verified.insert(token, Arc::new(claims.clone()));
+        let claims = Arc::new(claims);
+        self.verified.insert(token, claims.clone());
         Ok(claims)
     }
 

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use super::error::ApiError;
 
 /// The caller, proven by a valid Bearer access token.
-pub struct Authenticated(pub Claims);
+pub struct Authenticated(pub Arc<Claims>);
 
 impl<S> FromRequestParts<S> for Authenticated
 where

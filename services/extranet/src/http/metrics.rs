@@ -11,11 +11,11 @@ use std::time::Instant;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use pin_project_lite::pin_project;
-use tower::{Layer, Service};
 use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use pin_project_lite::pin_project;
 use subtle::ConstantTimeEq;
+use tower::{Layer, Service};
 
 use crate::config::Secret;
 

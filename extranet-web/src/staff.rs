@@ -7,14 +7,16 @@ use askama::Template;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Router, routing::get};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
 use extranet_identity::model::{
     NewOrganisation, NewPerson, Organisation, OrganisationKind, Person, Role,
 };
 use extranet_identity::recovery::Recovery;
 use extranet_identity::tokens::Claims;
 use extranet_identity::{
-    EmailAddress, EnterpriseNumber, Gender, IdentityError, Language, VatNumber, store,
+    EmailAddress, EnterpriseNumber, Gender, IdentityError, Language, VatNumber, organisations,
+    store,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -35,6 +37,7 @@ pub(crate) fn routes(state: StaffState) -> Router {
     Router::new()
         .route("/staff/organisations", get(list).post(create))
         .route("/staff/organisations/{id}", get(show).post(invite))
+        .route("/staff/organisations/{id}/state", post(set_state))
         .with_state(state)
 }
 
@@ -304,11 +307,14 @@ struct ShowPage<'a> {
     form: PersonForm,
     errors: PersonErrors,
     notice: Option<String>,
+    /// Client and rental companies; never the certification body itself.
+    deactivatable: bool,
 }
 
 #[derive(Deserialize)]
 struct Notice {
     invited: Option<String>,
+    state: Option<String>,
 }
 
 /// Roles staff may give when inviting into this kind of organisation.
@@ -355,6 +361,7 @@ async fn show_page(
         })
         .collect();
     let kind = kind_label(&tr, org.kind);
+    let deactivatable = org.kind != OrganisationKind::CertificationBody;
     render(
         lang,
         status,
@@ -369,6 +376,7 @@ async fn show_page(
             form,
             errors,
             notice,
+            deactivatable,
         },
     )
 }
@@ -388,9 +396,13 @@ async fn show(
         return StatusCode::NOT_FOUND.into_response();
     };
     let lang = lang_of(&headers, &st.site);
-    let notice = n
-        .invited
-        .map(|email| Tr(lang).t1("person-invited", "email", &email));
+    let tr = Tr(lang);
+    let notice = match (n.invited, n.state.as_deref()) {
+        (Some(email), _) => Some(tr.t1("person-invited", "email", &email)),
+        (None, Some("deactivated")) => Some(tr.t("org-deactivated-notice")),
+        (None, Some("reactivated")) => Some(tr.t("org-reactivated-notice")),
+        _ => None,
+    };
     let form = PersonForm {
         language: "nl".into(),
         ..PersonForm::default()
@@ -529,4 +541,55 @@ async fn invite(
         header::HeaderValue::from_static("no-store"),
     );
     res
+}
+
+#[derive(Debug, Deserialize)]
+struct StateForm {
+    #[serde(default)]
+    csrf: String,
+    /// `true` to reactivate, `false` to deactivate; anything else is refused.
+    #[serde(default)]
+    active: String,
+}
+
+/// Deactivates or reactivates a client or rental company (staff and administrators only).
+async fn set_state(
+    State(st): State<StaffState>,
+    Extension(user): Extension<CurrentUser>,
+    Extension(csrf): Extension<Csrf>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(id): Path<String>,
+    Form(form): Form<StateForm>,
+) -> Response {
+    let Some(claims) = is_staff(&user).cloned() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let Ok(id) = id.parse::<Uuid>() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    if !form_allowed(&headers, &uri, &csrf, &form.csrf) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let auth = &st.recovery.auth;
+    let clock = auth.clock.as_ref();
+    let res = match form.active.as_str() {
+        "false" => organisations::deactivate(&auth.db, clock, id, Some(claims.sub))
+            .await
+            .map(|_| "deactivated"),
+        "true" => organisations::reactivate(&auth.db, clock, id, Some(claims.sub))
+            .await
+            .map(|()| "reactivated"),
+        _ => return StatusCode::BAD_REQUEST.into_response(),
+    };
+    match res {
+        Ok(done) => Redirect::to(&format!("/staff/organisations/{id}?state={done}")).into_response(),
+        Err(IdentityError::NotFound) => StatusCode::NOT_FOUND.into_response(),
+        // The certification body itself: the page offers no button, so this is a forged form.
+        Err(IdentityError::Invalid(_)) => StatusCode::BAD_REQUEST.into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "organisation state not changed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }

@@ -331,25 +331,92 @@ matrix!(
         assert_eq!(unknown.status(), 401);
         let (status, _, _) = server.command(&["user", "reactivate", EMAIL], "").await?;
         assert!(status.success());
-        let t = login(&server, &client, &password).await?;
+        login(&server, &client, &password).await?;
+        server.stop().await
+    }
+);
 
-        // Organisation deactivated (directly in the database until organisations are managed
-        // in the UI): refresh refused.
-        let active = match b.db {
-            Db::Sqlite => "0",
-            Db::Postgres => "false",
-        };
-        sql_rows(
-            &server,
-            &format!("UPDATE organisation SET active = {active}"),
-        )
-        .await?;
+matrix!(
+    async fn organisation_deactivation_stops_its_people(b: Backends) {
+        let server = ServerBuilder::new(b).start().await?;
+        // Creates the certification body's own organisation too.
+        server.create_user("staff@cert.example", "staff").await?;
+        let (status, out, err) = server
+            .command(&["org", "create", "--kind", "client", "--name", "Beton Noord"], "")
+            .await?;
+        assert!(status.success(), "{out}{err}");
+        let org = out.trim().to_owned();
+        let password = "vlaai-tram-Kortrijk-42-brug";
+        let (status, out, err) = server
+            .command(
+                &[
+                    "user", "create", "--email", EMAIL, "--first-name", "Test", "--surname",
+                    "Persoon", "--role", "client_admin", "--organisation", &org,
+                    "--password-stdin",
+                ],
+                &format!("{password}\n"),
+            )
+            .await?;
+        assert!(status.success(), "{out}{err}");
+        let client = server.client()?;
+        let t = login(&server, &client, password).await?;
+
+        let (status, out, err) = server.command(&["org", "deactivate", &org], "").await?;
+        assert!(status.success(), "{out}{err}");
+        assert!(out.contains("1 session(s) ended"), "{out}");
+        // The session is gone and no new one can start.
         assert_eq!(
             refresh(&server, &client, t["refresh_token"].as_str().context("r")?)
                 .await?
                 .0,
             401
         );
+        let res = client
+            .post(server.url("/api/v1/auth/login"))
+            .json(&json!({ "email": EMAIL, "password": password }))
+            .send()
+            .await?;
+        assert_eq!(res.status(), 401);
+        let (_, list, _) = server.command(&["org", "list"], "").await?;
+        assert!(list.contains(&format!("{org}\tclient\tdeactivated\tBeton Noord")), "{list}");
+
+        // The certification body itself cannot be deactivated.
+        let body = list
+            .lines()
+            .find(|l| l.contains("\tcertification_body\t"))
+            .and_then(|l| l.split('\t').next())
+            .context("the certification body in org list")?
+            .to_owned();
+        let (status, _, err) = server.command(&["org", "deactivate", &body], "").await?;
+        assert!(!status.success());
+        assert!(err.contains("cannot be deactivated"), "{err}");
+        // An unknown id is named, not a crash.
+        let (status, _, err) = server
+            .command(&["org", "deactivate", "0190f0f0-0000-7000-8000-000000000000"], "")
+            .await?;
+        assert!(!status.success());
+        assert!(err.contains("no organisation with id"), "{err}");
+
+        let (status, out, err) = server.command(&["org", "reactivate", &org], "").await?;
+        assert!(status.success(), "{out}{err}");
+        login(&server, &client, password).await?;
+
+        // Every step is in the audit log, and the chain still verifies.
+        let actions = sql_rows(
+            &server,
+            "SELECT action FROM audit_log WHERE action LIKE 'organisation.%' ORDER BY seq",
+        )
+        .await?;
+        assert_eq!(
+            actions,
+            vec![
+                vec!["organisation.create".to_owned()],
+                vec!["organisation.deactivate".to_owned()],
+                vec!["organisation.reactivate".to_owned()]
+            ]
+        );
+        let (status, out, err) = server.command(&["audit", "verify"], "").await?;
+        assert!(status.success(), "{out}{err}");
         server.stop().await
     }
 );

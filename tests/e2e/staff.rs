@@ -125,3 +125,100 @@ matrix!(
         server.stop().await
     }
 );
+
+matrix!(
+    async fn staff_deactivate_and_reactivate_an_organisation(b: Backends) {
+        let server = ServerBuilder::new(b)
+            .env("EXTRANET_AUTH__ACCESS_LIFETIME_SECS", "2")
+            .env("EXTRANET_AUTH__LEEWAY_SECS", "0")
+            .start()
+            .await?;
+        let password = server.create_user("staff@cert.example", "staff").await?;
+        let (status, out, err) = server
+            .command(&["org", "create", "--kind", "client", "--name", "Beton Zuid"], "")
+            .await?;
+        assert!(status.success(), "{out}{err}");
+        let org = out.trim().to_owned();
+        let (status, out, err) = server
+            .command(
+                &[
+                    "user", "create", "--email", "client@zuid.example", "--first-name", "An",
+                    "--surname", "Peeters", "--role", "client_admin", "--organisation", &org,
+                    "--password-stdin",
+                ],
+                &format!("{password}\n"),
+            )
+            .await?;
+        assert!(status.success(), "{out}{err}");
+        let staff = server.sign_in("staff@cert.example", &password).await?;
+        let client = server.sign_in("client@zuid.example", &password).await?;
+        let page = format!("/staff/organisations/{org}");
+        let action = format!("{page}/state");
+        let origin = server.origin();
+        let token = server.csrf(&staff, &page).await?;
+        let post = |who: &reqwest::Client, active: &'static str, csrf: String| {
+            who.post(server.url(&action))
+                .header("origin", &origin)
+                .header("accept-language", "fr")
+                .form(&[("active", active), ("csrf", csrf.as_str())])
+                .send()
+        };
+
+        // Not staff: the page does not exist. No CSRF token: refused. A made-up value: refused.
+        let client_token = server.csrf(&client, "/account").await?;
+        assert_eq!(post(&client, "false", client_token).await?.status(), 404);
+        assert_eq!(post(&staff, "false", String::new()).await?.status(), 403);
+        assert_eq!(post(&staff, "maybe", token.clone()).await?.status(), 400);
+
+        let res = post(&staff, "false", token.clone()).await?;
+        assert_eq!(res.status(), 303);
+        let location = res.headers()["location"].to_str()?.to_owned();
+        let html = staff
+            .get(server.url(&location))
+            .header("accept-language", "fr")
+            .send()
+            .await?
+            .text()
+            .await?;
+        assert!(html.contains("L'organisation est désactivée") || html.contains("L&#39;organisation est désactivée"), "{html}");
+        assert!(html.contains("id=\"org-state\">Désactivé"), "{html}");
+
+        // Once the client's access token has expired, its session cannot be refreshed.
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        let res = client.get(server.url("/account")).send().await?;
+        assert_eq!(res.status(), 303, "the deactivated company's contact is still signed in");
+        assert_eq!(res.headers()["location"], "/login");
+
+        let res = post(&staff, "true", token).await?;
+        assert_eq!(res.status(), 303);
+        server.sign_in("client@zuid.example", &password).await?;
+
+        // The certification body's own page offers no such button, and a forged form is refused.
+        let (_, list, _) = server.command(&["org", "list"], "").await?;
+        let body = list
+            .lines()
+            .find(|l| l.contains("\tcertification_body\t"))
+            .and_then(|l| l.split('\t').next())
+            .unwrap_or_default()
+            .to_owned();
+        let body_page = format!("/staff/organisations/{body}");
+        let html = staff.get(server.url(&body_page)).send().await?.text().await?;
+        assert!(!html.contains("org-state-submit"), "{html}");
+        let token = server.csrf(&staff, &body_page).await?;
+        let res = staff
+            .post(server.url(&format!("{body_page}/state")))
+            .header("origin", &origin)
+            .form(&[("active", "false"), ("csrf", token.as_str())])
+            .send()
+            .await?;
+        assert_eq!(res.status(), 400);
+
+        let rows = crate::auth::sql_rows(
+            &server,
+            "SELECT action FROM audit_log WHERE action LIKE 'organisation.%activate' ORDER BY seq",
+        )
+        .await?;
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        server.stop().await
+    }
+);

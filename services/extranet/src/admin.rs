@@ -13,7 +13,7 @@ use extranet_identity::{EmailAddress, Gender, Language, password, sessions, stor
 use extranet_platform::{Clock, Db, SystemClock, settings};
 use uuid::Uuid;
 
-use crate::cli::UserCommand;
+use crate::cli::{OrgCommand, UserCommand};
 use crate::config::Config;
 
 #[derive(Debug, Args)]
@@ -109,6 +109,94 @@ pub async fn certification_body(db: &Db, config: &Config) -> anyhow::Result<Uuid
     .await?;
     settings::set(db, &SystemClock, BODY_KEY, &org.id.to_string()).await?;
     Ok(org.id)
+}
+
+pub async fn org(config: &Config, command: OrgCommand) -> anyhow::Result<()> {
+    let db = open(config).await?;
+    let res = run_org(&db, command).await;
+    db.close().await;
+    res
+}
+
+async fn run_org(db: &Db, command: OrgCommand) -> anyhow::Result<()> {
+    let clock = SystemClock;
+    match command {
+        OrgCommand::List => {
+            for o in store::list_organisations(db).await? {
+                let state = if o.active { "active" } else { "deactivated" };
+                println!("{}\t{}\t{state}\t{}", o.id, o.kind.as_str(), o.name);
+            }
+        }
+        OrgCommand::Create {
+            kind,
+            name,
+            enterprise_number,
+            vat_number,
+        } => {
+            let kind = OrganisationKind::parse(&kind).context("--kind")?;
+            if kind == OrganisationKind::CertificationBody {
+                bail!("--kind: the certification body exists already; create a client or rental company");
+            }
+            let name = name.trim().to_owned();
+            if name.is_empty() || name.chars().count() > 200 {
+                bail!("--name: between 1 and 200 characters");
+            }
+            let enterprise_number = enterprise_number
+                .map(|n| n.parse())
+                .transpose()
+                .context("--enterprise-number")?;
+            let vat_number = vat_number
+                .map(|n| n.parse())
+                .transpose()
+                .context("--vat-number")?;
+            let org = store::create_organisation(
+                db,
+                &clock,
+                &NewOrganisation {
+                    kind,
+                    name,
+                    enterprise_number,
+                    vat_number,
+                    addresses: Vec::new(),
+                    phone: None,
+                    fax: None,
+                    sector: None,
+                },
+            )
+            .await?;
+            record(
+                db,
+                NewEntry::new(clock.now(), "organisation.create", Outcome::Success)
+                    .subject("organisation", org.id)
+                    .organisation(org.id),
+            )
+            .await?;
+            println!("{}", org.id);
+        }
+        OrgCommand::Deactivate { id } => {
+            let ended = extranet_identity::organisations::deactivate(db, &clock, id, None)
+                .await
+                .map_err(|e| match e {
+                    extranet_identity::IdentityError::NotFound => {
+                        anyhow::anyhow!("no organisation with id {id}")
+                    }
+                    other => other.into(),
+                })?;
+            println!("deactivated organisation {id} ({ended} session(s) ended)");
+        }
+        OrgCommand::Reactivate { id } => {
+            extranet_identity::organisations::reactivate(db, &clock, id, None)
+                .await
+                .map_err(|e| match e {
+                    extranet_identity::IdentityError::NotFound => {
+                        anyhow::anyhow!("no organisation with id {id}")
+                    }
+                    other => other.into(),
+                })?;
+            println!("reactivated organisation {id}");
+        }
+    }
+    Ok(())
 }
 
 pub async fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {

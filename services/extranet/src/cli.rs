@@ -74,6 +74,42 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manage organisations: list them, deactivate or reactivate one.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// List organisations: id, kind, state, name.
+    List,
+    /// Create a client or rental company; prints its id.
+    Create {
+        /// client or rental.
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        name: String,
+        /// Belgian enterprise number (checked: format and modulo 97).
+        #[arg(long)]
+        enterprise_number: Option<String>,
+        /// VAT number.
+        #[arg(long)]
+        vat_number: Option<String>,
+    },
+    /// Deactivate an organisation: none of its people can sign in or refresh from now on, and
+    /// their sessions end. The certification body itself cannot be deactivated.
+    Deactivate {
+        /// The organisation's id (see `extranet org list`).
+        id: uuid::Uuid,
+    },
+    /// Reactivate a deactivated organisation (its people's own accounts keep their state).
+    Reactivate {
+        /// The organisation's id.
+        id: uuid::Uuid,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -171,6 +207,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = Config::load(file, Config::default())?;
             crate::telemetry::init(&config.log);
             crate::admin::user(&config, command).await
+        }
+        Command::Org { command } => {
+            let config = Config::load(file, Config::default())?;
+            crate::telemetry::init(&config.log);
+            crate::admin::org(&config, command).await
         }
         Command::Config {
             command: ConfigCommand::Check,

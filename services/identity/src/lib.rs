@@ -7,6 +7,7 @@ pub mod auth;
 pub mod error;
 pub mod model;
 pub mod onetime;
+pub mod organisations;
 pub mod password;
 pub mod recovery;
 pub mod sessions;

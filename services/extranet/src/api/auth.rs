@@ -22,6 +22,7 @@ use extranet_identity::tokens::Claims;
 use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
+use super::json::ApiJson;
 
 /// The caller, proven by a valid Bearer access token.
 pub struct Authenticated(pub Arc<Claims>);
@@ -164,14 +165,16 @@ pub fn jwks_route(auth: Arc<Auth>) -> Router {
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
         (status = 401, description = "Wrong address or password, or an inactive account", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not of type application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Missing or mistyped fields, each named in `errors`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failed attempts", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn login(
     State(auth): State<Arc<Auth>>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-    Json(req): Json<LoginRequest>,
+    ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
     let ip = peer.map(|Extension(ConnectInfo(addr))| addr.ip());
     match auth.login(&req.email, &req.password, ip).await {
@@ -194,12 +197,14 @@ async fn login(
     responses(
         (status = 200, description = "New tokens", body = TokenResponse),
         (status = 401, description = "Unknown, used, expired or revoked refresh token", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not of type application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Missing or mistyped fields, each named in `errors`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn refresh(
     State(auth): State<Arc<Auth>>,
-    Json(req): Json<RefreshRequest>,
+    ApiJson(req): ApiJson<RefreshRequest>,
 ) -> Result<Response, ApiError> {
     match auth.refresh(&req.refresh_token).await? {
         Ok(issued) => Ok(tokens(&auth, issued)),

@@ -6,8 +6,23 @@ use extranet_identity::IdentityError;
 
 use crate::http::errors::problem;
 
+/// One field a client must correct, by name (empty: the body as a whole).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
 #[derive(Debug)]
 pub enum ApiError {
+    /// 400: the body is not JSON at all, or could not be read.
+    BadRequest(String),
+    /// 415: a JSON body was expected.
+    UnsupportedMediaType,
+    /// 413: the body is over the limit.
+    PayloadTooLarge,
+    /// 422: these fields are missing or not acceptable.
+    Fields(Vec<FieldError>),
     /// 401 with a `WWW-Authenticate: Bearer` challenge; deliberately without a reason.
     Unauthenticated,
     /// 422: the body was understood but a field is not acceptable.
@@ -51,19 +66,17 @@ impl IntoResponse for ApiError {
                 );
                 res
             }
-            ApiError::Invalid { field, message } => {
-                let mut res = problem(StatusCode::UNPROCESSABLE_ENTITY, Some(message.clone()));
-                // Which field, so a client can show the message next to it.
-                let body = serde_json::json!({
-                    "type": "about:blank",
-                    "title": "Unprocessable Entity",
-                    "status": 422,
-                    "detail": message,
-                    "errors": [{ "field": field, "message": message }],
-                });
-                *res.body_mut() = axum::body::Body::from(body.to_string());
-                res
-            }
+            ApiError::Invalid { field, message } => fields_problem(vec![FieldError {
+                field: field.to_owned(),
+                message,
+            }]),
+            ApiError::Fields(errors) => fields_problem(errors),
+            ApiError::BadRequest(detail) => problem(StatusCode::BAD_REQUEST, Some(detail)),
+            ApiError::UnsupportedMediaType => problem(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                Some("expected a body of type application/json".into()),
+            ),
+            ApiError::PayloadTooLarge => problem(StatusCode::PAYLOAD_TOO_LARGE, None),
             ApiError::Conflict(detail) => problem(StatusCode::CONFLICT, Some(detail)),
             ApiError::NotFound => problem(StatusCode::NOT_FOUND, None),
             ApiError::TooManyRequests(wait) => {
@@ -83,4 +96,23 @@ impl IntoResponse for ApiError {
             }
         }
     }
+}
+
+/// 422 naming each field, so a client can show every message next to its field at once.
+fn fields_problem(errors: Vec<FieldError>) -> Response {
+    let detail = match errors.as_slice() {
+        [one] if one.field.is_empty() => one.message.clone(),
+        [one] => format!("{}: {}", one.field, one.message),
+        many => format!("{} fields are not acceptable", many.len()),
+    };
+    let mut res = problem(StatusCode::UNPROCESSABLE_ENTITY, None);
+    let body = serde_json::json!({
+        "type": "about:blank",
+        "title": "Unprocessable Entity",
+        "status": 422,
+        "detail": detail,
+        "errors": errors,
+    });
+    *res.body_mut() = axum::body::Body::from(body.to_string());
+    res
 }

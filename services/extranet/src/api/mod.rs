@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod json;
 pub mod openapi;
 
 pub use auth::{Auth, Authenticated};

@@ -20,13 +20,23 @@ pub struct Problem {
     title: String,
     status: u16,
     detail: Option<String>,
+    /// With 422: each field to correct, by name.
+    errors: Option<Vec<ProblemField>>,
+}
+
+/// One field a client must correct.
+#[derive(Serialize, ToSchema)]
+pub struct ProblemField {
+    /// The field's name; empty for the body as a whole.
+    field: String,
+    message: String,
 }
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Extranet API", description = "The secured client extranet for certification bodies."),
     modifiers(&BearerScheme),
-    components(schemas(Problem)),
+    components(schemas(Problem, ProblemField)),
     tags((name = "auth", description = "Signing in and out"), (name = "me", description = "The caller"))
 )]
 struct ApiDoc;

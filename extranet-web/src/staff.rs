@@ -583,7 +583,9 @@ async fn set_state(
         _ => return StatusCode::BAD_REQUEST.into_response(),
     };
     match res {
-        Ok(done) => Redirect::to(&format!("/staff/organisations/{id}?state={done}")).into_response(),
+        Ok(done) => {
+            Redirect::to(&format!("/staff/organisations/{id}?state={done}")).into_response()
+        }
         Err(IdentityError::NotFound) => StatusCode::NOT_FOUND.into_response(),
         // The certification body itself: the page offers no button, so this is a forged form.
         Err(IdentityError::Invalid(_)) => StatusCode::BAD_REQUEST.into_response(),

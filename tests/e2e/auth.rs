@@ -342,7 +342,10 @@ matrix!(
         // Creates the certification body's own organisation too.
         server.create_user("staff@cert.example", "staff").await?;
         let (status, out, err) = server
-            .command(&["org", "create", "--kind", "client", "--name", "Beton Noord"], "")
+            .command(
+                &["org", "create", "--kind", "client", "--name", "Beton Noord"],
+                "",
+            )
             .await?;
         assert!(status.success(), "{out}{err}");
         let org = out.trim().to_owned();
@@ -350,8 +353,18 @@ matrix!(
         let (status, out, err) = server
             .command(
                 &[
-                    "user", "create", "--email", EMAIL, "--first-name", "Test", "--surname",
-                    "Persoon", "--role", "client_admin", "--organisation", &org,
+                    "user",
+                    "create",
+                    "--email",
+                    EMAIL,
+                    "--first-name",
+                    "Test",
+                    "--surname",
+                    "Persoon",
+                    "--role",
+                    "client_admin",
+                    "--organisation",
+                    &org,
                     "--password-stdin",
                 ],
                 &format!("{password}\n"),
@@ -378,7 +391,10 @@ matrix!(
             .await?;
         assert_eq!(res.status(), 401);
         let (_, list, _) = server.command(&["org", "list"], "").await?;
-        assert!(list.contains(&format!("{org}\tclient\tdeactivated\tBeton Noord")), "{list}");
+        assert!(
+            list.contains(&format!("{org}\tclient\tdeactivated\tBeton Noord")),
+            "{list}"
+        );
 
         // The certification body itself cannot be deactivated.
         let body = list
@@ -392,7 +408,10 @@ matrix!(
         assert!(err.contains("cannot be deactivated"), "{err}");
         // An unknown id is named, not a crash.
         let (status, _, err) = server
-            .command(&["org", "deactivate", "0190f0f0-0000-7000-8000-000000000000"], "")
+            .command(
+                &["org", "deactivate", "0190f0f0-0000-7000-8000-000000000000"],
+                "",
+            )
             .await?;
         assert!(!status.success());
         assert!(err.contains("no organisation with id"), "{err}");
@@ -576,6 +595,74 @@ matrix!(
                 }
             }
         }
+        server.stop().await
+    }
+);
+
+matrix!(
+    async fn api_bodies_name_every_bad_field(b: Backends) {
+        let server = ServerBuilder::new(b).start().await?;
+        let client = server.client()?;
+        let post = |body: reqwest::Body, content_type: &'static str| {
+            client
+                .post(server.url("/api/v1/auth/login"))
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+        };
+        // Missing and mistyped fields: one 422 naming each.
+        let res = post(r#"{"password": 42}"#.into(), "application/json").await?;
+        assert_eq!(res.status(), 422);
+        assert_eq!(res.headers()["content-type"], "application/problem+json");
+        let doc: Value = res.json().await?;
+        let mut fields: Vec<(String, String)> = doc["errors"]
+            .as_array()
+            .context("errors")?
+            .iter()
+            .map(|e| {
+                (
+                    e["field"].as_str().unwrap_or_default().to_owned(),
+                    e["message"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        fields.sort();
+        assert_eq!(
+            fields,
+            vec![
+                ("email".to_owned(), "is required".to_owned()),
+                ("password".to_owned(), "must be a string".to_owned())
+            ],
+            "{doc}"
+        );
+        // Not JSON at all: 400 that says so. Not declared as JSON: 415. Not an object: 422.
+        let res = post("{\"email\": ".into(), "application/json").await?;
+        assert_eq!(res.status(), 400);
+        let doc: Value = res.json().await?;
+        assert!(
+            doc["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("not valid JSON"),
+            "{doc}"
+        );
+        let res = post(
+            r#"{"email":"a@b.example","password":"x"}"#.into(),
+            "text/plain",
+        )
+        .await?;
+        assert_eq!(res.status(), 415);
+        let res = post("[1,2]".into(), "application/json").await?;
+        assert_eq!(res.status(), 422);
+        // The refresh endpoint goes through the same checks.
+        let res = client
+            .post(server.url("/api/v1/auth/refresh"))
+            .json(&json!({ "refresh_token": ["not", "a", "string"] }))
+            .send()
+            .await?;
+        assert_eq!(res.status(), 422);
+        let doc: Value = res.json().await?;
+        assert_eq!(doc["errors"][0]["field"], "refresh_token", "{doc}");
         server.stop().await
     }
 );

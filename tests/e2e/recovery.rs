@@ -290,3 +290,72 @@ async fn default_transport_writes_eml_files() -> anyhow::Result<()> {
     );
     server.stop().await
 }
+
+matrix!(
+    async fn a_link_its_mail_and_its_audit_record_commit_together(b: Backends) {
+        let server = ServerBuilder::new(b).start().await?;
+        server
+            .create_user("claire@bouw.example", "client_user")
+            .await?;
+        let client = server.browser()?;
+        let origin = server.origin();
+        // Break the audit log's head row: the append fails, so the whole change must roll back.
+        crate::auth::sql_rows(&server, "DELETE FROM audit_head").await?;
+        let token = server.csrf(&client, "/password/forgot").await?;
+        let res = client
+            .post(server.url("/password/forgot"))
+            .header("origin", &origin)
+            .form(&[("email", "claire@bouw.example"), ("csrf", token.as_str())])
+            .send()
+            .await?;
+        // The visitor learns nothing either way (the failure is logged, not shown).
+        assert_eq!(res.status(), 200);
+        let count = |table: &'static str| {
+            let server = &server;
+            async move {
+                let rows = crate::auth::sql_rows(
+                    server,
+                    &format!("SELECT CAST(COUNT(*) AS TEXT) FROM {table}"),
+                )
+                .await?;
+                anyhow::Ok(rows[0][0].clone())
+            }
+        };
+        assert_eq!(
+            count("one_time_token").await?,
+            "0",
+            "a link without its mail or audit record"
+        );
+        assert_eq!(
+            count("outbox").await?,
+            "0",
+            "a mail for a change that was rolled back"
+        );
+
+        // With the log repaired (a fresh head), the same request commits all three.
+        crate::auth::sql_rows(
+            &server,
+            "INSERT INTO audit_head (id, seq, hash) SELECT 1, COALESCE(MAX(seq), 0), \
+             COALESCE((SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1), \
+             '0000000000000000000000000000000000000000000000000000000000000000') FROM audit_log",
+        )
+        .await?;
+        let token = server.csrf(&client, "/password/forgot").await?;
+        let res = client
+            .post(server.url("/password/forgot"))
+            .header("origin", &origin)
+            .form(&[("email", "claire@bouw.example"), ("csrf", token.as_str())])
+            .send()
+            .await?;
+        assert_eq!(res.status(), 200);
+        assert_eq!(count("one_time_token").await?, "1");
+        assert_eq!(count("outbox").await?, "1");
+        let audited = crate::auth::sql_rows(
+            &server,
+            "SELECT action FROM audit_log WHERE action = 'auth.password.reset_requested'",
+        )
+        .await?;
+        assert_eq!(audited.len(), 1);
+        server.stop().await
+    }
+);

@@ -135,15 +135,28 @@ matrix!(
             .await?;
         let password = server.create_user("staff@cert.example", "staff").await?;
         let (status, out, err) = server
-            .command(&["org", "create", "--kind", "client", "--name", "Beton Zuid"], "")
+            .command(
+                &["org", "create", "--kind", "client", "--name", "Beton Zuid"],
+                "",
+            )
             .await?;
         assert!(status.success(), "{out}{err}");
         let org = out.trim().to_owned();
         let (status, out, err) = server
             .command(
                 &[
-                    "user", "create", "--email", "client@zuid.example", "--first-name", "An",
-                    "--surname", "Peeters", "--role", "client_admin", "--organisation", &org,
+                    "user",
+                    "create",
+                    "--email",
+                    "client@zuid.example",
+                    "--first-name",
+                    "An",
+                    "--surname",
+                    "Peeters",
+                    "--role",
+                    "client_admin",
+                    "--organisation",
+                    &org,
                     "--password-stdin",
                 ],
                 &format!("{password}\n"),
@@ -180,13 +193,21 @@ matrix!(
             .await?
             .text()
             .await?;
-        assert!(html.contains("L'organisation est désactivée") || html.contains("L&#39;organisation est désactivée"), "{html}");
+        assert!(
+            html.contains("L'organisation est désactivée")
+                || html.contains("L&#39;organisation est désactivée"),
+            "{html}"
+        );
         assert!(html.contains("id=\"org-state\">Désactivé"), "{html}");
 
         // Once the client's access token has expired, its session cannot be refreshed.
         tokio::time::sleep(Duration::from_millis(2500)).await;
         let res = client.get(server.url("/account")).send().await?;
-        assert_eq!(res.status(), 303, "the deactivated company's contact is still signed in");
+        assert_eq!(
+            res.status(),
+            303,
+            "the deactivated company's contact is still signed in"
+        );
         assert_eq!(res.headers()["location"], "/login");
 
         let res = post(&staff, "true", token).await?;
@@ -202,7 +223,12 @@ matrix!(
             .unwrap_or_default()
             .to_owned();
         let body_page = format!("/staff/organisations/{body}");
-        let html = staff.get(server.url(&body_page)).send().await?.text().await?;
+        let html = staff
+            .get(server.url(&body_page))
+            .send()
+            .await?
+            .text()
+            .await?;
         assert!(!html.contains("org-state-submit"), "{html}");
         let token = server.csrf(&staff, &body_page).await?;
         let res = staff

@@ -135,7 +135,9 @@ async fn run_org(db: &Db, command: OrgCommand) -> anyhow::Result<()> {
         } => {
             let kind = OrganisationKind::parse(&kind).context("--kind")?;
             if kind == OrganisationKind::CertificationBody {
-                bail!("--kind: the certification body exists already; create a client or rental company");
+                bail!(
+                    "--kind: the certification body exists already; create a client or rental company"
+                );
             }
             let name = name.trim().to_owned();
             if name.is_empty() || name.chars().count() > 200 {

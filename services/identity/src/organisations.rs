@@ -65,13 +65,14 @@ pub async fn reactivate(db: &Db, clock: &dyn Clock, id: Uuid, actor: Option<Uuid
         entry = entry.actor(actor);
     }
     write_tx!(db, |tx| async {
-        let changed = sqlx::query("UPDATE organisation SET active = $1, updated_at = $2 WHERE id = $3")
-            .bind(true)
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let changed =
+            sqlx::query("UPDATE organisation SET active = $1, updated_at = $2 WHERE id = $3")
+                .bind(true)
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
         if changed == 0 {
             return Err(IdentityError::NotFound);
         }

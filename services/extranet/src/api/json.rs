@@ -8,8 +8,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use utoipa::PartialSchema;
-use utoipa::openapi::schema::{Schema, SchemaType, Type};
 use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{Schema, SchemaType, Type};
 
 use super::error::{ApiError, FieldError};
 
@@ -163,10 +163,22 @@ mod tests {
     #[test]
     fn every_missing_and_mistyped_field_is_named() {
         let got = fields(json!({ "password": 5, "remember": "yes" }));
-        assert!(got.contains(&("email".into(), "is required".into())), "{got:?}");
-        assert!(got.contains(&("count".into(), "is required".into())), "{got:?}");
-        assert!(got.contains(&("password".into(), "must be a string".into())), "{got:?}");
-        assert!(got.contains(&("remember".into(), "must be true or false".into())), "{got:?}");
+        assert!(
+            got.contains(&("email".into(), "is required".into())),
+            "{got:?}"
+        );
+        assert!(
+            got.contains(&("count".into(), "is required".into())),
+            "{got:?}"
+        );
+        assert!(
+            got.contains(&("password".into(), "must be a string".into())),
+            "{got:?}"
+        );
+        assert!(
+            got.contains(&("remember".into(), "must be true or false".into())),
+            "{got:?}"
+        );
         assert_eq!(got.len(), 4, "{got:?}");
     }
 
@@ -179,6 +191,9 @@ mod tests {
     #[test]
     fn not_an_object() {
         let got = fields(json!([1, 2]));
-        assert_eq!(got, vec![(String::new(), "the body must be a JSON object".into())]);
+        assert_eq!(
+            got,
+            vec![(String::new(), "the body must be a JSON object".into())]
+        );
     }
 }

@@ -666,3 +666,63 @@ matrix!(
         server.stop().await
     }
 );
+
+matrix!(
+    async fn a_session_starts_only_with_its_audit_record(b: Backends) {
+        let server = ServerBuilder::new(b).start().await?;
+        let password = server.create_user(EMAIL, "staff").await?;
+        let client = server.client()?;
+        let count = || async {
+            let rows = sql_rows(&server, "SELECT CAST(COUNT(*) AS TEXT) FROM auth_session").await?;
+            anyhow::Ok(rows[0][0].clone())
+        };
+        // With the audit log unwritable, signing in fails (a server fault, not the caller's)
+        // and leaves no session behind.
+        sql_rows(&server, "DELETE FROM audit_head").await?;
+        let res = client
+            .post(server.url("/api/v1/auth/login"))
+            .json(&json!({ "email": EMAIL, "password": password }))
+            .send()
+            .await?;
+        assert_eq!(res.status(), 500);
+        let doc: Value = res.json().await?;
+        assert!(doc.get("access_token").is_none(), "{doc}");
+        assert_eq!(
+            count().await?,
+            "0",
+            "a session the audit log does not know of"
+        );
+
+        sql_rows(
+            &server,
+            "INSERT INTO audit_head (id, seq, hash) SELECT 1, COALESCE(MAX(seq), 0), \
+             COALESCE((SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1), \
+             '0000000000000000000000000000000000000000000000000000000000000000') FROM audit_log",
+        )
+        .await?;
+        let t = login(&server, &client, &password).await?;
+        assert_eq!(count().await?, "1");
+        // Signing out revokes the session and records it, together.
+        let res = client
+            .post(server.url("/api/v1/auth/logout"))
+            .bearer_auth(t["access_token"].as_str().context("access")?)
+            .send()
+            .await?;
+        assert_eq!(res.status(), 204);
+        let rows = sql_rows(
+            &server,
+            "SELECT action FROM audit_log WHERE action IN ('auth.login.success', 'auth.logout') ORDER BY seq",
+        )
+        .await?;
+        assert_eq!(
+            rows,
+            vec![
+                vec!["auth.login.success".to_owned()],
+                vec!["auth.logout".to_owned()]
+            ]
+        );
+        let (status, out, err) = server.command(&["audit", "verify"], "").await?;
+        assert!(status.success(), "{out}{err}");
+        server.stop().await
+    }
+);

@@ -131,6 +131,27 @@ async fn run() -> anyhow::Result<()> {
             ring.sign(&c)
         })
         .collect::<Result<_, _>>()?;
+    // The Ed25519 signature check alone (aws-lc, the library jsonwebtoken uses), on a message of
+    // a token's size: what this machine's CPU costs before any JWT work.
+    let signature_only = {
+        use aws_lc_rs::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
+        let pair = Ed25519KeyPair::generate().map_err(|_| anyhow::anyhow!("ed25519 key"))?;
+        let message = vec![b'x'; issued.access_token.len()];
+        let signature = pair.sign(&message);
+        let public = UnparsedPublicKey::new(&ED25519, pair.public_key().as_ref().to_vec());
+        let started = Instant::now();
+        let mut n = 0u64;
+        while started.elapsed() < budget {
+            for _ in 0..100 {
+                public
+                    .verify(std::hint::black_box(&message), signature.as_ref())
+                    .map_err(|_| anyhow::anyhow!("ed25519 verify"))?;
+            }
+            n += 100;
+        }
+        started.elapsed().as_secs_f64() / n as f64
+    };
+
     // The same tokens through the key ring alone (signature, claims; no cache, no bookkeeping),
     // to tell what the machine's EdDSA costs from what the extranet adds on first sight.
     let started = Instant::now();

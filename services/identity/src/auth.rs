@@ -174,15 +174,23 @@ impl Auth {
             return Err(LoginError::Refused);
         };
         throttle::record_success(&self.db, &throttle::account_key(email)).await?;
-        let grant = sessions::start(&self.db, self.clock.as_ref(), &self.sessions, &creds).await?;
-        self.audit(
-            NewEntry::new(self.clock.now(), "auth.login.success", Outcome::Success)
-                .actor(creds.person_id)
-                .organisation(creds.organisation_id)
-                .subject("session", grant.session_id),
-            client,
+        let now = self.clock.now();
+        let grant = sessions::start(
+            &self.db,
+            self.clock.as_ref(),
+            &self.sessions,
+            &creds,
+            |sid| {
+                with_ip(
+                    NewEntry::new(now, "auth.login.success", Outcome::Success)
+                        .actor(creds.person_id)
+                        .organisation(creds.organisation_id)
+                        .subject("session", sid),
+                    client,
+                )
+            },
         )
-        .await;
+        .await?;
         Ok(self.issue(&grant).await?)
     }
 
@@ -231,34 +239,41 @@ impl Auth {
     }
 
     pub async fn logout(&self, claims: &Claims) -> Result<()> {
-        sessions::revoke(&self.db, self.clock.as_ref(), claims.sid, "logout").await?;
-        self.audit(
-            NewEntry::new(self.clock.now(), "auth.logout", Outcome::Success)
-                .actor(claims.sub)
-                .subject("session", claims.sid),
-            None,
+        let now = self.clock.now();
+        sessions::revoke_audited(
+            &self.db,
+            self.clock.as_ref(),
+            claims.sid,
+            claims.sub,
+            false,
+            "logout",
+            |_| {
+                NewEntry::new(now, "auth.logout", Outcome::Success)
+                    .actor(claims.sub)
+                    .subject("session", claims.sid)
+            },
         )
-        .await;
+        .await?;
         Ok(())
     }
 
     pub async fn logout_everywhere(&self, claims: &Claims) -> Result<u64> {
-        let n = sessions::revoke_all(
+        let now = self.clock.now();
+        sessions::revoke_audited(
             &self.db,
             self.clock.as_ref(),
+            claims.sid,
             claims.sub,
+            true,
             "signed out everywhere",
+            |n| {
+                NewEntry::new(now, "auth.logout.everywhere", Outcome::Success)
+                    .actor(claims.sub)
+                    .subject("person", claims.sub)
+                    .detail(serde_json::json!({ "sessions_ended": n }))
+            },
         )
-        .await?;
-        self.audit(
-            NewEntry::new(self.clock.now(), "auth.logout.everywhere", Outcome::Success)
-                .actor(claims.sub)
-                .subject("person", claims.sub)
-                .detail(serde_json::json!({ "sessions_ended": n })),
-            None,
-        )
-        .await;
-        Ok(n)
+        .await
     }
 
     /// Changes the signed-in person's password after checking the current one; every other
@@ -331,10 +346,7 @@ impl Auth {
     /// Writes an audit record. A failure to record is logged loudly but does not turn a
     /// sign-in into an error page.
     async fn audit(&self, entry: NewEntry, client: Option<IpAddr>) {
-        let entry = match client {
-            Some(ip) => entry.ip(ip),
-            None => entry,
-        };
+        let entry = with_ip(entry, client);
         if let Err(e) = extranet_audit::append(&self.db, &entry).await {
             tracing::error!(error = %e, action = %entry.action, "audit record not written");
         }
@@ -363,5 +375,12 @@ impl Auth {
             refresh_token: grant.refresh_token.clone(),
             claims,
         })
+    }
+}
+
+fn with_ip(entry: NewEntry, client: Option<IpAddr>) -> NewEntry {
+    match client {
+        Some(ip) => entry.ip(ip),
+        None => entry,
     }
 }

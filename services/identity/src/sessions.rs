@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use extranet_audit::NewEntry;
 use extranet_platform::{Clock, Db, on_pool, write_tx};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -43,12 +44,15 @@ pub struct Grant {
     pub refresh_token: String,
 }
 
-/// Starts a session family for a person who just proved who they are.
+/// Starts a session family for a person who just proved who they are. `audit` is the record of
+/// it, given the new session's id: it commits with the session or neither does, so there is no
+/// session that the audit log does not know of.
 pub async fn start(
     db: &Db,
     clock: &dyn Clock,
     settings: &SessionSettings,
     creds: &Credentials,
+    audit: impl FnOnce(Uuid) -> NewEntry,
 ) -> Result<Grant> {
     let now = clock.now();
     let session_id = Uuid::now_v7();
@@ -56,7 +60,8 @@ pub async fn start(
     let hash = hash_token(&token);
     let absolute = now + settings.absolute_lifetime;
     let idle = (now + settings.idle_lifetime).min(absolute);
-    let res: std::result::Result<(), sqlx::Error> = write_tx!(db, |tx| {
+    let entry = audit(session_id);
+    let res: Result<()> = write_tx!(db, |tx| {
         async {
             sqlx::query(
                 "INSERT INTO auth_session (id, person_id, created_at, absolute_expires_at) \
@@ -78,7 +83,8 @@ pub async fn start(
             .bind(idle)
             .execute(&mut *tx)
             .await?;
-            Ok::<(), sqlx::Error>(())
+            extranet_audit::append_in(&mut *tx, &entry).await?;
+            Ok::<(), crate::IdentityError>(())
         }
         .await
     })
@@ -227,18 +233,52 @@ pub async fn refresh(
 pub async fn revoke(db: &Db, clock: &dyn Clock, session: Uuid, reason: &str) -> Result<()> {
     let now = clock.now();
     on_pool!(db, write, |pool| {
-        sqlx::query(
-            "UPDATE auth_session SET revoked_at = $1, revoked_reason = $2 \
-             WHERE id = $3 AND revoked_at IS NULL",
-        )
-        .bind(now)
-        .bind(reason)
-        .bind(session)
-        .execute(pool)
-        .await
-        .map(|_| ())
+        sqlx::query(REVOKE_ONE)
+            .bind(now)
+            .bind(reason)
+            .bind(session)
+            .execute(pool)
+            .await
+            .map(|_| ())
     })?;
     Ok(())
+}
+
+const REVOKE_ONE: &str = "UPDATE auth_session SET revoked_at = $1, revoked_reason = $2 \
+     WHERE id = $3 AND revoked_at IS NULL";
+const REVOKE_ALL: &str = "UPDATE auth_session SET revoked_at = $1, revoked_reason = $2 \
+     WHERE person_id = $3 AND revoked_at IS NULL";
+
+/// Ends one session family (`all`: every family of the session's person) and appends the audit
+/// record `audit` makes from the number ended, in one transaction.
+pub async fn revoke_audited(
+    db: &Db,
+    clock: &dyn Clock,
+    session: Uuid,
+    person: Uuid,
+    all: bool,
+    reason: &str,
+    audit: impl FnOnce(u64) -> NewEntry,
+) -> Result<u64> {
+    let now = clock.now();
+    write_tx!(db, |tx| async {
+        let (sql, id) = if all {
+            (REVOKE_ALL, person)
+        } else {
+            (REVOKE_ONE, session)
+        };
+        let n = sqlx::query(sql)
+            .bind(now)
+            .bind(reason)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        extranet_audit::append_in(&mut *tx, &audit(n)).await?;
+        Ok::<u64, crate::IdentityError>(n)
+    }
+    .await)
+    .await
 }
 
 /// Ends every session family of a person ("sign out everywhere"); returns how many.

@@ -105,7 +105,9 @@ pub async fn layer(State(auth): State<Arc<Auth>>, mut req: Request, next: Next) 
     if user.is_none()
         && let Some(refresh) = &cookies.refresh
     {
-        match auth.refresh(refresh).await {
+        // Boxed: the refresh (a database transaction) is a large future that most requests never
+        // reach; left inline it made every page request's own future copy kilobytes around.
+        match Box::pin(auth.refresh(refresh)).await {
             Ok(Ok(issued)) => {
                 set_cookies.extend(session_cookies(&auth, &issued));
                 user = Some(Arc::new(issued.claims));

@@ -225,6 +225,10 @@ async fn run() -> anyhow::Result<()> {
         ring_only * 1e6
     );
     println!(
+        "  of which the Ed25519 signature alone: {:>8.1} µs  (aws-lc on this machine)",
+        signature_only * 1e6
+    );
+    println!(
         "access token verification, seen before: {:>8.2} µs  ({seen} verifications)",
         seen_before * 1e6
     );

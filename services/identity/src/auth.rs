@@ -96,17 +96,23 @@ impl Auth {
             return Ok(claims);
         }
         let claims = match self.keys.load().verify(token, &self.tokens) {
+            // Boxed: the reload is rare, and its database future would otherwise make every
+            // verification's future large.
             Err(VerifyError::UnknownKey) if self.may_reload_keys() => {
-                if let Ok(ring) = KeyRing::load(&self.db, self.clock.as_ref()).await {
-                    self.keys.store(Arc::new(ring));
-                }
-                self.keys.load().verify(token, &self.tokens)
+                Box::pin(self.reload_and_verify(token)).await
             }
             other => other,
         }?;
         let claims = Arc::new(claims);
         self.verified.insert(token, claims.clone());
         Ok(claims)
+    }
+
+    async fn reload_and_verify(&self, token: &str) -> std::result::Result<Claims, VerifyError> {
+        if let Ok(ring) = KeyRing::load(&self.db, self.clock.as_ref()).await {
+            self.keys.store(Arc::new(ring));
+        }
+        self.keys.load().verify(token, &self.tokens)
     }
 
     fn may_reload_keys(&self) -> bool {

@@ -311,23 +311,21 @@ impl Auth {
             return Ok(ChangePassword::Weak(weak));
         }
         let hash = password::hash(new).map_err(|e| IdentityError::Internal(e.to_string()))?;
-        store::set_password_hash(&self.db, self.clock.as_ref(), claims.sub, &hash).await?;
-        let ended = sessions::revoke_others(
+        let now = self.clock.now();
+        store::replace_password(
             &self.db,
             self.clock.as_ref(),
             claims.sub,
-            claims.sid,
-            "password changed",
+            &hash,
+            Some(claims.sid),
+            |ended| {
+                NewEntry::new(now, "auth.password.change", Outcome::Success)
+                    .actor(claims.sub)
+                    .subject("person", claims.sub)
+                    .detail(serde_json::json!({ "other_sessions_ended": ended }))
+            },
         )
         .await?;
-        self.audit(
-            NewEntry::new(self.clock.now(), "auth.password.change", Outcome::Success)
-                .actor(claims.sub)
-                .subject("person", claims.sub)
-                .detail(serde_json::json!({ "other_sessions_ended": ended })),
-            None,
-        )
-        .await;
         Ok(ChangePassword::Done)
     }
 

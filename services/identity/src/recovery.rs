@@ -12,7 +12,7 @@ use crate::auth::Auth;
 use crate::error::Result;
 use crate::onetime::{self, Purpose};
 use crate::password::{self, Weakness};
-use crate::{sessions, store};
+use crate::store;
 
 pub const RESET_LIFETIME: Duration = Duration::from_secs(60 * 60);
 pub const INVITATION_LIFETIME: Duration = Duration::from_secs(7 * 24 * 60 * 60);
@@ -141,17 +141,13 @@ impl Recovery {
         }
         let hash = password::hash(new_password)
             .map_err(|e| crate::IdentityError::Internal(e.to_string()))?;
-        store::set_password_hash(db, clock, person_id, &hash).await?;
-        sessions::revoke_all(db, clock, person_id, "password changed").await?;
-        self.record("auth.password.set", person_id).await;
+        let now = clock.now();
+        store::replace_password(db, clock, person_id, &hash, None, |ended| {
+            NewEntry::new(now, "auth.password.set", Outcome::Success)
+                .subject("person", person_id)
+                .detail(serde_json::json!({ "sessions_ended": ended }))
+        })
+        .await?;
         Ok(SetPassword::Done)
-    }
-
-    async fn record(&self, action: &str, person: uuid::Uuid) {
-        let entry = NewEntry::new(self.auth.clock.now(), action, Outcome::Success)
-            .subject("person", person);
-        if let Err(e) = extranet_audit::append(&self.auth.db, &entry).await {
-            tracing::error!(error = %e, %action, "audit record not written");
-        }
     }
 }

@@ -315,27 +315,3 @@ impl From<Refused> for IdentityError {
         IdentityError::Unauthenticated
     }
 }
-
-/// Ends every session of a person except `keep` (after a password change).
-pub async fn revoke_others(
-    db: &Db,
-    clock: &dyn Clock,
-    person: Uuid,
-    keep: Uuid,
-    reason: &str,
-) -> Result<u64> {
-    let now = clock.now();
-    Ok(on_pool!(db, write, |pool| {
-        sqlx::query(
-            "UPDATE auth_session SET revoked_at = $1, revoked_reason = $2 \
-             WHERE person_id = $3 AND id <> $4 AND revoked_at IS NULL",
-        )
-        .bind(now)
-        .bind(reason)
-        .bind(person)
-        .bind(keep)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected())
-    })?)
-}

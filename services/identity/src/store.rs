@@ -340,19 +340,73 @@ pub async fn set_state(
     Ok(())
 }
 
+const SET_PASSWORD: &str = "UPDATE person SET password_hash = $1, password_changed_at = $2, \
+     updated_at = $2, state = CASE WHEN state = 'invited' THEN 'active' ELSE state END WHERE id = $3";
+
+/// Sets a new password, ends the person's sessions (all of them, or all but `keep`, the one
+/// that changed it) and appends the audit record `audit` makes from the number ended — in one
+/// transaction: a password is never changed with an old session left running, nor unrecorded.
+pub async fn replace_password(
+    db: &Db,
+    clock: &dyn Clock,
+    person: Uuid,
+    hash: &str,
+    keep: Option<Uuid>,
+    audit: impl FnOnce(u64) -> extranet_audit::NewEntry,
+) -> Result<u64> {
+    let now = clock.now();
+    let reason = "password changed";
+    write_tx!(db, |tx| async {
+        let n = sqlx::query(SET_PASSWORD)
+            .bind(hash)
+            .bind(now)
+            .bind(person)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(IdentityError::NotFound);
+        }
+        let ended = match keep {
+            Some(keep) => sqlx::query(
+                "UPDATE auth_session SET revoked_at = $1, revoked_reason = $2 \
+                 WHERE person_id = $3 AND id <> $4 AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(reason)
+            .bind(person)
+            .bind(keep)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected(),
+            None => sqlx::query(
+                "UPDATE auth_session SET revoked_at = $1, revoked_reason = $2 \
+                 WHERE person_id = $3 AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(reason)
+            .bind(person)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected(),
+        };
+        extranet_audit::append_in(&mut *tx, &audit(ended)).await?;
+        Ok::<u64, IdentityError>(ended)
+    }
+    .await)
+    .await
+}
+
 pub async fn set_password_hash(db: &Db, clock: &dyn Clock, person: Uuid, hash: &str) -> Result<()> {
     let now = clock.now();
     let n = on_pool!(db, write, |pool| {
-        sqlx::query(
-            "UPDATE person SET password_hash = $1, password_changed_at = $2, updated_at = $2, \
-             state = CASE WHEN state = 'invited' THEN 'active' ELSE state END WHERE id = $3",
-        )
-        .bind(hash)
-        .bind(now)
-        .bind(person)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected())
+        sqlx::query(SET_PASSWORD)
+            .bind(hash)
+            .bind(now)
+            .bind(person)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
     })?;
     if n == 0 {
         return Err(IdentityError::NotFound);

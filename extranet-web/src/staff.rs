@@ -41,6 +41,24 @@ pub(crate) fn routes(state: StaffState) -> Router {
         .with_state(state)
 }
 
+/// What every staff form on an organisation's page checks first: a staff member (404 for anyone
+/// else, so the page does not reveal itself), an organisation id, and a CSRF-safe submission.
+fn staff_form(
+    user: &CurrentUser,
+    id: &str,
+    headers: &HeaderMap,
+    uri: &Uri,
+    csrf: &Csrf,
+    submitted: &str,
+) -> Result<(Claims, Uuid), StatusCode> {
+    let claims = is_staff(user).cloned().ok_or(StatusCode::NOT_FOUND)?;
+    let id = id.parse::<Uuid>().map_err(|_| StatusCode::NOT_FOUND)?;
+    if !form_allowed(headers, uri, csrf, submitted) {
+        return Err(StatusCode::FORBIDDEN);
+    }
+    Ok((claims, id))
+}
+
 fn is_staff(user: &CurrentUser) -> Option<&Claims> {
     user.0.as_deref().filter(|c| {
         c.roles
@@ -429,15 +447,10 @@ async fn invite(
     Path(id): Path<String>,
     Form(form): Form<PersonForm>,
 ) -> Response {
-    let Some(claims) = is_staff(&user).cloned() else {
-        return StatusCode::NOT_FOUND.into_response();
+    let (claims, id) = match staff_form(&user, &id, &headers, &uri, &csrf, &form.csrf) {
+        Ok(ok) => ok,
+        Err(status) => return status.into_response(),
     };
-    let Ok(id) = id.parse::<Uuid>() else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    if !form_allowed(&headers, &uri, &csrf, &form.csrf) {
-        return StatusCode::FORBIDDEN.into_response();
-    }
     let lang = lang_of(&headers, &st.site);
     let tr = Tr(lang);
     let auth = &st.recovery.auth;
@@ -562,15 +575,10 @@ async fn set_state(
     Path(id): Path<String>,
     Form(form): Form<StateForm>,
 ) -> Response {
-    let Some(claims) = is_staff(&user).cloned() else {
-        return StatusCode::NOT_FOUND.into_response();
+    let (claims, id) = match staff_form(&user, &id, &headers, &uri, &csrf, &form.csrf) {
+        Ok(ok) => ok,
+        Err(status) => return status.into_response(),
     };
-    let Ok(id) = id.parse::<Uuid>() else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    if !form_allowed(&headers, &uri, &csrf, &form.csrf) {
-        return StatusCode::FORBIDDEN.into_response();
-    }
     let auth = &st.recovery.auth;
     let clock = auth.clock.as_ref();
     let res = match form.active.as_str() {

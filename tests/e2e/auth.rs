@@ -50,6 +50,23 @@ async fn refresh(
 
 /// Runs one SQL statement on the server's database, as an attacker or operator with database
 /// access would (reading the signing key, deactivating an organisation).
+/// Deletes the audit log's head row, so that every append fails until [`restore_audit_head`].
+pub(crate) async fn break_audit_head(server: &Server) -> anyhow::Result<()> {
+    sql_rows(server, "DELETE FROM audit_head").await.map(|_| ())
+}
+
+/// Puts the head row back where the chain ends (the genesis hash for an empty log).
+pub(crate) async fn restore_audit_head(server: &Server) -> anyhow::Result<()> {
+    sql_rows(
+        server,
+        "INSERT INTO audit_head (id, seq, hash) SELECT 1, COALESCE(MAX(seq), 0), \
+         COALESCE((SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1), \
+         '0000000000000000000000000000000000000000000000000000000000000000') FROM audit_log",
+    )
+    .await
+    .map(|_| ())
+}
+
 pub(crate) async fn sql_rows(server: &Server, sql: &str) -> anyhow::Result<Vec<Vec<String>>> {
     match server.backends.db {
         Db::Sqlite => {
@@ -341,36 +358,9 @@ matrix!(
         let server = ServerBuilder::new(b).start().await?;
         // Creates the certification body's own organisation too.
         server.create_user("staff@cert.example", "staff").await?;
-        let (status, out, err) = server
-            .command(
-                &["org", "create", "--kind", "client", "--name", "Beton Noord"],
-                "",
-            )
-            .await?;
-        assert!(status.success(), "{out}{err}");
-        let org = out.trim().to_owned();
-        let password = "vlaai-tram-Kortrijk-42-brug";
-        let (status, out, err) = server
-            .command(
-                &[
-                    "user",
-                    "create",
-                    "--email",
-                    EMAIL,
-                    "--first-name",
-                    "Test",
-                    "--surname",
-                    "Persoon",
-                    "--role",
-                    "client_admin",
-                    "--organisation",
-                    &org,
-                    "--password-stdin",
-                ],
-                &format!("{password}\n"),
-            )
-            .await?;
-        assert!(status.success(), "{out}{err}");
+        let org = server.create_client_org("Beton Noord").await?;
+        let password = server.create_user_in(EMAIL, "client_admin", &org).await?;
+        let password = password.as_str();
         let client = server.client()?;
         let t = login(&server, &client, password).await?;
 
@@ -678,7 +668,7 @@ matrix!(
         };
         // With the audit log unwritable, signing in fails (a server fault, not the caller's)
         // and leaves no session behind.
-        sql_rows(&server, "DELETE FROM audit_head").await?;
+        break_audit_head(&server).await?;
         let res = client
             .post(server.url("/api/v1/auth/login"))
             .json(&json!({ "email": EMAIL, "password": password }))
@@ -693,13 +683,7 @@ matrix!(
             "a session the audit log does not know of"
         );
 
-        sql_rows(
-            &server,
-            "INSERT INTO audit_head (id, seq, hash) SELECT 1, COALESCE(MAX(seq), 0), \
-             COALESCE((SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1), \
-             '0000000000000000000000000000000000000000000000000000000000000000') FROM audit_log",
-        )
-        .await?;
+        restore_audit_head(&server).await?;
         let t = login(&server, &client, &password).await?;
         assert_eq!(count().await?, "1");
         // Signing out revokes the session and records it, together.

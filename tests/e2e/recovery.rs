@@ -299,17 +299,20 @@ matrix!(
             .await?;
         let client = server.browser()?;
         let origin = server.origin();
+        let ask = || async {
+            let token = server.csrf(&client, "/password/forgot").await?;
+            let res = client
+                .post(server.url("/password/forgot"))
+                .header("origin", &origin)
+                .form(&[("email", "claire@bouw.example"), ("csrf", token.as_str())])
+                .send()
+                .await?;
+            anyhow::Ok(res.status())
+        };
         // Break the audit log's head row: the append fails, so the whole change must roll back.
-        crate::auth::sql_rows(&server, "DELETE FROM audit_head").await?;
-        let token = server.csrf(&client, "/password/forgot").await?;
-        let res = client
-            .post(server.url("/password/forgot"))
-            .header("origin", &origin)
-            .form(&[("email", "claire@bouw.example"), ("csrf", token.as_str())])
-            .send()
-            .await?;
+        crate::auth::break_audit_head(&server).await?;
         // The visitor learns nothing either way (the failure is logged, not shown).
-        assert_eq!(res.status(), 200);
+        assert_eq!(ask().await?, 200);
         let count = |table: &'static str| {
             let server = &server;
             async move {
@@ -333,21 +336,8 @@ matrix!(
         );
 
         // With the log repaired (a fresh head), the same request commits all three.
-        crate::auth::sql_rows(
-            &server,
-            "INSERT INTO audit_head (id, seq, hash) SELECT 1, COALESCE(MAX(seq), 0), \
-             COALESCE((SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1), \
-             '0000000000000000000000000000000000000000000000000000000000000000') FROM audit_log",
-        )
-        .await?;
-        let token = server.csrf(&client, "/password/forgot").await?;
-        let res = client
-            .post(server.url("/password/forgot"))
-            .header("origin", &origin)
-            .form(&[("email", "claire@bouw.example"), ("csrf", token.as_str())])
-            .send()
-            .await?;
-        assert_eq!(res.status(), 200);
+        crate::auth::restore_audit_head(&server).await?;
+        assert_eq!(ask().await?, 200);
         assert_eq!(count("one_time_token").await?, "1");
         assert_eq!(count("outbox").await?, "1");
         let audited = crate::auth::sql_rows(

@@ -134,35 +134,10 @@ matrix!(
             .start()
             .await?;
         let password = server.create_user("staff@cert.example", "staff").await?;
-        let (status, out, err) = server
-            .command(
-                &["org", "create", "--kind", "client", "--name", "Beton Zuid"],
-                "",
-            )
+        let org = server.create_client_org("Beton Zuid").await?;
+        server
+            .create_user_in("client@zuid.example", "client_admin", &org)
             .await?;
-        assert!(status.success(), "{out}{err}");
-        let org = out.trim().to_owned();
-        let (status, out, err) = server
-            .command(
-                &[
-                    "user",
-                    "create",
-                    "--email",
-                    "client@zuid.example",
-                    "--first-name",
-                    "An",
-                    "--surname",
-                    "Peeters",
-                    "--role",
-                    "client_admin",
-                    "--organisation",
-                    &org,
-                    "--password-stdin",
-                ],
-                &format!("{password}\n"),
-            )
-            .await?;
-        assert!(status.success(), "{out}{err}");
         let staff = server.sign_in("staff@cert.example", &password).await?;
         let client = server.sign_in("client@zuid.example", &password).await?;
         let page = format!("/staff/organisations/{org}");

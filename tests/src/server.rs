@@ -383,31 +383,61 @@ impl Server {
         run_command_with_input(args, &env, stdin).await
     }
 
-    /// Creates an active account with a password through the CLI; returns the password.
+    /// Creates an active account of the certification body with a password through the CLI;
+    /// returns the password.
     pub async fn create_user(&self, email: &str, role: &str) -> anyhow::Result<String> {
+        self.create_user_with(email, role, None).await
+    }
+
+    /// As [`Server::create_user`], in the organisation `organisation` (an id).
+    pub async fn create_user_in(
+        &self,
+        email: &str,
+        role: &str,
+        organisation: &str,
+    ) -> anyhow::Result<String> {
+        self.create_user_with(email, role, Some(organisation)).await
+    }
+
+    async fn create_user_with(
+        &self,
+        email: &str,
+        role: &str,
+        organisation: Option<&str>,
+    ) -> anyhow::Result<String> {
         let password = "vlaai-tram-Kortrijk-42-brug";
-        let (status, out, err) = self
-            .command(
-                &[
-                    "user",
-                    "create",
-                    "--email",
-                    email,
-                    "--first-name",
-                    "Test",
-                    "--surname",
-                    "Persoon",
-                    "--role",
-                    role,
-                    "--password-stdin",
-                ],
-                &format!("{password}\n"),
-            )
-            .await?;
+        let mut args = vec![
+            "user",
+            "create",
+            "--email",
+            email,
+            "--first-name",
+            "Test",
+            "--surname",
+            "Persoon",
+            "--role",
+            role,
+            "--password-stdin",
+        ];
+        if let Some(org) = organisation {
+            args.extend(["--organisation", org]);
+        }
+        let (status, out, err) = self.command(&args, &format!("{password}\n")).await?;
         if !status.success() {
             bail!("user create failed: {out} {err}");
         }
         Ok(password.to_owned())
+    }
+
+    /// Creates a client company through the CLI; returns its id.
+    pub async fn create_client_org(&self, name: &str) -> anyhow::Result<String> {
+        let (status, out, err) = self
+            .command(&["org", "create", "--kind", "client", "--name", name], "")
+            .await?;
+        if !status.success() {
+            bail!("org create failed: {out} {err}");
+        }
+        Ok(out.trim().to_owned())
     }
 
     /// The PostgreSQL URL of this server's database, if it runs on PostgreSQL.

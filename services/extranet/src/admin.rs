@@ -178,27 +178,27 @@ async fn run_org(db: &Db, command: OrgCommand) -> anyhow::Result<()> {
         OrgCommand::Deactivate { id } => {
             let ended = extranet_identity::organisations::deactivate(db, &clock, id, None)
                 .await
-                .map_err(|e| match e {
-                    extranet_identity::IdentityError::NotFound => {
-                        anyhow::anyhow!("no organisation with id {id}")
-                    }
-                    other => other.into(),
-                })?;
+                .map_err(|e| org_error(e, id))?;
             println!("deactivated organisation {id} ({ended} session(s) ended)");
         }
         OrgCommand::Reactivate { id } => {
             extranet_identity::organisations::reactivate(db, &clock, id, None)
                 .await
-                .map_err(|e| match e {
-                    extranet_identity::IdentityError::NotFound => {
-                        anyhow::anyhow!("no organisation with id {id}")
-                    }
-                    other => other.into(),
-                })?;
+                .map_err(|e| org_error(e, id))?;
             println!("reactivated organisation {id}");
         }
     }
     Ok(())
+}
+
+/// "Not found" names the id the operator typed; anything else keeps its own message.
+fn org_error(e: extranet_identity::IdentityError, id: Uuid) -> anyhow::Error {
+    match e {
+        extranet_identity::IdentityError::NotFound => {
+            anyhow::anyhow!("no organisation with id {id}")
+        }
+        other => other.into(),
+    }
 }
 
 pub async fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {

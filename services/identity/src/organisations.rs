@@ -20,45 +20,30 @@ pub async fn deactivate(db: &Db, clock: &dyn Clock, id: Uuid, actor: Option<Uuid
             message: "the certification body itself cannot be deactivated".into(),
         }));
     }
-    let now = clock.now();
-    let mut entry = NewEntry::new(now, "organisation.deactivate", Outcome::Success)
-        .subject("organisation", id)
-        .organisation(id);
-    if let Some(actor) = actor {
-        entry = entry.actor(actor);
-    }
-    write_tx!(db, |tx| async {
-        let changed = sqlx::query("UPDATE organisation SET active = $1, updated_at = $2 WHERE id = $3")
-            .bind(false)
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if changed == 0 {
-            return Err(IdentityError::NotFound);
-        }
-        let ended = sqlx::query(
-            "UPDATE auth_session SET revoked_at = $1, revoked_reason = $2 \
-             WHERE revoked_at IS NULL AND person_id IN (SELECT id FROM person WHERE organisation_id = $3)",
-        )
-        .bind(now)
-        .bind("organisation deactivated")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        extranet_audit::append_in(&mut *tx, &entry.clone().detail(serde_json::json!({ "sessions_ended": ended }))).await?;
-        Ok::<_, IdentityError>(ended)
-    }
-    .await)
-    .await
+    set_active(db, clock, id, false, actor).await
 }
 
 /// Reactivates `id`. Its people's own account states are left as they are.
 pub async fn reactivate(db: &Db, clock: &dyn Clock, id: Uuid, actor: Option<Uuid>) -> Result<()> {
+    set_active(db, clock, id, true, actor).await.map(|_| ())
+}
+
+/// One transaction: the flag, (on deactivation) the end of every session of the organisation's
+/// people, and the audit record with the number of sessions ended.
+async fn set_active(
+    db: &Db,
+    clock: &dyn Clock,
+    id: Uuid,
+    active: bool,
+    actor: Option<Uuid>,
+) -> Result<u64> {
     let now = clock.now();
-    let mut entry = NewEntry::new(now, "organisation.reactivate", Outcome::Success)
+    let action = if active {
+        "organisation.reactivate"
+    } else {
+        "organisation.deactivate"
+    };
+    let mut entry = NewEntry::new(now, action, Outcome::Success)
         .subject("organisation", id)
         .organisation(id);
     if let Some(actor) = actor {
@@ -67,7 +52,7 @@ pub async fn reactivate(db: &Db, clock: &dyn Clock, id: Uuid, actor: Option<Uuid
     write_tx!(db, |tx| async {
         let changed =
             sqlx::query("UPDATE organisation SET active = $1, updated_at = $2 WHERE id = $3")
-                .bind(true)
+                .bind(active)
                 .bind(now)
                 .bind(id)
                 .execute(&mut *tx)
@@ -76,8 +61,23 @@ pub async fn reactivate(db: &Db, clock: &dyn Clock, id: Uuid, actor: Option<Uuid
         if changed == 0 {
             return Err(IdentityError::NotFound);
         }
+        let ended = if active {
+            0
+        } else {
+            sqlx::query(
+                "UPDATE auth_session SET revoked_at = $1, revoked_reason = $2 WHERE revoked_at \
+                 IS NULL AND person_id IN (SELECT id FROM person WHERE organisation_id = $3)",
+            )
+            .bind(now)
+            .bind("organisation deactivated")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+        };
+        let entry = entry.detail(serde_json::json!({ "sessions_ended": ended }));
         extranet_audit::append_in(&mut *tx, &entry).await?;
-        Ok::<_, IdentityError>(())
+        Ok::<_, IdentityError>(ended)
     }
     .await)
     .await

@@ -1,0 +1,103 @@
+//! The outward types of this records. Every field of each has grants per subject and
+//! domain in `policies/fields.csv`; a field without one is masked.
+
+use uuid::Uuid;
+
+use crate::fields::Outward;
+use crate::outward;
+
+outward! {
+    /// An organisation: the certification body, a client or a rental company.
+    pub struct OrganisationView as "organisation" {
+        pub id: Uuid,
+        /// `certification_body`, `client` or `rental`.
+        pub kind: String,
+        pub name: String,
+        pub active: bool,
+        pub enterprise_number: Option<String>,
+        pub vat_number: Option<String>,
+        /// One line per postal address.
+        pub addresses: Vec<String>,
+        pub phone: Option<String>,
+        pub fax: Option<String>,
+        pub sector: Option<String>,
+    }
+}
+
+outward! {
+    /// A person: a contact of a company, an inspector, a member of staff.
+    pub struct PersonView as "person" {
+        pub id: Uuid,
+        pub organisation_id: Uuid,
+        pub surname: String,
+        pub first_name: String,
+        pub email: String,
+        pub phone: Option<String>,
+        pub mobile: Option<String>,
+        pub fax: Option<String>,
+        pub function: Option<String>,
+        /// `mr`, `ms` or `unspecified`.
+        pub gender: String,
+        /// `nl`, `fr` or `en`.
+        pub language: String,
+        /// ISO date.
+        pub training_valid_until: Option<String>,
+        /// ISO date.
+        pub birth_date: Option<String>,
+        pub licence_plate: Option<String>,
+        /// `invited`, `active` or `deactivated`.
+        pub state: String,
+        pub roles: Vec<String>,
+        /// Rights delegated by the company's primary contact.
+        pub rights: Vec<String>,
+        /// RFC 3339.
+        pub created_at: String,
+    }
+}
+
+outward! {
+    /// A certification dossier of a client company.
+    pub struct DossierView as "dossier" {
+        pub id: Uuid,
+        pub organisation_id: Uuid,
+        pub organisation_name: String,
+        pub scheme: String,
+        pub certificate_number: Option<String>,
+        /// `application`, `active`, `suspended`, `withdrawn` or `expired`.
+        pub status: String,
+        /// ISO date.
+        pub valid_from: Option<String>,
+        /// ISO date.
+        pub valid_until: Option<String>,
+        /// RFC 3339.
+        pub created_at: String,
+    }
+}
+
+outward! {
+    /// An inspector's assignment to a dossier for a period.
+    pub struct AssignmentView as "assignment" {
+        pub id: Uuid,
+        pub dossier_id: Uuid,
+        pub inspector_id: Uuid,
+        pub inspector_name: String,
+        /// RFC 3339.
+        pub starts_at: String,
+        /// RFC 3339; the assignment gives access until this instant, not after.
+        pub ends_at: String,
+        /// `planned`, `active` or `ended`.
+        pub state: String,
+        /// RFC 3339.
+        pub created_at: String,
+    }
+}
+
+/// Every outward type's name and fields: what the field grants must cover.
+pub fn outward_types() -> [(&'static str, &'static [&'static str]); 4] {
+    [
+        (OrganisationView::TYPE, OrganisationView::FIELDS),
+        (PersonView::TYPE, PersonView::FIELDS),
+        (DossierView::TYPE, DossierView::FIELDS),
+        (AssignmentView::TYPE, AssignmentView::FIELDS),
+    ]
+}

@@ -1,0 +1,454 @@
+//! Delegated administration: a client company's primary contact (and staff) invite, edit and
+//! deactivate the company's contacts, grant them rights never beyond their own, and hand the
+//! primary-contact role over. Every change is decided on the caller as the database says now
+//! ([`Caller::current`]) and committed with its audit record.
+
+use extranet_access::{Action, Masked, PersonView, Resource, vocab};
+use extranet_audit::Outcome;
+use extranet_identity::model::{NewPerson, Role};
+use extranet_identity::recovery::Recovery;
+use extranet_identity::store::parse_phone;
+use extranet_identity::{EmailAddress, Gender, Language};
+use extranet_platform::{Clock, Db, write_tx};
+use uuid::Uuid;
+
+use crate::caller::Caller;
+use crate::error::{DirectoryError, Result};
+
+/// The record and the caller's relation to it, or 404 (recorded) when it is not theirs to see;
+/// 403 (recorded) when they see it but may not perform `action` on it.
+async fn target(
+    db: &Db,
+    clock: &dyn Clock,
+    caller: &Caller,
+    id: Uuid,
+    action: Action,
+) -> Result<Masked<PersonView>> {
+    let what = (Resource::Person, action);
+    let Some(person) = crate::people::find(db, clock, caller, id).await? else {
+        return Err(caller.deny(db, clock, what, ("person", Some(id)), DirectoryError::NotFound).await);
+    };
+    let rel = caller
+        .relation()
+        .of(Some(person.inner().organisation_id), Some(id), false);
+    if !caller.grants.allows(Resource::Person, action, rel) {
+        return Err(caller
+            .deny(db, clock, what, ("person", Some(id)), DirectoryError::Forbidden(format!("{} on this person", action.as_str())))
+            .await);
+    }
+    Ok(person)
+}
+
+/// A contact to invite into a company.
+#[derive(Debug, Clone)]
+pub struct NewContact {
+    pub organisation_id: Uuid,
+    pub first_name: String,
+    pub surname: String,
+    pub email: String,
+    pub language: String,
+    pub rights: Vec<String>,
+}
+
+fn name(field: &'static str, raw: &str) -> Result<String> {
+    let s = raw.trim();
+    if s.is_empty() || s.chars().count() > 100 || s.chars().any(char::is_control) {
+        return Err(DirectoryError::invalid(field, "required, at most 100 characters"));
+    }
+    Ok(s.to_owned())
+}
+
+/// Checks that the caller may grant every right in `rights`: a right is known, and the caller
+/// holds its permission in the company themself.
+async fn grantable(
+    db: &Db,
+    clock: &dyn Clock,
+    caller: &Caller,
+    organisation: Uuid,
+    subject: Uuid,
+    rights: &[String],
+) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for r in rights {
+        let Some((res, act)) = r.split_once('.') else {
+            return Err(DirectoryError::invalid("rights", format!("unknown right `{r}`")));
+        };
+        if !vocab::RIGHTS.contains(&r.as_str()) {
+            return Err(DirectoryError::invalid("rights", format!("unknown right `{r}`")));
+        }
+        let (Some(res), Some(act)) = (Resource::parse(res), Action::parse(act)) else {
+            return Err(DirectoryError::invalid("rights", format!("unknown right `{r}`")));
+        };
+        let rel = caller.relation().of(Some(organisation), None, false);
+        if !caller.grants.allows(res, act, rel) {
+            return Err(caller
+                .deny(db, clock, (Resource::Person, Action::Grant), ("person", Some(subject)),
+                    DirectoryError::Forbidden(format!("granting `{r}`, a right the caller does not hold")))
+                .await);
+        }
+        if !out.contains(r) {
+            out.push(r.clone());
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Invites a contact into a client company as `client_user`, with the rights given, and mails
+/// the invitation.
+pub async fn invite(
+    db: &Db,
+    clock: &dyn Clock,
+    recovery: &Recovery,
+    caller: &Caller,
+    new: &NewContact,
+) -> Result<Masked<PersonView>> {
+    let what = (Resource::Person, Action::Invite);
+    let Some(org) = crate::organisations::find(db, clock, caller, new.organisation_id).await? else {
+        return Err(caller.deny(db, clock, what, ("organisation", Some(new.organisation_id)), DirectoryError::NotFound).await);
+    };
+    let rel = caller.relation().of(Some(org.inner().id), None, false);
+    if !caller.grants.allows(Resource::Person, Action::Invite, rel) {
+        return Err(caller
+            .deny(db, clock, what, ("organisation", Some(org.inner().id)), DirectoryError::Forbidden("inviting contacts".into()))
+            .await);
+    }
+    if org.inner().kind == "certification_body" {
+        return Err(DirectoryError::invalid("organisation_id", "contacts are invited into client or rental companies"));
+    }
+    let first_name = name("first_name", &new.first_name)?;
+    let surname = name("surname", &new.surname)?;
+    let email: EmailAddress = new
+        .email
+        .parse()
+        .map_err(|_| DirectoryError::invalid("email", "not an e-mail address"))?;
+    let language: Language = new
+        .language
+        .parse()
+        .map_err(|_| DirectoryError::invalid("language", "nl, fr or en"))?;
+    let rights = grantable(db, clock, caller, org.inner().id, Uuid::nil(), &new.rights).await?;
+    let person = extranet_identity::store::create_person(
+        db,
+        clock,
+        &NewPerson {
+            organisation_id: org.inner().id,
+            surname,
+            first_name,
+            email,
+            phone: None,
+            mobile: None,
+            fax: None,
+            function: None,
+            gender: Gender::Unspecified,
+            language,
+            training_valid_until: None,
+            birth_date: None,
+            licence_plate: None,
+            roles: vec![Role::ClientUser],
+        },
+        None,
+    )
+    .await?;
+    let entry = caller
+        .entry(clock, "account.create", Outcome::Success)
+        .subject("person", person.id)
+        .organisation(org.inner().id)
+        .detail(serde_json::json!({ "roles": ["client_user"], "rights": rights }));
+    replace_rights(db, clock, caller, person.id, &rights, entry).await?;
+    recovery.invite(person.id).await?;
+    crate::people::get(db, clock, caller, person.id).await
+}
+
+async fn replace_rights(
+    db: &Db,
+    clock: &dyn Clock,
+    caller: &Caller,
+    person: Uuid,
+    rights: &[String],
+    entry: extranet_audit::NewEntry,
+) -> Result<()> {
+    let now = clock.now();
+    let res: Result<()> = write_tx!(db, |tx| async {
+        sqlx::query("DELETE FROM person_right WHERE person_id = $1")
+            .bind(person)
+            .execute(&mut *tx)
+            .await?;
+        for r in rights {
+            sqlx::query(
+                "INSERT INTO person_right (person_id, right_name, granted_by, granted_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(person)
+            .bind(r)
+            .bind(caller.person)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        extranet_audit::append_in(&mut *tx, &entry).await?;
+        Ok::<(), DirectoryError>(())
+    }
+    .await)
+    .await;
+    res
+}
+
+/// Replaces a contact's delegated rights.
+pub async fn set_rights(db: &Db, clock: &dyn Clock, caller: &Caller, id: Uuid, rights: &[String]) -> Result<Masked<PersonView>> {
+    let person = target(db, clock, caller, id, Action::Grant).await?;
+    if id == caller.person {
+        return Err(caller
+            .deny(db, clock, (Resource::Person, Action::Grant), ("person", Some(id)), DirectoryError::Forbidden("granting rights to oneself".into()))
+            .await);
+    }
+    let org = person.inner().organisation_id;
+    let rights = grantable(db, clock, caller, org, id, rights).await?;
+    let before = crate::people::rights_of(db, id).await?;
+    let entry = caller
+        .entry(clock, "person.rights.change", Outcome::Success)
+        .subject("person", id)
+        .organisation(org)
+        .detail(serde_json::json!({ "before": before, "after": rights }));
+    replace_rights(db, clock, caller, id, &rights, entry).await?;
+    crate::people::get(db, clock, caller, id).await
+}
+
+/// Replaces a person's roles (staff). A role is given only if it fits the person's organisation
+/// and the caller holds it (administrators only give `admin`); the primary-contact role moves
+/// only by handover.
+pub async fn set_roles(db: &Db, clock: &dyn Clock, caller: &Caller, id: Uuid, roles: &[String]) -> Result<Masked<PersonView>> {
+    let what = (Resource::Person, Action::Grant);
+    let person = target(db, clock, caller, id, Action::Grant).await?;
+    let org = crate::organisations::find(db, clock, caller, person.inner().organisation_id).await?;
+    let kind = org.map(|o| o.inner().kind.clone()).unwrap_or_default();
+    let mut parsed: Vec<Role> = Vec::new();
+    for r in roles {
+        let role = Role::parse(r).map_err(|_| DirectoryError::invalid("roles", format!("unknown role `{r}`")))?;
+        let fits = match role {
+            Role::Admin | Role::Staff | Role::PrivacyOfficer | Role::Inspector => kind == "certification_body",
+            Role::ClientAdmin | Role::ClientUser => kind == "client" || kind == "rental",
+        };
+        if !fits {
+            return Err(caller
+                .deny(db, clock, what, ("person", Some(id)), DirectoryError::invalid("roles", format!("`{r}` does not fit this organisation")))
+                .await);
+        }
+        let holds = caller.has_role(role.as_str())
+            || (caller.has_role("admin") && role != Role::Admin)
+            || (caller.has_role("staff") && !matches!(role, Role::Admin | Role::ClientAdmin));
+        let current = person.inner().roles.iter().any(|x| x == role.as_str());
+        let moves_primary = role == Role::ClientAdmin && !current;
+        if !holds || moves_primary || id == caller.person {
+            return Err(caller
+                .deny(db, clock, what, ("person", Some(id)),
+                    DirectoryError::Forbidden(format!("granting role `{r}`")))
+                .await);
+        }
+        if !parsed.contains(&role) {
+            parsed.push(role);
+        }
+    }
+    // Taking the primary-contact role away also goes through a handover.
+    if person.inner().roles.iter().any(|r| r == "client_admin") && !parsed.contains(&Role::ClientAdmin) {
+        return Err(caller
+            .deny(db, clock, what, ("person", Some(id)), DirectoryError::Forbidden("the primary contact changes by handover".into()))
+            .await);
+    }
+    let entry = caller
+        .entry(clock, "person.roles.change", Outcome::Success)
+        .subject("person", id)
+        .organisation(person.inner().organisation_id)
+        .detail(serde_json::json!({ "before": person.inner().roles, "after": parsed.iter().map(|r| r.as_str()).collect::<Vec<_>>() }));
+    let names: Vec<&str> = parsed.iter().map(|r| r.as_str()).collect();
+    let res: Result<()> = write_tx!(db, |tx| async {
+        sqlx::query("DELETE FROM person_role WHERE person_id = $1").bind(id).execute(&mut *tx).await?;
+        for r in &names {
+            sqlx::query("INSERT INTO person_role (person_id, role) VALUES ($1, $2)")
+                .bind(id)
+                .bind(*r)
+                .execute(&mut *tx)
+                .await?;
+        }
+        extranet_audit::append_in(&mut *tx, &entry).await?;
+        Ok::<(), DirectoryError>(())
+    }
+    .await)
+    .await;
+    res?;
+    crate::people::get(db, clock, caller, id).await
+}
+
+/// What may be changed on a contact's record; everything else (roles, organisation, state,
+/// e-mail address) has its own operation, and a body naming it is refused by the API.
+#[derive(Debug, Clone, Default)]
+pub struct ContactChange {
+    pub surname: Option<String>,
+    pub first_name: Option<String>,
+    pub phone: Option<String>,
+    pub mobile: Option<String>,
+    pub fax: Option<String>,
+    pub function: Option<String>,
+    pub language: Option<String>,
+}
+
+/// Updates a contact (their primary contact, staff) or one's own record.
+pub async fn update(db: &Db, clock: &dyn Clock, caller: &Caller, id: Uuid, change: &ContactChange) -> Result<Masked<PersonView>> {
+    let person = target(db, clock, caller, id, Action::Update).await?;
+    let p = person.inner();
+    let surname = change.surname.as_deref().map(|s| name("surname", s)).transpose()?.unwrap_or_else(|| p.surname.clone());
+    let first_name = change.first_name.as_deref().map(|s| name("first_name", s)).transpose()?.unwrap_or_else(|| p.first_name.clone());
+    let phone_of = |field: &'static str, new: &Option<String>, old: &Option<String>| -> Result<Option<String>> {
+        match new {
+            Some(raw) => parse_phone(raw).map_err(|e| DirectoryError::invalid(field, e.message)),
+            None => Ok(old.clone()),
+        }
+    };
+    let phone = phone_of("phone", &change.phone, &p.phone)?;
+    let mobile = phone_of("mobile", &change.mobile, &p.mobile)?;
+    let fax = phone_of("fax", &change.fax, &p.fax)?;
+    let function = match &change.function {
+        Some(f) if f.trim().chars().count() > 100 || f.chars().any(char::is_control) => {
+            return Err(DirectoryError::invalid("function", "at most 100 characters"));
+        }
+        Some(f) => Some(f.trim().to_owned()).filter(|f| !f.is_empty()),
+        None => p.function.clone(),
+    };
+    let language = match &change.language {
+        Some(l) => l.parse::<Language>().map_err(|_| DirectoryError::invalid("language", "nl, fr or en"))?.code().to_owned(),
+        None => p.language.clone(),
+    };
+    let changed: Vec<&str> = [
+        ("surname", change.surname.is_some()),
+        ("first_name", change.first_name.is_some()),
+        ("phone", change.phone.is_some()),
+        ("mobile", change.mobile.is_some()),
+        ("fax", change.fax.is_some()),
+        ("function", change.function.is_some()),
+        ("language", change.language.is_some()),
+    ]
+    .iter()
+    .filter(|(_, c)| *c)
+    .map(|(n, _)| *n)
+    .collect();
+    let entry = caller
+        .entry(clock, "person.update", Outcome::Success)
+        .subject("person", id)
+        .organisation(p.organisation_id)
+        .detail(serde_json::json!({ "fields": changed }));
+    let now = clock.now();
+    let res: Result<()> = write_tx!(db, |tx| async {
+        sqlx::query(
+            "UPDATE person SET surname = $1, first_name = $2, phone = $3, mobile = $4, fax = $5, \
+             function = $6, language = $7, updated_at = $8 WHERE id = $9",
+        )
+        .bind(&surname)
+        .bind(&first_name)
+        .bind(&phone)
+        .bind(&mobile)
+        .bind(&fax)
+        .bind(&function)
+        .bind(&language)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        extranet_audit::append_in(&mut *tx, &entry).await?;
+        Ok::<(), DirectoryError>(())
+    }
+    .await)
+    .await;
+    res?;
+    crate::people::get(db, clock, caller, id).await
+}
+
+/// Deactivates (ending their sessions) or reactivates a contact. Nobody deactivates themself.
+pub async fn set_active(db: &Db, clock: &dyn Clock, caller: &Caller, id: Uuid, active: bool) -> Result<Masked<PersonView>> {
+    let person = target(db, clock, caller, id, Action::Deactivate).await?;
+    if id == caller.person {
+        return Err(DirectoryError::invalid("id", "you cannot deactivate your own account"));
+    }
+    if person.inner().state == "invited" && active {
+        return Err(DirectoryError::invalid("state", "an invited person becomes active by setting a password"));
+    }
+    let state = if active { "active" } else { "deactivated" };
+    let action = if active { "account.reactivate" } else { "account.deactivate" };
+    let entry = caller
+        .entry(clock, action, Outcome::Success)
+        .subject("person", id)
+        .organisation(person.inner().organisation_id);
+    let now = clock.now();
+    let res: Result<()> = write_tx!(db, |tx| async {
+        sqlx::query("UPDATE person SET state = $1, updated_at = $2 WHERE id = $3 AND state <> 'invited'")
+            .bind(state)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if !active {
+            sqlx::query(
+                "UPDATE auth_session SET revoked_at = $1, revoked_reason = 'account deactivated' \
+                 WHERE person_id = $2 AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        extranet_audit::append_in(&mut *tx, &entry).await?;
+        Ok::<(), DirectoryError>(())
+    }
+    .await)
+    .await;
+    res?;
+    crate::people::get(db, clock, caller, id).await
+}
+
+/// Hands the primary-contact role of a company to another of its active contacts: the new one
+/// gains `client_admin`, every current holder becomes `client_user`, in one transaction.
+pub async fn handover(db: &Db, clock: &dyn Clock, caller: &Caller, organisation: Uuid, to: Uuid) -> Result<Masked<PersonView>> {
+    let person = target(db, clock, caller, to, Action::Handover).await?;
+    if person.inner().organisation_id != organisation {
+        return Err(caller
+            .deny(db, clock, (Resource::Person, Action::Handover), ("person", Some(to)), DirectoryError::NotFound)
+            .await);
+    }
+    if person.inner().state != "active" {
+        return Err(DirectoryError::invalid("person_id", "the new primary contact must have an active account"));
+    }
+    let entry = caller
+        .entry(clock, "person.primary_contact.handover", Outcome::Success)
+        .subject("person", to)
+        .organisation(organisation);
+    let res: Result<()> = write_tx!(db, |tx| async {
+        let holders: Vec<Uuid> = sqlx::query_scalar(
+            "SELECT r.person_id FROM person_role r JOIN person p ON p.id = r.person_id \
+             WHERE p.organisation_id = $1 AND r.role = 'client_admin'",
+        )
+        .bind(organisation)
+        .fetch_all(&mut *tx)
+        .await?;
+        for h in holders.iter().filter(|h| **h != to) {
+            sqlx::query("DELETE FROM person_role WHERE person_id = $1 AND role = 'client_admin'")
+                .bind(h)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("INSERT INTO person_role (person_id, role) VALUES ($1, 'client_user') ON CONFLICT DO NOTHING")
+                .bind(h)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("DELETE FROM person_role WHERE person_id = $1 AND role = 'client_user'")
+            .bind(to)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO person_role (person_id, role) VALUES ($1, 'client_admin') ON CONFLICT DO NOTHING")
+            .bind(to)
+            .execute(&mut *tx)
+            .await?;
+        extranet_audit::append_in(&mut *tx, &entry).await?;
+        Ok::<(), DirectoryError>(())
+    }
+    .await)
+    .await;
+    res?;
+    crate::people::get(db, clock, caller, to).await
+}

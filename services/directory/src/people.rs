@@ -1,0 +1,288 @@
+//! People as a caller may see them: scoped in SQL, masked on the way out, reads audited.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use extranet_access::{Action, Masked, PersonView, Resource};
+use extranet_audit::Outcome;
+use extranet_platform::{Clock, Db, on_pool};
+use sqlx::{AssertSqlSafe, FromRow};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use uuid::Uuid;
+
+use crate::caller::{Caller, Scope, unix_now};
+use crate::error::{DirectoryError, Result};
+
+/// Whether a person's organisation has a dossier assigned to inspector `$3` at instant `$4`.
+pub(crate) const ASSIGNED_PERSON: &str = "EXISTS (SELECT 1 FROM dossier d JOIN assignment a \
+    ON a.dossier_id = d.id WHERE d.organisation_id = p.organisation_id AND a.inspector_id = $3 \
+    AND a.starts_at <= $4 AND $4 < a.ends_at)";
+
+/// Parameters: $1 all, $2 own organisation, $3 inspector, $4 now, $5 own person id — the scope —
+/// then $6 one id, $7 one organisation, $8 a search pattern (already lower case, with % around).
+static WHERE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "($1 OR p.organisation_id = $2 OR p.id = $5 OR {ASSIGNED_PERSON}) \
+         AND ($6 IS NULL OR p.id = $6) AND ($7 IS NULL OR p.organisation_id = $7) \
+         AND ($8 IS NULL OR lower(p.surname) LIKE $8 ESCAPE '\\' \
+              OR lower(p.first_name) LIKE $8 ESCAPE '\\' OR p.email_normalized LIKE $8 ESCAPE '\\')"
+    )
+});
+
+static LIST_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT p.id, p.organisation_id, p.surname, p.first_name, p.email, p.phone, p.mobile, \
+         p.fax, p.function, p.gender, p.language, p.training_valid_until, p.birth_date, \
+         p.licence_plate, p.state, p.created_at, {ASSIGNED_PERSON} AS via_assignment \
+         FROM person p WHERE {} ORDER BY p.surname, p.first_name, p.id LIMIT $9 OFFSET $10",
+        *WHERE
+    )
+});
+
+static GRANTS_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT r.person_id, 'role' AS kind, r.role AS name FROM person_role r \
+         JOIN person p ON p.id = r.person_id WHERE {w} \
+         UNION ALL SELECT g.person_id, 'right' AS kind, g.right_name AS name FROM person_right g \
+         JOIN person p ON p.id = g.person_id WHERE {w}",
+        w = *WHERE
+    )
+});
+
+#[derive(FromRow)]
+struct PersonRow {
+    id: Uuid,
+    organisation_id: Uuid,
+    surname: String,
+    first_name: String,
+    email: String,
+    phone: Option<String>,
+    mobile: Option<String>,
+    fax: Option<String>,
+    function: Option<String>,
+    gender: String,
+    language: String,
+    training_valid_until: Option<time::Date>,
+    birth_date: Option<time::Date>,
+    licence_plate: Option<String>,
+    state: String,
+    created_at: OffsetDateTime,
+    via_assignment: bool,
+}
+
+/// What to list: filters on top of the caller's scope.
+#[derive(Debug, Clone, Default)]
+pub struct PersonQuery {
+    pub id: Option<Uuid>,
+    pub organisation: Option<Uuid>,
+    /// Matched against surname, first name and e-mail address — and then only against the
+    /// fields the caller sees, so a search cannot reveal a masked value.
+    pub search: Option<String>,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+pub const MAX_LIMIT: u32 = 1000;
+
+fn pattern(search: &str) -> String {
+    let mut p = String::from("%");
+    for c in search.trim().to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+macro_rules! bind_where {
+    ($q:expr, $scope:expr, $now:expr, $query:expr, $pattern:expr) => {
+        $q.bind($scope.all)
+            .bind($scope.organisation)
+            .bind($scope.inspector)
+            .bind($now)
+            .bind($scope.person)
+            .bind($query.id)
+            .bind($query.organisation)
+            .bind($pattern)
+    };
+}
+
+async fn fetch(
+    db: &Db,
+    scope: Scope,
+    now: i64,
+    query: &PersonQuery,
+) -> Result<(Vec<PersonRow>, HashMap<Uuid, (Vec<String>, Vec<String>)>)> {
+    if scope.is_empty() {
+        return Ok((Vec::new(), HashMap::new()));
+    }
+    let pattern = query.search.as_deref().filter(|s| !s.trim().is_empty()).map(pattern);
+    let limit = i64::from(query.limit.clamp(1, MAX_LIMIT));
+    let offset = i64::from(query.offset);
+    let rows: Vec<PersonRow> = on_pool!(db, read, |pool| {
+        bind_where!(sqlx::query_as(AssertSqlSafe(LIST_SQL.as_str())), scope, now, query, &pattern)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(pool)
+            .await
+    })?;
+    let grants: Vec<(Uuid, String, String)> = on_pool!(db, read, |pool| {
+        bind_where!(sqlx::query_as(AssertSqlSafe(GRANTS_SQL.as_str())), scope, now, query, &pattern)
+            .fetch_all(pool)
+            .await
+    })?;
+    let mut by_person: HashMap<Uuid, (Vec<String>, Vec<String>)> = HashMap::new();
+    for (id, kind, name) in grants {
+        let slot = by_person.entry(id).or_default();
+        if kind == "role" {
+            slot.0.push(name);
+        } else {
+            slot.1.push(name);
+        }
+    }
+    for (roles, rights) in by_person.values_mut() {
+        roles.sort();
+        rights.sort();
+    }
+    Ok((rows, by_person))
+}
+
+fn view(row: PersonRow, roles: Vec<String>, rights: Vec<String>) -> PersonView {
+    PersonView {
+        id: row.id,
+        organisation_id: row.organisation_id,
+        surname: row.surname,
+        first_name: row.first_name,
+        email: row.email,
+        phone: row.phone,
+        mobile: row.mobile,
+        fax: row.fax,
+        function: row.function,
+        gender: row.gender,
+        language: row.language,
+        training_valid_until: row.training_valid_until.map(|d| d.to_string()),
+        birth_date: row.birth_date.map(|d| d.to_string()),
+        licence_plate: row.licence_plate,
+        state: row.state,
+        roles,
+        rights,
+        created_at: row.created_at.format(&Rfc3339).unwrap_or_default(),
+    }
+}
+
+/// The people a caller may list (or export), masked, and the audit record of the read.
+pub async fn list(
+    db: &Db,
+    clock: &dyn Clock,
+    caller: &Caller,
+    action: Action,
+    query: &PersonQuery,
+) -> Result<Vec<Masked<PersonView>>> {
+    let out = visible(db, clock, caller, action, query).await?;
+    record_reads(db, clock, caller, action, &out).await?;
+    Ok(out)
+}
+
+/// One person the caller may read, without recording a read (for decisions before a change).
+pub(crate) async fn find(db: &Db, clock: &dyn Clock, caller: &Caller, id: Uuid) -> Result<Option<Masked<PersonView>>> {
+    let query = PersonQuery {
+        id: Some(id),
+        limit: 1,
+        ..PersonQuery::default()
+    };
+    Ok(visible(db, clock, caller, Action::Read, &query).await?.pop())
+}
+
+async fn visible(
+    db: &Db,
+    clock: &dyn Clock,
+    caller: &Caller,
+    action: Action,
+    query: &PersonQuery,
+) -> Result<Vec<Masked<PersonView>>> {
+    let scope = caller.scope(Resource::Person, action);
+    let (rows, mut grants) = fetch(db, scope, unix_now(clock), query).await?;
+    let relation = caller.relation();
+    let search = query.search.as_deref().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let rel = relation.of(Some(row.organisation_id), Some(row.id), row.via_assignment);
+        let visible = caller.grants.visible::<PersonView>(rel);
+        let (roles, rights) = grants.remove(&row.id).unwrap_or_default();
+        let masked = Masked::new(view(row, roles, rights), visible);
+        if let Some(s) = &search
+            && !["surname", "first_name", "email"].iter().any(|f| {
+                masked.is_visible(f)
+                    && matches!(masked.cell(f), extranet_access::Cell::Value(v) if v.to_lowercase().contains(s.as_str()))
+            })
+        {
+            continue;
+        }
+        out.push(masked);
+    }
+    Ok(out)
+}
+
+/// One person, if the caller may read them.
+pub async fn get(db: &Db, clock: &dyn Clock, caller: &Caller, id: Uuid) -> Result<Masked<PersonView>> {
+    let query = PersonQuery {
+        id: Some(id),
+        limit: 1,
+        ..PersonQuery::default()
+    };
+    let mut found = list(db, clock, caller, Action::Read, &query).await?;
+    match found.pop() {
+        Some(p) => Ok(p),
+        None => Err(caller
+            .deny(db, clock, (Resource::Person, Action::Read), ("person", Some(id)), DirectoryError::NotFound)
+            .await),
+    }
+}
+
+/// Every read of a person's record by someone other than that person leaves an audit record
+/// (one per request, naming the records read).
+async fn record_reads(
+    db: &Db,
+    clock: &dyn Clock,
+    caller: &Caller,
+    action: Action,
+    read: &[Masked<PersonView>],
+) -> Result<()> {
+    let others: Vec<Uuid> = read
+        .iter()
+        .map(|p| p.inner().id)
+        .filter(|id| *id != caller.person)
+        .collect();
+    if others.is_empty() {
+        return Ok(());
+    }
+    let mut entry = caller
+        .entry(clock, &format!("person.{}", action.as_str()), Outcome::Success)
+        .detail(serde_json::json!({ "people": others }));
+    if let [one] = others.as_slice() {
+        entry = entry.subject("person", one);
+    }
+    extranet_audit::append(db, &entry).await?;
+    Ok(())
+}
+
+pub(crate) async fn roles_of(db: &Db, person: Uuid) -> Result<Vec<String>> {
+    Ok(on_pool!(db, read, |pool| {
+        sqlx::query_scalar("SELECT role FROM person_role WHERE person_id = $1 ORDER BY role")
+            .bind(person)
+            .fetch_all(pool)
+            .await
+    })?)
+}
+
+pub(crate) async fn rights_of(db: &Db, person: Uuid) -> Result<Vec<String>> {
+    Ok(on_pool!(db, read, |pool| {
+        sqlx::query_scalar("SELECT right_name FROM person_right WHERE person_id = $1 ORDER BY right_name")
+            .bind(person)
+            .fetch_all(pool)
+            .await
+    })?)
+}

@@ -11,6 +11,8 @@ pub mod dossiers;
 pub mod error;
 pub mod organisations;
 pub mod people;
+pub mod service;
 
 pub use caller::{Caller, Scope};
 pub use error::{DirectoryError, Result};
+pub use service::Directory;

@@ -31,6 +31,7 @@ pub struct Shared {
     pub objects: Objects,
     pub auth: Arc<crate::api::Auth>,
     pub recovery: Arc<extranet_identity::recovery::Recovery>,
+    pub directory: Arc<extranet_directory::Directory>,
 }
 
 impl AppState {
@@ -63,7 +64,10 @@ pub fn router(config: &Config, state: AppState) -> Router {
         .route("/metrics", get(metrics::render).with_state(metrics_access));
 
     // Unknown API paths answer problem+json 404 through the error layer, not an HTML page.
-    let api = crate::api::openapi::router(state.auth.clone());
+    let api = crate::api::openapi::router(crate::api::ApiState {
+        auth: state.auth.clone(),
+        directory: state.directory.clone(),
+    });
     let api_unknown = Router::new().fallback(|| async { StatusCode::NOT_FOUND });
     let jwks = crate::api::auth::jwks_route(state.auth.clone());
 

@@ -79,6 +79,25 @@ pub enum Command {
         #[command(subcommand)]
         command: OrgCommand,
     },
+    /// The authorization policy: who may do and see what.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Check the policy (`access.policy_dir`, or the built-in one): refuses, exit 1, a line that
+    /// names an unknown role, domain, resource, action or field; lists the fields that no role
+    /// is granted (always hidden).
+    Check,
+    /// Print the role × action and role × field tables that follow from the policy.
+    Matrix {
+        /// markdown, csv or json.
+        #[arg(long, default_value = "markdown")]
+        format: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -213,12 +232,47 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::telemetry::init(&config.log);
             crate::admin::org(&config, command).await
         }
+        Command::Policy { command } => {
+            let config = Config::load(file, Config::default())?;
+            policy(&config, command).await
+        }
         Command::Config {
             command: ConfigCommand::Check,
         } => {
             let config = Config::load(file, Config::default())?;
             print!("{}", config.to_redacted_toml());
             eprintln!("configuration is valid");
+            Ok(())
+        }
+    }
+}
+
+async fn policy(config: &Config, command: PolicyCommand) -> anyhow::Result<()> {
+    let src = config.policy_source()?;
+    match command {
+        PolicyCommand::Check => {
+            let report = extranet_access::policy::check(&src);
+            for e in &report.errors {
+                eprintln!("error: {e}");
+            }
+            for f in &report.ungranted {
+                println!("no grant: {f} (hidden from everyone)");
+            }
+            if !report.errors.is_empty() {
+                anyhow::bail!("{}: {} error(s) in the policy", src.origin, report.errors.len());
+            }
+            extranet_access::Policy::load(&src).await?;
+            eprintln!("policy {} is valid", src.origin);
+            Ok(())
+        }
+        PolicyCommand::Matrix { format } => {
+            let policy = extranet_access::Policy::load(&src).await?;
+            match format.as_str() {
+                "markdown" | "md" => print!("{}", extranet_access::matrix::markdown(&policy)),
+                "csv" => print!("{}", extranet_access::matrix::csv(&policy)?),
+                "json" => println!("{}", serde_json::to_string_pretty(&extranet_access::matrix::json(&policy))?),
+                other => anyhow::bail!("--format: `{other}` is not one of markdown, csv, json"),
+            }
             Ok(())
         }
     }

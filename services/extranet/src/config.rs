@@ -72,7 +72,27 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub auth: AuthConfig,
     pub mail: MailConfig,
+    pub access: AccessConfig,
     pub site: extranet_web::Site,
+}
+
+/// Where the authorization policy comes from.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccessConfig {
+    /// A directory with `model.conf`, `policy.csv` and `fields.csv`; re-read on SIGHUP. Without
+    /// it, the policy built into the binary (the source tree's `policies/`) is used.
+    pub policy_dir: Option<PathBuf>,
+}
+
+impl Config {
+    /// The policy source configured (files or the built-in one).
+    pub fn policy_source(&self) -> Result<extranet_access::PolicySource, extranet_access::AccessError> {
+        match &self.access.policy_dir {
+            Some(dir) => extranet_access::PolicySource::from_dir(dir),
+            None => Ok(extranet_access::PolicySource::embedded()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -277,6 +297,7 @@ impl Default for Config {
             metrics: MetricsConfig::default(),
             auth: AuthConfig::default(),
             mail: MailConfig::default(),
+            access: AccessConfig::default(),
             site: extranet_web::Site::default(),
         }
     }

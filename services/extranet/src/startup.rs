@@ -29,7 +29,9 @@ pub async fn open_database(config: &Config, target: &DbTarget) -> anyhow::Result
 }
 
 pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
-    // Configured certificates are checked before anything is opened or created.
+    // The policy and the configured certificates are checked before anything is opened or
+    // created.
+    let policy = extranet_access::Policy::load(&config.policy_source()?).await?;
     let configured = match tls::configured(&config) {
         Some(files) => Some((tls::load(&files)?, files)),
         None => None,
@@ -108,6 +110,12 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
         Duration::from_secs(config.tls.reload_check_secs),
         shutdown.clone(),
     );
+    let directory = Arc::new(extranet_directory::Directory::new(
+        recovery.clone(),
+        policy,
+        config.access.policy_dir.clone(),
+    ));
+    spawn_policy_reloader(directory.clone(), shutdown.clone());
     let limits = Limits {
         max_connections: config.server.max_connections,
         handshake_timeout: Duration::from_secs(config.server.handshake_timeout_secs),
@@ -122,6 +130,7 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
             objects: objects.clone(),
             auth,
             recovery,
+            directory,
         }),
     );
 
@@ -172,6 +181,34 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
     db.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Re-reads the policy on SIGHUP (with the certificate). A policy that does not check out is
+/// refused with a log line and the one in force stays.
+fn spawn_policy_reloader(directory: Arc<extranet_directory::Directory>, shutdown: CancellationToken) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hup) = signal(SignalKind::hangup()) else {
+            return;
+        };
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                got = hup.recv() => {
+                    if got.is_none() {
+                        return;
+                    }
+                    match directory.reload().await {
+                        Ok(()) => tracing::info!("policy reloaded"),
+                        Err(e) => tracing::error!(error = %e, "policy not reloaded; the previous one stays in force"),
+                    }
+                }
+            }
+        }
+    });
+    #[cfg(not(unix))]
+    let _ = (directory, shutdown);
 }
 
 async fn bind(addr: SocketAddr, key: &str) -> anyhow::Result<TcpListener> {

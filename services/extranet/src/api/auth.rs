@@ -139,7 +139,7 @@ fn tokens(auth: &Auth, issued: Issued) -> Response {
 }
 
 /// The routes of this module, each with its OpenAPI description (one source for both).
-pub fn routes() -> OpenApiRouter<Arc<Auth>> {
+pub fn routes() -> OpenApiRouter<super::ApiState> {
     OpenApiRouter::new()
         .routes(routes!(login))
         .routes(routes!(refresh))

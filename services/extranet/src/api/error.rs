@@ -31,6 +31,8 @@ pub enum ApiError {
         message: String,
     },
     Conflict(String),
+    /// 403: the caller sees the record but may not do this to it.
+    Forbidden,
     NotFound,
     /// 429 with `Retry-After`: sign-in attempts are being slowed down.
     TooManyRequests(std::time::Duration),
@@ -79,6 +81,10 @@ impl IntoResponse for ApiError {
             ApiError::PayloadTooLarge => problem(StatusCode::PAYLOAD_TOO_LARGE, None),
             ApiError::Conflict(detail) => problem(StatusCode::CONFLICT, Some(detail)),
             ApiError::NotFound => problem(StatusCode::NOT_FOUND, None),
+            ApiError::Forbidden => problem(
+                StatusCode::FORBIDDEN,
+                Some("your role does not allow this on this record".into()),
+            ),
             ApiError::TooManyRequests(wait) => {
                 let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
                 let mut res = problem(

@@ -13,6 +13,10 @@ use utoipa::openapi::schema::{Schema, SchemaType, Type};
 
 use super::error::{ApiError, FieldError};
 
+/// How the message for a field the body may not carry begins (a role, an organisation…
+/// smuggled into a request): handlers recognise it to record the attempt.
+pub const UNKNOWN_FIELD: &str = "is not a field of this request";
+
 /// `Json<T>` with per-field errors; `T`'s schema is the one the OpenAPI document publishes.
 pub struct ApiJson<T>(pub T);
 
@@ -90,6 +94,14 @@ fn check(schema: &RefOr<Schema>, value: &Value) -> Vec<FieldError> {
         }
     }
     for (name, given) in fields {
+        // Deny by default: a field the schema does not name is refused, never ignored.
+        if !object.properties.contains_key(name) {
+            problems.push(FieldError {
+                field: name.clone(),
+                message: UNKNOWN_FIELD.into(),
+            });
+            continue;
+        }
         let Some(RefOr::T(Schema::Object(property))) = object.properties.get(name) else {
             continue;
         };
@@ -186,6 +198,12 @@ mod tests {
     fn a_well_formed_body_passes_and_optional_null_is_fine() {
         let ok = json!({ "email": "a@b.example", "password": "x", "remember": null, "count": 3 });
         assert!(fields(ok).is_empty());
+    }
+
+    #[test]
+    fn a_field_the_schema_does_not_name_is_refused() {
+        let body = json!({ "email": "a@b.example", "password": "x", "count": 3, "roles": ["admin"] });
+        assert_eq!(fields(body), vec![("roles".into(), UNKNOWN_FIELD.into())]);
     }
 
     #[test]

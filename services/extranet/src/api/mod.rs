@@ -1,8 +1,33 @@
 //! The JSON API under `/api/v1`: problem+json errors, Bearer authentication.
 
 pub mod auth;
+pub mod directory;
 pub mod error;
 pub mod json;
 pub mod openapi;
 
 pub use auth::{Auth, Authenticated};
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use extranet_directory::Directory;
+
+/// What the API handlers share: authentication, and the directory (policy, scoping, masking).
+#[derive(Clone)]
+pub struct ApiState {
+    pub auth: Arc<Auth>,
+    pub directory: Arc<Directory>,
+}
+
+impl FromRef<ApiState> for Arc<Auth> {
+    fn from_ref(s: &ApiState) -> Arc<Auth> {
+        s.auth.clone()
+    }
+}
+
+impl FromRef<ApiState> for Arc<Directory> {
+    fn from_ref(s: &ApiState) -> Arc<Directory> {
+        s.directory.clone()
+    }
+}

@@ -10,7 +10,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 
-use super::auth::Auth;
+use super::ApiState;
 
 /// An RFC 9457 problem document: every API error has this shape.
 #[derive(Serialize, ToSchema)]
@@ -37,7 +37,9 @@ pub struct ProblemField {
     info(title = "Extranet API", description = "The secured client extranet for certification bodies."),
     modifiers(&BearerScheme),
     components(schemas(Problem, ProblemField)),
-    tags((name = "auth", description = "Signing in and out"), (name = "me", description = "The caller"))
+    tags((name = "auth", description = "Signing in and out"), (name = "me", description = "The caller"),
+        (name = "directory", description = "Organisations and people, as far as the caller's role reaches; masked fields are named under `masked`"),
+        (name = "dossiers", description = "Certification dossiers and inspector assignments"))
 )]
 struct ApiDoc;
 
@@ -59,13 +61,41 @@ impl Modify for BearerScheme {
     }
 }
 
+/// Marks every operation with the permission it needs (`x-permission`), from the one table in
+/// `api::directory`; an operation missing from the table gets none, which the end-to-end
+/// role × route test reports.
+fn mark_permissions(doc: &mut utoipa::openapi::OpenApi) {
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let ops = [
+            ("get", item.get.as_mut()),
+            ("post", item.post.as_mut()),
+            ("put", item.put.as_mut()),
+            ("patch", item.patch.as_mut()),
+            ("delete", item.delete.as_mut()),
+        ];
+        for (method, op) in ops {
+            let Some(op) = op else { continue };
+            let found = super::directory::PERMISSIONS
+                .iter()
+                .find(|(m, p, _)| *m == method && p == path);
+            if let Some((_, _, permission)) = found {
+                let ext: utoipa::openapi::extensions::Extensions =
+                    [("x-permission", serde_json::json!(permission))].into_iter().collect();
+                op.extensions.get_or_insert_with(Default::default).merge(ext);
+            }
+        }
+    }
+}
+
 /// The API routes and, at `/api/v1/openapi.json`, their description.
-pub fn router(auth: Arc<Auth>) -> Router {
-    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+pub fn router(state: ApiState) -> Router {
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(super::auth::routes())
+        .merge(super::directory::routes())
         .split_for_parts();
+    mark_permissions(&mut doc);
     let json = Arc::new(doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned()));
-    router.with_state(auth).route(
+    router.with_state(state).route(
         "/api/v1/openapi.json",
         get(move || {
             let json = json.clone();

@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `extranet` binary, over real HTTPS, on SQLite and PostgreSQL, with
 //! local and S3-compatible object storage. One test binary, so that linking happens once.
 
+mod access;
 mod audit;
 mod auth;
 mod browser;

@@ -51,3 +51,27 @@ macro_rules! matrix {
         }
     };
 }
+
+/// Expands one async test body into two tests, SQLite and PostgreSQL, both with local object
+/// storage: for tests that touch the database only.
+#[macro_export]
+macro_rules! databases {
+    ($(#[$meta:meta])* async fn $name:ident($b:ident : Backends) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($b: $crate::Backends) -> anyhow::Result<()> $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() -> anyhow::Result<()> {
+                run($crate::Backends::new($crate::Db::Sqlite, $crate::Store::Local)).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() -> anyhow::Result<()> {
+                run($crate::Backends::new($crate::Db::Postgres, $crate::Store::Local)).await
+            }
+        }
+    };
+}

@@ -167,7 +167,12 @@ mod tests {
         assert_eq!(v["surname"], "Peeters");
         assert!(v["mobile"].is_null() && v.as_object().unwrap().contains_key("mobile"));
         assert!(!v.as_object().unwrap().contains_key("birth_date"));
-        let masked: Vec<&str> = v["masked"].as_array().unwrap().iter().map(|x| x.as_str().unwrap()).collect();
+        let masked: Vec<&str> = v["masked"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap())
+            .collect();
         assert!(masked.contains(&"birth_date") && masked.contains(&"email"));
         assert!(!masked.contains(&"surname"));
         assert_eq!(m.cell("birth_date"), Cell::Hidden);

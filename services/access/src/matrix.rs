@@ -51,7 +51,13 @@ pub fn tables(policy: &Policy) -> Tables {
     }
 }
 
-fn md_table(out: &mut String, corner: &str, subjects: &[String], rows: &[(String, Vec<String>)], empty: &str) {
+fn md_table(
+    out: &mut String,
+    corner: &str,
+    subjects: &[String],
+    rows: &[(String, Vec<String>)],
+    empty: &str,
+) {
     let _ = writeln!(out, "| {corner} | {} |", subjects.join(" | "));
     let _ = writeln!(out, "|---|{}", "---|".repeat(subjects.len()));
     for (name, cells) in rows {
@@ -77,7 +83,10 @@ pub fn markdown(policy: &Policy) -> String {
     );
     let _ = writeln!(out, "## Actions\n");
     md_table(&mut out, "action", &t.subjects, &t.actions, "—");
-    let _ = writeln!(out, "\n## Fields\n\nAn empty cell is \"hidden\": the value never leaves the server.\n");
+    let _ = writeln!(
+        out,
+        "\n## Fields\n\nAn empty cell is \"hidden\": the value never leaves the server.\n"
+    );
     md_table(&mut out, "field", &t.subjects, &t.fields, "hidden");
     out
 }
@@ -95,7 +104,9 @@ pub fn csv(policy: &Policy) -> Result<String, csv::Error> {
             w.write_record(&row)?;
         }
     }
-    let bytes = w.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
+    let bytes = w
+        .into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()))?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 

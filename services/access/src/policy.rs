@@ -119,7 +119,9 @@ pub fn check(src: &PolicySource) -> Report {
         match cells.as_slice() {
             ["p", sub, dom, field, act] => {
                 if !subject(sub) {
-                    report.errors.push(format!("{at}: unknown role or subject `{sub}`"));
+                    report
+                        .errors
+                        .push(format!("{at}: unknown role or subject `{sub}`"));
                 }
                 if Domain::parse(dom).is_none() {
                     report.errors.push(format!("{at}: unknown domain `{dom}`"));
@@ -131,9 +133,9 @@ pub fn check(src: &PolicySource) -> Report {
                     None => report.errors.push(format!("{at}: unknown field `{field}`")),
                 }
                 if *act != vocab::VIEW {
-                    report
-                        .errors
-                        .push(format!("{at}: unknown action `{act}` (fields are granted `view`)"));
+                    report.errors.push(format!(
+                        "{at}: unknown action `{act}` (fields are granted `view`)"
+                    ));
                 }
             }
             _ => report.errors.push(format!(
@@ -197,11 +199,19 @@ impl Policy {
             for domain in Domain::ALL {
                 // Candidates from casbin's implicit permissions (roles inherited in this domain),
                 // each confirmed through `enforce`, so the model's matcher has the last word.
-                let candidates = enforcer.get_implicit_permissions_for_user(&subject, Some(domain.as_str()));
+                let candidates =
+                    enforcer.get_implicit_permissions_for_user(&subject, Some(domain.as_str()));
                 for line in candidates {
-                    let [_, _, obj, act] = line.as_slice() else { continue };
+                    let [_, _, obj, act] = line.as_slice() else {
+                        continue;
+                    };
                     let allowed = enforcer
-                        .enforce((subject.as_str(), domain.as_str(), obj.as_str(), act.as_str()))
+                        .enforce((
+                            subject.as_str(),
+                            domain.as_str(),
+                            obj.as_str(),
+                            act.as_str(),
+                        ))
                         .map_err(|e| AccessError::Policy(format!("casbin: {e}")))?;
                     if !allowed {
                         continue;
@@ -260,13 +270,21 @@ impl Policy {
     }
 
     /// The domains in which one subject sees a field of type `T` (for the matrix).
-    pub fn subject_field_domains(&self, subject: &str, type_index: usize, field: usize) -> DomainSet {
+    pub fn subject_field_domains(
+        &self,
+        subject: &str,
+        type_index: usize,
+        field: usize,
+    ) -> DomainSet {
         let Some(s) = self.subjects.get(subject) else {
             return DomainSet::EMPTY;
         };
         let mut set = DomainSet::EMPTY;
         for d in Domain::ALL {
-            if s.fields.get(type_index).is_some_and(|f| f[d as usize].contains(field)) {
+            if s.fields
+                .get(type_index)
+                .is_some_and(|f| f[d as usize].contains(field))
+            {
                 set = set.with(d);
             }
         }
@@ -321,20 +339,33 @@ mod tests {
         // domain's rules. Asked of casbin directly, with the shipped model.
         let src = PolicySource::embedded();
         let e = enforcer(&src).await.unwrap();
-        assert!(e.enforce(("client_admin", "organisation", "person", "read")).unwrap());
-        assert!(!e.enforce(("client_admin", "all", "person", "read")).unwrap());
-        assert!(!e.enforce(("client_admin", "assignment", "person", "read")).unwrap());
+        assert!(
+            e.enforce(("client_admin", "organisation", "person", "read"))
+                .unwrap()
+        );
+        assert!(
+            !e.enforce(("client_admin", "all", "person", "read"))
+                .unwrap()
+        );
+        assert!(
+            !e.enforce(("client_admin", "assignment", "person", "read"))
+                .unwrap()
+        );
         assert!(!e.enforce(("inspector", "all", "dossier", "read")).unwrap());
         // Inheritance holds within its domain only.
         assert!(e.enforce(("admin", "all", "dossier", "create")).unwrap());
-        assert!(!e.enforce(("admin", "organisation", "dossier", "create")).unwrap());
+        assert!(
+            !e.enforce(("admin", "organisation", "dossier", "create"))
+                .unwrap()
+        );
     }
 
     #[tokio::test]
     async fn unknown_words_are_refused_with_their_line() {
         let mut src = PolicySource::embedded();
         src.policy.push_str("\np, auditor, all, person, read\np, staff, everywhere, person, read\np, staff, all, person, obliterate\n");
-        src.fields.push_str("\np, staff, all, person.shoe_size, view\n");
+        src.fields
+            .push_str("\np, staff, all, person.shoe_size, view\n");
         let report = check(&src);
         assert_eq!(report.errors.len(), 4, "{:?}", report.errors);
         assert!(report.errors[0].contains("`auditor`"));

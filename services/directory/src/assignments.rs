@@ -96,15 +96,34 @@ async fn visible(
         .collect())
 }
 
-pub async fn list(db: &Db, clock: &dyn Clock, caller: &Caller, dossier: Option<Uuid>) -> Result<Vec<Masked<AssignmentView>>> {
+pub async fn list(
+    db: &Db,
+    clock: &dyn Clock,
+    caller: &Caller,
+    dossier: Option<Uuid>,
+) -> Result<Vec<Masked<AssignmentView>>> {
     visible(db, clock, caller, Action::List, None, dossier).await
 }
 
-pub async fn get(db: &Db, clock: &dyn Clock, caller: &Caller, id: Uuid) -> Result<Masked<AssignmentView>> {
-    match visible(db, clock, caller, Action::Read, Some(id), None).await?.pop() {
+pub async fn get(
+    db: &Db,
+    clock: &dyn Clock,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<Masked<AssignmentView>> {
+    match visible(db, clock, caller, Action::Read, Some(id), None)
+        .await?
+        .pop()
+    {
         Some(a) => Ok(a),
         None => Err(caller
-            .deny(db, clock, (Resource::Assignment, Action::Read), ("assignment", Some(id)), DirectoryError::NotFound)
+            .deny(
+                db,
+                clock,
+                (Resource::Assignment, Action::Read),
+                ("assignment", Some(id)),
+                DirectoryError::NotFound,
+            )
             .await),
     }
 }
@@ -120,15 +139,39 @@ pub struct NewAssignment {
 
 /// Assigns an inspector to a dossier for a period (staff). Refused: a dossier the caller cannot
 /// see (404), a person who is not an active inspector, a period that ends before it starts.
-pub async fn create(db: &Db, clock: &dyn Clock, caller: &Caller, new: &NewAssignment) -> Result<Masked<AssignmentView>> {
+pub async fn create(
+    db: &Db,
+    clock: &dyn Clock,
+    caller: &Caller,
+    new: &NewAssignment,
+) -> Result<Masked<AssignmentView>> {
     let what = (Resource::Assignment, Action::Create);
     let Some(dossier) = crate::dossiers::find(db, clock, caller, new.dossier_id).await? else {
-        return Err(caller.deny(db, clock, what, ("dossier", Some(new.dossier_id)), DirectoryError::NotFound).await);
-    };
-    let rel = caller.relation().of(Some(dossier.inner().organisation_id), None, false);
-    if !caller.grants.allows(Resource::Assignment, Action::Create, rel) {
         return Err(caller
-            .deny(db, clock, what, ("dossier", Some(new.dossier_id)), DirectoryError::Forbidden("assigning inspectors".into()))
+            .deny(
+                db,
+                clock,
+                what,
+                ("dossier", Some(new.dossier_id)),
+                DirectoryError::NotFound,
+            )
+            .await);
+    };
+    let rel = caller
+        .relation()
+        .of(Some(dossier.inner().organisation_id), None, false);
+    if !caller
+        .grants
+        .allows(Resource::Assignment, Action::Create, rel)
+    {
+        return Err(caller
+            .deny(
+                db,
+                clock,
+                what,
+                ("dossier", Some(new.dossier_id)),
+                DirectoryError::Forbidden("assigning inspectors".into()),
+            )
             .await);
     }
     let inspector: Option<(String,)> = on_pool!(db, read, |pool| {
@@ -144,16 +187,29 @@ pub async fn create(db: &Db, clock: &dyn Clock, caller: &Caller, new: &NewAssign
         Some((state,)) if state == "active" || state == "invited" => {}
         _ => {
             return Err(caller
-                .deny(db, clock, what, ("person", Some(new.inspector_id)),
-                    DirectoryError::invalid("inspector_id", "this person is not an inspector of the certification body"))
+                .deny(
+                    db,
+                    clock,
+                    what,
+                    ("person", Some(new.inspector_id)),
+                    DirectoryError::invalid(
+                        "inspector_id",
+                        "this person is not an inspector of the certification body",
+                    ),
+                )
                 .await);
         }
     }
     let (starts, ends) = (new.starts_at.unix_timestamp(), new.ends_at.unix_timestamp());
     if ends <= starts {
         return Err(caller
-            .deny(db, clock, what, ("dossier", Some(new.dossier_id)),
-                DirectoryError::invalid("ends_at", "the assignment ends before it starts"))
+            .deny(
+                db,
+                clock,
+                what,
+                ("dossier", Some(new.dossier_id)),
+                DirectoryError::invalid("ends_at", "the assignment ends before it starts"),
+            )
             .await);
     }
     let id = Uuid::now_v7();
@@ -190,14 +246,40 @@ pub async fn create(db: &Db, clock: &dyn Clock, caller: &Caller, new: &NewAssign
 }
 
 /// Ends an assignment now (staff): from this instant the inspector no longer sees the dossier.
-pub async fn end(db: &Db, clock: &dyn Clock, caller: &Caller, id: Uuid) -> Result<Masked<AssignmentView>> {
+pub async fn end(
+    db: &Db,
+    clock: &dyn Clock,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<Masked<AssignmentView>> {
     let what = (Resource::Assignment, Action::End);
-    let Some(current) = visible(db, clock, caller, Action::Read, Some(id), None).await?.pop() else {
-        return Err(caller.deny(db, clock, what, ("assignment", Some(id)), DirectoryError::NotFound).await);
-    };
-    if !caller.grants.allows(Resource::Assignment, Action::End, caller.relation().of(None, None, false)) {
+    let Some(current) = visible(db, clock, caller, Action::Read, Some(id), None)
+        .await?
+        .pop()
+    else {
         return Err(caller
-            .deny(db, clock, what, ("assignment", Some(id)), DirectoryError::Forbidden("ending assignments".into()))
+            .deny(
+                db,
+                clock,
+                what,
+                ("assignment", Some(id)),
+                DirectoryError::NotFound,
+            )
+            .await);
+    };
+    if !caller.grants.allows(
+        Resource::Assignment,
+        Action::End,
+        caller.relation().of(None, None, false),
+    ) {
+        return Err(caller
+            .deny(
+                db,
+                clock,
+                what,
+                ("assignment", Some(id)),
+                DirectoryError::Forbidden("ending assignments".into()),
+            )
             .await);
     }
     let now = unix_now(clock);
@@ -206,12 +288,14 @@ pub async fn end(db: &Db, clock: &dyn Clock, caller: &Caller, id: Uuid) -> Resul
         .subject("assignment", id)
         .detail(serde_json::json!({ "dossier": current.inner().dossier_id, "inspector": current.inner().inspector_id }));
     let res: Result<()> = write_tx!(db, |tx| async {
-        sqlx::query("UPDATE assignment SET ends_at = $1, ended_by = $2 WHERE id = $3 AND ends_at > $1")
-            .bind(now)
-            .bind(caller.person)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE assignment SET ends_at = $1, ended_by = $2 WHERE id = $3 AND ends_at > $1",
+        )
+        .bind(now)
+        .bind(caller.person)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         extranet_audit::append_in(&mut *tx, &entry).await?;
         Ok::<(), DirectoryError>(())
     }

@@ -94,7 +94,9 @@ impl Caller {
         let d = self.grants.domains(resource, action);
         Scope {
             all: d.contains(Domain::All),
-            organisation: d.contains(Domain::Organisation).then_some(self.organisation),
+            organisation: d
+                .contains(Domain::Organisation)
+                .then_some(self.organisation),
             inspector: d.contains(Domain::Assignment).then_some(self.person),
             person: d.contains(Domain::SelfRecord).then_some(self.person),
         }
@@ -124,13 +126,13 @@ impl Caller {
             DirectoryError::Invalid { field, message } => format!("{field}: {message}"),
             other => other.to_string(),
         };
-        let mut entry = self
-            .entry(clock, "access.denied", Outcome::Denied)
-            .detail(serde_json::json!({
-                "resource": what.0.as_str(),
-                "action": what.1.as_str(),
-                "reason": reason,
-            }));
+        let mut entry =
+            self.entry(clock, "access.denied", Outcome::Denied)
+                .detail(serde_json::json!({
+                    "resource": what.0.as_str(),
+                    "action": what.1.as_str(),
+                    "reason": reason,
+                }));
         if let Some(id) = subject.1 {
             entry = entry.subject(subject.0, id);
         }
@@ -153,7 +155,10 @@ pub struct Scope {
 
 impl Scope {
     pub fn is_empty(&self) -> bool {
-        !self.all && self.organisation.is_none() && self.inspector.is_none() && self.person.is_none()
+        !self.all
+            && self.organisation.is_none()
+            && self.inspector.is_none()
+            && self.person.is_none()
     }
 }
 

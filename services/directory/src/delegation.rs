@@ -26,14 +26,28 @@ async fn target(
 ) -> Result<Masked<PersonView>> {
     let what = (Resource::Person, action);
     let Some(person) = crate::people::find(db, clock, caller, id).await? else {
-        return Err(caller.deny(db, clock, what, ("person", Some(id)), DirectoryError::NotFound).await);
+        return Err(caller
+            .deny(
+                db,
+                clock,
+                what,
+                ("person", Some(id)),
+                DirectoryError::NotFound,
+            )
+            .await);
     };
     let rel = caller
         .relation()
         .of(Some(person.inner().organisation_id), Some(id), false);
     if !caller.grants.allows(Resource::Person, action, rel) {
         return Err(caller
-            .deny(db, clock, what, ("person", Some(id)), DirectoryError::Forbidden(format!("{} on this person", action.as_str())))
+            .deny(
+                db,
+                clock,
+                what,
+                ("person", Some(id)),
+                DirectoryError::Forbidden(format!("{} on this person", action.as_str())),
+            )
             .await);
     }
     Ok(person)
@@ -53,7 +67,10 @@ pub struct NewContact {
 fn name(field: &'static str, raw: &str) -> Result<String> {
     let s = raw.trim();
     if s.is_empty() || s.chars().count() > 100 || s.chars().any(char::is_control) {
-        return Err(DirectoryError::invalid(field, "required, at most 100 characters"));
+        return Err(DirectoryError::invalid(
+            field,
+            "required, at most 100 characters",
+        ));
     }
     Ok(s.to_owned())
 }
@@ -71,19 +88,35 @@ async fn grantable(
     let mut out: Vec<String> = Vec::new();
     for r in rights {
         let Some((res, act)) = r.split_once('.') else {
-            return Err(DirectoryError::invalid("rights", format!("unknown right `{r}`")));
+            return Err(DirectoryError::invalid(
+                "rights",
+                format!("unknown right `{r}`"),
+            ));
         };
         if !vocab::RIGHTS.contains(&r.as_str()) {
-            return Err(DirectoryError::invalid("rights", format!("unknown right `{r}`")));
+            return Err(DirectoryError::invalid(
+                "rights",
+                format!("unknown right `{r}`"),
+            ));
         }
         let (Some(res), Some(act)) = (Resource::parse(res), Action::parse(act)) else {
-            return Err(DirectoryError::invalid("rights", format!("unknown right `{r}`")));
+            return Err(DirectoryError::invalid(
+                "rights",
+                format!("unknown right `{r}`"),
+            ));
         };
         let rel = caller.relation().of(Some(organisation), None, false);
         if !caller.grants.allows(res, act, rel) {
             return Err(caller
-                .deny(db, clock, (Resource::Person, Action::Grant), ("person", Some(subject)),
-                    DirectoryError::Forbidden(format!("granting `{r}`, a right the caller does not hold")))
+                .deny(
+                    db,
+                    clock,
+                    (Resource::Person, Action::Grant),
+                    ("person", Some(subject)),
+                    DirectoryError::Forbidden(format!(
+                        "granting `{r}`, a right the caller does not hold"
+                    )),
+                )
                 .await);
         }
         if !out.contains(r) {
@@ -104,17 +137,35 @@ pub async fn invite(
     new: &NewContact,
 ) -> Result<Masked<PersonView>> {
     let what = (Resource::Person, Action::Invite);
-    let Some(org) = crate::organisations::find(db, clock, caller, new.organisation_id).await? else {
-        return Err(caller.deny(db, clock, what, ("organisation", Some(new.organisation_id)), DirectoryError::NotFound).await);
+    let Some(org) = crate::organisations::find(db, clock, caller, new.organisation_id).await?
+    else {
+        return Err(caller
+            .deny(
+                db,
+                clock,
+                what,
+                ("organisation", Some(new.organisation_id)),
+                DirectoryError::NotFound,
+            )
+            .await);
     };
     let rel = caller.relation().of(Some(org.inner().id), None, false);
     if !caller.grants.allows(Resource::Person, Action::Invite, rel) {
         return Err(caller
-            .deny(db, clock, what, ("organisation", Some(org.inner().id)), DirectoryError::Forbidden("inviting contacts".into()))
+            .deny(
+                db,
+                clock,
+                what,
+                ("organisation", Some(org.inner().id)),
+                DirectoryError::Forbidden("inviting contacts".into()),
+            )
             .await);
     }
     if org.inner().kind == "certification_body" {
-        return Err(DirectoryError::invalid("organisation_id", "contacts are invited into client or rental companies"));
+        return Err(DirectoryError::invalid(
+            "organisation_id",
+            "contacts are invited into client or rental companies",
+        ));
     }
     let first_name = name("first_name", &new.first_name)?;
     let surname = name("surname", &new.surname)?;
@@ -193,12 +244,19 @@ async fn replace_rights(
 }
 
 /// Replaces a contact's delegated rights.
-pub async fn set_rights(db: &Db, clock: &dyn Clock, caller: &Caller, id: Uuid, rights: &[String]) -> Result<Masked<PersonView>> {
+pub async fn set_rights(
+    db: &Db,
+    clock: &dyn Clock,
+    caller: &Caller,
+    id: Uuid,
+    rights: &[String],
+) -> Result<Masked<PersonView>> {
     let person = target(db, clock, caller, id, Action::Grant).await?;
     if id == caller.person {
-        return Err(caller
-            .deny(db, clock, (Resource::Person, Action::Grant), ("person", Some(id)), DirectoryError::Forbidden("granting rights to oneself".into()))
-            .await);
+        return Err(DirectoryError::invalid(
+            "id",
+            "nobody changes their own rights",
+        ));
     }
     let org = person.inner().organisation_id;
     let rights = grantable(db, clock, caller, org, id, rights).await?;
@@ -215,42 +273,87 @@ pub async fn set_rights(db: &Db, clock: &dyn Clock, caller: &Caller, id: Uuid, r
 /// Replaces a person's roles (staff). A role is given only if it fits the person's organisation
 /// and the caller holds it (administrators only give `admin`); the primary-contact role moves
 /// only by handover.
-pub async fn set_roles(db: &Db, clock: &dyn Clock, caller: &Caller, id: Uuid, roles: &[String]) -> Result<Masked<PersonView>> {
+pub async fn set_roles(
+    db: &Db,
+    clock: &dyn Clock,
+    caller: &Caller,
+    id: Uuid,
+    roles: &[String],
+) -> Result<Masked<PersonView>> {
     let what = (Resource::Person, Action::Grant);
     let person = target(db, clock, caller, id, Action::Grant).await?;
     let org = crate::organisations::find(db, clock, caller, person.inner().organisation_id).await?;
     let kind = org.map(|o| o.inner().kind.clone()).unwrap_or_default();
+    if id == caller.person {
+        return Err(DirectoryError::invalid(
+            "id",
+            "nobody changes their own roles",
+        ));
+    }
     let mut parsed: Vec<Role> = Vec::new();
     for r in roles {
-        let role = Role::parse(r).map_err(|_| DirectoryError::invalid("roles", format!("unknown role `{r}`")))?;
+        let role = Role::parse(r)
+            .map_err(|_| DirectoryError::invalid("roles", format!("unknown role `{r}`")))?;
         let fits = match role {
-            Role::Admin | Role::Staff | Role::PrivacyOfficer | Role::Inspector => kind == "certification_body",
+            Role::Admin | Role::Staff | Role::PrivacyOfficer | Role::Inspector => {
+                kind == "certification_body"
+            }
             Role::ClientAdmin | Role::ClientUser => kind == "client" || kind == "rental",
         };
         if !fits {
             return Err(caller
-                .deny(db, clock, what, ("person", Some(id)), DirectoryError::invalid("roles", format!("`{r}` does not fit this organisation")))
+                .deny(
+                    db,
+                    clock,
+                    what,
+                    ("person", Some(id)),
+                    DirectoryError::invalid(
+                        "roles",
+                        format!("`{r}` does not fit this organisation"),
+                    ),
+                )
                 .await);
         }
-        let holds = caller.has_role(role.as_str())
-            || (caller.has_role("admin") && role != Role::Admin)
-            || (caller.has_role("staff") && !matches!(role, Role::Admin | Role::ClientAdmin));
+        // A role the person has keeps; a new one must be the caller's to give: what they hold
+        // themself (administrators: anything; staff: anything but `admin`; a primary contact:
+        // `client_user`). The primary-contact role itself moves only by handover.
         let current = person.inner().roles.iter().any(|x| x == role.as_str());
-        let moves_primary = role == Role::ClientAdmin && !current;
-        if !holds || moves_primary || id == caller.person {
+        let holds = caller.has_role("admin")
+            || (caller.has_role("staff") && role != Role::Admin)
+            || (caller.has_role("client_admin") && role == Role::ClientUser);
+        if !current && (!holds || role == Role::ClientAdmin) {
             return Err(caller
-                .deny(db, clock, what, ("person", Some(id)),
-                    DirectoryError::Forbidden(format!("granting role `{r}`")))
+                .deny(
+                    db,
+                    clock,
+                    what,
+                    ("person", Some(id)),
+                    DirectoryError::Forbidden(format!("granting role `{r}`")),
+                )
                 .await);
         }
         if !parsed.contains(&role) {
             parsed.push(role);
         }
     }
+    if parsed.is_empty() {
+        return Err(DirectoryError::invalid(
+            "roles",
+            "a person keeps at least one role",
+        ));
+    }
     // Taking the primary-contact role away also goes through a handover.
-    if person.inner().roles.iter().any(|r| r == "client_admin") && !parsed.contains(&Role::ClientAdmin) {
+    if person.inner().roles.iter().any(|r| r == "client_admin")
+        && !parsed.contains(&Role::ClientAdmin)
+    {
         return Err(caller
-            .deny(db, clock, what, ("person", Some(id)), DirectoryError::Forbidden("the primary contact changes by handover".into()))
+            .deny(
+                db,
+                clock,
+                what,
+                ("person", Some(id)),
+                DirectoryError::Forbidden("the primary contact changes by handover".into()),
+            )
             .await);
     }
     let entry = caller
@@ -260,7 +363,10 @@ pub async fn set_roles(db: &Db, clock: &dyn Clock, caller: &Caller, id: Uuid, ro
         .detail(serde_json::json!({ "before": person.inner().roles, "after": parsed.iter().map(|r| r.as_str()).collect::<Vec<_>>() }));
     let names: Vec<&str> = parsed.iter().map(|r| r.as_str()).collect();
     let res: Result<()> = write_tx!(db, |tx| async {
-        sqlx::query("DELETE FROM person_role WHERE person_id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM person_role WHERE person_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         for r in &names {
             sqlx::query("INSERT INTO person_role (person_id, role) VALUES ($1, $2)")
                 .bind(id)
@@ -291,12 +397,31 @@ pub struct ContactChange {
 }
 
 /// Updates a contact (their primary contact, staff) or one's own record.
-pub async fn update(db: &Db, clock: &dyn Clock, caller: &Caller, id: Uuid, change: &ContactChange) -> Result<Masked<PersonView>> {
+pub async fn update(
+    db: &Db,
+    clock: &dyn Clock,
+    caller: &Caller,
+    id: Uuid,
+    change: &ContactChange,
+) -> Result<Masked<PersonView>> {
     let person = target(db, clock, caller, id, Action::Update).await?;
     let p = person.inner();
-    let surname = change.surname.as_deref().map(|s| name("surname", s)).transpose()?.unwrap_or_else(|| p.surname.clone());
-    let first_name = change.first_name.as_deref().map(|s| name("first_name", s)).transpose()?.unwrap_or_else(|| p.first_name.clone());
-    let phone_of = |field: &'static str, new: &Option<String>, old: &Option<String>| -> Result<Option<String>> {
+    let surname = change
+        .surname
+        .as_deref()
+        .map(|s| name("surname", s))
+        .transpose()?
+        .unwrap_or_else(|| p.surname.clone());
+    let first_name = change
+        .first_name
+        .as_deref()
+        .map(|s| name("first_name", s))
+        .transpose()?
+        .unwrap_or_else(|| p.first_name.clone());
+    let phone_of = |field: &'static str,
+                    new: &Option<String>,
+                    old: &Option<String>|
+     -> Result<Option<String>> {
         match new {
             Some(raw) => parse_phone(raw).map_err(|e| DirectoryError::invalid(field, e.message)),
             None => Ok(old.clone()),
@@ -307,13 +432,20 @@ pub async fn update(db: &Db, clock: &dyn Clock, caller: &Caller, id: Uuid, chang
     let fax = phone_of("fax", &change.fax, &p.fax)?;
     let function = match &change.function {
         Some(f) if f.trim().chars().count() > 100 || f.chars().any(char::is_control) => {
-            return Err(DirectoryError::invalid("function", "at most 100 characters"));
+            return Err(DirectoryError::invalid(
+                "function",
+                "at most 100 characters",
+            ));
         }
         Some(f) => Some(f.trim().to_owned()).filter(|f| !f.is_empty()),
         None => p.function.clone(),
     };
     let language = match &change.language {
-        Some(l) => l.parse::<Language>().map_err(|_| DirectoryError::invalid("language", "nl, fr or en"))?.code().to_owned(),
+        Some(l) => l
+            .parse::<Language>()
+            .map_err(|_| DirectoryError::invalid("language", "nl, fr or en"))?
+            .code()
+            .to_owned(),
         None => p.language.clone(),
     };
     let changed: Vec<&str> = [
@@ -361,28 +493,46 @@ pub async fn update(db: &Db, clock: &dyn Clock, caller: &Caller, id: Uuid, chang
 }
 
 /// Deactivates (ending their sessions) or reactivates a contact. Nobody deactivates themself.
-pub async fn set_active(db: &Db, clock: &dyn Clock, caller: &Caller, id: Uuid, active: bool) -> Result<Masked<PersonView>> {
+pub async fn set_active(
+    db: &Db,
+    clock: &dyn Clock,
+    caller: &Caller,
+    id: Uuid,
+    active: bool,
+) -> Result<Masked<PersonView>> {
     let person = target(db, clock, caller, id, Action::Deactivate).await?;
     if id == caller.person {
-        return Err(DirectoryError::invalid("id", "you cannot deactivate your own account"));
+        return Err(DirectoryError::invalid(
+            "id",
+            "you cannot deactivate your own account",
+        ));
     }
     if person.inner().state == "invited" && active {
-        return Err(DirectoryError::invalid("state", "an invited person becomes active by setting a password"));
+        return Err(DirectoryError::invalid(
+            "state",
+            "an invited person becomes active by setting a password",
+        ));
     }
     let state = if active { "active" } else { "deactivated" };
-    let action = if active { "account.reactivate" } else { "account.deactivate" };
+    let action = if active {
+        "account.reactivate"
+    } else {
+        "account.deactivate"
+    };
     let entry = caller
         .entry(clock, action, Outcome::Success)
         .subject("person", id)
         .organisation(person.inner().organisation_id);
     let now = clock.now();
     let res: Result<()> = write_tx!(db, |tx| async {
-        sqlx::query("UPDATE person SET state = $1, updated_at = $2 WHERE id = $3 AND state <> 'invited'")
-            .bind(state)
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE person SET state = $1, updated_at = $2 WHERE id = $3 AND state <> 'invited'",
+        )
+        .bind(state)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         if !active {
             sqlx::query(
                 "UPDATE auth_session SET revoked_at = $1, revoked_reason = 'account deactivated' \
@@ -404,15 +554,59 @@ pub async fn set_active(db: &Db, clock: &dyn Clock, caller: &Caller, id: Uuid, a
 
 /// Hands the primary-contact role of a company to another of its active contacts: the new one
 /// gains `client_admin`, every current holder becomes `client_user`, in one transaction.
-pub async fn handover(db: &Db, clock: &dyn Clock, caller: &Caller, organisation: Uuid, to: Uuid) -> Result<Masked<PersonView>> {
-    let person = target(db, clock, caller, to, Action::Handover).await?;
-    if person.inner().organisation_id != organisation {
+pub async fn handover(
+    db: &Db,
+    clock: &dyn Clock,
+    caller: &Caller,
+    organisation: Uuid,
+    to: Uuid,
+) -> Result<Masked<PersonView>> {
+    let what = (Resource::Person, Action::Handover);
+    let Some(org) = crate::organisations::find(db, clock, caller, organisation).await? else {
         return Err(caller
-            .deny(db, clock, (Resource::Person, Action::Handover), ("person", Some(to)), DirectoryError::NotFound)
+            .deny(
+                db,
+                clock,
+                what,
+                ("organisation", Some(organisation)),
+                DirectoryError::NotFound,
+            )
+            .await);
+    };
+    let rel = caller.relation().of(Some(org.inner().id), None, false);
+    if !caller
+        .grants
+        .allows(Resource::Person, Action::Handover, rel)
+    {
+        return Err(caller
+            .deny(
+                db,
+                clock,
+                what,
+                ("organisation", Some(organisation)),
+                DirectoryError::Forbidden("handing over the primary contact".into()),
+            )
             .await);
     }
+    let person = match crate::people::find(db, clock, caller, to).await? {
+        Some(p) if p.inner().organisation_id == organisation => p,
+        _ => {
+            return Err(caller
+                .deny(
+                    db,
+                    clock,
+                    what,
+                    ("person", Some(to)),
+                    DirectoryError::NotFound,
+                )
+                .await);
+        }
+    };
     if person.inner().state != "active" {
-        return Err(DirectoryError::invalid("person_id", "the new primary contact must have an active account"));
+        return Err(DirectoryError::invalid(
+            "person_id",
+            "the new primary contact must have an active account",
+        ));
     }
     let entry = caller
         .entry(clock, "person.primary_contact.handover", Outcome::Success)

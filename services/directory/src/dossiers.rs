@@ -101,17 +101,38 @@ pub async fn list(
     visible(db, clock, caller, Action::List, None, organisation).await
 }
 
-pub async fn get(db: &Db, clock: &dyn Clock, caller: &Caller, id: Uuid) -> Result<Masked<DossierView>> {
-    match visible(db, clock, caller, Action::Read, Some(id), None).await?.pop() {
+pub async fn get(
+    db: &Db,
+    clock: &dyn Clock,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<Masked<DossierView>> {
+    match visible(db, clock, caller, Action::Read, Some(id), None)
+        .await?
+        .pop()
+    {
         Some(d) => Ok(d),
         None => Err(caller
-            .deny(db, clock, (Resource::Dossier, Action::Read), ("dossier", Some(id)), DirectoryError::NotFound)
+            .deny(
+                db,
+                clock,
+                (Resource::Dossier, Action::Read),
+                ("dossier", Some(id)),
+                DirectoryError::NotFound,
+            )
             .await),
     }
 }
 
-pub(crate) async fn find(db: &Db, clock: &dyn Clock, caller: &Caller, id: Uuid) -> Result<Option<Masked<DossierView>>> {
-    Ok(visible(db, clock, caller, Action::Read, Some(id), None).await?.pop())
+pub(crate) async fn find(
+    db: &Db,
+    clock: &dyn Clock,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<Option<Masked<DossierView>>> {
+    Ok(visible(db, clock, caller, Action::Read, Some(id), None)
+        .await?
+        .pop())
 }
 
 /// A dossier to create.
@@ -127,37 +148,74 @@ pub struct NewDossier {
 
 /// Creates a dossier for a client or rental company (staff), with its audit record, in one
 /// transaction.
-pub async fn create(db: &Db, clock: &dyn Clock, caller: &Caller, new: &NewDossier) -> Result<Masked<DossierView>> {
+pub async fn create(
+    db: &Db,
+    clock: &dyn Clock,
+    caller: &Caller,
+    new: &NewDossier,
+) -> Result<Masked<DossierView>> {
     let what = (Resource::Dossier, Action::Create);
-    let Some(org) = crate::organisations::find(db, clock, caller, new.organisation_id).await? else {
+    let Some(org) = crate::organisations::find(db, clock, caller, new.organisation_id).await?
+    else {
         return Err(caller
-            .deny(db, clock, what, ("organisation", Some(new.organisation_id)), DirectoryError::NotFound)
+            .deny(
+                db,
+                clock,
+                what,
+                ("organisation", Some(new.organisation_id)),
+                DirectoryError::NotFound,
+            )
             .await);
     };
     let rel = caller.relation().of(Some(org.inner().id), None, false);
     if !caller.grants.allows(Resource::Dossier, Action::Create, rel) {
         return Err(caller
-            .deny(db, clock, what, ("organisation", Some(org.inner().id)), DirectoryError::Forbidden("creating dossiers".into()))
+            .deny(
+                db,
+                clock,
+                what,
+                ("organisation", Some(org.inner().id)),
+                DirectoryError::Forbidden("creating dossiers".into()),
+            )
             .await);
     }
     if org.inner().kind == "certification_body" {
-        return Err(DirectoryError::invalid("organisation_id", "dossiers belong to client or rental companies"));
+        return Err(DirectoryError::invalid(
+            "organisation_id",
+            "dossiers belong to client or rental companies",
+        ));
     }
     let scheme = new.scheme.trim();
     if scheme.is_empty() || scheme.chars().count() > 100 {
-        return Err(DirectoryError::invalid("scheme", "the scheme is required, at most 100 characters"));
+        return Err(DirectoryError::invalid(
+            "scheme",
+            "the scheme is required, at most 100 characters",
+        ));
     }
-    let certificate = new.certificate_number.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let certificate = new
+        .certificate_number
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
     if certificate.is_some_and(|c| c.chars().count() > 50 || c.chars().any(char::is_control)) {
-        return Err(DirectoryError::invalid("certificate_number", "at most 50 printable characters"));
+        return Err(DirectoryError::invalid(
+            "certificate_number",
+            "at most 50 printable characters",
+        ));
     }
     if !STATUSES.contains(&new.status.as_str()) {
-        return Err(DirectoryError::invalid("status", format!("one of {}", STATUSES.join(", "))));
+        return Err(DirectoryError::invalid(
+            "status",
+            format!("one of {}", STATUSES.join(", ")),
+        ));
     }
     if let (Some(from), Some(until)) = (new.valid_from, new.valid_until)
         && until < from
     {
-        return Err(DirectoryError::invalid("valid_until", "the end of validity comes before its start"));
+        return Err(DirectoryError::invalid(
+            "valid_until",
+            "the end of validity comes before its start",
+        ));
     }
     let id = Uuid::now_v7();
     let now = clock.now();

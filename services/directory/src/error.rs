@@ -43,7 +43,9 @@ impl From<sqlx::Error> for DirectoryError {
             && db.is_unique_violation()
         {
             return DirectoryError::Conflict(match db.constraint() {
-                Some(c) if c.contains("certificate") => "certificate number is already in use".into(),
+                Some(c) if c.contains("certificate") => {
+                    "certificate number is already in use".into()
+                }
                 _ => "e-mail address is already in use".into(),
             });
         }
@@ -58,7 +60,9 @@ impl From<IdentityError> for DirectoryError {
                 field: i.code,
                 message: i.message,
             },
-            IdentityError::Conflict(what) => DirectoryError::Conflict(format!("{what} is already in use")),
+            IdentityError::Conflict(what) => {
+                DirectoryError::Conflict(format!("{what} is already in use"))
+            }
             IdentityError::NotFound => DirectoryError::NotFound,
             IdentityError::Unauthenticated => DirectoryError::Unauthenticated,
             IdentityError::Store(e) => DirectoryError::Internal(e.to_string()),

@@ -41,15 +41,25 @@ struct OrganisationRow {
 }
 
 fn address_line(a: &PostalAddress) -> String {
-    [a.street.as_str(), &format!("{} {}", a.postcode, a.city), a.country.as_str()]
-        .iter()
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(", ")
+    [
+        a.street.as_str(),
+        &format!("{} {}", a.postcode, a.city),
+        a.country.as_str(),
+    ]
+    .iter()
+    .map(|s| s.trim())
+    .filter(|s| !s.is_empty())
+    .collect::<Vec<_>>()
+    .join(", ")
 }
 
-async fn visible(db: &Db, clock: &dyn Clock, caller: &Caller, action: Action, id: Option<Uuid>) -> Result<Vec<Masked<OrganisationView>>> {
+async fn visible(
+    db: &Db,
+    clock: &dyn Clock,
+    caller: &Caller,
+    action: Action,
+    id: Option<Uuid>,
+) -> Result<Vec<Masked<OrganisationView>>> {
     let scope = caller.scope(Resource::Organisation, action);
     if scope.is_empty() {
         return Ok(Vec::new());
@@ -70,7 +80,8 @@ async fn visible(db: &Db, clock: &dyn Clock, caller: &Caller, action: Action, id
         .into_iter()
         .map(|r| {
             let rel = relation.of(Some(r.id), None, r.via_assignment);
-            let addresses: Vec<PostalAddress> = serde_json::from_str(&r.addresses).unwrap_or_default();
+            let addresses: Vec<PostalAddress> =
+                serde_json::from_str(&r.addresses).unwrap_or_default();
             let view = OrganisationView {
                 id: r.id,
                 kind: r.kind,
@@ -89,21 +100,46 @@ async fn visible(db: &Db, clock: &dyn Clock, caller: &Caller, action: Action, id
 }
 
 /// The organisations a caller may list, masked.
-pub async fn list(db: &Db, clock: &dyn Clock, caller: &Caller) -> Result<Vec<Masked<OrganisationView>>> {
+pub async fn list(
+    db: &Db,
+    clock: &dyn Clock,
+    caller: &Caller,
+) -> Result<Vec<Masked<OrganisationView>>> {
     visible(db, clock, caller, Action::List, None).await
 }
 
 /// One organisation, if the caller may read it (404 and an audit record otherwise).
-pub async fn get(db: &Db, clock: &dyn Clock, caller: &Caller, id: Uuid) -> Result<Masked<OrganisationView>> {
-    match visible(db, clock, caller, Action::Read, Some(id)).await?.pop() {
+pub async fn get(
+    db: &Db,
+    clock: &dyn Clock,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<Masked<OrganisationView>> {
+    match visible(db, clock, caller, Action::Read, Some(id))
+        .await?
+        .pop()
+    {
         Some(o) => Ok(o),
         None => Err(caller
-            .deny(db, clock, (Resource::Organisation, Action::Read), ("organisation", Some(id)), DirectoryError::NotFound)
+            .deny(
+                db,
+                clock,
+                (Resource::Organisation, Action::Read),
+                ("organisation", Some(id)),
+                DirectoryError::NotFound,
+            )
             .await),
     }
 }
 
 /// Whether the caller may read this organisation (no audit record: for decisions).
-pub(crate) async fn find(db: &Db, clock: &dyn Clock, caller: &Caller, id: Uuid) -> Result<Option<Masked<OrganisationView>>> {
-    Ok(visible(db, clock, caller, Action::Read, Some(id)).await?.pop())
+pub(crate) async fn find(
+    db: &Db,
+    clock: &dyn Clock,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<Option<Masked<OrganisationView>>> {
+    Ok(visible(db, clock, caller, Action::Read, Some(id))
+        .await?
+        .pop())
 }

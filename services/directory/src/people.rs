@@ -119,20 +119,36 @@ async fn fetch(
     if scope.is_empty() {
         return Ok((Vec::new(), HashMap::new()));
     }
-    let pattern = query.search.as_deref().filter(|s| !s.trim().is_empty()).map(pattern);
+    let pattern = query
+        .search
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .map(pattern);
     let limit = i64::from(query.limit.clamp(1, MAX_LIMIT));
     let offset = i64::from(query.offset);
     let rows: Vec<PersonRow> = on_pool!(db, read, |pool| {
-        bind_where!(sqlx::query_as(AssertSqlSafe(LIST_SQL.as_str())), scope, now, query, &pattern)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(pool)
-            .await
+        bind_where!(
+            sqlx::query_as(AssertSqlSafe(LIST_SQL.as_str())),
+            scope,
+            now,
+            query,
+            &pattern
+        )
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await
     })?;
     let grants: Vec<(Uuid, String, String)> = on_pool!(db, read, |pool| {
-        bind_where!(sqlx::query_as(AssertSqlSafe(GRANTS_SQL.as_str())), scope, now, query, &pattern)
-            .fetch_all(pool)
-            .await
+        bind_where!(
+            sqlx::query_as(AssertSqlSafe(GRANTS_SQL.as_str())),
+            scope,
+            now,
+            query,
+            &pattern
+        )
+        .fetch_all(pool)
+        .await
     })?;
     let mut by_person: HashMap<Uuid, (Vec<String>, Vec<String>)> = HashMap::new();
     for (id, kind, name) in grants {
@@ -187,13 +203,20 @@ pub async fn list(
 }
 
 /// One person the caller may read, without recording a read (for decisions before a change).
-pub(crate) async fn find(db: &Db, clock: &dyn Clock, caller: &Caller, id: Uuid) -> Result<Option<Masked<PersonView>>> {
+pub(crate) async fn find(
+    db: &Db,
+    clock: &dyn Clock,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<Option<Masked<PersonView>>> {
     let query = PersonQuery {
         id: Some(id),
         limit: 1,
         ..PersonQuery::default()
     };
-    Ok(visible(db, clock, caller, Action::Read, &query).await?.pop())
+    Ok(visible(db, clock, caller, Action::Read, &query)
+        .await?
+        .pop())
 }
 
 async fn visible(
@@ -206,7 +229,11 @@ async fn visible(
     let scope = caller.scope(Resource::Person, action);
     let (rows, mut grants) = fetch(db, scope, unix_now(clock), query).await?;
     let relation = caller.relation();
-    let search = query.search.as_deref().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
+    let search = query
+        .search
+        .as_deref()
+        .map(|s| s.trim().to_lowercase())
+        .filter(|s| !s.is_empty());
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let rel = relation.of(Some(row.organisation_id), Some(row.id), row.via_assignment);
@@ -227,7 +254,12 @@ async fn visible(
 }
 
 /// One person, if the caller may read them.
-pub async fn get(db: &Db, clock: &dyn Clock, caller: &Caller, id: Uuid) -> Result<Masked<PersonView>> {
+pub async fn get(
+    db: &Db,
+    clock: &dyn Clock,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<Masked<PersonView>> {
     let query = PersonQuery {
         id: Some(id),
         limit: 1,
@@ -237,7 +269,13 @@ pub async fn get(db: &Db, clock: &dyn Clock, caller: &Caller, id: Uuid) -> Resul
     match found.pop() {
         Some(p) => Ok(p),
         None => Err(caller
-            .deny(db, clock, (Resource::Person, Action::Read), ("person", Some(id)), DirectoryError::NotFound)
+            .deny(
+                db,
+                clock,
+                (Resource::Person, Action::Read),
+                ("person", Some(id)),
+                DirectoryError::NotFound,
+            )
             .await),
     }
 }
@@ -260,7 +298,11 @@ async fn record_reads(
         return Ok(());
     }
     let mut entry = caller
-        .entry(clock, &format!("person.{}", action.as_str()), Outcome::Success)
+        .entry(
+            clock,
+            &format!("person.{}", action.as_str()),
+            Outcome::Success,
+        )
         .detail(serde_json::json!({ "people": others }));
     if let [one] = others.as_slice() {
         entry = entry.subject("person", one);
@@ -280,9 +322,11 @@ pub(crate) async fn roles_of(db: &Db, person: Uuid) -> Result<Vec<String>> {
 
 pub(crate) async fn rights_of(db: &Db, person: Uuid) -> Result<Vec<String>> {
     Ok(on_pool!(db, read, |pool| {
-        sqlx::query_scalar("SELECT right_name FROM person_right WHERE person_id = $1 ORDER BY right_name")
-            .bind(person)
-            .fetch_all(pool)
-            .await
+        sqlx::query_scalar(
+            "SELECT right_name FROM person_right WHERE person_id = $1 ORDER BY right_name",
+        )
+        .bind(person)
+        .fetch_all(pool)
+        .await
     })?)
 }

@@ -21,7 +21,11 @@ pub struct Directory {
 }
 
 impl Directory {
-    pub fn new(recovery: Arc<Recovery>, policy: Policy, policy_dir: Option<std::path::PathBuf>) -> Directory {
+    pub fn new(
+        recovery: Arc<Recovery>,
+        policy: Policy,
+        policy_dir: Option<std::path::PathBuf>,
+    ) -> Directory {
         Directory {
             recovery,
             policy: ArcSwap::from_pointee(policy),
@@ -54,7 +58,13 @@ impl Directory {
     }
 
     /// The caller as their access token says: for reads.
-    pub fn caller(&self, person: Uuid, organisation: Uuid, roles: &[String], ip: Option<IpAddr>) -> Caller {
+    pub fn caller(
+        &self,
+        person: Uuid,
+        organisation: Uuid,
+        roles: &[String],
+        ip: Option<IpAddr>,
+    ) -> Caller {
         Caller::from_token(&self.policy(), person, organisation, roles, ip)
     }
 

@@ -259,7 +259,11 @@ async fn policy(config: &Config, command: PolicyCommand) -> anyhow::Result<()> {
                 println!("no grant: {f} (hidden from everyone)");
             }
             if !report.errors.is_empty() {
-                anyhow::bail!("{}: {} error(s) in the policy", src.origin, report.errors.len());
+                anyhow::bail!(
+                    "{}: {} error(s) in the policy",
+                    src.origin,
+                    report.errors.len()
+                );
             }
             extranet_access::Policy::load(&src).await?;
             eprintln!("policy {} is valid", src.origin);
@@ -270,7 +274,10 @@ async fn policy(config: &Config, command: PolicyCommand) -> anyhow::Result<()> {
             match format.as_str() {
                 "markdown" | "md" => print!("{}", extranet_access::matrix::markdown(&policy)),
                 "csv" => print!("{}", extranet_access::matrix::csv(&policy)?),
-                "json" => println!("{}", serde_json::to_string_pretty(&extranet_access::matrix::json(&policy))?),
+                "json" => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&extranet_access::matrix::json(&policy))?
+                ),
                 other => anyhow::bail!("--format: `{other}` is not one of markdown, csv, json"),
             }
             Ok(())

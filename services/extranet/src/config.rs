@@ -87,7 +87,9 @@ pub struct AccessConfig {
 
 impl Config {
     /// The policy source configured (files or the built-in one).
-    pub fn policy_source(&self) -> Result<extranet_access::PolicySource, extranet_access::AccessError> {
+    pub fn policy_source(
+        &self,
+    ) -> Result<extranet_access::PolicySource, extranet_access::AccessError> {
         match &self.access.policy_dir {
             Some(dir) => extranet_access::PolicySource::from_dir(dir),
             None => Ok(extranet_access::PolicySource::embedded()),

@@ -185,7 +185,10 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
 
 /// Re-reads the policy on SIGHUP (with the certificate). A policy that does not check out is
 /// refused with a log line and the one in force stays.
-fn spawn_policy_reloader(directory: Arc<extranet_directory::Directory>, shutdown: CancellationToken) {
+fn spawn_policy_reloader(
+    directory: Arc<extranet_directory::Directory>,
+    shutdown: CancellationToken,
+) {
     #[cfg(unix)]
     tokio::spawn(async move {
         use tokio::signal::unix::{SignalKind, signal};

@@ -7,16 +7,18 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::Extension;
+use axum::Json;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use extranet_access::{Action, Masked, Outward};
+use extranet_directory::assignments::NewAssignment;
 use extranet_directory::delegation::{ContactChange, NewContact};
 use extranet_directory::dossiers::NewDossier;
-use extranet_directory::assignments::NewAssignment;
 use extranet_directory::people::PersonQuery;
-use extranet_directory::{Caller, Directory, DirectoryError, assignments, delegation, dossiers, organisations, people};
+use extranet_directory::{
+    Caller, Directory, DirectoryError, assignments, delegation, dossiers, organisations, people,
+};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -25,11 +27,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::ApiState;
 use super::auth::Authenticated;
 use super::error::{ApiError, FieldError};
 use super::json::ApiJson;
 use super::openapi::Problem;
-use super::ApiState;
 
 /// Every API operation and what it needs: `resource.action` from the policy, `authenticated`
 /// (any signed-in person, on their own behalf) or `public`.
@@ -40,14 +42,30 @@ pub const PERMISSIONS: &[(&str, &str, &str)] = &[
     ("get", "/api/v1/me", "authenticated"),
     ("get", "/api/v1/organisations", "organisation.list"),
     ("get", "/api/v1/organisations/{id}", "organisation.read"),
-    ("post", "/api/v1/organisations/{id}/contacts", "person.invite"),
-    ("post", "/api/v1/organisations/{id}/primary-contact", "person.handover"),
+    (
+        "post",
+        "/api/v1/organisations/{id}/contacts",
+        "person.invite",
+    ),
+    (
+        "post",
+        "/api/v1/organisations/{id}/primary-contact",
+        "person.handover",
+    ),
     ("get", "/api/v1/people", "person.list"),
     ("get", "/api/v1/people/export", "person.export"),
     ("get", "/api/v1/people/{id}", "person.read"),
     ("patch", "/api/v1/people/{id}", "person.update"),
-    ("post", "/api/v1/people/{id}/deactivate", "person.deactivate"),
-    ("post", "/api/v1/people/{id}/reactivate", "person.deactivate"),
+    (
+        "post",
+        "/api/v1/people/{id}/deactivate",
+        "person.deactivate",
+    ),
+    (
+        "post",
+        "/api/v1/people/{id}/reactivate",
+        "person.deactivate",
+    ),
     ("put", "/api/v1/people/{id}/rights", "person.grant"),
     ("put", "/api/v1/people/{id}/roles", "person.grant"),
     ("get", "/api/v1/dossiers", "dossier.list"),
@@ -141,9 +159,15 @@ struct MaskedList {
 /// company's contacts their own, inspectors those of the dossiers assigned to them now.
 #[utoipa::path(get, path = "/api/v1/organisations", tag = "directory", security(("bearer" = [])),
     responses((status = 200, body = MaskedList), (status = 401, body = Problem, content_type = "application/problem+json")))]
-async fn list_organisations(State(dir): State<Arc<Directory>>, peer: Peer, who: Authenticated) -> Result<Response, ApiError> {
+async fn list_organisations(
+    State(dir): State<Arc<Directory>>,
+    peer: Peer,
+    who: Authenticated,
+) -> Result<Response, ApiError> {
     let caller = reader(&dir, &who, &peer);
-    Ok(many(&organisations::list(dir.db(), dir.clock(), &caller).await?))
+    Ok(many(
+        &organisations::list(dir.db(), dir.clock(), &caller).await?,
+    ))
 }
 
 /// One organisation (404 when it is not the caller's to see).
@@ -151,9 +175,16 @@ async fn list_organisations(State(dir): State<Arc<Directory>>, peer: Peer, who: 
     params(("id" = String, Path)),
     responses((status = 200, body = MaskedRecord), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
-async fn get_organisation(State(dir): State<Arc<Directory>>, peer: Peer, who: Authenticated, Path(raw): Path<String>) -> Result<Response, ApiError> {
+async fn get_organisation(
+    State(dir): State<Arc<Directory>>,
+    peer: Peer,
+    who: Authenticated,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
     let caller = reader(&dir, &who, &peer);
-    Ok(masked(&organisations::get(dir.db(), dir.clock(), &caller, id(&raw)?).await?))
+    Ok(masked(
+        &organisations::get(dir.db(), dir.clock(), &caller, id(&raw)?).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -210,12 +241,23 @@ async fn refuse_smuggled<T>(
     match body {
         Ok(b) => Ok(b),
         Err(ApiError::Fields(errors)) => {
-            let unknown: Vec<&FieldError> = errors.iter().filter(|e| e.message.starts_with(super::json::UNKNOWN_FIELD)).collect();
+            let unknown: Vec<&FieldError> = errors
+                .iter()
+                .filter(|e| e.message.starts_with(super::json::UNKNOWN_FIELD))
+                .collect();
             if !unknown.is_empty() {
                 let names: Vec<&str> = unknown.iter().map(|e| e.field.as_str()).collect();
                 let _ = caller
-                    .deny(dir.db(), dir.clock(), (extranet_access::Resource::Person, action), ("person", Some(subject)),
-                        DirectoryError::Forbidden(format!("fields that cannot be set here: {}", names.join(", "))))
+                    .deny(
+                        dir.db(),
+                        dir.clock(),
+                        (extranet_access::Resource::Person, action),
+                        ("person", Some(subject)),
+                        DirectoryError::Forbidden(format!(
+                            "fields that cannot be set here: {}",
+                            names.join(", ")
+                        )),
+                    )
                     .await;
             }
             Err(ApiError::Fields(errors))
@@ -247,7 +289,9 @@ async fn handover(
     let caller = writer(&dir, &who, &peer).await?;
     let org = id(&raw)?;
     let ApiJson(b) = refuse_smuggled(&dir, &caller, body, Action::Handover, org).await?;
-    Ok(masked(&delegation::handover(dir.db(), dir.clock(), &caller, org, b.person_id).await?))
+    Ok(masked(
+        &delegation::handover(dir.db(), dir.clock(), &caller, org, b.person_id).await?,
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -278,9 +322,16 @@ impl PeopleParams {
 #[utoipa::path(get, path = "/api/v1/people", tag = "directory", security(("bearer" = [])), params(PeopleParams),
     responses((status = 200, body = MaskedList), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json")))]
-async fn list_people(State(dir): State<Arc<Directory>>, peer: Peer, who: Authenticated, Query(p): Query<PeopleParams>) -> Result<Response, ApiError> {
+async fn list_people(
+    State(dir): State<Arc<Directory>>,
+    peer: Peer,
+    who: Authenticated,
+    Query(p): Query<PeopleParams>,
+) -> Result<Response, ApiError> {
     let caller = reader(&dir, &who, &peer);
-    Ok(many(&people::list(dir.db(), dir.clock(), &caller, Action::List, &p.query()).await?))
+    Ok(many(
+        &people::list(dir.db(), dir.clock(), &caller, Action::List, &p.query()).await?,
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -295,12 +346,22 @@ pub struct ExportParams {
 #[utoipa::path(get, path = "/api/v1/people/export", tag = "directory", security(("bearer" = [])), params(ExportParams),
     responses((status = 200, description = "text/csv or application/json"), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json")))]
-async fn export_people(State(dir): State<Arc<Directory>>, peer: Peer, who: Authenticated, Query(p): Query<ExportParams>) -> Result<Response, ApiError> {
+async fn export_people(
+    State(dir): State<Arc<Directory>>,
+    peer: Peer,
+    who: Authenticated,
+    Query(p): Query<ExportParams>,
+) -> Result<Response, ApiError> {
     let caller = reader(&dir, &who, &peer);
     let json = match p.format.as_deref() {
         None | Some("csv") => false,
         Some("json") => true,
-        Some(_) => return Err(ApiError::Invalid { field: "format", message: "csv or json".into() }),
+        Some(_) => {
+            return Err(ApiError::Invalid {
+                field: "format",
+                message: "csv or json".into(),
+            });
+        }
     };
     let query = PersonQuery {
         organisation: p.organisation_id,
@@ -311,11 +372,15 @@ async fn export_people(State(dir): State<Arc<Directory>>, peer: Peer, who: Authe
     if json {
         return Ok(many(&rows));
     }
-    let body = extranet_access::mask::to_csv(&rows).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let body =
+        extranet_access::mask::to_csv(&rows).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"people.csv\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"people.csv\"",
+            ),
             (header::CACHE_CONTROL, "no-store"),
         ],
         body,
@@ -327,9 +392,16 @@ async fn export_people(State(dir): State<Arc<Directory>>, peer: Peer, who: Authe
 #[utoipa::path(get, path = "/api/v1/people/{id}", tag = "directory", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = MaskedRecord), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
-async fn get_person(State(dir): State<Arc<Directory>>, peer: Peer, who: Authenticated, Path(raw): Path<String>) -> Result<Response, ApiError> {
+async fn get_person(
+    State(dir): State<Arc<Directory>>,
+    peer: Peer,
+    who: Authenticated,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
     let caller = reader(&dir, &who, &peer);
-    Ok(masked(&people::get(dir.db(), dir.clock(), &caller, id(&raw)?).await?))
+    Ok(masked(
+        &people::get(dir.db(), dir.clock(), &caller, id(&raw)?).await?,
+    ))
 }
 
 /// What may be changed on a contact: nothing else is accepted (roles, organisation, state and
@@ -372,7 +444,9 @@ async fn update_person(
         function: b.function,
         language: b.language,
     };
-    Ok(masked(&delegation::update(dir.db(), dir.clock(), &caller, person, &change).await?))
+    Ok(masked(
+        &delegation::update(dir.db(), dir.clock(), &caller, person, &change).await?,
+    ))
 }
 
 /// Deactivate a contact: their sessions end at once.
@@ -380,9 +454,16 @@ async fn update_person(
     responses((status = 200, body = MaskedRecord), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
-async fn deactivate_person(State(dir): State<Arc<Directory>>, peer: Peer, who: Authenticated, Path(raw): Path<String>) -> Result<Response, ApiError> {
+async fn deactivate_person(
+    State(dir): State<Arc<Directory>>,
+    peer: Peer,
+    who: Authenticated,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
     let caller = writer(&dir, &who, &peer).await?;
-    Ok(masked(&delegation::set_active(dir.db(), dir.clock(), &caller, id(&raw)?, false).await?))
+    Ok(masked(
+        &delegation::set_active(dir.db(), dir.clock(), &caller, id(&raw)?, false).await?,
+    ))
 }
 
 /// Reactivate a contact.
@@ -390,9 +471,16 @@ async fn deactivate_person(State(dir): State<Arc<Directory>>, peer: Peer, who: A
     responses((status = 200, body = MaskedRecord), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
-async fn reactivate_person(State(dir): State<Arc<Directory>>, peer: Peer, who: Authenticated, Path(raw): Path<String>) -> Result<Response, ApiError> {
+async fn reactivate_person(
+    State(dir): State<Arc<Directory>>,
+    peer: Peer,
+    who: Authenticated,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
     let caller = writer(&dir, &who, &peer).await?;
-    Ok(masked(&delegation::set_active(dir.db(), dir.clock(), &caller, id(&raw)?, true).await?))
+    Ok(masked(
+        &delegation::set_active(dir.db(), dir.clock(), &caller, id(&raw)?, true).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -418,7 +506,9 @@ async fn set_rights(
     let caller = writer(&dir, &who, &peer).await?;
     let person = id(&raw)?;
     let ApiJson(b) = refuse_smuggled(&dir, &caller, body, Action::Grant, person).await?;
-    Ok(masked(&delegation::set_rights(dir.db(), dir.clock(), &caller, person, &b.rights).await?))
+    Ok(masked(
+        &delegation::set_rights(dir.db(), dir.clock(), &caller, person, &b.rights).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -444,7 +534,9 @@ async fn set_roles(
     let caller = writer(&dir, &who, &peer).await?;
     let person = id(&raw)?;
     let ApiJson(b) = refuse_smuggled(&dir, &caller, body, Action::Grant, person).await?;
-    Ok(masked(&delegation::set_roles(dir.db(), dir.clock(), &caller, person, &b.roles).await?))
+    Ok(masked(
+        &delegation::set_roles(dir.db(), dir.clock(), &caller, person, &b.roles).await?,
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -457,9 +549,16 @@ pub struct DossierParams {
 #[utoipa::path(get, path = "/api/v1/dossiers", tag = "dossiers", security(("bearer" = [])), params(DossierParams),
     responses((status = 200, body = MaskedList), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json")))]
-async fn list_dossiers(State(dir): State<Arc<Directory>>, peer: Peer, who: Authenticated, Query(p): Query<DossierParams>) -> Result<Response, ApiError> {
+async fn list_dossiers(
+    State(dir): State<Arc<Directory>>,
+    peer: Peer,
+    who: Authenticated,
+    Query(p): Query<DossierParams>,
+) -> Result<Response, ApiError> {
     let caller = reader(&dir, &who, &peer);
-    Ok(many(&dossiers::list(dir.db(), dir.clock(), &caller, p.organisation_id).await?))
+    Ok(many(
+        &dossiers::list(dir.db(), dir.clock(), &caller, p.organisation_id).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -479,7 +578,10 @@ pub struct DossierCreation {
 fn date(field: &'static str, raw: Option<&str>) -> Result<Option<time::Date>, ApiError> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     raw.map(|s| {
-        time::Date::parse(s, &format).map_err(|_| ApiError::Invalid { field, message: "a date as YYYY-MM-DD".into() })
+        time::Date::parse(s, &format).map_err(|_| ApiError::Invalid {
+            field,
+            message: "a date as YYYY-MM-DD".into(),
+        })
     })
     .transpose()
 }
@@ -489,7 +591,12 @@ fn date(field: &'static str, raw: Option<&str>) -> Result<Option<time::Date>, Ap
     responses((status = 201, body = MaskedRecord), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
-async fn create_dossier(State(dir): State<Arc<Directory>>, peer: Peer, who: Authenticated, ApiJson(b): ApiJson<DossierCreation>) -> Result<Response, ApiError> {
+async fn create_dossier(
+    State(dir): State<Arc<Directory>>,
+    peer: Peer,
+    who: Authenticated,
+    ApiJson(b): ApiJson<DossierCreation>,
+) -> Result<Response, ApiError> {
     let caller = writer(&dir, &who, &peer).await?;
     let new = NewDossier {
         organisation_id: b.organisation_id,
@@ -507,9 +614,16 @@ async fn create_dossier(State(dir): State<Arc<Directory>>, peer: Peer, who: Auth
 #[utoipa::path(get, path = "/api/v1/dossiers/{id}", tag = "dossiers", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = MaskedRecord), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
-async fn get_dossier(State(dir): State<Arc<Directory>>, peer: Peer, who: Authenticated, Path(raw): Path<String>) -> Result<Response, ApiError> {
+async fn get_dossier(
+    State(dir): State<Arc<Directory>>,
+    peer: Peer,
+    who: Authenticated,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
     let caller = reader(&dir, &who, &peer);
-    Ok(masked(&dossiers::get(dir.db(), dir.clock(), &caller, id(&raw)?).await?))
+    Ok(masked(
+        &dossiers::get(dir.db(), dir.clock(), &caller, id(&raw)?).await?,
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -522,9 +636,16 @@ pub struct AssignmentParams {
 #[utoipa::path(get, path = "/api/v1/assignments", tag = "dossiers", security(("bearer" = [])), params(AssignmentParams),
     responses((status = 200, body = MaskedList), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json")))]
-async fn list_assignments(State(dir): State<Arc<Directory>>, peer: Peer, who: Authenticated, Query(p): Query<AssignmentParams>) -> Result<Response, ApiError> {
+async fn list_assignments(
+    State(dir): State<Arc<Directory>>,
+    peer: Peer,
+    who: Authenticated,
+    Query(p): Query<AssignmentParams>,
+) -> Result<Response, ApiError> {
     let caller = reader(&dir, &who, &peer);
-    Ok(many(&assignments::list(dir.db(), dir.clock(), &caller, p.dossier_id).await?))
+    Ok(many(
+        &assignments::list(dir.db(), dir.clock(), &caller, p.dossier_id).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -539,7 +660,10 @@ pub struct AssignmentCreation {
 }
 
 fn instant(field: &'static str, raw: &str) -> Result<OffsetDateTime, ApiError> {
-    OffsetDateTime::parse(raw, &Rfc3339).map_err(|_| ApiError::Invalid { field, message: "an instant as RFC 3339, e.g. 2026-12-01T08:00:00Z".into() })
+    OffsetDateTime::parse(raw, &Rfc3339).map_err(|_| ApiError::Invalid {
+        field,
+        message: "an instant as RFC 3339, e.g. 2026-12-01T08:00:00Z".into(),
+    })
 }
 
 /// Assign an inspector to a dossier for a period (staff).
@@ -547,7 +671,12 @@ fn instant(field: &'static str, raw: &str) -> Result<OffsetDateTime, ApiError> {
     responses((status = 201, body = MaskedRecord), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
-async fn create_assignment(State(dir): State<Arc<Directory>>, peer: Peer, who: Authenticated, ApiJson(b): ApiJson<AssignmentCreation>) -> Result<Response, ApiError> {
+async fn create_assignment(
+    State(dir): State<Arc<Directory>>,
+    peer: Peer,
+    who: Authenticated,
+    ApiJson(b): ApiJson<AssignmentCreation>,
+) -> Result<Response, ApiError> {
     let caller = writer(&dir, &who, &peer).await?;
     let new = NewAssignment {
         dossier_id: b.dossier_id,
@@ -563,16 +692,30 @@ async fn create_assignment(State(dir): State<Arc<Directory>>, peer: Peer, who: A
 #[utoipa::path(get, path = "/api/v1/assignments/{id}", tag = "dossiers", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = MaskedRecord), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
-async fn get_assignment(State(dir): State<Arc<Directory>>, peer: Peer, who: Authenticated, Path(raw): Path<String>) -> Result<Response, ApiError> {
+async fn get_assignment(
+    State(dir): State<Arc<Directory>>,
+    peer: Peer,
+    who: Authenticated,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
     let caller = reader(&dir, &who, &peer);
-    Ok(masked(&assignments::get(dir.db(), dir.clock(), &caller, id(&raw)?).await?))
+    Ok(masked(
+        &assignments::get(dir.db(), dir.clock(), &caller, id(&raw)?).await?,
+    ))
 }
 
 /// End an assignment now (staff): the inspector loses access at this instant.
 #[utoipa::path(post, path = "/api/v1/assignments/{id}/end", tag = "dossiers", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = MaskedRecord), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
-async fn end_assignment(State(dir): State<Arc<Directory>>, peer: Peer, who: Authenticated, Path(raw): Path<String>) -> Result<Response, ApiError> {
+async fn end_assignment(
+    State(dir): State<Arc<Directory>>,
+    peer: Peer,
+    who: Authenticated,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
     let caller = writer(&dir, &who, &peer).await?;
-    Ok(masked(&assignments::end(dir.db(), dir.clock(), &caller, id(&raw)?).await?))
+    Ok(masked(
+        &assignments::end(dir.db(), dir.clock(), &caller, id(&raw)?).await?,
+    ))
 }

@@ -202,7 +202,8 @@ mod tests {
 
     #[test]
     fn a_field_the_schema_does_not_name_is_refused() {
-        let body = json!({ "email": "a@b.example", "password": "x", "count": 3, "roles": ["admin"] });
+        let body =
+            json!({ "email": "a@b.example", "password": "x", "count": 3, "roles": ["admin"] });
         assert_eq!(fields(body), vec![("roles".into(), UNKNOWN_FIELD.into())]);
     }
 

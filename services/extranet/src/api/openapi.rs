@@ -80,8 +80,12 @@ fn mark_permissions(doc: &mut utoipa::openapi::OpenApi) {
                 .find(|(m, p, _)| *m == method && p == path);
             if let Some((_, _, permission)) = found {
                 let ext: utoipa::openapi::extensions::Extensions =
-                    [("x-permission", serde_json::json!(permission))].into_iter().collect();
-                op.extensions.get_or_insert_with(Default::default).merge(ext);
+                    [("x-permission", serde_json::json!(permission))]
+                        .into_iter()
+                        .collect();
+                op.extensions
+                    .get_or_insert_with(Default::default)
+                    .merge(ext);
             }
         }
     }

@@ -1,0 +1,497 @@
+//! Who may see what, through the real binary: a role × route matrix generated from the policy
+//! and the OpenAPI document, a role × field test generated from the field grants, and the
+//! moments that matter (an assignment ending, a deactivated primary contact, escalation and
+//! mass-assignment attempts). Run on SQLite and PostgreSQL; no object storage is touched.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::{Context, bail};
+use extranet_tests::{Server, ServerBuilder, databases};
+use reqwest::Method;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::auth::sql_rows;
+
+const PASSWORD: &str = "vlaai-tram-Kortrijk-42-brug";
+
+/// One signed-in caller of the fixture.
+struct Who {
+    email: &'static str,
+    roles: Vec<&'static str>,
+    org: String,
+    id: String,
+    token: String,
+}
+
+/// Three client companies, the certification body's people in every role, dossiers with an
+/// assignment in force (A), an expired one (B) and none (C).
+struct World {
+    orgs: BTreeMap<&'static str, String>,
+    people: BTreeMap<&'static str, Who>,
+    dossiers: BTreeMap<&'static str, String>,
+    /// assignment key → (id, inspector email, in force)
+    assignments: BTreeMap<&'static str, (String, &'static str, bool)>,
+    /// dossier key → organisation key
+    dossier_org: BTreeMap<&'static str, &'static str>,
+}
+
+async fn api(
+    server: &Server,
+    token: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> anyhow::Result<(u16, String)> {
+    let mut req = server
+        .client()?
+        .request(method, server.url(path))
+        .bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await?;
+    Ok((res.status().as_u16(), res.text().await?))
+}
+
+async fn login(server: &Server, email: &str) -> anyhow::Result<String> {
+    let res: Value = server
+        .client()?
+        .post(server.url("/api/v1/auth/login"))
+        .json(&json!({ "email": email, "password": PASSWORD }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    Ok(res["access_token"]
+        .as_str()
+        .context("access token")?
+        .to_owned())
+}
+
+fn instant(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+async fn world(server: &Server) -> anyhow::Result<World> {
+    let mut orgs = BTreeMap::new();
+    for (key, name) in [
+        ("A", "Beton A NV"),
+        ("B", "Prefab B BV"),
+        ("C", "Staal C NV"),
+    ] {
+        orgs.insert(key, server.create_client_org(name).await?);
+    }
+    let cb_people: [(&str, &str); 5] = [
+        ("admin@cb.example", "admin"),
+        ("staff@cb.example", "staff"),
+        ("po@cb.example", "privacy_officer"),
+        ("insp@cb.example", "inspector"),
+        ("insp2@cb.example", "inspector"),
+    ];
+    let client_people: [(&str, &str, &str); 6] = [
+        ("ca@a.example", "client_admin", "A"),
+        ("cu@a.example", "client_user", "A"),
+        ("c2@a.example", "client_user", "A"),
+        ("cba@b.example", "client_admin", "B"),
+        ("cb2@b.example", "client_user", "B"),
+        ("cca@c.example", "client_admin", "C"),
+    ];
+    for (email, role) in cb_people {
+        server.create_user(email, role).await?;
+    }
+    for (email, role, org) in client_people {
+        server.create_user_in(email, role, &orgs[org]).await?;
+    }
+    let mut people = BTreeMap::new();
+    for (email, role, org) in cb_people
+        .iter()
+        .map(|(e, r)| (*e, *r, None))
+        .chain(client_people.iter().map(|(e, r, o)| (*e, *r, Some(*o))))
+    {
+        let token = login(server, email).await?;
+        let (status, me) = api(server, &token, Method::GET, "/api/v1/me", None).await?;
+        anyhow::ensure!(status == 200, "me for {email}: {status}");
+        let me: Value = serde_json::from_str(&me)?;
+        let _ = org;
+        people.insert(
+            email,
+            Who {
+                email,
+                roles: vec![role],
+                org: me["organisation_id"].as_str().context("org")?.to_owned(),
+                id: me["id"].as_str().context("id")?.to_owned(),
+                token,
+            },
+        );
+    }
+    let staff = people["staff@cb.example"].token.clone();
+    let mut dossiers = BTreeMap::new();
+    let mut dossier_org = BTreeMap::new();
+    for (key, org) in [("dA", "A"), ("dA2", "A"), ("dB", "B"), ("dC", "C")] {
+        let (status, body) = api(server, &staff, Method::POST, "/api/v1/dossiers",
+            Some(json!({ "organisation_id": orgs[org], "scheme": "BENOR", "status": "active", "valid_from": "2026-01-01", "valid_until": "2028-12-31" }))).await?;
+        anyhow::ensure!(status == 201, "dossier {key}: {status} {body}");
+        let v: Value = serde_json::from_str(&body)?;
+        dossiers.insert(key, v["id"].as_str().context("dossier id")?.to_owned());
+        dossier_org.insert(key, org);
+    }
+    let now = OffsetDateTime::now_utc();
+    let day = time::Duration::days(1);
+    let insp = people["insp@cb.example"].id.clone();
+    let mut assignments = BTreeMap::new();
+    for (key, dossier, from, until, in_force) in [
+        ("active", "dA", now - day, now + day, true),
+        ("to_end", "dA2", now - day, now + day, true),
+        ("expired", "dB", now - day * 3, now - day, false),
+    ] {
+        let (status, body) = api(server, &staff, Method::POST, "/api/v1/assignments",
+            Some(json!({ "dossier_id": dossiers[dossier], "inspector_id": insp, "starts_at": instant(from), "ends_at": instant(until) }))).await?;
+        anyhow::ensure!(status == 201, "assignment {key}: {status} {body}");
+        let v: Value = serde_json::from_str(&body)?;
+        assignments.insert(
+            key,
+            (
+                v["id"].as_str().context("assignment id")?.to_owned(),
+                "insp@cb.example",
+                in_force,
+            ),
+        );
+    }
+    Ok(World {
+        orgs,
+        people,
+        dossiers,
+        assignments,
+        dossier_org,
+    })
+}
+
+/// The policy as the binary compiled it: subject → "resource.action" → domains.
+async fn policy_matrix(server: &Server) -> anyhow::Result<Value> {
+    let (status, out, err) = server
+        .command(&["policy", "matrix", "--format", "json"], "")
+        .await?;
+    anyhow::ensure!(status.success(), "policy matrix: {err}");
+    Ok(serde_json::from_str(&out)?)
+}
+
+fn domains_of(matrix: &Value, section: &str, who: &Who, name: &str) -> BTreeSet<String> {
+    let mut subjects: Vec<&str> = who.roles.clone();
+    subjects.push("person");
+    if who.roles.contains(&"admin") {
+        subjects.push("staff"); // `g, admin, staff, all` — the matrix already folds it in
+    }
+    let mut out = BTreeSet::new();
+    for s in subjects {
+        if let Some(ds) = matrix[section][s][name].as_array() {
+            out.extend(ds.iter().filter_map(|d| d.as_str().map(str::to_owned)));
+        }
+    }
+    out
+}
+
+/// A record of the fixture, and how it relates to a caller.
+#[derive(Clone, Debug)]
+enum Target {
+    Org(&'static str),
+    Person(&'static str),
+    Dossier(&'static str),
+    Assignment(&'static str),
+}
+
+impl World {
+    fn org_of_person(&self, email: &str) -> String {
+        self.people[email].org.clone()
+    }
+
+    fn inspector_reaches_org(&self, caller: &Who, org_id: &str) -> bool {
+        self.assignments.iter().any(|(k, (_, insp, in_force))| {
+            *insp == caller.email && *in_force && {
+                let dossier = match *k {
+                    "active" => "dA",
+                    "to_end" => "dA2",
+                    _ => "dB",
+                };
+                self.orgs[self.dossier_org[dossier]] == org_id
+            }
+        })
+    }
+
+    /// The domains in which `target` relates to `caller` (always `all`).
+    fn relation(&self, caller: &Who, target: &Target) -> BTreeSet<String> {
+        let mut r = BTreeSet::from(["all".to_owned()]);
+        let (org, person, assigned): (Option<String>, Option<String>, bool) = match target {
+            Target::Org(k) => (
+                Some(self.orgs[k].clone()),
+                None,
+                self.inspector_reaches_org(caller, &self.orgs[k]),
+            ),
+            Target::Person(e) => {
+                let org = self.org_of_person(e);
+                let reach = self.inspector_reaches_org(caller, &org);
+                (Some(org), Some(self.people[e].id.clone()), reach)
+            }
+            Target::Dossier(d) => {
+                let key = match *d {
+                    "dA" => "active",
+                    "dA2" => "to_end",
+                    "dB" => "expired",
+                    _ => "",
+                };
+                let assigned = self
+                    .assignments
+                    .get(key)
+                    .is_some_and(|(_, i, f)| *i == caller.email && *f);
+                (Some(self.orgs[self.dossier_org[d]].clone()), None, assigned)
+            }
+            Target::Assignment(a) => {
+                let (_, i, f) = &self.assignments[a];
+                (None, None, *i == caller.email && *f)
+            }
+        };
+        if org.as_deref() == Some(caller.org.as_str()) {
+            r.insert("organisation".into());
+        }
+        if person.as_deref() == Some(caller.id.as_str()) {
+            r.insert("self".into());
+        }
+        if assigned {
+            r.insert("assignment".into());
+        }
+        r
+    }
+
+    fn id(&self, t: &Target) -> String {
+        match t {
+            Target::Org(k) => self.orgs[k].clone(),
+            Target::Person(e) => self.people[e].id.clone(),
+            Target::Dossier(d) => self.dossiers[d].clone(),
+            Target::Assignment(a) => self.assignments[a].0.clone(),
+        }
+    }
+}
+
+fn resource_of(permission: &str) -> &str {
+    permission.split('.').next().unwrap_or_default()
+}
+
+databases!(
+    /// Every role × every API route × (own tenant, other tenant, assigned, unassigned, expired
+    /// assignment, own record): the answer is the one the policy gives. An operation without an
+    /// `x-permission` fails the test, so a route cannot be added without policy.
+    async fn every_role_on_every_route_gets_what_the_policy_says(b: Backends) {
+        let server = ServerBuilder::new(b).start().await?;
+        let mut w = world(&server).await?;
+        let matrix = policy_matrix(&server).await?;
+        let doc: Value = server
+            .client()?
+            .get(server.url("/api/v1/openapi.json"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let mut ops: Vec<(String, String, String)> = Vec::new();
+        for (path, item) in doc["paths"].as_object().context("paths")? {
+            for (method, op) in item.as_object().context("item")? {
+                let Some(permission) = op["x-permission"].as_str() else {
+                    bail!(
+                        "{} {path} has no x-permission: every route needs a policy",
+                        method.to_uppercase()
+                    );
+                };
+                ops.push((method.clone(), path.clone(), permission.to_owned()));
+            }
+        }
+        // Ending assignments changes what inspectors see: last.
+        ops.sort_by_key(|(_, p, _)| p.ends_with("/end"));
+        let callers: Vec<&'static str> = vec![
+            "insp@cb.example",
+            "cu@a.example",
+            "ca@a.example",
+            "cba@b.example",
+            "po@cb.example",
+            "staff@cb.example",
+            "admin@cb.example",
+        ];
+        let mut checked = 0usize;
+        let mut invites = 0usize;
+        for (method, path, permission) in &ops {
+            if permission == "public" || permission == "authenticated" {
+                continue;
+            }
+            let action_name = permission.as_str();
+            for caller_key in &callers {
+                let caller = &w.people[caller_key];
+                let allowed_domains = domains_of(&matrix, "actions", caller, action_name);
+                // What the caller must be able to read for a refusal to be 403 rather than 404:
+                // the record, or for a creation the record it is created in.
+                let parent = match action_name {
+                    "dossier.create" | "person.invite" | "person.handover" => "organisation",
+                    "assignment.create" => "dossier",
+                    _ => resource_of(permission),
+                };
+                let read_domains =
+                    domains_of(&matrix, "actions", caller, &format!("{parent}.read"));
+                let targets: Vec<Target> = match parent {
+                    "organisation" => vec![Target::Org("A"), Target::Org("B"), Target::Org("C")],
+                    "person" => vec![
+                        Target::Person("c2@a.example"),
+                        Target::Person("cb2@b.example"),
+                        Target::Person("cca@c.example"),
+                        Target::Person(caller_key),
+                    ],
+                    "dossier" => vec![
+                        Target::Dossier("dA"),
+                        Target::Dossier("dB"),
+                        Target::Dossier("dC"),
+                    ],
+                    "assignment" if path.ends_with("/end") => {
+                        vec![Target::Assignment("to_end"), Target::Assignment("expired")]
+                    }
+                    "assignment" => {
+                        vec![Target::Assignment("active"), Target::Assignment("expired")]
+                    }
+                    other => bail!("no targets for resource {other}"),
+                };
+                if !path.contains("{id}") && method == "get" {
+                    // A list: 200, and exactly the records the policy lets this caller list.
+                    let (status, body) =
+                        api(&server, &caller.token, Method::GET, path, None).await?;
+                    if path.ends_with("/export") {
+                        assert_eq!(status, 200, "{caller_key} GET {path}");
+                        checked += 1;
+                        continue;
+                    }
+                    assert_eq!(status, 200, "{caller_key} GET {path}: {body}");
+                    let v: Value = serde_json::from_str(&body)?;
+                    let got: BTreeSet<String> = v["items"]
+                        .as_array()
+                        .context("items")?
+                        .iter()
+                        .filter_map(|i| i["id"].as_str().map(str::to_owned))
+                        .collect();
+                    for t in &targets {
+                        let expect = !allowed_domains.is_disjoint(&w.relation(caller, t));
+                        let id = w.id(t);
+                        assert_eq!(
+                            got.contains(&id),
+                            expect,
+                            "{caller_key} GET {path}: {t:?} listed = {}, policy says {expect}",
+                            got.contains(&id)
+                        );
+                    }
+                    checked += 1;
+                    continue;
+                }
+                for t in &targets {
+                    let rel = w.relation(caller, t);
+                    let allowed = !allowed_domains.is_disjoint(&rel);
+                    let readable = !read_domains.is_disjoint(&rel);
+                    let tid = w.id(t);
+                    let (m, url, body) =
+                        request_for(&w, method, path, permission, t, &tid, &mut invites);
+                    let (status, text) = api(&server, &caller.token, m, &url, body).await?;
+                    if allowed {
+                        assert!(
+                            ![403, 404, 401].contains(&status),
+                            "{caller_key} {method} {url} ({t:?}): policy allows, got {status} {text}"
+                        );
+                        if permission == "assignment.end"
+                            && status == 200
+                            && let Target::Assignment(a) = t
+                            && let Some(x) = w.assignments.get_mut(a)
+                        {
+                            x.2 = false;
+                        }
+                    } else if readable {
+                        assert_eq!(
+                            status, 403,
+                            "{caller_key} {method} {url} ({t:?}): readable but not allowed: {text}"
+                        );
+                    } else {
+                        assert_eq!(
+                            status, 404,
+                            "{caller_key} {method} {url} ({t:?}): not the caller's to see: {text}"
+                        );
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 300, "only {checked} cases");
+        // Every refusal left an audit record.
+        let denied = sql_rows(
+            &server,
+            "SELECT count(*) FROM audit_log WHERE action = 'access.denied'",
+        )
+        .await?;
+        let n: usize = denied[0][0].parse().unwrap_or(0);
+        let n = if n == 0 {
+            sql_rows(
+                &server,
+                "SELECT CAST(count(*) AS TEXT) FROM audit_log WHERE action = 'access.denied'",
+            )
+            .await?[0][0]
+                .parse()
+                .unwrap_or(0)
+        } else {
+            n
+        };
+        assert!(n > 50, "{n} denials recorded");
+        server.stop().await
+    }
+);
+
+/// The request that performs `permission` on `target`, with a body that passes validation.
+fn request_for(
+    w: &World,
+    method: &str,
+    path: &str,
+    permission: &str,
+    t: &Target,
+    tid: &str,
+    invites: &mut usize,
+) -> (Method, String, Option<Value>) {
+    let url = path.replace("{id}", tid);
+    let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap_or(Method::GET);
+    let body = match permission {
+        "person.invite" => {
+            *invites += 1;
+            Some(
+                json!({ "first_name": "Nieuw", "surname": "Contact", "email": format!("invite{invites}@x.example"), "language": "nl", "rights": [] }),
+            )
+        }
+        "person.handover" => {
+            // To the company's present primary contact: allowed, and changes nothing.
+            let primary = match t {
+                Target::Org("A") => "ca@a.example",
+                Target::Org("B") => "cba@b.example",
+                _ => "cca@c.example",
+            };
+            Some(json!({ "person_id": w.people[primary].id }))
+        }
+        "person.update" => Some(json!({ "function": "Kwaliteitsverantwoordelijke" })),
+        "person.grant" if path.ends_with("/rights") => Some(json!({ "rights": ["document.read"] })),
+        "person.grant" => {
+            let roles = match t {
+                Target::Person(e) => w.people[e].roles.clone(),
+                _ => vec![],
+            };
+            Some(json!({ "roles": roles }))
+        }
+        "dossier.create" => {
+            Some(json!({ "organisation_id": tid, "scheme": "ISO 9001", "status": "application" }))
+        }
+        "assignment.create" => {
+            let now = OffsetDateTime::now_utc();
+            Some(
+                json!({ "dossier_id": tid, "inspector_id": w.people["insp2@cb.example"].id,
+                "starts_at": instant(now + time::Duration::days(30)), "ends_at": instant(now + time::Duration::days(31)) }),
+            )
+        }
+        _ => None,
+    };
+    (m, url, body)
+}

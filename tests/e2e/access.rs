@@ -495,3 +495,401 @@ fn request_for(
     };
     (m, url, body)
 }
+
+/// Unique values for every field of one contact, so that a masked value can be searched for in
+/// the raw response bytes.
+const MARKERS: &[(&str, &str)] = &[
+    ("surname", "Vandermarker"),
+    ("first_name", "Annelies"),
+    ("phone", "+32 2 111 22 33"),
+    ("mobile", "+32 470 11 22 33"),
+    ("fax", "+32 2 999 88 77"),
+    ("function", "Kwaliteitsmarker"),
+    ("birth_date", "1981-02-03"),
+    ("training_valid_until", "2027-04-05"),
+    ("licence_plate", "1-MRK-123"),
+];
+
+databases!(
+    /// Every role × every person field through every output that carries it (detail, list,
+    /// search, CSV and JSON export): granted → present, otherwise named under `masked` (JSON) or
+    /// `[hidden]` (CSV), and its value absent from the response bytes.
+    async fn every_role_sees_exactly_the_fields_granted(b: Backends) {
+        let server = ServerBuilder::new(b).start().await?;
+        let mut w = world(&server).await?;
+        let matrix = policy_matrix(&server).await?;
+        let c2 = w.people["c2@a.example"].id.clone();
+        sql_rows(&server, &format!(
+            "UPDATE person SET surname = 'Vandermarker', first_name = 'Annelies', phone = '+32 2 111 22 33', \
+             mobile = '+32 470 11 22 33', fax = '+32 2 999 88 77', function = 'Kwaliteitsmarker', \
+             birth_date = '1981-02-03', training_valid_until = '2027-04-05', licence_plate = '1-MRK-123' \
+             WHERE email = 'c2@a.example'"
+        )).await?;
+        let _ = c2;
+        // c2 herself is a caller too (her own record).
+        let token = login(&server, "c2@a.example").await?;
+        if let Some(p) = w.people.get_mut("c2@a.example") {
+            p.token = token;
+        }
+        let doc: Value = server
+            .client()?
+            .get(server.url("/api/v1/openapi.json"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let _ = doc;
+        let fields: Vec<String> = matrix["fields"]["staff"]
+            .as_object()
+            .context("fields")?
+            .keys()
+            .filter_map(|k| k.strip_prefix("person.").map(str::to_owned))
+            .collect();
+        assert!(fields.len() >= 15, "{fields:?}");
+        let target = Target::Person("c2@a.example");
+        let mut checked = 0usize;
+        for caller_key in [
+            "insp@cb.example",
+            "cu@a.example",
+            "ca@a.example",
+            "cba@b.example",
+            "po@cb.example",
+            "staff@cb.example",
+            "admin@cb.example",
+            "c2@a.example",
+        ] {
+            let caller = &w.people[caller_key];
+            let rel = w.relation(caller, &target);
+            let id = w.id(&target);
+            let outputs: [(&str, String, &str); 5] = [
+                ("detail", format!("/api/v1/people/{id}"), "person.read"),
+                (
+                    "list",
+                    format!("/api/v1/people?organisation_id={}", w.orgs["A"]),
+                    "person.list",
+                ),
+                (
+                    "search",
+                    "/api/v1/people?q=annelies".to_owned(),
+                    "person.list",
+                ),
+                (
+                    "export-json",
+                    format!(
+                        "/api/v1/people/export?format=json&organisation_id={}",
+                        w.orgs["A"]
+                    ),
+                    "person.export",
+                ),
+                (
+                    "export-csv",
+                    format!("/api/v1/people/export?organisation_id={}", w.orgs["A"]),
+                    "person.export",
+                ),
+            ];
+            for (output, url, action) in outputs {
+                let reaches = !domains_of(&matrix, "actions", caller, action).is_disjoint(&rel);
+                let (status, body) = api(&server, &caller.token, Method::GET, &url, None).await?;
+                if !reaches {
+                    assert!(
+                        status == 404 || !body.contains(&id),
+                        "{caller_key} {output}: the record leaked ({status})"
+                    );
+                    for (_, marker) in MARKERS {
+                        assert!(
+                            !body.contains(marker),
+                            "{caller_key} {output}: {marker} leaked"
+                        );
+                    }
+                    continue;
+                }
+                assert_eq!(status, 200, "{caller_key} {output}: {body}");
+                // The record as this output carries it.
+                let (json_record, csv_row): (Option<Value>, Option<BTreeMap<String, String>>) =
+                    if output == "export-csv" {
+                        let mut lines = body.lines();
+                        let header: Vec<String> = lines
+                            .next()
+                            .context("header")?
+                            .split(',')
+                            .map(str::to_owned)
+                            .collect();
+                        let row = lines
+                            .map(|l| csv_cells(l))
+                            .find(|cells| cells.first().map(String::as_str) == Some(id.as_str()))
+                            .context("row of the target")?;
+                        (None, Some(header.into_iter().zip(row).collect()))
+                    } else if output == "detail" {
+                        (Some(serde_json::from_str(&body)?), None)
+                    } else {
+                        let v: Value = serde_json::from_str(&body)?;
+                        let rec = v["items"]
+                            .as_array()
+                            .context("items")?
+                            .iter()
+                            .find(|i| i["id"].as_str() == Some(id.as_str()))
+                            .cloned();
+                        (
+                            Some(rec.with_context(|| {
+                                format!("{caller_key} {output}: the target is missing: {body}")
+                            })?),
+                            None,
+                        )
+                    };
+                for field in &fields {
+                    let granted =
+                        !domains_of(&matrix, "fields", caller, &format!("person.{field}"))
+                            .is_disjoint(&rel);
+                    let marker = MARKERS.iter().find(|(f, _)| f == field).map(|(_, m)| *m);
+                    if let Some(rec) = &json_record {
+                        let present = rec
+                            .as_object()
+                            .is_some_and(|o| o.contains_key(field.as_str()));
+                        let listed = rec["masked"]
+                            .as_array()
+                            .is_some_and(|m| m.iter().any(|x| x.as_str() == Some(field.as_str())));
+                        assert_eq!(
+                            present, granted,
+                            "{caller_key} {output}: {field} present = {present}, granted = {granted}"
+                        );
+                        assert_eq!(
+                            listed, !granted,
+                            "{caller_key} {output}: {field} named as masked = {listed}"
+                        );
+                    }
+                    if let Some(row) = &csv_row {
+                        let hidden = row.get(field.as_str()).is_some_and(|c| c == "[hidden]");
+                        assert_eq!(
+                            hidden, !granted,
+                            "{caller_key} {output}: {field} hidden = {hidden}, granted = {granted}"
+                        );
+                    }
+                    if let Some(m) = marker
+                        && !granted
+                    {
+                        assert!(
+                            !body.contains(m),
+                            "{caller_key} {output}: the masked {field} value is in the response"
+                        );
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 200, "only {checked} checks");
+        server.stop().await
+    }
+);
+
+/// The cells of one CSV line (the markers hold no quotes or commas; quoted cells are unwrapped).
+fn csv_cells(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => out.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+databases!(
+    /// The moment an assignment ends the inspector loses the dossier; a deactivated primary
+    /// contact's contacts keep working; a primary contact cannot escalate or smuggle fields.
+    async fn assignments_end_at_once_and_nobody_escalates(b: Backends) {
+        let server = ServerBuilder::new(b).start().await?;
+        let w = world(&server).await?;
+        let insp = &w.people["insp@cb.example"].token;
+        let staff = &w.people["staff@cb.example"].token;
+        let ca = &w.people["ca@a.example"];
+        let d = &w.dossiers["dA2"];
+        assert_eq!(
+            api(
+                &server,
+                insp,
+                Method::GET,
+                &format!("/api/v1/dossiers/{d}"),
+                None
+            )
+            .await?
+            .0,
+            200
+        );
+        let (status, _) = api(
+            &server,
+            staff,
+            Method::POST,
+            &format!("/api/v1/assignments/{}/end", w.assignments["to_end"].0),
+            None,
+        )
+        .await?;
+        assert_eq!(status, 200);
+        assert_eq!(
+            api(
+                &server,
+                insp,
+                Method::GET,
+                &format!("/api/v1/dossiers/{d}"),
+                None
+            )
+            .await?
+            .0,
+            404,
+            "still visible after the end"
+        );
+        let (_, list) = api(&server, insp, Method::GET, "/api/v1/dossiers", None).await?;
+        assert!(!list.contains(d.as_str()) && list.contains(w.dossiers["dA"].as_str()));
+
+        // An assignment that ends before it starts, or of someone who is not an inspector.
+        let now = OffsetDateTime::now_utc();
+        let (status, body) = api(
+            &server,
+            staff,
+            Method::POST,
+            "/api/v1/assignments",
+            Some(json!({
+            "dossier_id": w.dossiers["dC"], "inspector_id": w.people["insp2@cb.example"].id,
+            "starts_at": instant(now), "ends_at": instant(now - time::Duration::hours(1)) })),
+        )
+        .await?;
+        assert_eq!(status, 422, "{body}");
+        assert!(body.contains("ends_at"));
+        let (status, body) = api(
+            &server,
+            staff,
+            Method::POST,
+            "/api/v1/assignments",
+            Some(json!({
+            "dossier_id": w.dossiers["dC"], "inspector_id": w.people["cu@a.example"].id,
+            "starts_at": instant(now), "ends_at": instant(now + time::Duration::hours(1)) })),
+        )
+        .await?;
+        assert_eq!(status, 422, "{body}");
+
+        // Escalation and mass assignment by a primary contact: refused, recorded, nothing changed.
+        let cu = &w.people["cu@a.example"].id;
+        for (path, body) in [
+            (
+                format!("/api/v1/people/{cu}/roles"),
+                json!({ "roles": ["client_user", "staff"] }),
+            ),
+            (
+                format!("/api/v1/people/{}/roles", ca.id),
+                json!({ "roles": ["client_admin", "admin"] }),
+            ),
+            (
+                format!("/api/v1/people/{cu}/roles"),
+                json!({ "roles": ["client_admin"] }),
+            ),
+        ] {
+            let (status, text) = api(&server, &ca.token, Method::PUT, &path, Some(body)).await?;
+            assert!(status == 403 || status == 422, "{path}: {status} {text}");
+        }
+        let (status, text) = api(
+            &server,
+            &ca.token,
+            Method::PATCH,
+            &format!("/api/v1/people/{cu}"),
+            Some(json!({ "function": "x", "roles": ["staff"], "organisation_id": w.orgs["B"] })),
+        )
+        .await?;
+        assert_eq!(status, 422, "{text}");
+        assert!(
+            text.contains("roles") && text.contains("organisation_id"),
+            "{text}"
+        );
+        let roles = sql_rows(&server, &format!("SELECT role FROM person_role r JOIN person p ON p.id = r.person_id WHERE p.email = 'cu@a.example'")).await?;
+        assert_eq!(roles, vec![vec!["client_user".to_owned()]]);
+        let function = sql_rows(
+            &server,
+            "SELECT COALESCE(function, '') FROM person WHERE email = 'cu@a.example'",
+        )
+        .await?;
+        assert_eq!(function, vec![vec![String::new()]], "half-applied change");
+        let denied = sql_rows(
+            &server,
+            &format!(
+                "SELECT detail FROM audit_log WHERE action = 'access.denied' AND actor_id = '{}'",
+                ca.id
+            ),
+        )
+        .await?;
+        assert!(denied.len() >= 4, "{denied:?}");
+        assert!(
+            denied
+                .iter()
+                .flatten()
+                .any(|d| d.contains("organisation_id"))
+        );
+
+        // Grants and invitations never beyond the primary contact's own; a guessed id of another
+        // tenant answers 404.
+        let (status, _) = api(
+            &server,
+            &ca.token,
+            Method::PUT,
+            &format!("/api/v1/people/{}/rights", w.people["cb2@b.example"].id),
+            Some(json!({ "rights": ["document.read"] })),
+        )
+        .await?;
+        assert_eq!(status, 404);
+        let (status, body) = api(
+            &server,
+            &ca.token,
+            Method::PUT,
+            &format!("/api/v1/people/{cu}/rights"),
+            Some(json!({ "rights": ["document.upload", "document.teleport"] })),
+        )
+        .await?;
+        assert_eq!(status, 422, "{body}");
+        let (status, body) = api(
+            &server,
+            &ca.token,
+            Method::PUT,
+            &format!("/api/v1/people/{cu}/rights"),
+            Some(json!({ "rights": ["document.upload"] })),
+        )
+        .await?;
+        assert_eq!(status, 200, "{body}");
+        assert!(body.contains("document.upload"));
+
+        // The primary contact deactivated by staff: the contacts keep working.
+        let (status, _) = api(
+            &server,
+            staff,
+            Method::POST,
+            &format!("/api/v1/people/{}/deactivate", ca.id),
+            None,
+        )
+        .await?;
+        assert_eq!(status, 200);
+        let cu_token = login(&server, "cu@a.example").await?;
+        assert_eq!(
+            api(
+                &server,
+                &cu_token,
+                Method::GET,
+                &format!("/api/v1/dossiers/{}", w.dossiers["dA"]),
+                None
+            )
+            .await?
+            .0,
+            200
+        );
+        // …and the deactivated one can change nothing more, even with a token still valid.
+        let (status, _) = api(
+            &server,
+            &ca.token,
+            Method::PATCH,
+            &format!("/api/v1/people/{cu}"),
+            Some(json!({ "function": "y" })),
+        )
+        .await?;
+        assert_eq!(status, 401);
+        server.stop().await
+    }
+);

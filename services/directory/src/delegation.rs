@@ -253,10 +253,15 @@ pub async fn set_rights(
 ) -> Result<Masked<PersonView>> {
     let person = target(db, clock, caller, id, Action::Grant).await?;
     if id == caller.person {
-        return Err(DirectoryError::invalid(
-            "id",
-            "nobody changes their own rights",
-        ));
+        return Err(caller
+            .deny(
+                db,
+                clock,
+                (Resource::Person, Action::Grant),
+                ("person", Some(id)),
+                DirectoryError::invalid("id", "nobody changes their own rights"),
+            )
+            .await);
     }
     let org = person.inner().organisation_id;
     let rights = grantable(db, clock, caller, org, id, rights).await?;
@@ -285,10 +290,15 @@ pub async fn set_roles(
     let org = crate::organisations::find(db, clock, caller, person.inner().organisation_id).await?;
     let kind = org.map(|o| o.inner().kind.clone()).unwrap_or_default();
     if id == caller.person {
-        return Err(DirectoryError::invalid(
-            "id",
-            "nobody changes their own roles",
-        ));
+        return Err(caller
+            .deny(
+                db,
+                clock,
+                what,
+                ("person", Some(id)),
+                DirectoryError::invalid("id", "nobody changes their own roles"),
+            )
+            .await);
     }
     let mut parsed: Vec<Role> = Vec::new();
     for r in roles {

@@ -49,6 +49,8 @@ struct AccountPage<'a> {
     notice: Option<String>,
     /// Staff and administrators get a link to the organisations.
     staff: bool,
+    /// A company's people get a link to "my company".
+    company: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -294,6 +296,7 @@ async fn account_page(
             errors,
             notice,
             staff: claims.roles.iter().any(|r| r == "staff" || r == "admin"),
+            company: claims.roles.iter().any(|r| r.starts_with("client_")),
         },
     );
     res.headers_mut().insert(

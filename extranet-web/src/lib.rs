@@ -5,6 +5,8 @@
 
 mod account;
 mod assets;
+mod directory;
+mod facts;
 mod i18n;
 mod lang;
 mod pages;

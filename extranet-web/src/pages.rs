@@ -79,7 +79,12 @@ struct ErrorPage {
 }
 
 /// The pages: public ones, sign-in and the account page, under the browser-session layer.
-pub fn routes(site: Arc<Site>, auth: Arc<Auth>, recovery: Arc<Recovery>) -> Router {
+pub fn routes(
+    site: Arc<Site>,
+    auth: Arc<Auth>,
+    recovery: Arc<Recovery>,
+    directory: Arc<extranet_directory::Directory>,
+) -> Router {
     let account = crate::account::routes(crate::account::AccountState {
         site: site.clone(),
         auth: auth.clone(),
@@ -91,6 +96,10 @@ pub fn routes(site: Arc<Site>, auth: Arc<Auth>, recovery: Arc<Recovery>) -> Rout
     .merge(crate::staff::routes(crate::staff::StaffState {
         site: site.clone(),
         recovery,
+    }))
+    .merge(crate::directory::routes(crate::directory::DirectoryState {
+        site: site.clone(),
+        directory,
     }));
     let home_page = Arc::new(HomeCache {
         site: site.clone(),

@@ -78,6 +78,7 @@ pub fn router(config: &Config, state: AppState) -> Router {
             site.clone(),
             state.auth.clone(),
             state.recovery.clone(),
+            state.directory.clone(),
         ))
         .merge(api)
         .nest("/api/v1", api_unknown)

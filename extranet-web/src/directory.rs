@@ -54,7 +54,12 @@ pub(crate) struct Row {
     pub cells: Vec<Option<String>>,
 }
 
-fn rows<T: extranet_access::Outward>(tr: &Tr, items: &[Masked<T>], columns: &[&str], id: impl Fn(&T) -> Uuid) -> Vec<Row> {
+fn rows<T: extranet_access::Outward>(
+    tr: &Tr,
+    items: &[Masked<T>],
+    columns: &[&str],
+    id: impl Fn(&T) -> Uuid,
+) -> Vec<Row> {
     items
         .iter()
         .map(|m| Row {
@@ -65,7 +70,10 @@ fn rows<T: extranet_access::Outward>(tr: &Tr, items: &[Masked<T>], columns: &[&s
 }
 
 fn headers_of(tr: &Tr, ty: &str, columns: &[&str]) -> Vec<String> {
-    columns.iter().map(|c| tr.t(&format!("field-{ty}-{c}"))).collect()
+    columns
+        .iter()
+        .map(|c| tr.t(&format!("field-{ty}-{c}")))
+        .collect()
 }
 
 fn lang_of(headers: &HeaderMap, site: &Site) -> Lang {
@@ -111,7 +119,13 @@ fn refusal(e: &DirectoryError) -> Option<StatusCode> {
 }
 
 const CONTACT_COLUMNS: [&str; 5] = ["surname", "first_name", "email", "function", "state"];
-const DOSSIER_COLUMNS: [&str; 5] = ["organisation_name", "scheme", "certificate_number", "status", "valid_until"];
+const DOSSIER_COLUMNS: [&str; 5] = [
+    "organisation_name",
+    "scheme",
+    "certificate_number",
+    "status",
+    "valid_until",
+];
 const ASSIGNMENT_COLUMNS: [&str; 4] = ["inspector_name", "starts_at", "ends_at", "state"];
 
 #[derive(Template)]
@@ -169,7 +183,11 @@ impl InviteForm {
 }
 
 /// The rights a caller may give in an organisation, as (code, form field name, label).
-fn rights_offered(tr: &Tr, caller: &Caller, organisation: Uuid) -> Vec<(&'static str, String, String)> {
+fn rights_offered(
+    tr: &Tr,
+    caller: &Caller,
+    organisation: Uuid,
+) -> Vec<(&'static str, String, String)> {
     let rel = caller.relation().of(Some(organisation), None, false);
     vocab::RIGHTS
         .iter()
@@ -178,7 +196,13 @@ fn rights_offered(tr: &Tr, caller: &Caller, organisation: Uuid) -> Vec<(&'static
                 .and_then(|(res, act)| Some((Resource::parse(res)?, Action::parse(act)?)))
                 .is_some_and(|(res, act)| caller.grants.allows(res, act, rel))
         })
-        .map(|r| (*r, format!("right_{}", r.replace('.', "_")), tr.t(&format!("right-{}", r.replace('.', "-")))))
+        .map(|r| {
+            (
+                *r,
+                format!("right_{}", r.replace('.', "_")),
+                tr.t(&format!("right-{}", r.replace('.', "-"))),
+            )
+        })
         .collect()
 }
 
@@ -206,7 +230,11 @@ impl CompanyPage<'_> {
     /// The invitation form's text fields: (name, label key, value).
     fn fields(&self) -> Vec<(&'static str, &'static str, String)> {
         vec![
-            ("first_name", "person-first-name", self.form.first_name.clone()),
+            (
+                "first_name",
+                "person-first-name",
+                self.form.first_name.clone(),
+            ),
             ("surname", "person-surname", self.form.surname.clone()),
             ("email", "account-email", self.form.email.clone()),
         ]
@@ -231,17 +259,28 @@ async fn company_page(
         Err(e) => return refusal(&e).unwrap_or(StatusCode::NOT_FOUND).into_response(),
     };
     let own = caller.relation().of(Some(claims.org), None, false);
-    let dossier_items = dossiers::list(dir.db(), dir.clock(), &caller, Some(claims.org)).await.unwrap_or_default();
+    let dossier_items = dossiers::list(dir.db(), dir.clock(), &caller, Some(claims.org))
+        .await
+        .unwrap_or_default();
     let contacts = if caller.grants.allows(Resource::Person, Action::List, own) {
-        let q = PersonQuery { organisation: Some(claims.org), limit: 1000, ..PersonQuery::default() };
+        let q = PersonQuery {
+            organisation: Some(claims.org),
+            limit: 1000,
+            ..PersonQuery::default()
+        };
         match people::list(dir.db(), dir.clock(), &caller, Action::List, &q).await {
             Ok(list) => Some(rows(&tr, &list, &CONTACT_COLUMNS, |p: &PersonView| p.id)),
-            Err(e) => return refusal(&e).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR).into_response(),
+            Err(e) => {
+                return refusal(&e)
+                    .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+                    .into_response();
+            }
         }
     } else {
         None
     };
-    let can_invite = caller.grants.allows(Resource::Person, Action::Invite, own) && org.inner().kind != "certification_body";
+    let can_invite = caller.grants.allows(Resource::Person, Action::Invite, own)
+        && org.inner().kind != "certification_body";
     let page = CompanyPage {
         c: Chrome::new(lang, "/company"),
         site: &st.site,
@@ -278,9 +317,24 @@ async fn company(
         return Redirect::to("/login").into_response();
     };
     let lang = lang_of(&headers, &st.site);
-    let notice = n.invited.map(|e| Tr(lang).t1("contact-invited", "email", &e));
-    let form = InviteForm { language: lang.code().to_owned(), ..InviteForm::default() };
-    company_page(&st, claims, lang, csrf.0, form, None, notice, StatusCode::OK).await
+    let notice = n
+        .invited
+        .map(|e| Tr(lang).t1("contact-invited", "email", &e));
+    let form = InviteForm {
+        language: lang.code().to_owned(),
+        ..InviteForm::default()
+    };
+    company_page(
+        &st,
+        claims,
+        lang,
+        csrf.0,
+        form,
+        None,
+        notice,
+        StatusCode::OK,
+    )
+    .await
 }
 
 async fn invite(
@@ -313,13 +367,18 @@ async fn invite(
     };
     match delegation::invite(dir.db(), dir.clock(), &dir.recovery, &caller, &new).await {
         Ok(_) => {
-            let email = url::form_urlencoded::byte_serialize(form.email.trim().as_bytes()).collect::<String>();
+            let email = url::form_urlencoded::byte_serialize(form.email.trim().as_bytes())
+                .collect::<String>();
             Redirect::to(&format!("/company?invited={email}")).into_response()
         }
         Err(e) => match refusal(&e) {
             Some(status) => status.into_response(),
             None => {
-                let status = if matches!(e, DirectoryError::Forbidden(_)) { StatusCode::FORBIDDEN } else { StatusCode::UNPROCESSABLE_ENTITY };
+                let status = if matches!(e, DirectoryError::Forbidden(_)) {
+                    StatusCode::FORBIDDEN
+                } else {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                };
                 let error = Some(message(&Tr(lang), &e));
                 company_page(&st, claims, lang, csrf.0, form, error, None, status).await
             }
@@ -439,7 +498,17 @@ async fn person_page(
     let allows = |a: Action| caller.grants.allows(Resource::Person, a, rel);
     // The edit form only for a caller who sees every field it holds.
     let editable = allows(Action::Update)
-        && ["surname", "first_name", "phone", "mobile", "fax", "function", "language"].iter().all(|f| p.is_visible(f));
+        && [
+            "surname",
+            "first_name",
+            "phone",
+            "mobile",
+            "fax",
+            "function",
+            "language",
+        ]
+        .iter()
+        .all(|f| p.is_visible(f));
     let edit = editable.then(|| {
         edit.unwrap_or_else(|| EditForm {
             surname: value(&p, "surname"),
@@ -452,13 +521,15 @@ async fn person_page(
             csrf: String::new(),
         })
     });
-    let rights_offered = if allows(Action::Grant) && !myself && client_contact && p.is_visible("rights") {
-        rights_offered(&tr, &caller, org_id)
-    } else {
-        Vec::new()
-    };
+    let rights_offered =
+        if allows(Action::Grant) && !myself && client_contact && p.is_visible("rights") {
+            rights_offered(&tr, &caller, org_id)
+        } else {
+            Vec::new()
+        };
     let state = p.inner().state.as_str();
-    let state_button = (allows(Action::Deactivate) && !myself && state != "invited").then_some(state == "active");
+    let state_button =
+        (allows(Action::Deactivate) && !myself && state != "invited").then_some(state == "active");
     let can_make_primary = allows(Action::Handover)
         && state == "active"
         && client_contact
@@ -468,7 +539,9 @@ async fn person_page(
         site: &st.site,
         csrf,
         id,
-        name: format!("{} {}", value(&p, "first_name"), value(&p, "surname")).trim().to_owned(),
+        name: format!("{} {}", value(&p, "first_name"), value(&p, "surname"))
+            .trim()
+            .to_owned(),
         facts: facts(&tr, &p, &["id", "organisation_id"]),
         organisation,
         edit,
@@ -502,7 +575,18 @@ async fn person(
     };
     let lang = lang_of(&headers, &st.site);
     let notice = n.done.map(|_| Tr(lang).t("contact-saved"));
-    person_page(&st, claims, id, lang, csrf.0, None, None, notice, StatusCode::OK).await
+    person_page(
+        &st,
+        claims,
+        id,
+        lang,
+        csrf.0,
+        None,
+        None,
+        notice,
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// What every form on a person's page checks first: signed in, an id, a CSRF-safe submission,
@@ -546,7 +630,11 @@ async fn outcome<T>(
             Some(status) => status.into_response(),
             None => {
                 let lang = lang_of(headers, &st.site);
-                let status = if matches!(e, DirectoryError::Forbidden(_)) { StatusCode::FORBIDDEN } else { StatusCode::UNPROCESSABLE_ENTITY };
+                let status = if matches!(e, DirectoryError::Forbidden(_)) {
+                    StatusCode::FORBIDDEN
+                } else {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                };
                 let error = Some(message(&Tr(lang), &e));
                 person_page(st, claims, id, lang, csrf, edit, error, None, status).await
             }
@@ -567,10 +655,11 @@ async fn update(
     Path(raw): Path<String>,
     Form(form): Form<EditForm>,
 ) -> Response {
-    let (claims, id, caller) = match form_caller(&st, &user, &raw, &headers, &uri, &csrf, &form.csrf).await {
-        Ok(x) => x,
-        Err(s) => return s.into_response(),
-    };
+    let (claims, id, caller) =
+        match form_caller(&st, &user, &raw, &headers, &uri, &csrf, &form.csrf).await {
+            Ok(x) => x,
+            Err(s) => return s.into_response(),
+        };
     let change = ContactChange {
         surname: text(&form.surname),
         first_name: text(&form.first_name),
@@ -606,10 +695,11 @@ async fn rights(
     Path(raw): Path<String>,
     Form(form): Form<RightsForm>,
 ) -> Response {
-    let (claims, id, caller) = match form_caller(&st, &user, &raw, &headers, &uri, &csrf, &form.csrf).await {
-        Ok(x) => x,
-        Err(s) => return s.into_response(),
-    };
+    let (claims, id, caller) =
+        match form_caller(&st, &user, &raw, &headers, &uri, &csrf, &form.csrf).await {
+            Ok(x) => x,
+            Err(s) => return s.into_response(),
+        };
     let chosen: Vec<String> = [
         ("document.read", &form.right_document_read),
         ("document.upload", &form.right_document_upload),
@@ -641,10 +731,11 @@ async fn set_state(
     Path(raw): Path<String>,
     Form(form): Form<StateForm>,
 ) -> Response {
-    let (claims, id, caller) = match form_caller(&st, &user, &raw, &headers, &uri, &csrf, &form.csrf).await {
-        Ok(x) => x,
-        Err(s) => return s.into_response(),
-    };
+    let (claims, id, caller) =
+        match form_caller(&st, &user, &raw, &headers, &uri, &csrf, &form.csrf).await {
+            Ok(x) => x,
+            Err(s) => return s.into_response(),
+        };
     let active = match form.active.as_str() {
         "true" => true,
         "false" => false,
@@ -670,10 +761,11 @@ async fn primary(
     Path(raw): Path<String>,
     Form(form): Form<CsrfOnly>,
 ) -> Response {
-    let (claims, id, caller) = match form_caller(&st, &user, &raw, &headers, &uri, &csrf, &form.csrf).await {
-        Ok(x) => x,
-        Err(s) => return s.into_response(),
-    };
+    let (claims, id, caller) =
+        match form_caller(&st, &user, &raw, &headers, &uri, &csrf, &form.csrf).await {
+            Ok(x) => x,
+            Err(s) => return s.into_response(),
+        };
     let dir = &st.directory;
     // The person's organisation, as the caller sees it (404 otherwise).
     let org = match people::get(dir.db(), dir.clock(), &caller, id).await {
@@ -708,13 +800,22 @@ async fn dossier_list(
     let caller = reader(dir, claims);
     let items = match dossiers::list(dir.db(), dir.clock(), &caller, None).await {
         Ok(d) => d,
-        Err(e) => return refusal(&e).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR).into_response(),
+        Err(e) => {
+            return refusal(&e)
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+                .into_response();
+        }
     };
-    let inspector = claims.roles.iter().any(|r| r == "inspector") && !claims.roles.iter().any(|r| r == "staff" || r == "admin");
+    let inspector = claims.roles.iter().any(|r| r == "inspector")
+        && !claims.roles.iter().any(|r| r == "staff" || r == "admin");
     let page = DossiersPage {
         c: Chrome::new(lang, "/dossiers"),
         site: &st.site,
-        heading: tr.t(if inspector { "dossiers-mine" } else { "dossiers-title" }),
+        heading: tr.t(if inspector {
+            "dossiers-mine"
+        } else {
+            "dossiers-title"
+        }),
         headers: headers_of(&tr, "dossier", &DOSSIER_COLUMNS),
         rows: rows(&tr, &items, &DOSSIER_COLUMNS, |d| d.id),
     };
@@ -760,8 +861,16 @@ async fn dossier(
         Ok(o) => facts(&tr, &o, &["id"]),
         Err(_) => Vec::new(),
     };
-    let q = PersonQuery { organisation: Some(org_id), limit: 1000, ..PersonQuery::default() };
-    let contacts = if caller.grants.domains(Resource::Person, Action::List).is_empty() {
+    let q = PersonQuery {
+        organisation: Some(org_id),
+        limit: 1000,
+        ..PersonQuery::default()
+    };
+    let contacts = if caller
+        .grants
+        .domains(Resource::Person, Action::List)
+        .is_empty()
+    {
         None
     } else {
         people::list(dir.db(), dir.clock(), &caller, Action::List, &q)
@@ -769,7 +878,11 @@ async fn dossier(
             .ok()
             .map(|list| rows(&tr, &list, &CONTACT_COLUMNS, |p: &PersonView| p.id))
     };
-    let assignments = if caller.grants.domains(Resource::Assignment, Action::List).is_empty() {
+    let assignments = if caller
+        .grants
+        .domains(Resource::Assignment, Action::List)
+        .is_empty()
+    {
         None
     } else {
         assignments::list(dir.db(), dir.clock(), &caller, Some(id))
@@ -777,7 +890,11 @@ async fn dossier(
             .ok()
             .map(|list| rows(&tr, &list, &ASSIGNMENT_COLUMNS, |a| a.id))
     };
-    let title = format!("{} — {}", value_of(&d, "scheme"), value_of(&d, "organisation_name"));
+    let title = format!(
+        "{} — {}",
+        value_of(&d, "scheme"),
+        value_of(&d, "organisation_name")
+    );
     let page = DossierPage {
         c: Chrome::new(lang, &format!("/dossiers/{id}")),
         site: &st.site,

@@ -25,7 +25,11 @@ fn words(tr: &Tr, field: &str, raw: &str) -> String {
         "state" => one(format!("state-{raw}")),
         "status" => one(format!("dossier-status-{raw}")),
         "gender" => one(format!("gender-{raw}")),
-        "active" => one(if raw == "true" { "yes".into() } else { "no".into() }),
+        "active" => one(if raw == "true" {
+            "yes".into()
+        } else {
+            "no".into()
+        }),
         "language" => Lang::parse(raw)
             .map(|l| l.endonym().to_owned())
             .unwrap_or_else(|| raw.to_owned()),

@@ -14,30 +14,30 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::auth::sql_rows;
 
-const PASSWORD: &str = "vlaai-tram-Kortrijk-42-brug";
+pub(crate) const PASSWORD: &str = "vlaai-tram-Kortrijk-42-brug";
 
 /// One signed-in caller of the fixture.
-struct Who {
-    email: &'static str,
-    roles: Vec<&'static str>,
-    org: String,
-    id: String,
-    token: String,
+pub(crate) struct Who {
+    pub email: &'static str,
+    pub roles: Vec<&'static str>,
+    pub org: String,
+    pub id: String,
+    pub token: String,
 }
 
 /// Three client companies, the certification body's people in every role, dossiers with an
 /// assignment in force (A), an expired one (B) and none (C).
-struct World {
-    orgs: BTreeMap<&'static str, String>,
-    people: BTreeMap<&'static str, Who>,
-    dossiers: BTreeMap<&'static str, String>,
+pub(crate) struct World {
+    pub orgs: BTreeMap<&'static str, String>,
+    pub people: BTreeMap<&'static str, Who>,
+    pub dossiers: BTreeMap<&'static str, String>,
     /// assignment key → (id, inspector email, in force)
-    assignments: BTreeMap<&'static str, (String, &'static str, bool)>,
+    pub assignments: BTreeMap<&'static str, (String, &'static str, bool)>,
     /// dossier key → organisation key
-    dossier_org: BTreeMap<&'static str, &'static str>,
+    pub dossier_org: BTreeMap<&'static str, &'static str>,
 }
 
-async fn api(
+pub(crate) async fn api(
     server: &Server,
     token: &str,
     method: Method,
@@ -55,7 +55,7 @@ async fn api(
     Ok((res.status().as_u16(), res.text().await?))
 }
 
-async fn login(server: &Server, email: &str) -> anyhow::Result<String> {
+pub(crate) async fn login(server: &Server, email: &str) -> anyhow::Result<String> {
     let res: Value = server
         .client()?
         .post(server.url("/api/v1/auth/login"))
@@ -74,7 +74,7 @@ fn instant(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
 
-async fn world(server: &Server) -> anyhow::Result<World> {
+pub(crate) async fn world(server: &Server) -> anyhow::Result<World> {
     let mut orgs = BTreeMap::new();
     for (key, name) in [
         ("A", "Beton A NV"),
@@ -676,7 +676,62 @@ databases!(
                 }
             }
         }
-        assert!(checked > 200, "only {checked} checks");
+        // The person's page, for every caller who may read the record: each field either shows
+        // or says "hidden", and a hidden value is not in the page.
+        for caller_key in [
+            "insp@cb.example",
+            "ca@a.example",
+            "po@cb.example",
+            "staff@cb.example",
+            "c2@a.example",
+            "cu@a.example",
+            "cba@b.example",
+        ] {
+            let caller = &w.people[caller_key];
+            let rel = w.relation(caller, &target);
+            let browser = server.sign_in(caller_key, PASSWORD).await?;
+            let res = browser
+                .get(server.url(&format!("/people/{}", w.id(&target))))
+                .header("accept-language", "en")
+                .send()
+                .await?;
+            let status = res.status().as_u16();
+            let page = res.text().await?;
+            if domains_of(&matrix, "actions", caller, "person.read").is_disjoint(&rel) {
+                assert_eq!(
+                    status, 404,
+                    "{caller_key}: page of a person not theirs to see"
+                );
+                continue;
+            }
+            assert_eq!(status, 200, "{caller_key}: {page}");
+            for field in fields
+                .iter()
+                .filter(|f| *f != "id" && *f != "organisation_id")
+            {
+                let granted = !domains_of(&matrix, "fields", caller, &format!("person.{field}"))
+                    .is_disjoint(&rel);
+                let dom_id = format!("id=\"person-{}\"", field.replace('_', "-"));
+                let at = page
+                    .find(&dom_id)
+                    .with_context(|| format!("{caller_key}: {dom_id} missing"))?;
+                let shown_hidden = page[at..].starts_with(&format!("{dom_id} class=\"masked\""));
+                assert_eq!(
+                    shown_hidden, !granted,
+                    "{caller_key} page: {field} hidden = {shown_hidden}, granted = {granted}"
+                );
+                if let Some((_, m)) = MARKERS.iter().find(|(f, _)| f == field)
+                    && !granted
+                {
+                    assert!(
+                        !page.contains(m),
+                        "{caller_key} page: the masked {field} value is in the page"
+                    );
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 250, "only {checked} checks");
         server.stop().await
     }
 );

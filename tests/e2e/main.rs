@@ -2,6 +2,7 @@
 //! local and S3-compatible object storage. One test binary, so that linking happens once.
 
 mod access;
+mod access_browser;
 mod audit;
 mod auth;
 mod browser;

@@ -54,7 +54,7 @@ pub(crate) struct Row {
     pub cells: Vec<Option<String>>,
 }
 
-fn rows<T: extranet_access::Outward>(
+pub(crate) fn rows<T: extranet_access::Outward>(
     tr: &Tr,
     items: &[Masked<T>],
     columns: &[&str],
@@ -69,7 +69,7 @@ fn rows<T: extranet_access::Outward>(
         .collect()
 }
 
-fn headers_of(tr: &Tr, ty: &str, columns: &[&str]) -> Vec<String> {
+pub(crate) fn headers_of(tr: &Tr, ty: &str, columns: &[&str]) -> Vec<String> {
     columns
         .iter()
         .map(|c| tr.t(&format!("field-{ty}-{c}")))
@@ -118,7 +118,7 @@ fn refusal(e: &DirectoryError) -> Option<StatusCode> {
     }
 }
 
-const CONTACT_COLUMNS: [&str; 5] = ["surname", "first_name", "email", "function", "state"];
+pub(crate) const CONTACT_COLUMNS: [&str; 5] = ["surname", "first_name", "email", "function", "state"];
 const DOSSIER_COLUMNS: [&str; 5] = [
     "organisation_name",
     "scheme",

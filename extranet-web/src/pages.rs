@@ -96,6 +96,7 @@ pub fn routes(
     .merge(crate::staff::routes(crate::staff::StaffState {
         site: site.clone(),
         recovery,
+        directory: directory.clone(),
     }))
     .merge(crate::directory::routes(crate::directory::DirectoryState {
         site: site.clone(),

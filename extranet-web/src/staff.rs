@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use extranet_identity::model::{
-    NewOrganisation, NewPerson, Organisation, OrganisationKind, Person, Role,
+    NewOrganisation, NewPerson, Organisation, OrganisationKind, Role,
 };
 use extranet_identity::recovery::Recovery;
 use extranet_identity::tokens::Claims;
@@ -31,6 +31,7 @@ use crate::site::Site;
 pub(crate) struct StaffState {
     pub site: Arc<Site>,
     pub recovery: Arc<Recovery>,
+    pub directory: Arc<extranet_directory::Directory>,
 }
 
 pub(crate) fn routes(state: StaffState) -> Router {
@@ -319,8 +320,10 @@ struct ShowPage<'a> {
     site: &'a Site,
     csrf: String,
     org: Organisation,
-    kind: String,
-    people: Vec<Person>,
+    /// The organisation's facts and its people, as the caller may see them (masked).
+    facts: Vec<crate::facts::Fact>,
+    people_headers: Vec<String>,
+    people: Vec<crate::directory::Row>,
     roles: Vec<(&'static str, String)>,
     form: PersonForm,
     errors: PersonErrors,
@@ -347,9 +350,41 @@ fn invitable(kind: OrganisationKind) -> &'static [Role] {
     }
 }
 
+/// The organisation and its people through the directory: masked like every other output, and
+/// the read of the people's records audited.
+async fn masked_view(
+    st: &StaffState,
+    claims: &Claims,
+    id: Uuid,
+    tr: &Tr,
+) -> Result<(Vec<crate::facts::Fact>, Vec<crate::directory::Row>), StatusCode> {
+    use extranet_directory::{organisations, people};
+    let dir = &st.directory;
+    let caller = dir.caller(claims.sub, claims.org, &claims.roles, None);
+    let org = organisations::get(dir.db(), dir.clock(), &caller, id)
+        .await
+        .map_err(|_| StatusCode::NOT_FOUND)?;
+    let query = people::PersonQuery {
+        organisation: Some(id),
+        limit: people::MAX_LIMIT,
+        ..people::PersonQuery::default()
+    };
+    let list = people::list(dir.db(), dir.clock(), &caller, extranet_access::Action::List, &query)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "people not readable");
+            StatusCode::INTERNAL_SERVER_ERROR
+        })?;
+    Ok((
+        crate::facts::facts(tr, &org, &["id", "name"]),
+        crate::directory::rows(tr, &list, &crate::directory::CONTACT_COLUMNS, |p| p.id),
+    ))
+}
+
 #[allow(clippy::too_many_arguments)] // one page, many optional parts
 async fn show_page(
     st: &StaffState,
+    claims: &Claims,
     id: Uuid,
     lang: Lang,
     csrf: String,
@@ -367,8 +402,11 @@ async fn show_page(
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
-    let people = store::people_of(db, id).await.unwrap_or_default();
     let tr = Tr(lang);
+    let (facts, people) = match masked_view(st, claims, id, &tr).await {
+        Ok(v) => v,
+        Err(status) => return status.into_response(),
+    };
     let roles = invitable(org.kind)
         .iter()
         .map(|r| {
@@ -378,7 +416,6 @@ async fn show_page(
             )
         })
         .collect();
-    let kind = kind_label(&tr, org.kind);
     let deactivatable = org.kind != OrganisationKind::CertificationBody;
     render(
         lang,
@@ -388,7 +425,8 @@ async fn show_page(
             site: &st.site,
             csrf,
             org,
-            kind,
+            facts,
+            people_headers: crate::directory::headers_of(&tr, "person", &crate::directory::CONTACT_COLUMNS),
             people,
             roles,
             form,
@@ -407,9 +445,9 @@ async fn show(
     Path(id): Path<String>,
     Query(n): Query<Notice>,
 ) -> Response {
-    if is_staff(&user).is_none() {
+    let Some(claims) = is_staff(&user) else {
         return StatusCode::NOT_FOUND.into_response();
-    }
+    };
     let Ok(id) = id.parse::<Uuid>() else {
         return StatusCode::NOT_FOUND.into_response();
     };
@@ -427,6 +465,7 @@ async fn show(
     };
     show_page(
         &st,
+        claims,
         id,
         lang,
         csrf.0,
@@ -489,6 +528,7 @@ async fn invite(
     else {
         return show_page(
             &st,
+            &claims,
             id,
             lang,
             csrf.0,
@@ -524,6 +564,7 @@ async fn invite(
             };
             return show_page(
                 &st,
+                &claims,
                 id,
                 lang,
                 csrf.0,

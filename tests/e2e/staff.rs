@@ -173,7 +173,7 @@ matrix!(
                 || html.contains("L&#39;organisation est désactivée"),
             "{html}"
         );
-        assert!(html.contains("id=\"org-state\">Désactivé"), "{html}");
+        assert!(html.contains("id=\"organisation-active\">non"), "{html}");
 
         // Once the client's access token has expired, its session cannot be refreshed.
         tokio::time::sleep(Duration::from_millis(2500)).await;

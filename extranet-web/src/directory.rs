@@ -118,7 +118,8 @@ fn refusal(e: &DirectoryError) -> Option<StatusCode> {
     }
 }
 
-pub(crate) const CONTACT_COLUMNS: [&str; 5] = ["surname", "first_name", "email", "function", "state"];
+pub(crate) const CONTACT_COLUMNS: [&str; 5] =
+    ["surname", "first_name", "email", "function", "state"];
 const DOSSIER_COLUMNS: [&str; 5] = [
     "organisation_name",
     "scheme",

@@ -9,9 +9,7 @@ use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
-use extranet_identity::model::{
-    NewOrganisation, NewPerson, Organisation, OrganisationKind, Role,
-};
+use extranet_identity::model::{NewOrganisation, NewPerson, Organisation, OrganisationKind, Role};
 use extranet_identity::recovery::Recovery;
 use extranet_identity::tokens::Claims;
 use extranet_identity::{
@@ -369,12 +367,18 @@ async fn masked_view(
         limit: people::MAX_LIMIT,
         ..people::PersonQuery::default()
     };
-    let list = people::list(dir.db(), dir.clock(), &caller, extranet_access::Action::List, &query)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "people not readable");
-            StatusCode::INTERNAL_SERVER_ERROR
-        })?;
+    let list = people::list(
+        dir.db(),
+        dir.clock(),
+        &caller,
+        extranet_access::Action::List,
+        &query,
+    )
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "people not readable");
+        StatusCode::INTERNAL_SERVER_ERROR
+    })?;
     Ok((
         crate::facts::facts(tr, &org, &["id", "name"]),
         crate::directory::rows(tr, &list, &crate::directory::CONTACT_COLUMNS, |p| p.id),
@@ -426,7 +430,11 @@ async fn show_page(
             csrf,
             org,
             facts,
-            people_headers: crate::directory::headers_of(&tr, "person", &crate::directory::CONTACT_COLUMNS),
+            people_headers: crate::directory::headers_of(
+                &tr,
+                "person",
+                &crate::directory::CONTACT_COLUMNS,
+            ),
             people,
             roles,
             form,

@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod hostile;
 mod https;
+mod policy;
 mod recovery;
 mod session;
 mod staff;

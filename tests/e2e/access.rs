@@ -948,3 +948,162 @@ databases!(
         server.stop().await
     }
 );
+
+databases!(
+    /// Every role × every field of organisations, dossiers and assignments through their detail
+    /// and list outputs, and the dossier page (which shows the dossier and its organisation):
+    /// granted → present, otherwise named under `masked` or shown as hidden.
+    async fn every_role_sees_exactly_the_granted_fields_of_every_type(b: Backends) {
+        let server = ServerBuilder::new(b).start().await?;
+        let w = world(&server).await?;
+        let matrix = policy_matrix(&server).await?;
+        sql_rows(&server, &format!(
+            "UPDATE organisation SET phone = '+32 9 123 45 67', fax = '+32 9 765 43 21', sector = 'Betonmarker' WHERE id IN (SELECT organisation_id FROM dossier)"
+        )).await?;
+        let fields_of = |ty: &str| -> anyhow::Result<Vec<String>> {
+            Ok(matrix["fields"]["staff"]
+                .as_object()
+                .context("fields")?
+                .keys()
+                .filter_map(|k| k.strip_prefix(&format!("{ty}.")).map(str::to_owned))
+                .collect())
+        };
+        let mut checked = 0usize;
+        let callers = [
+            "insp@cb.example",
+            "cu@a.example",
+            "ca@a.example",
+            "cba@b.example",
+            "po@cb.example",
+            "staff@cb.example",
+            "admin@cb.example",
+        ];
+        let cases: Vec<(&str, Target, String, String)> = vec![
+            (
+                "organisation",
+                Target::Org("A"),
+                format!("/api/v1/organisations/{}", w.orgs["A"]),
+                "/api/v1/organisations".to_owned(),
+            ),
+            (
+                "dossier",
+                Target::Dossier("dA"),
+                format!("/api/v1/dossiers/{}", w.dossiers["dA"]),
+                "/api/v1/dossiers".to_owned(),
+            ),
+            (
+                "assignment",
+                Target::Assignment("active"),
+                format!("/api/v1/assignments/{}", w.assignments["active"].0),
+                "/api/v1/assignments".to_owned(),
+            ),
+        ];
+        for caller_key in callers {
+            let caller = &w.people[caller_key];
+            for (ty, target, detail, list) in &cases {
+                let rel = w.relation(caller, target);
+                let id = w.id(target);
+                for (output, url, action) in [
+                    ("detail", detail.clone(), "read"),
+                    ("list", list.clone(), "list"),
+                ] {
+                    let reaches =
+                        !domains_of(&matrix, "actions", caller, &format!("{ty}.{action}"))
+                            .is_disjoint(&rel);
+                    let (status, body) =
+                        api(&server, &caller.token, Method::GET, &url, None).await?;
+                    if !reaches {
+                        assert!(
+                            status == 404 || !body.contains(&id),
+                            "{caller_key} {ty} {output}: leaked ({status})"
+                        );
+                        continue;
+                    }
+                    let v: Value = serde_json::from_str(&body)?;
+                    let rec = if output == "detail" {
+                        v
+                    } else {
+                        v["items"]
+                            .as_array()
+                            .context("items")?
+                            .iter()
+                            .find(|i| i["id"].as_str() == Some(id.as_str()))
+                            .cloned()
+                            .with_context(|| format!("{caller_key} {ty} list: target missing"))?
+                    };
+                    for field in fields_of(ty)? {
+                        let granted =
+                            !domains_of(&matrix, "fields", caller, &format!("{ty}.{field}"))
+                                .is_disjoint(&rel);
+                        let present = rec
+                            .as_object()
+                            .is_some_and(|o| o.contains_key(field.as_str()));
+                        let listed = rec["masked"]
+                            .as_array()
+                            .is_some_and(|m| m.iter().any(|x| x.as_str() == Some(field.as_str())));
+                        assert_eq!(
+                            (present, listed),
+                            (granted, !granted),
+                            "{caller_key} {ty} {output}: {field}"
+                        );
+                        checked += 1;
+                    }
+                    if *ty == "organisation"
+                        && domains_of(&matrix, "fields", caller, "organisation.fax")
+                            .is_disjoint(&rel)
+                    {
+                        assert!(
+                            !body.contains("765 43 21"),
+                            "{caller_key}: a masked fax number in the {output}"
+                        );
+                    }
+                }
+            }
+            // The dossier page: the dossier's and its organisation's facts.
+            let browser = server.sign_in(caller_key, PASSWORD).await?;
+            let res = browser
+                .get(server.url(&format!("/dossiers/{}", w.dossiers["dA"])))
+                .send()
+                .await?;
+            let status = res.status().as_u16();
+            let page = res.text().await?;
+            let rel = w.relation(caller, &Target::Dossier("dA"));
+            if domains_of(&matrix, "actions", caller, "dossier.read").is_disjoint(&rel) {
+                assert_eq!(status, 404, "{caller_key}: dossier page");
+                continue;
+            }
+            assert_eq!(status, 200, "{caller_key}: {page}");
+            let org_rel = w.relation(caller, &Target::Org("A"));
+            let org_readable =
+                !domains_of(&matrix, "actions", caller, "organisation.read").is_disjoint(&org_rel);
+            for (ty, rel, skip) in [
+                ("dossier", &rel, vec!["id", "organisation_id"]),
+                ("organisation", &org_rel, vec!["id"]),
+            ] {
+                if ty == "organisation" && !org_readable {
+                    assert!(
+                        !page.contains("id=\"organisation-"),
+                        "{caller_key}: organisation facts without read"
+                    );
+                    continue;
+                }
+                for field in fields_of(ty)?
+                    .into_iter()
+                    .filter(|f| !skip.contains(&f.as_str()))
+                {
+                    let granted = !domains_of(&matrix, "fields", caller, &format!("{ty}.{field}"))
+                        .is_disjoint(rel);
+                    let dom_id = format!("id=\"{ty}-{}\"", field.replace('_', "-"));
+                    let at = page
+                        .find(&dom_id)
+                        .with_context(|| format!("{caller_key}: {dom_id} missing"))?;
+                    let hidden = page[at..].starts_with(&format!("{dom_id} class=\"masked\""));
+                    assert_eq!(hidden, !granted, "{caller_key} dossier page: {ty}.{field}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 150, "only {checked} checks");
+        server.stop().await
+    }
+);

@@ -5,6 +5,7 @@
 
 mod account;
 mod assets;
+mod audit_log;
 mod i18n;
 mod lang;
 mod pages;

@@ -91,6 +91,10 @@ pub fn routes(site: Arc<Site>, auth: Arc<Auth>, recovery: Arc<Recovery>) -> Rout
     .merge(crate::staff::routes(crate::staff::StaffState {
         site: site.clone(),
         recovery,
+    }))
+    .merge(crate::audit_log::routes(crate::audit_log::AuditLogState {
+        site: site.clone(),
+        auth: auth.clone(),
     }));
     let home_page = Arc::new(HomeCache {
         site: site.clone(),

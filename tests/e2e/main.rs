@@ -2,9 +2,11 @@
 //! local and S3-compatible object storage. One test binary, so that linking happens once.
 
 mod audit;
+mod audit_search;
 mod auth;
 mod browser;
 mod cli;
+mod confirmation;
 mod hostile;
 mod https;
 mod recovery;

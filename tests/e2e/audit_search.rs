@@ -70,6 +70,9 @@ fn actions(rows: &[Vec<String>]) -> Vec<String> {
     rows.iter().map(|r| r[1].clone()).collect()
 }
 
+/// Language, query, the field whose message is expected, and the start of that message.
+type BadInput<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str, &'a str);
+
 async fn search(
     server: &Server,
     who: &reqwest::Client,
@@ -266,7 +269,7 @@ matrix!(
         let staff = server.sign_in(STAFF, &password).await?;
 
         // Invalid input: 422, the message next to its field in the visitor's language, no results.
-        let cases: [(&str, &[(&str, &str)], &str, &str); 6] = [
+        let cases: [BadInput; 6] = [
             (
                 "nl",
                 &[("person", "not-an-id")],

@@ -363,3 +363,30 @@ matrix!(
         server.stop().await
     }
 );
+
+matrix!(
+    async fn audit_search_shows_at_most_200_entries_and_says_so(b: Backends) {
+        let server = ServerBuilder::new(b).start().await?;
+        let password = server.create_user(STAFF, "staff").await?;
+        let staff = server.sign_in(STAFF, &password).await?;
+        // Each search is an entry: 201 of them, then a search for them.
+        for _ in 0..201 {
+            let (status, _) = search(&server, &staff, "en", &[("action", "nothing.here")]).await?;
+            assert_eq!(status, 200);
+        }
+        let (_, html) = search(&server, &staff, "nl", &[("action", "audit.search")]).await?;
+        assert_eq!(rows(&html).len(), 200);
+        assert!(
+            html.contains("id=\"limit-note\">Alleen de 200 recentste vermeldingen"),
+            "{html}"
+        );
+        // 201 matched: the newest 200 are shown, newest first.
+        let times: Vec<String> = rows(&html).iter().map(|r| r[0].clone()).collect();
+        let mut sorted = times.clone();
+        sorted.sort_by(|a, b| b.cmp(a));
+        assert_eq!(times, sorted, "not newest first");
+        let (_, html) = search(&server, &staff, "en", &[("action", "nothing.here")]).await?;
+        assert!(!html.contains("limit-note"), "{html}");
+        server.stop().await
+    }
+);

@@ -9,6 +9,10 @@
 //! of `confirmation_requested_at` that repeats the due conditions, so when two instances find the
 //! same person only one update matches: the claim, the outbox row and the audit record
 //! `account.confirmation.requested` commit in one transaction, and the loser writes nothing.
+//!
+//! On SQLite the times of `person` are sqlx's RFC 3339 text, which sorts like the times it holds
+//! except within one second (`…:05Z` sorts after `…:05.3Z`): at intervals of days that is
+//! immaterial, and the claim compares exactly what the search compared.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -47,12 +47,12 @@ struct AccountPage<'a> {
     form: ProfileForm,
     errors: FieldErrors,
     notice: Option<String>,
-    /// Staff and administrators get a link to the organisations.
-    staff: bool,
     /// Those who may search the audit log get a link to it.
     audit_log: bool,
     /// When the person last confirmed their data is correct (a UTC date), if ever.
     confirmed_on: Option<String>,
+    /// Staff and administrators get a link to the organisations.
+    staff: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -306,9 +306,9 @@ async fn account_page(
             form,
             errors,
             notice,
-            staff: claims.roles.iter().any(|r| r == "staff" || r == "admin"),
             audit_log: crate::audit_log::may_search_audit(claims),
             confirmed_on,
+            staff: claims.roles.iter().any(|r| r == "staff" || r == "admin"),
         },
     );
     res.headers_mut().insert(

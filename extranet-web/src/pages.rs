@@ -88,13 +88,13 @@ pub fn routes(site: Arc<Site>, auth: Arc<Auth>, recovery: Arc<Recovery>) -> Rout
         site: site.clone(),
         recovery: recovery.clone(),
     }))
-    .merge(crate::staff::routes(crate::staff::StaffState {
-        site: site.clone(),
-        recovery,
-    }))
     .merge(crate::audit_log::routes(crate::audit_log::AuditLogState {
         site: site.clone(),
         auth: auth.clone(),
+    }))
+    .merge(crate::staff::routes(crate::staff::StaffState {
+        site: site.clone(),
+        recovery,
     }));
     let home_page = Arc::new(HomeCache {
         site: site.clone(),

@@ -72,32 +72,9 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub auth: AuthConfig,
     pub mail: MailConfig,
-    pub confirmation: ConfirmationConfig,
     pub site: extranet_web::Site,
+    pub confirmation: ConfirmationConfig,
 }
-
-/// The yearly "is your data still correct?" mail (`extranet_identity::confirmation`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ConfirmationConfig {
-    /// A person is asked again this many days after they last confirmed their data (or, if
-    /// never, after their account was created); 0 turns the mail off.
-    pub interval_days: u64,
-    /// How often each instance looks for people to ask.
-    pub check_every_secs: u64,
-}
-
-impl Default for ConfirmationConfig {
-    fn default() -> Self {
-        ConfirmationConfig {
-            interval_days: 365,
-            check_every_secs: 3600,
-        }
-    }
-}
-
-/// The longest `confirmation.interval_days` accepted (ten years).
-const MAX_CONFIRMATION_DAYS: u64 = 3650;
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -147,6 +124,29 @@ impl Default for MailConfig {
         }
     }
 }
+
+/// The yearly "is your data still correct?" mail (`extranet_identity::confirmation`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConfirmationConfig {
+    /// A person is asked again this many days after they last confirmed their data (or, if
+    /// never, after their account was created); 0 turns the mail off.
+    pub interval_days: u64,
+    /// How often each instance looks for people to ask.
+    pub check_every_secs: u64,
+}
+
+impl Default for ConfirmationConfig {
+    fn default() -> Self {
+        ConfirmationConfig {
+            interval_days: 365,
+            check_every_secs: 3600,
+        }
+    }
+}
+
+/// The longest `confirmation.interval_days` accepted (ten years).
+const MAX_CONFIRMATION_DAYS: u64 = 3650;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -301,8 +301,8 @@ impl Default for Config {
             metrics: MetricsConfig::default(),
             auth: AuthConfig::default(),
             mail: MailConfig::default(),
-            confirmation: ConfirmationConfig::default(),
             site: extranet_web::Site::default(),
+            confirmation: ConfirmationConfig::default(),
         }
     }
 }

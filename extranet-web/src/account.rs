@@ -10,7 +10,7 @@ use axum::{Extension, Router, routing::get, routing::post};
 use extranet_identity::auth::{Auth, ChangePassword, LoginError};
 use extranet_identity::model::Person;
 use extranet_identity::password::Weakness;
-use extranet_identity::store;
+use extranet_identity::{confirmation, store};
 use serde::Deserialize;
 
 use crate::i18n::Tr;
@@ -23,6 +23,7 @@ use crate::site::Site;
 pub(crate) struct AccountState {
     pub site: Arc<Site>,
     pub auth: Arc<Auth>,
+    pub directory: Arc<extranet_directory::Directory>,
 }
 
 #[derive(Template)]
@@ -47,6 +48,10 @@ struct AccountPage<'a> {
     form: ProfileForm,
     errors: FieldErrors,
     notice: Option<String>,
+    /// Those who may search the audit log get a link to it.
+    audit_log: bool,
+    /// When the person last confirmed their data is correct (a UTC date), if ever.
+    confirmed_on: Option<String>,
     /// Staff and administrators get a link to the organisations.
     staff: bool,
     /// A company's people get a link to "my company".
@@ -110,6 +115,7 @@ pub(crate) fn routes(state: AccountState) -> Router {
         .route("/account", get(account))
         .route("/account/profile", post(save_profile))
         .route("/account/password", post(change_password))
+        .route("/account/confirm", post(confirm_data))
         .route("/logout", post(logout))
         .route("/logout/everywhere", post(logout_everywhere))
         .with_state(state)
@@ -242,6 +248,7 @@ async fn account(
     let notice = match saved.saved.as_deref() {
         Some("profile") => Some(Tr(lang).t("account-saved")),
         Some("password") => Some(Tr(lang).t("password-changed")),
+        Some("confirmed") => Some(Tr(lang).t("confirmation-done")),
         _ => None,
     };
     account_page(
@@ -283,6 +290,13 @@ async fn account_page(
         .collect::<Vec<_>>()
         .join(", ");
     let form = form.unwrap_or_else(|| ProfileForm::of(&person));
+    let confirmed_on = match confirmation::confirmed_at(&st.auth.db, claims.sub).await {
+        Ok(at) => at.map(utc_date),
+        Err(e) => {
+            tracing::error!(error = %e, "confirmation date not readable");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
     let mut res = render(
         lang,
         status,
@@ -295,6 +309,8 @@ async fn account_page(
             form,
             errors,
             notice,
+            audit_log: crate::audit_log::may_search_audit(&st.directory.policy(), claims),
+            confirmed_on,
             staff: claims.roles.iter().any(|r| r == "staff" || r == "admin"),
             company: claims.roles.iter().any(|r| r.starts_with("client_")),
         },
@@ -390,6 +406,36 @@ async fn save_profile(
         res.headers_mut().append(header::SET_COOKIE, v);
     }
     res
+}
+
+/// A UTC date as `YYYY-MM-DD`.
+fn utc_date(at: time::OffsetDateTime) -> String {
+    let d = at.to_offset(time::UtcOffset::UTC).date();
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// "My data is correct": records the confirmation (and its audit entry) and comes back.
+async fn confirm_data(
+    State(st): State<AccountState>,
+    Extension(user): Extension<CurrentUser>,
+    Extension(csrf): Extension<Csrf>,
+    headers: HeaderMap,
+    uri: Uri,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let Some(claims) = user.0 else {
+        return Redirect::to("/login").into_response();
+    };
+    if !form_allowed(&headers, &uri, &csrf, &form.csrf) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    match confirmation::confirm(&st.auth.db, st.auth.clock.as_ref(), claims.sub).await {
+        Ok(_) => Redirect::to("/account?saved=confirmed").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "data confirmation not recorded");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }
 
 #[derive(Deserialize)]

@@ -242,6 +242,7 @@ impl CompanyPage<'_> {
     }
 }
 
+#[allow(clippy::too_many_arguments)] // one page, its form and the outcome of the last submission
 async fn company_page(
     st: &DirectoryState,
     claims: &Claims,

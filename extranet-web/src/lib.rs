@@ -5,6 +5,7 @@
 
 mod account;
 mod assets;
+mod audit_log;
 mod directory;
 mod facts;
 mod i18n;

@@ -88,10 +88,16 @@ pub fn routes(
     let account = crate::account::routes(crate::account::AccountState {
         site: site.clone(),
         auth: auth.clone(),
+        directory: directory.clone(),
     })
     .merge(crate::recovery::routes(crate::recovery::RecoveryState {
         site: site.clone(),
         recovery: recovery.clone(),
+    }))
+    .merge(crate::audit_log::routes(crate::audit_log::AuditLogState {
+        site: site.clone(),
+        auth: auth.clone(),
+        directory: directory.clone(),
     }))
     .merge(crate::staff::routes(crate::staff::StaffState {
         site: site.clone(),

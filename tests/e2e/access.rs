@@ -518,14 +518,14 @@ databases!(
         let server = ServerBuilder::new(b).start().await?;
         let mut w = world(&server).await?;
         let matrix = policy_matrix(&server).await?;
-        let c2 = w.people["c2@a.example"].id.clone();
-        sql_rows(&server, &format!(
+        sql_rows(
+            &server,
             "UPDATE person SET surname = 'Vandermarker', first_name = 'Annelies', phone = '+32 2 111 22 33', \
              mobile = '+32 470 11 22 33', fax = '+32 2 999 88 77', function = 'Kwaliteitsmarker', \
              birth_date = '1981-02-03', training_valid_until = '2027-04-05', licence_plate = '1-MRK-123' \
-             WHERE email = 'c2@a.example'"
-        )).await?;
-        let _ = c2;
+             WHERE email = 'c2@a.example'",
+        )
+        .await?;
         // c2 herself is a caller too (her own record).
         let token = login(&server, "c2@a.example").await?;
         if let Some(p) = w.people.get_mut("c2@a.example") {
@@ -615,7 +615,7 @@ databases!(
                             .map(str::to_owned)
                             .collect();
                         let row = lines
-                            .map(|l| csv_cells(l))
+                            .map(csv_cells)
                             .find(|cells| cells.first().map(String::as_str) == Some(id.as_str()))
                             .context("row of the target")?;
                         (None, Some(header.into_iter().zip(row).collect()))
@@ -857,7 +857,7 @@ databases!(
             text.contains("roles") && text.contains("organisation_id"),
             "{text}"
         );
-        let roles = sql_rows(&server, &format!("SELECT role FROM person_role r JOIN person p ON p.id = r.person_id WHERE p.email = 'cu@a.example'")).await?;
+        let roles = sql_rows(&server, "SELECT role FROM person_role r JOIN person p ON p.id = r.person_id WHERE p.email = 'cu@a.example'").await?;
         assert_eq!(roles, vec![vec!["client_user".to_owned()]]);
         let function = sql_rows(
             &server,
@@ -957,9 +957,7 @@ databases!(
         let server = ServerBuilder::new(b).start().await?;
         let w = world(&server).await?;
         let matrix = policy_matrix(&server).await?;
-        sql_rows(&server, &format!(
-            "UPDATE organisation SET phone = '+32 9 123 45 67', fax = '+32 9 765 43 21', sector = 'Betonmarker' WHERE id IN (SELECT organisation_id FROM dossier)"
-        )).await?;
+        sql_rows(&server, "UPDATE organisation SET phone = '+32 9 123 45 67', fax = '+32 9 765 43 21', sector = 'Betonmarker' WHERE id IN (SELECT organisation_id FROM dossier)").await?;
         let fields_of = |ty: &str| -> anyhow::Result<Vec<String>> {
             Ok(matrix["fields"]["staff"]
                 .as_object()

@@ -124,6 +124,21 @@ async fn invalid_configuration_names_the_key() -> anyhow::Result<()> {
         ),
         (vec![], vec![("EXTRANET_LOG__FORMAT", "xml")], "log.format"),
         (
+            vec![],
+            vec![("EXTRANET_CONFIRMATION__INTERVAL_DAYS", "99999")],
+            "confirmation.interval_days",
+        ),
+        (
+            vec![],
+            vec![("EXTRANET_CONFIRMATION__INTERVAL_DAYS", "-1")],
+            "interval_days",
+        ),
+        (
+            vec![],
+            vec![("EXTRANET_CONFIRMATION__CHECK_EVERY_SECS", "0")],
+            "confirmation.check_every_secs",
+        ),
+        (
             vec!["--config".into(), bad_toml.display().to_string()],
             vec![],
             "bad.toml",

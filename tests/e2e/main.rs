@@ -4,9 +4,11 @@
 mod access;
 mod access_browser;
 mod audit;
+mod audit_search;
 mod auth;
 mod browser;
 mod cli;
+mod confirmation;
 mod hostile;
 mod https;
 mod policy;

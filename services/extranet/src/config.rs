@@ -74,6 +74,7 @@ pub struct Config {
     pub mail: MailConfig,
     pub access: AccessConfig,
     pub site: extranet_web::Site,
+    pub confirmation: ConfirmationConfig,
 }
 
 /// Where the authorization policy comes from.
@@ -145,6 +146,29 @@ impl Default for MailConfig {
         }
     }
 }
+
+/// The yearly "is your data still correct?" mail (`extranet_identity::confirmation`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConfirmationConfig {
+    /// A person is asked again this many days after they last confirmed their data (or, if
+    /// never, after their account was created); 0 turns the mail off.
+    pub interval_days: u64,
+    /// How often each instance looks for people to ask.
+    pub check_every_secs: u64,
+}
+
+impl Default for ConfirmationConfig {
+    fn default() -> Self {
+        ConfirmationConfig {
+            interval_days: 365,
+            check_every_secs: 3600,
+        }
+    }
+}
+
+/// The longest `confirmation.interval_days` accepted (ten years).
+const MAX_CONFIRMATION_DAYS: u64 = 3650;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -301,6 +325,7 @@ impl Default for Config {
             mail: MailConfig::default(),
             access: AccessConfig::default(),
             site: extranet_web::Site::default(),
+            confirmation: ConfirmationConfig::default(),
         }
     }
 }
@@ -495,6 +520,18 @@ impl Config {
         if self.mail.poll_secs == 0 {
             return Err(invalid("mail.poll_secs", "must be at least 1"));
         }
+        if self.confirmation.interval_days > MAX_CONFIRMATION_DAYS {
+            return Err(invalid(
+                "confirmation.interval_days",
+                format!("must be at most {MAX_CONFIRMATION_DAYS} (0 turns the mail off)"),
+            ));
+        }
+        if self.confirmation.check_every_secs == 0 {
+            return Err(invalid(
+                "confirmation.check_every_secs",
+                "must be at least 1",
+            ));
+        }
         self.site
             .validate()
             .map_err(|(key, problem)| invalid(key, problem))?;
@@ -590,6 +627,12 @@ impl Config {
         }
     }
 
+    /// How long a confirmation of one's data holds; `None` when the mail is turned off.
+    pub fn confirmation_interval(&self) -> Option<Duration> {
+        (self.confirmation.interval_days > 0)
+            .then(|| Duration::from_secs(self.confirmation.interval_days * 24 * 60 * 60))
+    }
+
     /// The effective configuration as TOML, secrets and passwords redacted.
     pub fn to_redacted_toml(&self) -> String {
         toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
@@ -647,6 +690,36 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(err.contains("storage.s3.bucket"), "{err}");
+    }
+
+    fn validation_error(c: &Config) -> String {
+        c.validate()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn confirmation_settings_are_checked() {
+        let c = Config::default();
+        assert_eq!(
+            c.confirmation_interval(),
+            Some(Duration::from_secs(365 * 24 * 3600))
+        );
+        let mut off = Config::default();
+        off.confirmation.interval_days = 0;
+        assert!(off.validate().is_ok(), "0 turns the mail off");
+        assert_eq!(off.confirmation_interval(), None);
+
+        let mut c = Config::default();
+        c.confirmation.interval_days = MAX_CONFIRMATION_DAYS + 1;
+        let err = validation_error(&c);
+        assert!(err.contains("confirmation.interval_days"), "{err}");
+
+        let mut c = Config::default();
+        c.confirmation.check_every_secs = 0;
+        let err = validation_error(&c);
+        assert!(err.contains("confirmation.check_every_secs"), "{err}");
     }
 
     #[test]

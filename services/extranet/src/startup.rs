@@ -92,15 +92,28 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
     )?);
     tokio::spawn(sender.clone().run(shutdown.clone()));
     crate::http::metrics::spawn_upkeep(shutdown.clone());
+    // Links in mails never come from a request's Host header.
+    let base_url = config
+        .server
+        .public_url
+        .as_ref()
+        .map(|u| u.as_str().trim_end_matches('/').to_owned())
+        .unwrap_or_else(|| local_url(https_addr).trim_end_matches('/').to_owned());
+    if let Some(interval) = config.confirmation_interval() {
+        let reminder = Arc::new(extranet_identity::confirmation::Reminder {
+            db: db.clone(),
+            clock: Arc::new(SystemClock),
+            base_url: base_url.clone(),
+            site_name: config.site.name.clone(),
+            sender: sender.clone(),
+            interval,
+            check_every: Duration::from_secs(config.confirmation.check_every_secs),
+        });
+        tokio::spawn(reminder.run(shutdown.clone()));
+    }
     let recovery = Arc::new(extranet_identity::recovery::Recovery {
         auth: auth.clone(),
-        // Links in mails never come from a request's Host header.
-        base_url: config
-            .server
-            .public_url
-            .as_ref()
-            .map(|u| u.as_str().trim_end_matches('/').to_owned())
-            .unwrap_or_else(|| local_url(https_addr).trim_end_matches('/').to_owned()),
+        base_url,
         site_name: config.site.name.clone(),
         sender,
     });

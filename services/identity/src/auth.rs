@@ -335,16 +335,22 @@ impl Auth {
         claims: &Claims,
         profile: &store::OwnProfile,
     ) -> Result<()> {
-        store::update_own_profile(&self.db, self.clock.as_ref(), claims.sub, profile).await?;
-        self.audit(
-            NewEntry::new(self.clock.now(), "person.update", Outcome::Success)
+        // Saving the profile also confirms the data is correct: both records commit with it.
+        let now = self.clock.now();
+        let entries = [
+            NewEntry::new(now, "person.update", Outcome::Success)
                 .actor(claims.sub)
                 .subject("person", claims.sub)
                 .detail(serde_json::json!({ "fields": ["phone", "mobile", "fax", "function", "language"] })),
-            None,
-        )
-        .await;
-        Ok(())
+            crate::confirmation::confirmed_entry(
+                now,
+                claims.sub,
+                claims.org,
+                crate::confirmation::ConfirmedBy::Profile,
+            ),
+        ];
+        store::update_own_profile(&self.db, self.clock.as_ref(), claims.sub, profile, &entries)
+            .await
     }
 
     /// Writes an audit record. A failure to record is logged loudly but does not turn a

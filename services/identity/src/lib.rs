@@ -4,6 +4,7 @@
 //! enterprise number, e-mail address or language cannot exist past a handler.
 
 pub mod auth;
+pub mod confirmation;
 pub mod error;
 pub mod model;
 pub mod onetime;

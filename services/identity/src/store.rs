@@ -453,17 +453,21 @@ pub fn parse_phone(raw: &str) -> std::result::Result<Option<String>, crate::type
     Ok(Some(s.to_owned()))
 }
 
+/// Saves what a person may change on their own record. Saving counts as confirming that their
+/// data is correct (`data_confirmed_at`, see `confirmation`); the change and the audit records
+/// `audit` holds commit together.
 pub async fn update_own_profile(
     db: &Db,
     clock: &dyn Clock,
     person: Uuid,
     p: &OwnProfile,
+    audit: &[extranet_audit::NewEntry],
 ) -> Result<()> {
     let now = clock.now();
-    let n = on_pool!(db, write, |pool| {
-        sqlx::query(
+    write_tx!(db, |tx| async {
+        let n = sqlx::query(
             "UPDATE person SET phone = $1, mobile = $2, fax = $3, function = $4, language = $5, \
-             updated_at = $6 WHERE id = $7",
+             updated_at = $6, data_confirmed_at = $6 WHERE id = $7",
         )
         .bind(&p.phone)
         .bind(&p.mobile)
@@ -472,14 +476,19 @@ pub async fn update_own_profile(
         .bind(p.language.code())
         .bind(now)
         .bind(person)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected())
-    })?;
-    if n == 0 {
-        return Err(IdentityError::NotFound);
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(IdentityError::NotFound);
+        }
+        for entry in audit {
+            extranet_audit::append_in(&mut *tx, entry).await?;
+        }
+        Ok::<(), IdentityError>(())
     }
-    Ok(())
+    .await)
+    .await
 }
 
 /// The stored password hash of a person, for checking the current password.

@@ -13,7 +13,7 @@ pub struct Mail {
     pub recipient: String,
     /// nl, fr or en: the recipient's language.
     pub language: String,
-    /// A template of `templates` (`password-reset`, `invitation`).
+    /// A template of `templates` (`password-reset`, `invitation`, `data-confirmation`).
     pub template: &'static str,
     /// The template's arguments; may hold links with one-time tokens, so never logged.
     pub args: serde_json::Value,

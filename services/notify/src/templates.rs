@@ -47,7 +47,7 @@ mod tests {
     #[test]
     fn every_template_in_every_language() {
         let args = serde_json::json!({ "name": "An", "link": "https://x.example/l", "site": "CertiBel", "minutes": 60 });
-        for template in ["password-reset", "invitation"] {
+        for template in ["password-reset", "invitation", "data-confirmation"] {
             let mut seen = Vec::new();
             for lang in ["nl", "fr", "en"] {
                 let (subject, body) = render(template, lang, &args).unwrap_or_default();

@@ -18,3 +18,13 @@ invitation-body =
     { $link }
 
     The link works once.
+data-confirmation-subject = Is your data on the extranet of { $site } still correct?
+data-confirmation-body =
+    Hello { $name },
+
+    Once a year we ask the people with an account on the extranet of { $site } to check the personal data we hold about them.
+    Please sign in and look at your account page:
+
+    { $link }
+
+    If everything is correct, press "My data is correct". If something has changed, correct it there or let us know.

@@ -18,3 +18,13 @@ invitation-body =
     { $link }
 
     Le lien ne fonctionne qu'une fois.
+data-confirmation-subject = Vos données sur l'extranet de { $site } sont-elles toujours correctes ?
+data-confirmation-body =
+    Bonjour { $name },
+
+    Une fois par an, nous demandons aux personnes qui ont un compte sur l'extranet de { $site } de vérifier les données à caractère personnel que nous détenons à leur sujet.
+    Connectez-vous et consultez la page de votre compte :
+
+    { $link }
+
+    Si tout est correct, cliquez sur « Mes données sont correctes ». Si quelque chose a changé, corrigez-le sur cette page ou faites-le-nous savoir.

@@ -18,3 +18,13 @@ invitation-body =
     { $link }
 
     De link werkt één keer.
+data-confirmation-subject = Kloppen uw gegevens op het extranet van { $site } nog?
+data-confirmation-body =
+    Beste { $name },
+
+    Eenmaal per jaar vragen we wie een account heeft op het extranet van { $site } om de persoonsgegevens na te kijken die we over hen bijhouden.
+    Meld u aan en bekijk uw accountpagina:
+
+    { $link }
+
+    Klopt alles, klik dan op "Mijn gegevens kloppen". Is er iets veranderd, pas het daar aan of laat het ons weten.

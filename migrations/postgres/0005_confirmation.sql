@@ -1,0 +1,5 @@
+-- The yearly "is your data still correct?" mail (services/identity/src/confirmation.rs): when
+-- the person last confirmed their data (the button on their account page, or saving their
+-- profile), and when the mail last asked them to.
+ALTER TABLE person ADD COLUMN data_confirmed_at TIMESTAMPTZ;
+ALTER TABLE person ADD COLUMN confirmation_requested_at TIMESTAMPTZ;

@@ -289,6 +289,7 @@ async fn demo_serves_https_and_seeds_once() -> anyhow::Result<()> {
             .await?;
         assert_eq!(res.status(), 200, "{account}");
     }
+    demo_data_shows(&server, &password).await?;
     server.stop().await?;
 
     let server = demo("127.0.0.1:0").start().await?;
@@ -307,4 +308,198 @@ async fn demo_serves_https_and_seeds_once() -> anyhow::Result<()> {
         "the development certificate is reused"
     );
     server.stop().await
+}
+
+/// A demo account's access token.
+async fn demo_token(
+    server: &extranet_tests::Server,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<String> {
+    let res: serde_json::Value = server
+        .client()?
+        .post(server.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({ "email": email, "password": password }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    Ok(res["access_token"]
+        .as_str()
+        .context("access token")?
+        .to_owned())
+}
+
+/// `items` of a list the account asks for.
+async fn demo_list(
+    server: &extranet_tests::Server,
+    token: &str,
+    path: &str,
+) -> anyhow::Result<Vec<serde_json::Value>> {
+    let res = server
+        .client()?
+        .get(server.url(path))
+        .bearer_auth(token)
+        .send()
+        .await?;
+    anyhow::ensure!(res.status() == 200, "{path}: {}", res.status());
+    let body: serde_json::Value = res.json().await?;
+    Ok(body["items"].as_array().context("items")?.clone())
+}
+
+fn masks(record: &serde_json::Value, field: &str) -> bool {
+    record.get(field).is_none()
+        && record["masked"]
+            .as_array()
+            .is_some_and(|m| m.iter().any(|f| f == field))
+}
+
+/// The demo's dossiers, assignments and personal details, as three roles see them.
+async fn demo_data_shows(server: &extranet_tests::Server, password: &str) -> anyhow::Result<()> {
+    let staff = demo_token(server, "staff@certibel.example", password).await?;
+    let dossiers = demo_list(server, &staff, "/api/v1/dossiers").await?;
+    assert_eq!(dossiers.len(), 5, "{dossiers:?}");
+    let mut statuses: Vec<&str> = dossiers
+        .iter()
+        .filter_map(|d| d["status"].as_str())
+        .collect();
+    statuses.sort_unstable();
+    assert_eq!(
+        statuses,
+        ["active", "active", "active", "application", "expired"]
+    );
+    let assignments = demo_list(server, &staff, "/api/v1/assignments").await?;
+    let mut states: Vec<&str> = assignments
+        .iter()
+        .filter_map(|a| a["state"].as_str())
+        .collect();
+    states.sort_unstable();
+    assert_eq!(states, ["active", "ended", "planned"], "{assignments:?}");
+    let people = demo_list(server, &staff, "/api/v1/people").await?;
+    let luc = people
+        .iter()
+        .find(|p| p["email"] == "admin@hoogwerkers.example")
+        .context("Luc Maes")?;
+    assert_eq!(luc["licence_plate"], "1-HWV-204", "{luc}");
+    assert!(
+        luc["birth_date"].is_string() && luc["phone"].is_string(),
+        "{luc}"
+    );
+
+    // The inspector: the dossier of the assignment in force only (not the ended one, not the
+    // planned one), and that company's contacts without their phone numbers or birth dates.
+    let inspector = demo_token(server, "inspector@certibel.example", password).await?;
+    let seen = demo_list(server, &inspector, "/api/v1/dossiers").await?;
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0]["certificate_number"], "BENOR-BC-0412", "{seen:?}");
+    let contacts = demo_list(server, &inspector, "/api/v1/people").await?;
+    let mut names: Vec<&str> = contacts
+        .iter()
+        .filter_map(|p| p["surname"].as_str())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["Claes", "Willems"], "{contacts:?}");
+    for p in &contacts {
+        assert!(masks(p, "phone") && masks(p, "birth_date"), "{p}");
+    }
+
+    // The rental company's primary contact: their contacts' phones, not their licence plates.
+    let admin = demo_token(server, "admin@hoogwerkers.example", password).await?;
+    let colleagues = demo_list(server, &admin, "/api/v1/people").await?;
+    let nora = colleagues
+        .iter()
+        .find(|p| p["email"] == "user@hoogwerkers.example")
+        .context("Nora Lambert")?;
+    assert!(nora["phone"].is_string(), "{nora}");
+    assert!(
+        masks(nora, "licence_plate") && masks(nora, "birth_date"),
+        "{nora}"
+    );
+    Ok(())
+}
+
+async fn demo_counts(db: &std::path::Path) -> anyhow::Result<Vec<i64>> {
+    let mut c = SqliteConnection::connect(&format!("sqlite://{}", db.display())).await?;
+    let mut counts = Vec::new();
+    for table in ["organisation", "person", "dossier", "assignment"] {
+        let n: i64 =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+                .fetch_one(&mut c)
+                .await?;
+        counts.push(n);
+    }
+    Ok(counts)
+}
+
+async fn demo_sql(db: &std::path::Path, statements: &[&'static str]) -> anyhow::Result<()> {
+    let mut c = SqliteConnection::connect(&format!("sqlite://{}", db.display())).await?;
+    for s in statements {
+        sqlx::query(*s).execute(&mut c).await?;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn demo_tops_up_an_older_demo_directory() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().join("demo");
+    let db = data.join("extranet.db");
+    let demo = || {
+        ServerBuilder::new(Backends::new(Db::Sqlite, Store::Local))
+            .data_dir(&data)
+            .args([
+                "demo",
+                "--data-dir",
+                &data.display().to_string(),
+                "--listen",
+                "127.0.0.1:0",
+            ])
+    };
+    let loaded = |server: extranet_tests::Server| async move {
+        let seeded = server
+            .stderr_contains("demo data loaded", Duration::from_secs(10))
+            .await;
+        server.stop().await?;
+        anyhow::Ok(seeded)
+    };
+    assert!(loaded(demo().start().await?).await?);
+    let full = demo_counts(&db).await?;
+    assert_eq!(full, [3, 8, 5, 3]);
+
+    // Seeding again over complete data (an older version number) adds nothing.
+    demo_sql(
+        &db,
+        &["UPDATE instance_setting SET value = '2' WHERE key = 'demo.version'"],
+    )
+    .await?;
+    assert!(loaded(demo().start().await?).await?);
+    assert_eq!(demo_counts(&db).await?, full);
+
+    // A directory of demo version 2: no dossiers, no assignments, fewer personal details.
+    demo_sql(
+        &db,
+        &[
+            "DELETE FROM assignment",
+            "DELETE FROM dossier",
+            "UPDATE person SET function = NULL, birth_date = NULL, licence_plate = NULL",
+            "UPDATE instance_setting SET value = '2' WHERE key = 'demo.version'",
+        ],
+    )
+    .await?;
+    assert_eq!(demo_counts(&db).await?, [3, 8, 0, 0]);
+    assert!(loaded(demo().start().await?).await?);
+    assert_eq!(demo_counts(&db).await?, full);
+    let mut c = SqliteConnection::connect(&format!("sqlite://{}", db.display())).await?;
+    let plates: Vec<String> = sqlx::query_scalar(
+        "SELECT licence_plate FROM person WHERE licence_plate IS NOT NULL ORDER BY licence_plate",
+    )
+    .fetch_all(&mut c)
+    .await?;
+    assert_eq!(plates, ["1-HWV-204", "2-KTR-781"]);
+    let state: String =
+        sqlx::query_scalar("SELECT value FROM instance_setting WHERE key = 'demo.version'")
+            .fetch_one(&mut c)
+            .await?;
+    assert_ne!(state, "2");
+    Ok(())
 }

@@ -11,6 +11,7 @@ pub mod dossiers;
 pub mod error;
 pub mod organisations;
 pub mod people;
+pub mod seed;
 pub mod service;
 
 pub use caller::{Caller, Scope};

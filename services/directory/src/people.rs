@@ -219,7 +219,12 @@ pub(crate) async fn find(
         .pop())
 }
 
-async fn visible(
+/// The people a caller may list (or export), scoped and masked exactly as [`list`] returns them,
+/// but WITHOUT recording the read in the audit log. Never answer a request with this: every read
+/// of someone else's record must leave an audit record, which is what [`list`] adds. It is public
+/// for benchmarks (what scoping and masking cost without the audit write) and for internal
+/// decisions taken before a change.
+pub async fn visible(
     db: &Db,
     clock: &dyn Clock,
     caller: &Caller,

@@ -1,14 +1,24 @@
 //! `extranet demo`: embedded defaults in a data directory of its own, and demo data loaded once.
 
+use std::collections::HashMap;
+
+use anyhow::Context;
+use extranet_directory::dossiers::NewDossier;
+use extranet_directory::seed;
 use extranet_identity::model::{NewOrganisation, NewPerson, OrganisationKind, PostalAddress, Role};
-use extranet_identity::{Gender, IdentityError, Language, password, store};
+use extranet_identity::{
+    EmailAddress, EnterpriseNumber, Gender, Language, LicencePlate, password, store,
+};
 use extranet_platform::{Clock, Db, settings};
+use time::macros::date;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
 
 use crate::cli::DemoArgs;
 use crate::config::Config;
 
 /// Bumped when the demo data grows, so an older demo directory is topped up.
-const DEMO_VERSION: &str = "2";
+const DEMO_VERSION: &str = "3";
 
 /// The one password of every demo account (printed at start-up; demo data only).
 pub const DEMO_PASSWORD: &str = "demo-Extranet-2026!";
@@ -87,42 +97,194 @@ pub fn base_config(args: &DemoArgs) -> Config {
 
 pub struct Demo;
 
+/// The demo's two companies: (kind, name, enterprise number, sector, street, postcode, city).
+const COMPANIES: [(OrganisationKind, &str, &str, &str, &str, &str, &str); 2] = [
+    (
+        OrganisationKind::Client,
+        "Betonbouw NV",
+        "0403123486",
+        "Ready-mixed concrete",
+        "Industrieweg 12",
+        "9000",
+        "Gent",
+    ),
+    (
+        OrganisationKind::Rental,
+        "Hoogwerkers Verhuur BV",
+        "0876543270",
+        "Aerial work platform rental",
+        "Industrieweg 12",
+        "9000",
+        "Gent",
+    ),
+];
+
+/// Personal details of the demo accounts, so that masking shows: (e-mail, phone, mobile,
+/// function, birth date). The rental company's people also get a licence plate and an operator
+/// training date (see [`PLATES`]).
+const DETAILS: &[(&str, &str, &str, &str, Date)] = &[
+    (
+        "admin@certibel.example",
+        "+32 2 000 00 01",
+        "+32 470 10 20 01",
+        "System administrator",
+        date!(1979 - 05 - 21),
+    ),
+    (
+        "staff@certibel.example",
+        "+32 2 000 00 02",
+        "+32 470 10 20 02",
+        "Certification officer",
+        date!(1988 - 11 - 03),
+    ),
+    (
+        "privacy@certibel.example",
+        "+32 2 000 00 03",
+        "+32 470 10 20 03",
+        "Data protection officer",
+        date!(1975 - 02 - 14),
+    ),
+    (
+        "inspector@certibel.example",
+        "+32 2 000 00 04",
+        "+32 470 10 20 04",
+        "Lead inspector",
+        date!(1983 - 09 - 30),
+    ),
+    (
+        "admin@betonbouw.example",
+        "+32 9 210 45 10",
+        "+32 476 31 22 10",
+        "Quality manager",
+        date!(1971 - 07 - 08),
+    ),
+    (
+        "user@betonbouw.example",
+        "+32 9 210 45 11",
+        "+32 476 31 22 11",
+        "Plant laboratory technician",
+        date!(1994 - 01 - 17),
+    ),
+    (
+        "admin@hoogwerkers.example",
+        "+32 9 540 12 20",
+        "+32 478 55 61 20",
+        "Fleet manager",
+        date!(1985 - 03 - 14),
+    ),
+    (
+        "user@hoogwerkers.example",
+        "+32 9 540 12 21",
+        "+32 478 55 61 21",
+        "Platform operator and trainer",
+        date!(1990 - 12 - 02),
+    ),
+];
+
+/// The rental company's people drive the platforms to the sites: (e-mail, licence plate,
+/// operator training valid until).
+const PLATES: &[(&str, &str, Date)] = &[
+    (
+        "admin@hoogwerkers.example",
+        "1-HWV-204",
+        date!(2027 - 06 - 30),
+    ),
+    (
+        "user@hoogwerkers.example",
+        "2-KTR-781",
+        date!(2027 - 03 - 31),
+    ),
+];
+
+/// A dossier's validity: (years from this year, month, day) from and until.
+type Validity = Option<((i32, u8, u8), (i32, u8, u8))>;
+
+/// The demo's certification dossiers: (company index in [`COMPANIES`], scheme, certificate
+/// number, status, validity).
+const DOSSIERS: [(usize, &str, Option<&str>, &str, Validity); 5] = [
+    (
+        0,
+        "BENOR – ready-mixed concrete (PTV 100, NBN EN 206)",
+        Some("BENOR-BC-0412"),
+        "active",
+        Some(((-2, 3, 1), (1, 2, 28))),
+    ),
+    (
+        0,
+        "CE marking – precast concrete products (EN 13369, AVCP 2+)",
+        Some("1634-CPR-0871"),
+        "active",
+        Some(((-2, 9, 15), (1, 9, 14))),
+    ),
+    (
+        0,
+        "ISO 9001:2015 – quality management system",
+        None,
+        "application",
+        None,
+    ),
+    (
+        1,
+        "ISO 9001:2015 – quality management system",
+        Some("QMS-2217-HWV"),
+        "active",
+        Some(((-1, 6, 1), (2, 5, 31))),
+    ),
+    (
+        1,
+        "VCA* – safety, health and environment checklist for contractors",
+        Some("VCA-0098-HWV"),
+        "expired",
+        Some(((-4, 4, 1), (-1, 3, 31))),
+    ),
+];
+
+/// A date in the year `years` from today's.
+fn on(today: Date, (years, month, day): (i32, u8, u8)) -> anyhow::Result<Date> {
+    let month = time::Month::try_from(month)?;
+    Ok(Date::from_calendar_date(today.year() + years, month, day)?)
+}
+
+/// A day at an hour, UTC.
+fn at(day: Date, hour: u8) -> anyhow::Result<OffsetDateTime> {
+    Ok(day.with_hms(hour, 0, 0)?.assume_utc())
+}
+
+fn days(day: Date, n: i64) -> anyhow::Result<Date> {
+    day.checked_add(time::Duration::days(n))
+        .context("date out of range")
+}
+
 impl Demo {
-    /// Loads the demo data the first time (and when a newer demo adds some); idempotent.
+    /// Loads the demo data the first time, and tops it up when a newer demo adds some;
+    /// idempotent: whatever an earlier run made is found, not made twice.
     pub async fn seed(&self, db: &Db, clock: &dyn Clock, config: &Config) -> anyhow::Result<()> {
         let current = settings::get(db, DEMO_KEY).await?;
         if current.as_deref() == Some(DEMO_VERSION) {
             return Ok(());
         }
-        // Dossiers and documents join the demo as those features arrive.
+        // Documents join the demo as that feature arrives.
         let body = crate::admin::certification_body(db, config).await?;
         let mut orgs = vec![body];
-        for (kind, name, number, sector) in [
-            (
-                OrganisationKind::Client,
-                "Betonbouw NV",
-                "0403123486",
-                "Ready-mixed concrete",
-            ),
-            (
-                OrganisationKind::Rental,
-                "Hoogwerkers Verhuur BV",
-                "0876543270",
-                "Aerial work platform rental",
-            ),
-        ] {
+        for (kind, name, number, sector, street, postcode, city) in COMPANIES {
+            let number: EnterpriseNumber = number.parse()?;
+            if let Some(id) = seed::organisation_by_enterprise_number(db, number.digits()).await? {
+                // Already there from an earlier demo version.
+                orgs.push(id);
+                continue;
+            }
             let org = store::create_organisation(
                 db,
                 clock,
                 &NewOrganisation {
                     kind,
                     name: name.into(),
-                    enterprise_number: Some(number.parse()?),
-                    vat_number: Some(format!("BE{number}").parse()?),
+                    vat_number: Some(format!("BE{}", number.digits()).parse()?),
+                    enterprise_number: Some(number),
                     addresses: vec![PostalAddress {
-                        street: "Industrieweg 12".into(),
-                        postcode: "9000".into(),
-                        city: "Gent".into(),
+                        street: street.into(),
+                        postcode: postcode.into(),
+                        city: city.into(),
                         country: "BE".into(),
                     }],
                     phone: Some("+32 9 000 00 00".into()),
@@ -130,45 +292,126 @@ impl Demo {
                     sector: Some(sector.into()),
                 },
             )
-            .await;
-            match org {
-                Ok(org) => orgs.push(org.id),
-                // Already there from an earlier demo version.
-                Err(IdentityError::Conflict(_)) => return self.finish(db, clock).await,
-                Err(e) => return Err(e.into()),
-            }
+            .await?;
+            orgs.push(org.id);
         }
         let hash = password::hash(DEMO_PASSWORD)?;
+        let mut people = HashMap::new();
         for (email, first, last, role, org) in ACCOUNTS {
-            let rental = *org == 2;
-            store::create_person(
+            let address: EmailAddress = email.parse()?;
+            let id = match seed::person_by_email(db, &address.normalized()).await? {
+                Some(id) => id,
+                None => {
+                    store::create_person(
+                        db,
+                        clock,
+                        &NewPerson {
+                            organisation_id: orgs[*org],
+                            surname: (*last).into(),
+                            first_name: (*first).into(),
+                            email: address,
+                            phone: None,
+                            mobile: None,
+                            fax: None,
+                            function: None,
+                            gender: Gender::Unspecified,
+                            language: Language::Nl,
+                            training_valid_until: None,
+                            birth_date: None,
+                            licence_plate: None,
+                            roles: vec![Role::parse(role)?],
+                        },
+                        Some(&hash),
+                    )
+                    .await?
+                    .id
+                }
+            };
+            people.insert(*email, id);
+        }
+        for (email, phone, mobile, function, birth_date) in DETAILS {
+            let Some(id) = people.get(email) else {
+                continue;
+            };
+            let plate = PLATES.iter().find(|(e, _, _)| e == email);
+            let licence_plate = match plate {
+                Some((_, p, _)) => Some(String::from(p.parse::<LicencePlate>()?)),
+                None => None,
+            };
+            seed::fill_personal(
                 db,
                 clock,
-                &NewPerson {
-                    organisation_id: orgs[*org],
-                    surname: (*last).into(),
-                    first_name: (*first).into(),
-                    email: email.parse()?,
-                    phone: Some("+32 2 000 00 01".into()),
-                    mobile: Some("+32 470 00 00 01".into()),
-                    fax: None,
-                    function: None,
-                    gender: Gender::Unspecified,
-                    language: Language::Nl,
-                    training_valid_until: rental.then_some(time::macros::date!(2027 - 06 - 30)),
-                    birth_date: rental.then_some(time::macros::date!(1985 - 03 - 14)),
-                    licence_plate: if rental {
-                        Some("1-ABC-123".parse()?)
-                    } else {
-                        None
-                    },
-                    roles: vec![Role::parse(role)?],
+                *id,
+                &seed::PersonalDetails {
+                    phone: Some((*phone).into()),
+                    mobile: Some((*mobile).into()),
+                    function: Some((*function).into()),
+                    birth_date: Some(*birth_date),
+                    training_valid_until: plate.map(|(_, _, d)| *d),
+                    licence_plate,
                 },
-                Some(&hash),
             )
             .await?;
         }
+        self.dossiers(db, clock, &orgs, &people).await?;
         self.finish(db, clock).await
+    }
+
+    /// The companies' certification dossiers, and the demo inspector's assignments: one in force
+    /// (from three weeks ago until five weeks from now), one that ended last month, and one on
+    /// the other company's dossier, planned four weeks from now.
+    async fn dossiers(
+        &self,
+        db: &Db,
+        clock: &dyn Clock,
+        orgs: &[Uuid],
+        people: &HashMap<&str, Uuid>,
+    ) -> anyhow::Result<()> {
+        let today = clock.now().date();
+        let mut ids = Vec::new();
+        for (company, scheme, certificate, status, validity) in DOSSIERS {
+            let (valid_from, valid_until) = match validity {
+                Some((from, until)) => (Some(on(today, from)?), Some(on(today, until)?)),
+                None => (None, None),
+            };
+            let organisation_id = *orgs.get(company + 1).context("demo company")?;
+            let id = seed::ensure_dossier(
+                db,
+                clock,
+                &NewDossier {
+                    organisation_id,
+                    scheme: scheme.into(),
+                    certificate_number: certificate.map(Into::into),
+                    status: status.into(),
+                    valid_from,
+                    valid_until,
+                },
+            )
+            .await?;
+            ids.push(id);
+        }
+        let inspector = *people
+            .get("inspector@certibel.example")
+            .context("demo inspector")?;
+        let staff = people.get("staff@certibel.example").copied();
+        // Last month: ten days before the first of this month.
+        let ended = days(today.replace_day(1)?, -10)?;
+        let planned = days(today, 28)?;
+        let dossier = |i: usize| ids.get(i).copied().context("demo dossier");
+        for (dossier, period) in [
+            // BENOR, Betonbouw: in force.
+            (
+                dossier(0)?,
+                (at(days(today, -21)?, 8)?, at(days(today, 35)?, 18)?),
+            ),
+            // CE marking, Betonbouw: ended last month.
+            (dossier(1)?, (at(days(ended, -45)?, 8)?, at(ended, 18)?)),
+            // ISO 9001, Hoogwerkers: planned.
+            (dossier(3)?, (at(planned, 8)?, at(days(planned, 14)?, 18)?)),
+        ] {
+            seed::ensure_assignment(db, clock, dossier, inspector, period, staff).await?;
+        }
+        Ok(())
     }
 
     async fn finish(&self, db: &Db, clock: &dyn Clock) -> anyhow::Result<()> {

@@ -20,18 +20,26 @@ const ASSIGNED_DOSSIER: &str = "EXISTS (SELECT 1 FROM assignment a WHERE a.dossi
     AND a.inspector_id = $3 AND a.starts_at <= $4 AND $4 < a.ends_at)";
 
 /// $1 all, $2 own organisation, $3 inspector, $4 now — the scope — then $5 one id, $6 one
-/// organisation.
-static LIST_SQL: LazyLock<String> = LazyLock::new(|| {
+/// organisation. Two shapes, chosen by the scope: every row, or an OR of indexable terms (see
+/// `people::where_clause`).
+fn list_sql(all: bool) -> String {
+    let scope = if all {
+        "$1"
+    } else {
+        "NOT $1 AND (d.organisation_id = $2 OR d.id IN (SELECT a.dossier_id FROM assignment a \
+         WHERE a.inspector_id = $3 AND a.starts_at <= $4 AND $4 < a.ends_at))"
+    };
     format!(
         "SELECT d.id, d.organisation_id, o.name AS organisation_name, d.scheme, \
          d.certificate_number, d.status, d.valid_from, d.valid_until, d.created_at, \
          {ASSIGNED_DOSSIER} AS via_assignment \
          FROM dossier d JOIN organisation o ON o.id = d.organisation_id \
-         WHERE ($1 OR d.organisation_id = $2 OR {ASSIGNED_DOSSIER}) \
-         AND ($5 IS NULL OR d.id = $5) AND ($6 IS NULL OR d.organisation_id = $6) \
+         WHERE {scope} AND ($5 IS NULL OR d.id = $5) AND ($6 IS NULL OR d.organisation_id = $6) \
          ORDER BY o.name, d.scheme, d.id"
     )
-});
+}
+
+static LIST_SQL: LazyLock<[String; 2]> = LazyLock::new(|| [list_sql(false), list_sql(true)]);
 
 #[derive(FromRow)]
 struct DossierRow {
@@ -61,7 +69,7 @@ async fn visible(
     }
     let now = unix_now(clock);
     let rows: Vec<DossierRow> = on_pool!(db, read, |pool| {
-        sqlx::query_as(AssertSqlSafe(LIST_SQL.as_str()))
+        sqlx::query_as(AssertSqlSafe(LIST_SQL[usize::from(scope.all)].as_str()))
             .bind(scope.all)
             .bind(scope.organisation)
             .bind(scope.inspector)

@@ -15,15 +15,24 @@ const ASSIGNED_ORG: &str = "EXISTS (SELECT 1 FROM dossier d JOIN assignment a \
     ON a.dossier_id = d.id WHERE d.organisation_id = o.id AND a.inspector_id = $3 \
     AND a.starts_at <= $4 AND $4 < a.ends_at)";
 
-/// $1 all, $2 own organisation, $3 inspector, $4 now — the scope — then $5 one id.
-static LIST_SQL: LazyLock<String> = LazyLock::new(|| {
+/// $1 all, $2 own organisation, $3 inspector, $4 now — the scope — then $5 one id. Two shapes,
+/// chosen by the scope: every row, or an OR of indexable terms (see `people::where_clause`).
+fn list_sql(all: bool) -> String {
+    let scope = if all {
+        "$1"
+    } else {
+        "NOT $1 AND (o.id = $2 OR o.id IN (SELECT d.organisation_id FROM dossier d \
+         JOIN assignment a ON a.dossier_id = d.id WHERE a.inspector_id = $3 \
+         AND a.starts_at <= $4 AND $4 < a.ends_at))"
+    };
     format!(
         "SELECT o.id, o.kind, o.name, o.active, o.enterprise_number, o.vat_number, o.addresses, \
          o.phone, o.fax, o.sector, {ASSIGNED_ORG} AS via_assignment FROM organisation o \
-         WHERE ($1 OR o.id = $2 OR {ASSIGNED_ORG}) AND ($5 IS NULL OR o.id = $5) \
-         ORDER BY o.name, o.id"
+         WHERE {scope} AND ($5 IS NULL OR o.id = $5) ORDER BY o.name, o.id"
     )
-});
+}
+
+static LIST_SQL: LazyLock<[String; 2]> = LazyLock::new(|| [list_sql(false), list_sql(true)]);
 
 #[derive(FromRow)]
 struct OrganisationRow {
@@ -66,7 +75,7 @@ async fn visible(
     }
     let now = unix_now(clock);
     let rows: Vec<OrganisationRow> = on_pool!(db, read, |pool| {
-        sqlx::query_as(AssertSqlSafe(LIST_SQL.as_str()))
+        sqlx::query_as(AssertSqlSafe(LIST_SQL[usize::from(scope.all)].as_str()))
             .bind(scope.all)
             .bind(scope.organisation)
             .bind(scope.inspector)

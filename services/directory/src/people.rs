@@ -1,6 +1,5 @@
 //! People as a caller may see them: scoped in SQL, masked on the way out, reads audited.
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use extranet_access::{Action, Masked, PersonView, Resource};
@@ -19,36 +18,48 @@ pub(crate) const ASSIGNED_PERSON: &str = "EXISTS (SELECT 1 FROM dossier d JOIN a
     ON a.dossier_id = d.id WHERE d.organisation_id = p.organisation_id AND a.inspector_id = $3 \
     AND a.starts_at <= $4 AND $4 < a.ends_at)";
 
+/// The organisations whose dossiers are assigned to inspector `$3` at instant `$4`.
+const ASSIGNED_ORGANISATIONS: &str = "SELECT d.organisation_id FROM dossier d JOIN assignment a \
+    ON a.dossier_id = d.id WHERE a.inspector_id = $3 AND a.starts_at <= $4 AND $4 < a.ends_at";
+
 /// Parameters: $1 all, $2 own organisation, $3 inspector, $4 now, $5 own person id — the scope —
 /// then $6 one id, $7 one organisation, $8 a search pattern (already lower case, with % around).
-static WHERE: LazyLock<String> = LazyLock::new(|| {
+///
+/// Two shapes, chosen by the scope (never by input): every row (`$1`), or rows in the caller's
+/// domains, written as an OR of indexable terms so that SQLite and PostgreSQL read the person
+/// rows through their indexes instead of scanning the table (an OR with the constant `$1` in it
+/// cannot use an index). Absent domains are bound as NULL and match nothing.
+fn where_clause(all: bool) -> String {
+    let scope = if all {
+        "$1".to_owned()
+    } else {
+        format!(
+            "NOT $1 AND (p.organisation_id = $2 OR p.id = $5 \
+             OR p.organisation_id IN ({ASSIGNED_ORGANISATIONS}))"
+        )
+    };
     format!(
-        "($1 OR p.organisation_id = $2 OR p.id = $5 OR {ASSIGNED_PERSON}) \
-         AND ($6 IS NULL OR p.id = $6) AND ($7 IS NULL OR p.organisation_id = $7) \
+        "{scope} AND ($6 IS NULL OR p.id = $6) AND ($7 IS NULL OR p.organisation_id = $7) \
          AND ($8 IS NULL OR lower(p.surname) LIKE $8 ESCAPE '\\' \
               OR lower(p.first_name) LIKE $8 ESCAPE '\\' OR p.email_normalized LIKE $8 ESCAPE '\\')"
     )
-});
+}
 
-static LIST_SQL: LazyLock<String> = LazyLock::new(|| {
+fn list_sql(all: bool) -> String {
     format!(
         "SELECT p.id, p.organisation_id, p.surname, p.first_name, p.email, p.phone, p.mobile, \
          p.fax, p.function, p.gender, p.language, p.training_valid_until, p.birth_date, \
-         p.licence_plate, p.state, p.created_at, {ASSIGNED_PERSON} AS via_assignment \
+         p.licence_plate, p.state, p.created_at, {ASSIGNED_PERSON} AS via_assignment, \
+         (SELECT string_agg(r.role, ',') FROM person_role r WHERE r.person_id = p.id) AS roles, \
+         (SELECT string_agg(g.right_name, ',') FROM person_right g WHERE g.person_id = p.id) AS rights \
          FROM person p WHERE {} ORDER BY p.surname, p.first_name, p.id LIMIT $9 OFFSET $10",
-        *WHERE
+        where_clause(all)
     )
-});
+}
 
-static GRANTS_SQL: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "SELECT r.person_id, 'role' AS kind, r.role AS name FROM person_role r \
-         JOIN person p ON p.id = r.person_id WHERE {w} \
-         UNION ALL SELECT g.person_id, 'right' AS kind, g.right_name AS name FROM person_right g \
-         JOIN person p ON p.id = g.person_id WHERE {w}",
-        w = *WHERE
-    )
-});
+/// Both statements, built once from the constant fragments above. Roles and rights come in the
+/// same query (`string_agg`, which SQLite has had since 3.44 and PostgreSQL always).
+static LIST_SQL: LazyLock<[String; 2]> = LazyLock::new(|| [list_sql(false), list_sql(true)]);
 
 #[derive(FromRow)]
 struct PersonRow {
@@ -69,6 +80,8 @@ struct PersonRow {
     state: String,
     created_at: OffsetDateTime,
     via_assignment: bool,
+    roles: Option<String>,
+    rights: Option<String>,
 }
 
 /// What to list: filters on top of the caller's scope.
@@ -110,14 +123,9 @@ macro_rules! bind_where {
     };
 }
 
-async fn fetch(
-    db: &Db,
-    scope: Scope,
-    now: i64,
-    query: &PersonQuery,
-) -> Result<(Vec<PersonRow>, HashMap<Uuid, (Vec<String>, Vec<String>)>)> {
+async fn fetch(db: &Db, scope: Scope, now: i64, query: &PersonQuery) -> Result<Vec<PersonRow>> {
     if scope.is_empty() {
-        return Ok((Vec::new(), HashMap::new()));
+        return Ok(Vec::new());
     }
     let pattern = query
         .search
@@ -128,7 +136,7 @@ async fn fetch(
     let offset = i64::from(query.offset);
     let rows: Vec<PersonRow> = on_pool!(db, read, |pool| {
         bind_where!(
-            sqlx::query_as(AssertSqlSafe(LIST_SQL.as_str())),
+            sqlx::query_as(AssertSqlSafe(LIST_SQL[usize::from(scope.all)].as_str())),
             scope,
             now,
             query,
@@ -139,34 +147,22 @@ async fn fetch(
         .fetch_all(pool)
         .await
     })?;
-    let grants: Vec<(Uuid, String, String)> = on_pool!(db, read, |pool| {
-        bind_where!(
-            sqlx::query_as(AssertSqlSafe(GRANTS_SQL.as_str())),
-            scope,
-            now,
-            query,
-            &pattern
-        )
-        .fetch_all(pool)
-        .await
-    })?;
-    let mut by_person: HashMap<Uuid, (Vec<String>, Vec<String>)> = HashMap::new();
-    for (id, kind, name) in grants {
-        let slot = by_person.entry(id).or_default();
-        if kind == "role" {
-            slot.0.push(name);
-        } else {
-            slot.1.push(name);
-        }
-    }
-    for (roles, rights) in by_person.values_mut() {
-        roles.sort();
-        rights.sort();
-    }
-    Ok((rows, by_person))
+    Ok(rows)
 }
 
-fn view(row: PersonRow, roles: Vec<String>, rights: Vec<String>) -> PersonView {
+fn view(row: PersonRow) -> PersonView {
+    let split = |list: &Option<String>| -> Vec<String> {
+        let mut v: Vec<String> = list
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        v.sort();
+        v
+    };
+    let (roles, rights) = (split(&row.roles), split(&row.rights));
     PersonView {
         id: row.id,
         organisation_id: row.organisation_id,
@@ -232,7 +228,7 @@ pub async fn visible(
     query: &PersonQuery,
 ) -> Result<Vec<Masked<PersonView>>> {
     let scope = caller.scope(Resource::Person, action);
-    let (rows, mut grants) = fetch(db, scope, unix_now(clock), query).await?;
+    let rows = fetch(db, scope, unix_now(clock), query).await?;
     let relation = caller.relation();
     let search = query
         .search
@@ -243,8 +239,7 @@ pub async fn visible(
     for row in rows {
         let rel = relation.of(Some(row.organisation_id), Some(row.id), row.via_assignment);
         let visible = caller.grants.visible::<PersonView>(rel);
-        let (roles, rights) = grants.remove(&row.id).unwrap_or_default();
-        let masked = Masked::new(view(row, roles, rights), visible);
+        let masked = Masked::new(view(row), visible);
         if let Some(s) = &search
             && !["surname", "first_name", "email"].iter().any(|f| {
                 masked.is_visible(f)

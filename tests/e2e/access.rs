@@ -114,7 +114,12 @@ pub(crate) async fn world(server: &Server) -> anyhow::Result<World> {
         let (status, me) = api(server, &token, Method::GET, "/api/v1/me", None).await?;
         anyhow::ensure!(status == 200, "me for {email}: {status}");
         let me: Value = serde_json::from_str(&me)?;
-        let _ = org;
+        if let Some(org) = org {
+            anyhow::ensure!(
+                me["organisation_id"] == orgs[org].as_str(),
+                "{email} is not in {org}"
+            );
+        }
         people.insert(
             email,
             Who {
@@ -531,14 +536,6 @@ databases!(
         if let Some(p) = w.people.get_mut("c2@a.example") {
             p.token = token;
         }
-        let doc: Value = server
-            .client()?
-            .get(server.url("/api/v1/openapi.json"))
-            .send()
-            .await?
-            .json()
-            .await?;
-        let _ = doc;
         let fields: Vec<String> = matrix["fields"]["staff"]
             .as_object()
             .context("fields")?

@@ -43,21 +43,16 @@ databases!(
             .env("EXTRANET_MAIL__POLL_SECS", "1")
             .start()
             .await?;
-        let w = world(&server).await?;
+        world(&server).await?;
         let browser = Browser::start().await?;
-        let result = invite_flow(&browser, &server, b.label(), &w).await;
+        let result = invite_flow(&browser, &server, b.label()).await;
         browser.close().await?;
         result?;
         server.stop().await
     }
 );
 
-async fn invite_flow(
-    browser: &Browser,
-    server: &Server,
-    label: String,
-    w: &crate::access::World,
-) -> anyhow::Result<()> {
+async fn invite_flow(browser: &Browser, server: &Server, label: String) -> anyhow::Result<()> {
     let c = &browser.client;
     sign_in(c, server, "ca@a.example", PASSWORD).await?;
     c.find(Locator::Id("company-link")).await?.click().await?;
@@ -156,7 +151,6 @@ async fn invite_flow(
         rights == vec![vec!["document.upload".to_owned()]],
         "rights {rights:?}"
     );
-    let _ = w;
     let violations = csp_violations(&browser.console().await?);
     ensure!(violations.is_empty(), "CSP violations: {violations:?}");
     Ok(())

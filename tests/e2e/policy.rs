@@ -89,11 +89,10 @@ databases!(
             .start()
             .await?;
         let org = server.create_client_org("Herlaad NV").await?;
-        let password = server
+        server
             .create_user_in("cu@herlaad.example", "client_user", &org)
             .await?;
         let token = crate::access::login(&server, "cu@herlaad.example").await?;
-        let _ = password;
         let count = |body: String| -> anyhow::Result<usize> {
             let v: Value = serde_json::from_str(&body)?;
             Ok(v["items"].as_array().map(Vec::len).unwrap_or(0))

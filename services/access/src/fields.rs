@@ -1,8 +1,6 @@
 //! Outward types: every record that leaves the server is one of these, each with a fixed list of
 //! fields, so that masking can be decided per field and applied in one place ([`crate::mask`]).
 
-use serde::Serialize;
-
 /// A set of fields of one outward type, by their position in [`Outward::FIELDS`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
 pub struct FieldSet(pub(crate) u64);
@@ -127,7 +125,3 @@ macro_rules! outward {
         }
     };
 }
-
-/// A value that serialises as JSON and shows on a page: what an outward field may hold.
-pub trait FieldValue: Serialize + Shown {}
-impl<T: Serialize + Shown> FieldValue for T {}

@@ -17,7 +17,6 @@ use utoipa_axum::routes;
 use super::openapi::Problem;
 pub use extranet_identity::auth::Auth;
 use extranet_identity::auth::{Issued, LoginError};
-use extranet_identity::store;
 use extranet_identity::tokens::Claims;
 use serde::{Deserialize, Serialize};
 
@@ -75,57 +74,6 @@ pub struct TokenResponse {
     expires_in: u64,
     /// Opaque; exchange it at `/api/v1/auth/refresh` before it idles out.
     refresh_token: String,
-}
-
-/// The caller's own record.
-#[derive(Serialize, ToSchema)]
-pub struct Me {
-    id: uuid::Uuid,
-    organisation_id: uuid::Uuid,
-    surname: String,
-    first_name: String,
-    email: String,
-    phone: Option<String>,
-    mobile: Option<String>,
-    fax: Option<String>,
-    function: Option<String>,
-    /// `mr`, `ms` or `unspecified`.
-    gender: String,
-    /// `nl`, `fr` or `en`.
-    language: String,
-    #[schema(value_type = Option<String>, format = Date)]
-    training_valid_until: Option<time::Date>,
-    #[schema(value_type = Option<String>, format = Date)]
-    birth_date: Option<time::Date>,
-    licence_plate: Option<String>,
-    roles: Vec<String>,
-}
-
-impl From<extranet_identity::Person> for Me {
-    fn from(p: extranet_identity::Person) -> Me {
-        Me {
-            id: p.id,
-            organisation_id: p.organisation_id,
-            surname: p.surname,
-            first_name: p.first_name,
-            email: p.email,
-            phone: p.phone,
-            mobile: p.mobile,
-            fax: p.fax,
-            function: p.function,
-            gender: match p.gender {
-                extranet_identity::Gender::Mr => "mr",
-                extranet_identity::Gender::Ms => "ms",
-                extranet_identity::Gender::Unspecified => "unspecified",
-            }
-            .to_owned(),
-            language: p.language.code().to_owned(),
-            training_valid_until: p.training_valid_until,
-            birth_date: p.birth_date,
-            licence_plate: p.licence_plate,
-            roles: p.roles.iter().map(|r| r.as_str().to_owned()).collect(),
-        }
-    }
 }
 
 fn tokens(auth: &Auth, issued: Issued) -> Response {
@@ -241,16 +189,17 @@ async fn logout(
     tag = "me",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The caller", body = Me),
+        (status = 200, description = "The caller, as every record: through the field grants (a person sees all of their own fields)", body = super::directory::MaskedRecord),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn me(
-    State(auth): State<Arc<Auth>>,
+    State(dir): State<Arc<extranet_directory::Directory>>,
     Authenticated(claims): Authenticated,
 ) -> Result<Response, ApiError> {
-    let person = store::get_person(&auth.db, claims.sub).await?;
-    Ok(Json(Me::from(person)).into_response())
+    let caller = dir.caller(claims.sub, claims.org, &claims.roles, None);
+    let me = extranet_directory::people::get(dir.db(), dir.clock(), &caller, claims.sub).await?;
+    Ok(Json(me).into_response())
 }
 
 async fn jwks(State(auth): State<Arc<Auth>>) -> Response {

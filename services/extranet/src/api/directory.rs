@@ -142,7 +142,7 @@ fn many<T: Outward>(items: &[Masked<T>]) -> Response {
 /// fields the caller was not granted (their values never leave the server).
 #[derive(ToSchema)]
 #[allow(dead_code)]
-struct MaskedRecord {
+pub(crate) struct MaskedRecord {
     id: Option<Uuid>,
     /// The fields hidden from the caller.
     masked: Option<Vec<String>>,
@@ -151,7 +151,7 @@ struct MaskedRecord {
 /// A list of records, each masked for the caller.
 #[derive(ToSchema)]
 #[allow(dead_code)]
-struct MaskedList {
+pub(crate) struct MaskedList {
     items: Vec<MaskedRecord>,
 }
 

@@ -84,6 +84,33 @@ fn reader(dir: &Directory, claims: &Claims) -> Caller {
     dir.caller(claims.sub, claims.org, &claims.roles, None)
 }
 
+/// Why the last submission of a form was refused: a message in the person's language, next to
+/// its field when it concerns one.
+#[derive(Default)]
+pub(crate) struct Refusal(Option<(Option<&'static str>, String)>);
+
+impl Refusal {
+    fn of(tr: &Tr, e: &DirectoryError) -> Refusal {
+        Refusal(Some(message(tr, e)))
+    }
+
+    /// The message for one field, when the submission was refused for it.
+    pub(crate) fn for_field(&self, field: &str) -> Option<&str> {
+        match &self.0 {
+            Some((Some(f), msg)) if *f == field => Some(msg.as_str()),
+            _ => None,
+        }
+    }
+
+    /// A message not tied to one field.
+    pub(crate) fn general(&self) -> Option<&str> {
+        match &self.0 {
+            Some((None, msg)) => Some(msg.as_str()),
+            _ => None,
+        }
+    }
+}
+
 /// A message for the person, in their language, from what the directory refused.
 fn message(tr: &Tr, e: &DirectoryError) -> (Option<&'static str>, String) {
     match e {
@@ -145,7 +172,7 @@ struct CompanyPage<'a> {
     rights_offered: Vec<(&'static str, String, String)>,
     can_invite: bool,
     form: InviteForm,
-    error: Option<(Option<&'static str>, String)>,
+    error: Refusal,
     notice: Option<String>,
 }
 
@@ -208,22 +235,6 @@ fn rights_offered(
 }
 
 impl CompanyPage<'_> {
-    /// The message for one field, when the last submission was refused for it.
-    fn error_for(&self, field: &str) -> Option<&str> {
-        match &self.error {
-            Some((Some(f), msg)) if *f == field => Some(msg.as_str()),
-            _ => None,
-        }
-    }
-
-    /// A message not tied to one field.
-    fn general_error(&self) -> Option<&str> {
-        match &self.error {
-            Some((None, msg)) => Some(msg.as_str()),
-            _ => None,
-        }
-    }
-
     fn checked(&self, code: &str) -> bool {
         self.form.rights().iter().any(|r| r == code)
     }
@@ -249,7 +260,7 @@ async fn company_page(
     lang: Lang,
     csrf: String,
     form: InviteForm,
-    error: Option<(Option<&'static str>, String)>,
+    error: Refusal,
     notice: Option<String>,
     status: StatusCode,
 ) -> Response {
@@ -332,7 +343,7 @@ async fn company(
         lang,
         csrf.0,
         form,
-        None,
+        Refusal::default(),
         notice,
         StatusCode::OK,
     )
@@ -381,7 +392,7 @@ async fn invite(
                 } else {
                     StatusCode::UNPROCESSABLE_ENTITY
                 };
-                let error = Some(message(&Tr(lang), &e));
+                let error = Refusal::of(&Tr(lang), &e);
                 company_page(&st, claims, lang, csrf.0, form, error, None, status).await
             }
         },
@@ -404,27 +415,11 @@ struct PersonPage<'a> {
     /// `Some(true)`: a deactivate button; `Some(false)`: reactivate.
     state_button: Option<bool>,
     can_make_primary: bool,
-    error: Option<(Option<&'static str>, String)>,
+    error: Refusal,
     notice: Option<String>,
 }
 
 impl PersonPage<'_> {
-    /// The message for one field, when the last submission was refused for it.
-    fn error_for(&self, field: &str) -> Option<&str> {
-        match &self.error {
-            Some((Some(f), msg)) if *f == field => Some(msg.as_str()),
-            _ => None,
-        }
-    }
-
-    /// A message not tied to one field.
-    fn general_error(&self) -> Option<&str> {
-        match &self.error {
-            Some((None, msg)) => Some(msg.as_str()),
-            _ => None,
-        }
-    }
-
     fn holds(&self, code: &str) -> bool {
         self.rights_held.iter().any(|r| r == code)
     }
@@ -477,7 +472,7 @@ async fn person_page(
     lang: Lang,
     csrf: String,
     edit: Option<EditForm>,
-    error: Option<(Option<&'static str>, String)>,
+    error: Refusal,
     notice: Option<String>,
     status: StatusCode,
 ) -> Response {
@@ -584,7 +579,7 @@ async fn person(
         lang,
         csrf.0,
         None,
-        None,
+        Refusal::default(),
         notice,
         StatusCode::OK,
     )
@@ -637,7 +632,7 @@ async fn outcome<T>(
                 } else {
                     StatusCode::UNPROCESSABLE_ENTITY
                 };
-                let error = Some(message(&Tr(lang), &e));
+                let error = Refusal::of(&Tr(lang), &e);
                 person_page(st, claims, id, lang, csrf, edit, error, None, status).await
             }
         },

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use extranet_access::{Action, AssignmentView, Masked, Resource};
 use extranet_audit::Outcome;
-use extranet_platform::{Clock, Db, on_pool, write_tx};
+use extranet_platform::{Clock, Db, on_pool};
 use sqlx::{AssertSqlSafe, FromRow};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -111,21 +111,18 @@ pub async fn get(
     caller: &Caller,
     id: Uuid,
 ) -> Result<Masked<AssignmentView>> {
-    match visible(db, clock, caller, Action::Read, Some(id), None)
+    let found = visible(db, clock, caller, Action::Read, Some(id), None)
         .await?
-        .pop()
-    {
-        Some(a) => Ok(a),
-        None => Err(caller
-            .deny(
-                db,
-                clock,
-                (Resource::Assignment, Action::Read),
-                ("assignment", Some(id)),
-                DirectoryError::NotFound,
-            )
-            .await),
-    }
+        .pop();
+    caller
+        .found(
+            db,
+            clock,
+            (Resource::Assignment, Action::Read),
+            ("assignment", id),
+            found,
+        )
+        .await
 }
 
 /// An assignment to make: who, which dossier, from when until when.
@@ -146,34 +143,27 @@ pub async fn create(
     new: &NewAssignment,
 ) -> Result<Masked<AssignmentView>> {
     let what = (Resource::Assignment, Action::Create);
-    let Some(dossier) = crate::dossiers::find(db, clock, caller, new.dossier_id).await? else {
-        return Err(caller
-            .deny(
-                db,
-                clock,
-                what,
-                ("dossier", Some(new.dossier_id)),
-                DirectoryError::NotFound,
-            )
-            .await);
-    };
+    let dossier = caller
+        .found(
+            db,
+            clock,
+            what,
+            ("dossier", new.dossier_id),
+            crate::dossiers::find(db, clock, caller, new.dossier_id).await?,
+        )
+        .await?;
     let rel = caller
         .relation()
         .of(Some(dossier.inner().organisation_id), None, false);
-    if !caller
-        .grants
-        .allows(Resource::Assignment, Action::Create, rel)
-    {
-        return Err(caller
-            .deny(
-                db,
-                clock,
-                what,
-                ("dossier", Some(new.dossier_id)),
-                DirectoryError::Forbidden("assigning inspectors".into()),
-            )
-            .await);
-    }
+    caller
+        .permit(
+            db,
+            clock,
+            (Resource::Assignment, Action::Create),
+            ("dossier", new.dossier_id),
+            rel,
+        )
+        .await?;
     let inspector: Option<(String,)> = on_pool!(db, read, |pool| {
         sqlx::query_as(
             "SELECT p.state FROM person p JOIN person_role r ON r.person_id = p.id \
@@ -222,7 +212,7 @@ pub async fn create(
             "starts_at": instant(starts), "ends_at": instant(ends),
         }));
     let now = clock.now();
-    let res: Result<()> = write_tx!(db, |tx| async {
+    with_audit!(db, entry, |tx| {
         sqlx::query(
             "INSERT INTO assignment (id, dossier_id, inspector_id, starts_at, ends_at, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -236,12 +226,7 @@ pub async fn create(
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        extranet_audit::append_in(&mut *tx, &entry).await?;
-        Ok::<(), DirectoryError>(())
-    }
-    .await)
-    .await;
-    res?;
+    })?;
     get(db, clock, caller, id).await
 }
 
@@ -253,41 +238,27 @@ pub async fn end(
     id: Uuid,
 ) -> Result<Masked<AssignmentView>> {
     let what = (Resource::Assignment, Action::End);
-    let Some(current) = visible(db, clock, caller, Action::Read, Some(id), None)
-        .await?
-        .pop()
-    else {
-        return Err(caller
-            .deny(
-                db,
-                clock,
-                what,
-                ("assignment", Some(id)),
-                DirectoryError::NotFound,
-            )
-            .await);
-    };
-    if !caller.grants.allows(
-        Resource::Assignment,
-        Action::End,
-        caller.relation().of(None, None, false),
-    ) {
-        return Err(caller
-            .deny(
-                db,
-                clock,
-                what,
-                ("assignment", Some(id)),
-                DirectoryError::Forbidden("ending assignments".into()),
-            )
-            .await);
-    }
+    let current = caller
+        .found(
+            db,
+            clock,
+            what,
+            ("assignment", id),
+            visible(db, clock, caller, Action::Read, Some(id), None)
+                .await?
+                .pop(),
+        )
+        .await?;
+    let rel = caller.relation().of(None, None, false);
+    caller
+        .permit(db, clock, what, ("assignment", id), rel)
+        .await?;
     let now = unix_now(clock);
     let entry = caller
         .entry(clock, "assignment.end", Outcome::Success)
         .subject("assignment", id)
         .detail(serde_json::json!({ "dossier": current.inner().dossier_id, "inspector": current.inner().inspector_id }));
-    let res: Result<()> = write_tx!(db, |tx| async {
+    with_audit!(db, entry, |tx| {
         sqlx::query(
             "UPDATE assignment SET ends_at = $1, ended_by = $2 WHERE id = $3 AND ends_at > $1",
         )
@@ -296,11 +267,6 @@ pub async fn end(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        extranet_audit::append_in(&mut *tx, &entry).await?;
-        Ok::<(), DirectoryError>(())
-    }
-    .await)
-    .await;
-    res?;
+    })?;
     get(db, clock, caller, id).await
 }

@@ -111,6 +111,60 @@ impl Caller {
         }
     }
 
+    /// The record a request is about, as found within the caller's scope; when it was not
+    /// found (not there, or not the caller's to see: the same 404), the refusal is recorded.
+    pub async fn found<T>(
+        &self,
+        db: &Db,
+        clock: &dyn Clock,
+        what: (Resource, Action),
+        subject: (&str, Uuid),
+        found: Option<T>,
+    ) -> Result<T> {
+        match found {
+            Some(t) => Ok(t),
+            None => Err(self
+                .deny(
+                    db,
+                    clock,
+                    what,
+                    (subject.0, Some(subject.1)),
+                    DirectoryError::NotFound,
+                )
+                .await),
+        }
+    }
+
+    /// Whether the policy lets the caller do `what` to a record related to them as
+    /// `relation`; a refusal (403: they see the record) is recorded.
+    pub async fn permit(
+        &self,
+        db: &Db,
+        clock: &dyn Clock,
+        what: (Resource, Action),
+        subject: (&str, Uuid),
+        relation: extranet_access::DomainSet,
+    ) -> Result<()> {
+        if self.grants.allows(what.0, what.1, relation) {
+            return Ok(());
+        }
+        let why = format!(
+            "{}.{} on this {}",
+            what.0.as_str(),
+            what.1.as_str(),
+            subject.0
+        );
+        Err(self
+            .deny(
+                db,
+                clock,
+                what,
+                (subject.0, Some(subject.1)),
+                DirectoryError::Forbidden(why),
+            )
+            .await)
+    }
+
     /// Records a refusal and returns the error to answer with.
     pub async fn deny(
         &self,

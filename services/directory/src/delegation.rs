@@ -9,7 +9,7 @@ use extranet_identity::model::{NewPerson, Role};
 use extranet_identity::recovery::Recovery;
 use extranet_identity::store::parse_phone;
 use extranet_identity::{EmailAddress, Gender, Language};
-use extranet_platform::{Clock, Db, write_tx};
+use extranet_platform::{Clock, Db};
 use uuid::Uuid;
 
 use crate::caller::Caller;
@@ -25,31 +25,19 @@ async fn target(
     action: Action,
 ) -> Result<Masked<PersonView>> {
     let what = (Resource::Person, action);
-    let Some(person) = crate::people::find(db, clock, caller, id).await? else {
-        return Err(caller
-            .deny(
-                db,
-                clock,
-                what,
-                ("person", Some(id)),
-                DirectoryError::NotFound,
-            )
-            .await);
-    };
+    let person = caller
+        .found(
+            db,
+            clock,
+            what,
+            ("person", id),
+            crate::people::find(db, clock, caller, id).await?,
+        )
+        .await?;
     let rel = caller
         .relation()
         .of(Some(person.inner().organisation_id), Some(id), false);
-    if !caller.grants.allows(Resource::Person, action, rel) {
-        return Err(caller
-            .deny(
-                db,
-                clock,
-                what,
-                ("person", Some(id)),
-                DirectoryError::Forbidden(format!("{} on this person", action.as_str())),
-            )
-            .await);
-    }
+    caller.permit(db, clock, what, ("person", id), rel).await?;
     Ok(person)
 }
 
@@ -136,37 +124,15 @@ pub async fn invite(
     caller: &Caller,
     new: &NewContact,
 ) -> Result<Masked<PersonView>> {
-    let what = (Resource::Person, Action::Invite);
-    let Some(org) = crate::organisations::find(db, clock, caller, new.organisation_id).await?
-    else {
-        return Err(caller
-            .deny(
-                db,
-                clock,
-                what,
-                ("organisation", Some(new.organisation_id)),
-                DirectoryError::NotFound,
-            )
-            .await);
-    };
-    let rel = caller.relation().of(Some(org.inner().id), None, false);
-    if !caller.grants.allows(Resource::Person, Action::Invite, rel) {
-        return Err(caller
-            .deny(
-                db,
-                clock,
-                what,
-                ("organisation", Some(org.inner().id)),
-                DirectoryError::Forbidden("inviting contacts".into()),
-            )
-            .await);
-    }
-    if org.inner().kind == "certification_body" {
-        return Err(DirectoryError::invalid(
-            "organisation_id",
-            "contacts are invited into client or rental companies",
-        ));
-    }
+    let org = crate::organisations::company_for(
+        db,
+        clock,
+        caller,
+        (Resource::Person, Action::Invite),
+        new.organisation_id,
+        "contacts are invited into client or rental companies",
+    )
+    .await?;
     let first_name = name("first_name", &new.first_name)?;
     let surname = name("surname", &new.surname)?;
     let email: EmailAddress = new
@@ -219,7 +185,7 @@ async fn replace_rights(
     entry: extranet_audit::NewEntry,
 ) -> Result<()> {
     let now = clock.now();
-    let res: Result<()> = write_tx!(db, |tx| async {
+    with_audit!(db, entry, |tx| {
         sqlx::query("DELETE FROM person_right WHERE person_id = $1")
             .bind(person)
             .execute(&mut *tx)
@@ -235,12 +201,7 @@ async fn replace_rights(
             .execute(&mut *tx)
             .await?;
         }
-        extranet_audit::append_in(&mut *tx, &entry).await?;
-        Ok::<(), DirectoryError>(())
-    }
-    .await)
-    .await;
-    res
+    })
 }
 
 /// Replaces a contact's delegated rights.
@@ -372,7 +333,7 @@ pub async fn set_roles(
         .organisation(person.inner().organisation_id)
         .detail(serde_json::json!({ "before": person.inner().roles, "after": parsed.iter().map(|r| r.as_str()).collect::<Vec<_>>() }));
     let names: Vec<&str> = parsed.iter().map(|r| r.as_str()).collect();
-    let res: Result<()> = write_tx!(db, |tx| async {
+    with_audit!(db, entry, |tx| {
         sqlx::query("DELETE FROM person_role WHERE person_id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -384,12 +345,7 @@ pub async fn set_roles(
                 .execute(&mut *tx)
                 .await?;
         }
-        extranet_audit::append_in(&mut *tx, &entry).await?;
-        Ok::<(), DirectoryError>(())
-    }
-    .await)
-    .await;
-    res?;
+    })?;
     crate::people::get(db, clock, caller, id).await
 }
 
@@ -477,7 +433,7 @@ pub async fn update(
         .organisation(p.organisation_id)
         .detail(serde_json::json!({ "fields": changed }));
     let now = clock.now();
-    let res: Result<()> = write_tx!(db, |tx| async {
+    with_audit!(db, entry, |tx| {
         sqlx::query(
             "UPDATE person SET surname = $1, first_name = $2, phone = $3, mobile = $4, fax = $5, \
              function = $6, language = $7, updated_at = $8 WHERE id = $9",
@@ -493,12 +449,7 @@ pub async fn update(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        extranet_audit::append_in(&mut *tx, &entry).await?;
-        Ok::<(), DirectoryError>(())
-    }
-    .await)
-    .await;
-    res?;
+    })?;
     crate::people::get(db, clock, caller, id).await
 }
 
@@ -534,7 +485,7 @@ pub async fn set_active(
         .subject("person", id)
         .organisation(person.inner().organisation_id);
     let now = clock.now();
-    let res: Result<()> = write_tx!(db, |tx| async {
+    with_audit!(db, entry, |tx| {
         sqlx::query(
             "UPDATE person SET state = $1, updated_at = $2 WHERE id = $3 AND state <> 'invited'",
         )
@@ -553,12 +504,7 @@ pub async fn set_active(
             .execute(&mut *tx)
             .await?;
         }
-        extranet_audit::append_in(&mut *tx, &entry).await?;
-        Ok::<(), DirectoryError>(())
-    }
-    .await)
-    .await;
-    res?;
+    })?;
     crate::people::get(db, clock, caller, id).await
 }
 
@@ -572,46 +518,31 @@ pub async fn handover(
     to: Uuid,
 ) -> Result<Masked<PersonView>> {
     let what = (Resource::Person, Action::Handover);
-    let Some(org) = crate::organisations::find(db, clock, caller, organisation).await? else {
-        return Err(caller
-            .deny(
-                db,
-                clock,
-                what,
-                ("organisation", Some(organisation)),
-                DirectoryError::NotFound,
-            )
-            .await);
-    };
+    let org = caller
+        .found(
+            db,
+            clock,
+            what,
+            ("organisation", organisation),
+            crate::organisations::find(db, clock, caller, organisation).await?,
+        )
+        .await?;
     let rel = caller.relation().of(Some(org.inner().id), None, false);
-    if !caller
-        .grants
-        .allows(Resource::Person, Action::Handover, rel)
-    {
-        return Err(caller
-            .deny(
-                db,
-                clock,
-                what,
-                ("organisation", Some(organisation)),
-                DirectoryError::Forbidden("handing over the primary contact".into()),
-            )
-            .await);
-    }
-    let person = match crate::people::find(db, clock, caller, to).await? {
-        Some(p) if p.inner().organisation_id == organisation => p,
-        _ => {
-            return Err(caller
-                .deny(
-                    db,
-                    clock,
-                    what,
-                    ("person", Some(to)),
-                    DirectoryError::NotFound,
-                )
-                .await);
-        }
-    };
+    caller
+        .permit(
+            db,
+            clock,
+            (Resource::Person, Action::Handover),
+            ("organisation", organisation),
+            rel,
+        )
+        .await?;
+    let in_company = crate::people::find(db, clock, caller, to)
+        .await?
+        .filter(|p| p.inner().organisation_id == organisation);
+    let person = caller
+        .found(db, clock, what, ("person", to), in_company)
+        .await?;
     if person.inner().state != "active" {
         return Err(DirectoryError::invalid(
             "person_id",
@@ -622,7 +553,7 @@ pub async fn handover(
         .entry(clock, "person.primary_contact.handover", Outcome::Success)
         .subject("person", to)
         .organisation(organisation);
-    let res: Result<()> = write_tx!(db, |tx| async {
+    with_audit!(db, entry, |tx| {
         let holders: Vec<Uuid> = sqlx::query_scalar(
             "SELECT r.person_id FROM person_role r JOIN person p ON p.id = r.person_id \
              WHERE p.organisation_id = $1 AND r.role = 'client_admin'",
@@ -648,11 +579,6 @@ pub async fn handover(
             .bind(to)
             .execute(&mut *tx)
             .await?;
-        extranet_audit::append_in(&mut *tx, &entry).await?;
-        Ok::<(), DirectoryError>(())
-    }
-    .await)
-    .await;
-    res?;
+    })?;
     crate::people::get(db, clock, caller, to).await
 }

@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 
 use extranet_access::{Action, DossierView, Masked, Resource};
 use extranet_audit::Outcome;
-use extranet_platform::{Clock, Db, on_pool, write_tx};
+use extranet_platform::{Clock, Db, on_pool};
 use sqlx::{AssertSqlSafe, FromRow};
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
@@ -115,21 +115,18 @@ pub async fn get(
     caller: &Caller,
     id: Uuid,
 ) -> Result<Masked<DossierView>> {
-    match visible(db, clock, caller, Action::Read, Some(id), None)
+    let found = visible(db, clock, caller, Action::Read, Some(id), None)
         .await?
-        .pop()
-    {
-        Some(d) => Ok(d),
-        None => Err(caller
-            .deny(
-                db,
-                clock,
-                (Resource::Dossier, Action::Read),
-                ("dossier", Some(id)),
-                DirectoryError::NotFound,
-            )
-            .await),
-    }
+        .pop();
+    caller
+        .found(
+            db,
+            clock,
+            (Resource::Dossier, Action::Read),
+            ("dossier", id),
+            found,
+        )
+        .await
 }
 
 pub(crate) async fn find(
@@ -162,37 +159,15 @@ pub async fn create(
     caller: &Caller,
     new: &NewDossier,
 ) -> Result<Masked<DossierView>> {
-    let what = (Resource::Dossier, Action::Create);
-    let Some(org) = crate::organisations::find(db, clock, caller, new.organisation_id).await?
-    else {
-        return Err(caller
-            .deny(
-                db,
-                clock,
-                what,
-                ("organisation", Some(new.organisation_id)),
-                DirectoryError::NotFound,
-            )
-            .await);
-    };
-    let rel = caller.relation().of(Some(org.inner().id), None, false);
-    if !caller.grants.allows(Resource::Dossier, Action::Create, rel) {
-        return Err(caller
-            .deny(
-                db,
-                clock,
-                what,
-                ("organisation", Some(org.inner().id)),
-                DirectoryError::Forbidden("creating dossiers".into()),
-            )
-            .await);
-    }
-    if org.inner().kind == "certification_body" {
-        return Err(DirectoryError::invalid(
-            "organisation_id",
-            "dossiers belong to client or rental companies",
-        ));
-    }
+    crate::organisations::company_for(
+        db,
+        clock,
+        caller,
+        (Resource::Dossier, Action::Create),
+        new.organisation_id,
+        "dossiers belong to client or rental companies",
+    )
+    .await?;
     let scheme = new.scheme.trim();
     if scheme.is_empty() || scheme.chars().count() > 100 {
         return Err(DirectoryError::invalid(
@@ -232,7 +207,7 @@ pub async fn create(
         .subject("dossier", id)
         .organisation(new.organisation_id)
         .detail(serde_json::json!({ "scheme": scheme, "status": new.status }));
-    let res: Result<()> = write_tx!(db, |tx| async {
+    with_audit!(db, entry, |tx| {
         sqlx::query(
             "INSERT INTO dossier (id, organisation_id, scheme, certificate_number, status, \
              valid_from, valid_until, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
@@ -247,11 +222,6 @@ pub async fn create(
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        extranet_audit::append_in(&mut *tx, &entry).await?;
-        Ok::<(), DirectoryError>(())
-    }
-    .await)
-    .await;
-    res?;
+    })?;
     get(db, clock, caller, id).await
 }

@@ -4,6 +4,22 @@
 //! [`extranet_access::Masked`] value; reads of other people's records, denials and every change
 //! of roles, rights or assignments are written to the audit log. No HTTP here.
 
+/// Runs the statements of `$body` (using `$tx`, a `&mut` connection) and appends `$entry` to the
+/// audit log, in one write transaction: a change and its audit record commit together or not at
+/// all. Evaluates to `Result<()>`.
+macro_rules! with_audit {
+    ($db:expr, $entry:expr, |$tx:ident| $body:block) => {{
+        let res: $crate::error::Result<()> = extranet_platform::write_tx!($db, |$tx| async {
+            $body
+            extranet_audit::append_in(&mut *$tx, &$entry).await?;
+            Ok::<(), $crate::error::DirectoryError>(())
+        }
+        .await)
+        .await;
+        res
+    }};
+}
+
 pub mod assignments;
 pub mod caller;
 pub mod delegation;

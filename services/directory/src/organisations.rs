@@ -9,7 +9,7 @@ use sqlx::{AssertSqlSafe, FromRow};
 use uuid::Uuid;
 
 use crate::caller::{Caller, unix_now};
-use crate::error::{DirectoryError, Result};
+use crate::error::Result;
 
 const ASSIGNED_ORG: &str = "EXISTS (SELECT 1 FROM dossier d JOIN assignment a \
     ON a.dossier_id = d.id WHERE d.organisation_id = o.id AND a.inspector_id = $3 \
@@ -124,21 +124,18 @@ pub async fn get(
     caller: &Caller,
     id: Uuid,
 ) -> Result<Masked<OrganisationView>> {
-    match visible(db, clock, caller, Action::Read, Some(id))
+    let found = visible(db, clock, caller, Action::Read, Some(id))
         .await?
-        .pop()
-    {
-        Some(o) => Ok(o),
-        None => Err(caller
-            .deny(
-                db,
-                clock,
-                (Resource::Organisation, Action::Read),
-                ("organisation", Some(id)),
-                DirectoryError::NotFound,
-            )
-            .await),
-    }
+        .pop();
+    caller
+        .found(
+            db,
+            clock,
+            (Resource::Organisation, Action::Read),
+            ("organisation", id),
+            found,
+        )
+        .await
 }
 
 /// Whether the caller may read this organisation (no audit record: for decisions).
@@ -151,4 +148,32 @@ pub(crate) async fn find(
     Ok(visible(db, clock, caller, Action::Read, Some(id))
         .await?
         .pop())
+}
+
+/// The client or rental company a change is made in: visible to the caller (404 otherwise),
+/// the change allowed there (403 otherwise; both recorded), and not the certification body
+/// itself (422 with `refusal`).
+pub(crate) async fn company_for(
+    db: &Db,
+    clock: &dyn Clock,
+    caller: &Caller,
+    what: (Resource, Action),
+    id: Uuid,
+    refusal: &str,
+) -> Result<Masked<OrganisationView>> {
+    let found = find(db, clock, caller, id).await?;
+    let org = caller
+        .found(db, clock, what, ("organisation", id), found)
+        .await?;
+    let rel = caller.relation().of(Some(id), None, false);
+    caller
+        .permit(db, clock, what, ("organisation", id), rel)
+        .await?;
+    if org.inner().kind == "certification_body" {
+        return Err(crate::error::DirectoryError::invalid(
+            "organisation_id",
+            refusal,
+        ));
+    }
+    Ok(org)
 }

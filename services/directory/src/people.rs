@@ -11,7 +11,7 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use crate::caller::{Caller, Scope, unix_now};
-use crate::error::{DirectoryError, Result};
+use crate::error::Result;
 
 /// Whether a person's organisation has a dossier assigned to inspector `$3` at instant `$4`.
 pub(crate) const ASSIGNED_PERSON: &str = "EXISTS (SELECT 1 FROM dossier d JOIN assignment a \
@@ -265,19 +265,16 @@ pub async fn get(
         limit: 1,
         ..PersonQuery::default()
     };
-    let mut found = list(db, clock, caller, Action::Read, &query).await?;
-    match found.pop() {
-        Some(p) => Ok(p),
-        None => Err(caller
-            .deny(
-                db,
-                clock,
-                (Resource::Person, Action::Read),
-                ("person", Some(id)),
-                DirectoryError::NotFound,
-            )
-            .await),
-    }
+    let found = list(db, clock, caller, Action::Read, &query).await?.pop();
+    caller
+        .found(
+            db,
+            clock,
+            (Resource::Person, Action::Read),
+            ("person", id),
+            found,
+        )
+        .await
 }
 
 /// Every read of a person's record by someone other than that person leaves an audit record

@@ -73,10 +73,12 @@ main() {
     log="$parent/extranet-s3.log"
     pidfile="$parent/extranet-s3.pid"
 
-    # setsid + nohup: the server outlives this script and its process group.
-    setsid nohup "$bin" --host 127.0.0.1 --port "$PORT" \
+    # setsid + nohup: the server outlives this script and its process group. It runs in its data
+    # directory: s3s-fs resolves every object path against its working directory, so a server
+    # started from a checkout that is later deleted answers every request with 500.
+    (cd "$DATA" && exec setsid nohup "$bin" --host 127.0.0.1 --port "$PORT" \
         --access-key "$ACCESS_KEY" --secret-key "$SECRET_KEY" "$DATA" \
-        >"$log" 2>&1 </dev/null &
+        >"$log" 2>&1 </dev/null) &
     pid=$!
     echo "$pid" >"$pidfile"
 

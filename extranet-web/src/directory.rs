@@ -525,8 +525,7 @@ async fn person_page(
             Vec::new()
         };
     let state = p.inner().state.as_str();
-    let state_button =
-        (allows(Action::Deactivate) && !myself && state != "invited").then_some(state == "active");
+    let state_button = (allows(Action::Deactivate) && !myself).then_some(state != "deactivated");
     let can_make_primary = allows(Action::Handover)
         && state == "active"
         && client_contact

@@ -909,6 +909,57 @@ databases!(
         assert_eq!(status, 200, "{body}");
         assert!(body.contains("document.upload"));
 
+        // An invitation not yet accepted is withdrawn by deactivating the person: the state
+        // changes (it did not, once, while the audit log said it had) and the link dies.
+        let (status, body) = api(&server, &ca.token, Method::POST, &format!("/api/v1/organisations/{}/contacts", w.orgs["A"]),
+            Some(json!({ "first_name": "Pending", "surname": "Contact", "email": "pending@a.example", "language": "fr" }))).await?;
+        assert_eq!(status, 201, "{body}");
+        let pending = serde_json::from_str::<Value>(&body)?["id"]
+            .as_str()
+            .context("id")?
+            .to_owned();
+        let (status, _) = api(
+            &server,
+            &ca.token,
+            Method::POST,
+            &format!("/api/v1/people/{pending}/deactivate"),
+            None,
+        )
+        .await?;
+        assert_eq!(status, 200);
+        let state = sql_rows(
+            &server,
+            "SELECT state FROM person WHERE email = 'pending@a.example'",
+        )
+        .await?;
+        assert_eq!(state, vec![vec!["deactivated".to_owned()]]);
+        let live = sql_rows(
+            &server,
+            "SELECT t.token_hash FROM one_time_token t JOIN person p ON p.id = t.person_id \
+            WHERE p.email = 'pending@a.example' AND t.used_at IS NULL",
+        )
+        .await?;
+        assert!(live.is_empty(), "the invitation link still works: {live:?}");
+        let (status, _) = api(
+            &server,
+            &ca.token,
+            Method::POST,
+            &format!("/api/v1/people/{pending}/reactivate"),
+            None,
+        )
+        .await?;
+        assert_eq!(status, 200);
+        let state = sql_rows(
+            &server,
+            "SELECT state FROM person WHERE email = 'pending@a.example'",
+        )
+        .await?;
+        assert_eq!(
+            state,
+            vec![vec!["invited".to_owned()]],
+            "no password, so invited again, not active"
+        );
+
         // The primary contact deactivated by staff: the contacts keep working.
         let (status, _) = api(
             &server,

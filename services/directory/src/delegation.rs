@@ -453,7 +453,9 @@ pub async fn update(
     crate::people::get(db, clock, caller, id).await
 }
 
-/// Deactivates (ending their sessions) or reactivates a contact. Nobody deactivates themself.
+/// Deactivates or reactivates a contact. Nobody deactivates themself. Deactivation ends the
+/// person's sessions and voids their unused links, so an invitation not yet accepted is
+/// withdrawn with it. Reactivating someone who never set a password makes them invited again.
 pub async fn set_active(
     db: &Db,
     clock: &dyn Clock,
@@ -486,8 +488,10 @@ pub async fn set_active(
         .organisation(person.inner().organisation_id);
     let now = clock.now();
     with_audit!(db, entry, |tx| {
+        // Someone who never set a password comes back as invited, not as an active account.
         sqlx::query(
-            "UPDATE person SET state = $1, updated_at = $2 WHERE id = $3 AND state <> 'invited'",
+            "UPDATE person SET state = CASE WHEN $1 = 'active' AND password_hash IS NULL \
+             THEN 'invited' ELSE $1 END, updated_at = $2 WHERE id = $3",
         )
         .bind(state)
         .bind(now)
@@ -495,6 +499,13 @@ pub async fn set_active(
         .execute(&mut *tx)
         .await?;
         if !active {
+            sqlx::query(
+                "UPDATE one_time_token SET used_at = $1 WHERE person_id = $2 AND used_at IS NULL",
+            )
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
             sqlx::query(
                 "UPDATE auth_session SET revoked_at = $1, revoked_reason = 'account deactivated' \
                  WHERE person_id = $2 AND revoked_at IS NULL",

@@ -42,6 +42,12 @@ impl Shown for uuid::Uuid {
     }
 }
 
+impl Shown for i64 {
+    fn shown(&self) -> Option<String> {
+        Some(self.to_string())
+    }
+}
+
 impl Shown for bool {
     fn shown(&self) -> Option<String> {
         Some(self.to_string())

@@ -18,5 +18,8 @@ pub use fields::{FieldSet, Outward};
 pub use grants::{Grants, Relation};
 pub use mask::{Cell, Masked};
 pub use policy::{Policy, PolicySource, Report};
-pub use views::{AssignmentView, DossierView, OrganisationView, PersonView};
+pub use views::{
+    AssignmentView, DocumentAccessView, DocumentView, DossierView, OrganisationView, PersonView,
+    VersionView,
+};
 pub use vocab::{Action, Domain, DomainSet, Resource};

@@ -93,11 +93,73 @@ outward! {
 }
 
 /// Every outward type's name and fields: what the field grants must cover.
-pub fn outward_types() -> [(&'static str, &'static [&'static str]); 4] {
+pub fn outward_types() -> [(&'static str, &'static [&'static str]); 7] {
     [
         (OrganisationView::TYPE, OrganisationView::FIELDS),
         (PersonView::TYPE, PersonView::FIELDS),
         (DossierView::TYPE, DossierView::FIELDS),
         (AssignmentView::TYPE, AssignmentView::FIELDS),
+        (DocumentView::TYPE, DocumentView::FIELDS),
+        (VersionView::TYPE, VersionView::FIELDS),
+        (DocumentAccessView::TYPE, DocumentAccessView::FIELDS),
     ]
+}
+
+outward! {
+    /// A certification document with its latest version.
+    pub struct DocumentView as "document" {
+        pub id: Uuid,
+        pub dossier_id: Uuid,
+        pub title: String,
+        /// One of the configured document types.
+        pub doc_type: String,
+        /// The number of the latest version.
+        pub version: i64,
+        /// The latest version's display name (sanitised; metadata only).
+        pub file_name: String,
+        /// Detected from the bytes.
+        pub media_type: String,
+        /// Bytes.
+        pub size: i64,
+        /// Lower-case hex; the download's ETag.
+        pub sha256: String,
+        /// RFC 3339.
+        pub uploaded_at: String,
+        /// Who uploaded the latest version (name).
+        pub uploaded_by: String,
+        /// RFC 3339, when soft-deleted (staff only see deleted documents).
+        pub deleted_at: Option<String>,
+    }
+}
+
+outward! {
+    /// One version of a document.
+    pub struct VersionView as "version" {
+        pub document_id: Uuid,
+        pub version: i64,
+        pub file_name: String,
+        pub media_type: String,
+        pub size: i64,
+        pub sha256: String,
+        /// RFC 3339.
+        pub uploaded_at: String,
+        pub uploaded_by: String,
+    }
+}
+
+outward! {
+    /// Who viewed or downloaded a company's document, for the company's primary contact.
+    pub struct DocumentAccessView as "document_access" {
+        /// RFC 3339.
+        pub at: String,
+        /// `document.view` or `document.download`.
+        pub action: String,
+        pub document_id: Uuid,
+        pub document_title: String,
+        pub version: Option<i64>,
+        pub actor_name: String,
+        /// The actor's roles.
+        pub actor_roles: Vec<String>,
+        pub actor_organisation: String,
+    }
 }

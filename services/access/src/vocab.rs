@@ -134,6 +134,10 @@ words! {
         Search = "search",
         Upload = "upload",
         Object = "object",
+        Delete = "delete",
+        Restore = "restore",
+        Hold = "hold",
+        AccessLog = "access_log",
     }
 }
 

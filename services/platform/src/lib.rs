@@ -11,8 +11,10 @@ pub mod db;
 pub mod error;
 pub mod objects;
 pub mod settings;
+pub mod transfer;
 
 pub use clock::{Clock, SystemClock};
 pub use db::{Backend, Db, DbOptions};
 pub use error::{PlatformError, Result};
 pub use objects::{Objects, StorageOptions};
+pub use transfer::ObjectWriter;

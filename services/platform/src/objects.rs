@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use object_store::aws::AmazonS3Builder;
+use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
 use object_store::{ClientOptions, ObjectStore, RetryConfig};
@@ -50,7 +50,17 @@ impl std::fmt::Debug for S3Options {
 #[derive(Clone)]
 pub struct Objects {
     store: Arc<dyn ObjectStore>,
+    kind: Kind,
     describe: String,
+}
+
+/// What the transfer code needs beyond `ObjectStore`: the local root (to remove multipart
+/// staging files a killed process left), or the S3 client's multipart API (whose upload ids can
+/// be recorded, so that an interrupted upload can be aborted later by another process).
+#[derive(Clone)]
+pub(crate) enum Kind {
+    Local { root: PathBuf },
+    S3(Arc<AmazonS3>),
 }
 
 impl std::fmt::Debug for Objects {
@@ -79,7 +89,11 @@ impl Objects {
                     source,
                 })?;
                 let describe = format!("local:{}", root.display());
-                let store = LocalFileSystem::new_with_prefix(root).map_err(|source| {
+                let root = std::fs::canonicalize(root).map_err(|source| PlatformError::Io {
+                    context: format!("cannot open object directory {}", root.display()),
+                    source,
+                })?;
+                let store = LocalFileSystem::new_with_prefix(&root).map_err(|source| {
                     PlatformError::ObjectStore {
                         target: describe.clone(),
                         detail: concise(&source),
@@ -87,6 +101,7 @@ impl Objects {
                 })?;
                 Ok(Objects {
                     store: Arc::new(store),
+                    kind: Kind::Local { root },
                     describe,
                 })
             }
@@ -124,11 +139,24 @@ impl Objects {
                         target: describe.clone(),
                         detail: concise(&source),
                     })?;
+                let store = Arc::new(store);
                 Ok(Objects {
-                    store: Arc::new(store),
+                    store: store.clone(),
+                    kind: Kind::S3(store),
                     describe,
                 })
             }
+        }
+    }
+
+    pub(crate) fn kind(&self) -> &Kind {
+        &self.kind
+    }
+
+    pub(crate) fn error(&self, source: &(dyn std::error::Error + 'static)) -> PlatformError {
+        PlatformError::ObjectStore {
+            target: self.describe.clone(),
+            detail: concise(source),
         }
     }
 

@@ -1,0 +1,90 @@
+//! The documents service: what every operation needs, in one place.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use extranet_directory::{Caller, Directory};
+use extranet_platform::{Clock, Db, Objects};
+use uuid::Uuid;
+
+use crate::error::Result;
+use crate::scan::ScanHook;
+
+/// The document types of a default installation (`documents.types` replaces them).
+pub const DEFAULT_TYPES: [&str; 6] = [
+    "production_control",
+    "test_report",
+    "certificate",
+    "inspection_report",
+    "audit_report",
+    "other",
+];
+
+/// How documents behave in this installation.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Largest accepted file, in bytes; enforced while the file streams in.
+    pub max_bytes: u64,
+    /// The document types, in the order forms offer them.
+    pub types: Vec<String>,
+    /// The types an inspector may upload into a dossier assigned to them (when the policy
+    /// grants inspectors `document.upload` at all).
+    pub inspector_types: Vec<String>,
+    pub scan: Option<ScanHook>,
+    /// An upload that received nothing for this long is considered dead and collected.
+    pub stale_after: Duration,
+    /// How often the collector runs.
+    pub collect_every: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            max_bytes: 2 * 1024 * 1024 * 1024,
+            types: DEFAULT_TYPES.iter().map(|t| (*t).to_owned()).collect(),
+            inspector_types: vec!["inspection_report".into()],
+            scan: None,
+            stale_after: Duration::from_secs(3600),
+            collect_every: Duration::from_secs(600),
+        }
+    }
+}
+
+pub struct Documents {
+    pub(crate) directory: Arc<Directory>,
+    pub(crate) objects: Objects,
+    pub(crate) settings: Settings,
+}
+
+impl Documents {
+    pub fn new(directory: Arc<Directory>, objects: Objects, settings: Settings) -> Documents {
+        Documents {
+            directory,
+            objects,
+            settings,
+        }
+    }
+
+    pub fn db(&self) -> &Db {
+        self.directory.db()
+    }
+
+    pub fn clock(&self) -> &dyn Clock {
+        self.directory.clock()
+    }
+
+    pub fn objects(&self) -> &Objects {
+        &self.objects
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The caller as the database says now: documents are decided on current roles and
+    /// delegated rights (which the access token does not carry).
+    pub async fn caller(&self, person: Uuid, ip: Option<IpAddr>) -> Result<Caller> {
+        Ok(self.directory.current(person, ip).await?)
+    }
+}

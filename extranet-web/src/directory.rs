@@ -33,6 +33,7 @@ use crate::site::Site;
 pub(crate) struct DirectoryState {
     pub site: Arc<Site>,
     pub directory: Arc<Directory>,
+    pub documents: Arc<extranet_documents::Documents>,
 }
 
 pub(crate) fn routes(state: DirectoryState) -> Router {
@@ -171,6 +172,8 @@ struct CompanyPage<'a> {
     /// The rights the caller may give: (code, form field, label).
     rights_offered: Vec<(&'static str, String, String)>,
     can_invite: bool,
+    /// A link to who opened the company's documents.
+    can_see_access_log: bool,
     form: InviteForm,
     error: Refusal,
     notice: Option<String>,
@@ -306,6 +309,9 @@ async fn company_page(
         contacts,
         rights_offered: rights_offered(&tr, &caller, claims.org),
         can_invite,
+        can_see_access_log: caller
+            .grants
+            .allows(Resource::Document, Action::AccessLog, own),
         form,
         error,
         notice,
@@ -830,13 +836,22 @@ struct DossierPage<'a> {
     contacts: Option<Vec<Row>>,
     assignment_headers: Vec<String>,
     assignments: Option<Vec<Row>>,
+    docs: Option<crate::documents::Section>,
+}
+
+#[derive(Deserialize)]
+struct DossierQuery {
+    /// The documents list's page cursor.
+    after: Option<String>,
 }
 
 async fn dossier(
     State(st): State<DirectoryState>,
     Extension(user): Extension<CurrentUser>,
+    Extension(csrf): Extension<Csrf>,
     headers: HeaderMap,
     Path(raw): Path<String>,
+    Query(page): Query<DossierQuery>,
 ) -> Response {
     let Some(claims) = user.0.as_deref() else {
         return Redirect::to("/login").into_response();
@@ -891,7 +906,17 @@ async fn dossier(
         value_of(&d, "scheme"),
         value_of(&d, "organisation_name")
     );
+    let docs = crate::documents::section(
+        &st.documents,
+        claims,
+        id,
+        page.after.as_deref(),
+        &tr,
+        &csrf.0,
+    )
+    .await;
     let page = DossierPage {
+        docs,
         c: Chrome::new(lang, &format!("/dossiers/{id}")),
         site: &st.site,
         title,

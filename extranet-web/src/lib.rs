@@ -7,6 +7,7 @@ mod account;
 mod assets;
 mod audit_log;
 mod directory;
+mod documents;
 mod facts;
 mod i18n;
 mod lang;
@@ -15,8 +16,9 @@ mod recovery;
 pub mod session;
 mod site;
 mod staff;
+pub mod transfer;
 
 pub use i18n::Tr;
 pub use lang::{LANG_COOKIE, Lang, negotiate};
-pub use pages::{error_page, routes};
+pub use pages::{Services, error_page, routes, streaming_routes};
 pub use site::Site;

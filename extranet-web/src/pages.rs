@@ -79,12 +79,37 @@ struct ErrorPage {
 }
 
 /// The pages: public ones, sign-in and the account page, under the browser-session layer.
-pub fn routes(
-    site: Arc<Site>,
-    auth: Arc<Auth>,
-    recovery: Arc<Recovery>,
-    directory: Arc<extranet_directory::Directory>,
-) -> Router {
+/// What the pages need from the rest of the extranet.
+#[derive(Clone)]
+pub struct Services {
+    pub site: Arc<Site>,
+    pub auth: Arc<Auth>,
+    pub recovery: Arc<Recovery>,
+    pub directory: Arc<extranet_directory::Directory>,
+    pub documents: Arc<extranet_documents::Documents>,
+}
+
+/// Uploads and downloads of documents, under the session layer: the caller serves them outside
+/// the standard request timeout and body limit.
+pub fn streaming_routes(s: &Services) -> Router {
+    crate::documents::streaming_routes(crate::documents::DocsState {
+        site: s.site.clone(),
+        documents: s.documents.clone(),
+    })
+    .layer(axum::middleware::from_fn_with_state(
+        s.auth.clone(),
+        crate::session::layer,
+    ))
+}
+
+pub fn routes(s: &Services) -> Router {
+    let Services {
+        site,
+        auth,
+        recovery,
+        directory,
+        documents,
+    } = s.clone();
     let account = crate::account::routes(crate::account::AccountState {
         site: site.clone(),
         auth: auth.clone(),
@@ -104,9 +129,14 @@ pub fn routes(
         recovery,
         directory: directory.clone(),
     }))
+    .merge(crate::documents::routes(crate::documents::DocsState {
+        site: site.clone(),
+        documents: documents.clone(),
+    }))
     .merge(crate::directory::routes(crate::directory::DirectoryState {
         site: site.clone(),
         directory,
+        documents,
     }));
     let home_page = Arc::new(HomeCache {
         site: site.clone(),

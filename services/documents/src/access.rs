@@ -42,7 +42,7 @@ pub struct DocumentRow {
 
 impl Documents {
     /// The dossier's organisation, legal hold and relation to the caller, if the caller sees it.
-    async fn visible_dossier(&self, caller: &Caller, id: Uuid) -> Result<Option<(Uuid, bool, DomainSet)>> {
+    pub(crate) async fn visible_dossier(&self, caller: &Caller, id: Uuid) -> Result<Option<(Uuid, bool, DomainSet)>> {
         let scope = caller.scope(Resource::Dossier, Action::Read);
         if scope.is_empty() {
             return Ok(None);
@@ -88,8 +88,9 @@ impl Documents {
         })
     }
 
-    /// A document and its dossier, if the caller may do `action` to it. A deleted document is
-    /// found only by those who may restore it.
+    /// A document and its dossier, if the caller may do `action` to it. A document is found
+    /// (else 404) when its dossier is visible and the caller may read its documents — a deleted
+    /// one only by those who may restore it; then the action must be allowed (else 403).
     pub async fn document_for(
         &self,
         caller: &Caller,
@@ -110,6 +111,9 @@ impl Documents {
         if let Some(row) = row
             && let Some((organisation, legal_hold, relation)) =
                 self.visible_dossier(caller, row.dossier_id).await?
+            && caller
+                .grants
+                .allows(Resource::Document, Action::Read, relation)
             && (!row.deleted
                 || caller
                     .grants
@@ -130,5 +134,34 @@ impl Documents {
             .permit(self.db(), self.clock(), what, ("document", id), dossier.relation)
             .await?;
         Ok((row, dossier))
+    }
+
+    /// Whether the caller sees the dossier and may do `action` to its documents, without
+    /// recording anything (for deciding which forms a page offers).
+    pub async fn dossier_for_quiet(&self, caller: &Caller, id: Uuid, action: Action) -> bool {
+        matches!(
+            self.visible_dossier(caller, id).await,
+            Ok(Some((_, _, relation))) if caller.grants.allows(Resource::Document, action, relation)
+        )
+    }
+
+    /// The relation of a document's dossier to the caller and whether it is held, if the
+    /// caller finds the document (see [`Documents::document_for`]); nothing is recorded.
+    pub async fn document_relation(&self, caller: &Caller, id: Uuid) -> Option<(DomainSet, bool)> {
+        let row: Option<(Uuid, bool)> = on_pool!(self.db(), read, |pool| {
+            sqlx::query_as(
+                "SELECT dossier_id, deleted_at IS NOT NULL FROM document WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+        })
+        .ok()?;
+        let (dossier, deleted) = row?;
+        let (_, hold, relation) = self.visible_dossier(caller, dossier).await.ok()??;
+        let g = &caller.grants;
+        (g.allows(Resource::Document, Action::Read, relation)
+            && (!deleted || g.allows(Resource::Document, Action::Restore, relation)))
+        .then_some((relation, hold))
     }
 }

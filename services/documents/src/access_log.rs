@@ -4,9 +4,9 @@
 
 use std::collections::HashMap;
 
-use extranet_access::{Action, Domain, DocumentAccessView, Masked, Resource};
+use extranet_access::{Action, DocumentAccessView, Masked, Resource};
 use extranet_audit::Outcome;
-use extranet_directory::{Caller, DirectoryError};
+use extranet_directory::Caller;
 use extranet_platform::on_pool;
 use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
@@ -31,19 +31,14 @@ impl Documents {
         organisation: Uuid,
     ) -> Result<Vec<Masked<DocumentAccessView>>> {
         let what = (Resource::Document, Action::AccessLog);
+        // The organisation must be visible (else 404, recorded), then the log allowed (403).
+        // Its relation is taken as own-or-not: `access_log` is not granted through assignments.
+        extranet_directory::organisations::get(self.db(), self.clock(), caller, organisation)
+            .await?;
         let relation = caller.relation().of(Some(organisation), None, false);
-        if !caller.grants.allows(what.0, what.1, relation) {
-            // Their own company: they see it, but may not see this (403); another: 404.
-            let error = if relation.contains(Domain::Organisation) {
-                DirectoryError::Forbidden("document.access_log on this organisation".into())
-            } else {
-                DirectoryError::NotFound
-            };
-            return Err(caller
-                .deny(self.db(), self.clock(), what, ("organisation", Some(organisation)), error)
-                .await
-                .into());
-        }
+        caller
+            .permit(self.db(), self.clock(), what, ("organisation", organisation), relation)
+            .await?;
         type EntryRow = (OffsetDateTime, String, Option<String>, Option<String>, String);
         let entries: Vec<EntryRow> = on_pool!(self.db(), read, |pool| {
             sqlx::query_as(

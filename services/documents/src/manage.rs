@@ -83,9 +83,12 @@ impl Documents {
     /// Places or lifts a legal hold on a dossier (staff).
     pub async fn set_hold(&self, caller: &Caller, dossier: Uuid, hold: bool) -> Result<()> {
         let what = (Resource::Dossier, Action::Hold);
-        let access = self.dossier_for(caller, dossier, Action::Read).await?;
+        let found = self.visible_dossier(caller, dossier).await?;
+        let (organisation, _, relation) = caller
+            .found(self.db(), self.clock(), what, ("dossier", dossier), found)
+            .await?;
         caller
-            .permit(self.db(), self.clock(), what, ("dossier", dossier), access.relation)
+            .permit(self.db(), self.clock(), what, ("dossier", dossier), relation)
             .await?;
         let action = if hold {
             "dossier.hold.place"
@@ -95,7 +98,7 @@ impl Documents {
         let entry = caller
             .entry(self.clock(), action, Outcome::Success)
             .subject("dossier", dossier)
-            .organisation(access.organisation);
+            .organisation(organisation);
         crate::tx::<_>(write_tx!(self.db(), |tx| async {
             sqlx::query("UPDATE dossier SET legal_hold = $1 WHERE id = $2")
                 .bind(hold)

@@ -32,6 +32,8 @@ pub struct Settings {
     /// grants inspectors `document.upload` at all).
     pub inspector_types: Vec<String>,
     pub scan: Option<ScanHook>,
+    /// An upload whose body stalls for this long is cut off (by the HTTP layer reading it).
+    pub idle: Duration,
     /// An upload that received nothing for this long is considered dead and collected.
     pub stale_after: Duration,
     /// How often the collector runs.
@@ -45,6 +47,7 @@ impl Default for Settings {
             types: DEFAULT_TYPES.iter().map(|t| (*t).to_owned()).collect(),
             inspector_types: vec!["inspection_report".into()],
             scan: None,
+            idle: Duration::from_secs(60),
             stale_after: Duration::from_secs(3600),
             collect_every: Duration::from_secs(600),
         }

@@ -32,6 +32,7 @@ pub struct Shared {
     pub auth: Arc<crate::api::Auth>,
     pub recovery: Arc<extranet_identity::recovery::Recovery>,
     pub directory: Arc<extranet_directory::Directory>,
+    pub documents: Arc<extranet_documents::Documents>,
 }
 
 impl AppState {
@@ -64,24 +65,45 @@ pub fn router(config: &Config, state: AppState) -> Router {
         .route("/metrics", get(metrics::render).with_state(metrics_access));
 
     // Unknown API paths answer problem+json 404 through the error layer, not an HTML page.
-    let api = crate::api::openapi::router(crate::api::ApiState {
+    let (api, api_bulk) = crate::api::openapi::router(crate::api::ApiState {
         auth: state.auth.clone(),
         directory: state.directory.clone(),
+        documents: state.documents.clone(),
     });
     let api_unknown = Router::new().fallback(|| async { StatusCode::NOT_FOUND });
     let jwks = crate::api::auth::jwks_route(state.auth.clone());
+    let web = extranet_web::Services {
+        site: site.clone(),
+        auth: state.auth.clone(),
+        recovery: state.recovery.clone(),
+        directory: state.directory.clone(),
+        documents: state.documents.clone(),
+    };
 
-    Router::new()
+    // Every bounded route: a request timeout and a body limit.
+    let bounded = Router::new()
         .merge(ops)
         .merge(jwks)
-        .merge(extranet_web::routes(
-            site.clone(),
-            state.auth.clone(),
-            state.recovery.clone(),
-            state.directory.clone(),
-        ))
+        .merge(extranet_web::routes(&web))
         .merge(api)
         .nest("/api/v1", api_unknown)
+        .layer(
+            ServiceBuilder::new()
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    Duration::from_secs(config.server.request_timeout_secs),
+                ))
+                .layer(RequestBodyLimitLayer::new(config.server.body_limit_bytes)),
+        );
+    // Uploads and downloads stream for as long as the file takes: no overall timeout and no
+    // body limit here; the documents service limits the size while streaming and the readers
+    // cut off a body that stalls.
+    let streaming = Router::new()
+        .merge(extranet_web::streaming_routes(&web))
+        .merge(api_bulk);
+
+    bounded
+        .merge(streaming)
         .route_layer(metrics::TrackLayer)
         .layer(
             // Outermost first. Sensitive headers are marked before anything can log them, and
@@ -104,12 +126,7 @@ pub fn router(config: &Config, state: AppState) -> Router {
                     security::SecurityHeaders::new(config.server.hsts_max_age_secs),
                     site,
                 ))
-                .layer(CatchPanicLayer::custom(errors::on_panic))
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::REQUEST_TIMEOUT,
-                    Duration::from_secs(config.server.request_timeout_secs),
-                ))
-                .layer(RequestBodyLimitLayer::new(config.server.body_limit_bytes)),
+                .layer(CatchPanicLayer::custom(errors::on_panic)),
         )
 }
 

@@ -75,6 +75,117 @@ pub struct Config {
     pub access: AccessConfig,
     pub site: extranet_web::Site,
     pub confirmation: ConfirmationConfig,
+    pub documents: DocumentsConfig,
+}
+
+/// Certification documents (`extranet_documents`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DocumentsConfig {
+    /// The largest file accepted, in bytes; enforced while the file streams in (413).
+    pub max_upload_bytes: u64,
+    /// The document types offered, in this order. Each has a label in the pages' languages
+    /// (`doctype-<type>` in the Fluent catalogues); a type without one is shown as written.
+    pub types: Vec<String>,
+    /// The types inspectors may upload into dossiers assigned to them.
+    pub inspector_types: Vec<String>,
+    /// A malware-scan command that reads the file on standard input and exits 0 when clean,
+    /// 1 when not (e.g. `["clamdscan", "--no-summary", "-"]`). Empty: no command.
+    pub scan_command: Vec<String>,
+    /// A clamd socket to scan with (`INSTREAM`), instead of a command.
+    pub clamd_socket: Option<PathBuf>,
+    /// An upload that receives nothing for this long is cut off.
+    pub idle_timeout_secs: u64,
+    /// An interrupted upload's leftovers are collected once untouched for this long.
+    pub stale_after_secs: u64,
+    /// How often each instance runs the collector.
+    pub collect_every_secs: u64,
+}
+
+impl Default for DocumentsConfig {
+    fn default() -> Self {
+        let d = extranet_documents::Settings::default();
+        DocumentsConfig {
+            max_upload_bytes: d.max_bytes,
+            types: d.types,
+            inspector_types: d.inspector_types,
+            scan_command: Vec::new(),
+            clamd_socket: None,
+            idle_timeout_secs: d.idle.as_secs(),
+            stale_after_secs: d.stale_after.as_secs(),
+            collect_every_secs: d.collect_every.as_secs(),
+        }
+    }
+}
+
+impl Config {
+    /// The documents service's settings.
+    pub fn document_settings(&self) -> extranet_documents::Settings {
+        let d = &self.documents;
+        let scan = if let Some(socket) = &d.clamd_socket {
+            Some(extranet_documents::scan::ScanHook::Clamd(socket.clone()))
+        } else if !d.scan_command.is_empty() {
+            Some(extranet_documents::scan::ScanHook::Command(
+                d.scan_command.clone(),
+            ))
+        } else {
+            None
+        };
+        extranet_documents::Settings {
+            max_bytes: d.max_upload_bytes,
+            types: d.types.clone(),
+            inspector_types: d.inspector_types.clone(),
+            scan,
+            idle: Duration::from_secs(d.idle_timeout_secs),
+            stale_after: Duration::from_secs(d.stale_after_secs),
+            collect_every: Duration::from_secs(d.collect_every_secs),
+        }
+    }
+
+    fn validate_documents(&self) -> Result<(), ConfigError> {
+        let d = &self.documents;
+        if d.max_upload_bytes == 0 {
+            return Err(invalid("documents.max_upload_bytes", "must be at least 1"));
+        }
+        if d.types.is_empty() {
+            return Err(invalid("documents.types", "at least one document type is needed"));
+        }
+        for t in &d.types {
+            if t.is_empty()
+                || t.len() > 40
+                || !t
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            {
+                return Err(invalid(
+                    "documents.types",
+                    format!("{t:?}: a type is 1 to 40 of a-z, 0-9 and _"),
+                ));
+            }
+        }
+        if let Some(t) = d.inspector_types.iter().find(|t| !d.types.contains(t)) {
+            return Err(invalid(
+                "documents.inspector_types",
+                format!("{t:?} is not one of documents.types"),
+            ));
+        }
+        for (key, v) in [
+            ("documents.idle_timeout_secs", d.idle_timeout_secs),
+            ("documents.stale_after_secs", d.stale_after_secs),
+            ("documents.collect_every_secs", d.collect_every_secs),
+        ] {
+            if v == 0 {
+                return Err(invalid(key, "must be at least 1"));
+            }
+        }
+        if d.stale_after_secs <= d.idle_timeout_secs {
+            return Err(invalid(
+                "documents.stale_after_secs",
+                "must be longer than documents.idle_timeout_secs, or live uploads are collected",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Where the authorization policy comes from.
@@ -326,6 +437,7 @@ impl Default for Config {
             access: AccessConfig::default(),
             site: extranet_web::Site::default(),
             confirmation: ConfirmationConfig::default(),
+            documents: DocumentsConfig::default(),
         }
     }
 }
@@ -532,6 +644,7 @@ impl Config {
                 "must be at least 1",
             ));
         }
+        self.validate_documents()?;
         self.site
             .validate()
             .map_err(|(key, problem)| invalid(key, problem))?;

@@ -68,7 +68,7 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
         }
     }
     if let Some(demo) = &demo {
-        demo.seed(&db, &SystemClock, &config).await?;
+        demo.seed(&db, &objects, &SystemClock, &config).await?;
     }
     let auth = Arc::new(
         crate::api::Auth::new(
@@ -129,6 +129,12 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
         config.access.policy_dir.clone(),
     ));
     spawn_policy_reloader(directory.clone(), shutdown.clone());
+    let documents = Arc::new(extranet_documents::Documents::new(
+        directory.clone(),
+        objects.clone(),
+        config.document_settings(),
+    ));
+    documents.clone().spawn_collector(shutdown.clone());
     let limits = Limits {
         max_connections: config.server.max_connections,
         handshake_timeout: Duration::from_secs(config.server.handshake_timeout_secs),
@@ -144,6 +150,7 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
             auth,
             recovery,
             directory,
+            documents,
         }),
     );
 

@@ -110,9 +110,9 @@ impl From<DirectoryError> for ApiError {
     }
 }
 
-type Peer = Option<Extension<ConnectInfo<SocketAddr>>>;
+pub(crate) type Peer = Option<Extension<ConnectInfo<SocketAddr>>>;
 
-fn ip(peer: &Peer) -> Option<IpAddr> {
+pub(crate) fn ip(peer: &Peer) -> Option<IpAddr> {
     peer.as_ref().map(|Extension(ConnectInfo(a))| a.ip())
 }
 

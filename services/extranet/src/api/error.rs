@@ -36,6 +36,12 @@ pub enum ApiError {
     NotFound,
     /// 429 with `Retry-After`: sign-in attempts are being slowed down.
     TooManyRequests(std::time::Duration),
+    /// Any other status, with a stable `code` a client can act on.
+    Coded {
+        status: StatusCode,
+        code: &'static str,
+        detail: String,
+    },
     Internal(String),
 }
 
@@ -94,6 +100,22 @@ impl IntoResponse for ApiError {
                 if let Ok(v) = axum::http::HeaderValue::from_str(&secs.max(1).to_string()) {
                     res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
                 }
+                res
+            }
+            ApiError::Coded {
+                status,
+                code,
+                detail,
+            } => {
+                let mut res = problem(status, None);
+                let body = serde_json::json!({
+                    "type": "about:blank",
+                    "title": status.canonical_reason().unwrap_or_default(),
+                    "status": status.as_u16(),
+                    "detail": detail,
+                    "code": code,
+                });
+                *res.body_mut() = axum::body::Body::from(body.to_string());
                 res
             }
             ApiError::Internal(detail) => {

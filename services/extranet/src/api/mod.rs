@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod directory;
+pub mod documents;
 pub mod error;
 pub mod json;
 pub mod openapi;
@@ -18,6 +19,13 @@ use extranet_directory::Directory;
 pub struct ApiState {
     pub auth: Arc<Auth>,
     pub directory: Arc<Directory>,
+    pub documents: Arc<extranet_documents::Documents>,
+}
+
+impl FromRef<ApiState> for Arc<extranet_documents::Documents> {
+    fn from_ref(s: &ApiState) -> Arc<extranet_documents::Documents> {
+        s.documents.clone()
+    }
 }
 
 impl FromRef<ApiState> for Arc<Auth> {

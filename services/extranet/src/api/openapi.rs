@@ -39,7 +39,8 @@ pub struct ProblemField {
     components(schemas(Problem, ProblemField)),
     tags((name = "auth", description = "Signing in and out"), (name = "me", description = "The caller"),
         (name = "directory", description = "Organisations and people, as far as the caller's role reaches; masked fields are named under `masked`"),
-        (name = "dossiers", description = "Certification dossiers and inspector assignments"))
+        (name = "dossiers", description = "Certification dossiers and inspector assignments"),
+        (name = "documents", description = "Certification documents: streamed uploads checked by their bytes, versions, ranged downloads, deletion and legal holds, the access log"))
 )]
 struct ApiDoc;
 
@@ -77,6 +78,7 @@ fn mark_permissions(doc: &mut utoipa::openapi::OpenApi) {
             let Some(op) = op else { continue };
             let found = super::directory::PERMISSIONS
                 .iter()
+                .chain(super::documents::PERMISSIONS)
                 .find(|(m, p, _)| *m == method && p == path);
             if let Some((_, _, permission)) = found {
                 let ext: utoipa::openapi::extensions::Extensions =
@@ -91,15 +93,22 @@ fn mark_permissions(doc: &mut utoipa::openapi::OpenApi) {
     }
 }
 
-/// The API routes and, at `/api/v1/openapi.json`, their description.
-pub fn router(state: ApiState) -> Router {
+/// The API routes and, at `/api/v1/openapi.json`, their description; and apart, the streaming
+/// routes (uploads, downloads), which must not sit under the standard timeout and body limit.
+pub fn router(state: ApiState) -> (Router, Router) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(super::auth::routes())
         .merge(super::directory::routes())
+        .merge(super::documents::routes())
         .split_for_parts();
+    let (bulk, bulk_doc) = OpenApiRouter::new()
+        .merge(super::documents::bulk_routes())
+        .split_for_parts();
+    doc.merge(bulk_doc);
     mark_permissions(&mut doc);
+    let bulk = bulk.with_state(state.clone());
     let json = Arc::new(doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned()));
-    router.with_state(state).route(
+    let router = router.with_state(state).route(
         "/api/v1/openapi.json",
         get(move || {
             let json = json.clone();
@@ -110,5 +119,6 @@ pub fn router(state: ApiState) -> Router {
                 )
             }
         }),
-    )
+    );
+    (router, bulk)
 }

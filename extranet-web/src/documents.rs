@@ -1,0 +1,694 @@
+//! Pages over certification documents: the documents section of a dossier's page (list, upload
+//! with drag-and-drop and a progress bar, legal hold), a document's page (its versions, a new
+//! version, download, preview, delete and restore), and the company's access log for its
+//! primary contact. Uploads and downloads are streaming routes ([`streaming_routes`]).
+//!
+//! Records arrive masked from `extranet_documents`; forms appear only where the caller's
+//! grants allow the action; every action is decided again by the documents service on the
+//! caller as the database holds them now.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Form, Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use extranet_access::{Action, DocumentAccessView, DocumentView, Masked, Resource};
+use extranet_directory::Caller;
+use extranet_documents::{Documents, DocumentsError};
+use extranet_identity::tokens::Claims;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::directory::{Row, headers_of};
+use crate::facts::{Fact, cell, facts};
+use crate::i18n::Tr;
+use crate::lang::{Lang, negotiate};
+use crate::pages::{Chrome, render};
+use crate::session::{Csrf, CurrentUser, form_allowed};
+use crate::site::Site;
+use crate::transfer::{self, Destination};
+
+#[derive(Clone)]
+pub(crate) struct DocsState {
+    pub site: Arc<Site>,
+    pub documents: Arc<Documents>,
+}
+
+pub(crate) fn routes(state: DocsState) -> Router {
+    Router::new()
+        .route("/documents/{id}", get(document_page))
+        .route("/documents/{id}/delete", post(delete))
+        .route("/documents/{id}/restore", post(restore))
+        .route("/dossiers/{id}/hold", post(hold))
+        .route("/company/access-log", get(access_log))
+        .with_state(state)
+}
+
+/// Uploads and downloads: they stream, so they are served outside the standard request timeout
+/// and body limit (see the `extranet` crate's router).
+pub(crate) fn streaming_routes(state: DocsState) -> Router {
+    Router::new()
+        .route("/dossiers/{id}/documents", post(upload_document))
+        .route("/documents/{id}/versions", post(upload_version))
+        .route("/documents/{id}/content", get(content))
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .with_state(state)
+}
+
+const LIST_COLUMNS: [&str; 7] = [
+    "title",
+    "doc_type",
+    "version",
+    "file_name",
+    "size",
+    "uploaded_at",
+    "uploaded_by",
+];
+const VERSION_COLUMNS: [&str; 6] = [
+    "version",
+    "file_name",
+    "media_type",
+    "size",
+    "uploaded_at",
+    "uploaded_by",
+];
+const ACCESS_COLUMNS: [&str; 6] = [
+    "at",
+    "action",
+    "document_title",
+    "actor_name",
+    "actor_roles",
+    "actor_organisation",
+];
+
+/// A document type in the visitor's language (`doctype-<type>`), or as configured.
+pub(crate) fn type_label(tr: &Tr, code: &str) -> String {
+    let key = format!("doctype-{}", code.replace('_', "-"));
+    let label = tr.t(&key);
+    if label == key { code.to_owned() } else { label }
+}
+
+/// The message for a refused upload or action, in the visitor's language.
+pub(crate) fn refusal_message(tr: &Tr, e: &DocumentsError) -> String {
+    match e {
+        DocumentsError::TooLarge { limit } => tr.t1("doc-error-too-large", "limit", &human_size(*limit)),
+        DocumentsError::Invalid { field, .. } => tr.t(&format!("doc-error-invalid-{}", field.replace('_', "-"))),
+        other => tr.t(&format!("doc-error-{}", other.code().replace('_', "-"))),
+    }
+}
+
+fn status_of(e: &DocumentsError) -> StatusCode {
+    match e {
+        DocumentsError::NotFound => StatusCode::NOT_FOUND,
+        DocumentsError::Forbidden(_) => StatusCode::FORBIDDEN,
+        DocumentsError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        DocumentsError::Invalid { .. } | DocumentsError::Empty | DocumentsError::Rejected => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        DocumentsError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        DocumentsError::TypeNotAllowed | DocumentsError::TypeMismatch { .. } => {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE
+        }
+        DocumentsError::ScanUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        DocumentsError::LegalHold | DocumentsError::Conflict(_) => StatusCode::CONFLICT,
+        DocumentsError::Interrupted(_) => StatusCode::BAD_REQUEST,
+        DocumentsError::Internal(detail) => {
+            tracing::error!(error = %detail, "documents error");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    }
+}
+
+/// 1 234 567 bytes → "1.2 MB".
+pub(crate) fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut v = bytes as f64;
+    let mut unit = 0;
+    while v >= 1000.0 && unit < UNITS.len() - 1 {
+        v /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+/// Cells as the documents' tables show them: types and sizes in words.
+fn doc_rows<T: extranet_access::Outward>(
+    tr: &Tr,
+    items: &[Masked<T>],
+    columns: &[&str],
+    id: impl Fn(&T) -> String,
+) -> Vec<Row> {
+    items
+        .iter()
+        .map(|m| Row {
+            id: id(m.inner()),
+            cells: columns
+                .iter()
+                .map(|c| {
+                    let v = cell(tr, m, c)?;
+                    Some(match *c {
+                        "doc_type" => type_label(tr, &v),
+                        "size" => v.parse().map(human_size).unwrap_or(v),
+                        "action" => tr.t(&format!("access-{}", v.replace('.', "-"))),
+                        _ => v,
+                    })
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn lang_of(headers: &HeaderMap, site: &Site) -> Lang {
+    negotiate(headers, site.default_language)
+}
+
+/// The documents part of a dossier's page.
+pub(crate) struct Section {
+    pub dossier: Uuid,
+    pub headers: Vec<String>,
+    pub rows: Vec<Row>,
+    /// The next page's link, when there is one.
+    pub next: Option<String>,
+    pub legal_hold: bool,
+    pub can_hold: bool,
+    /// The types the caller may upload (empty: no upload form).
+    pub types: Vec<(String, String)>,
+    pub max_size: String,
+    pub csrf: String,
+    pub upload_action: String,
+}
+
+/// The documents section of a dossier's page, if the caller may read its documents.
+pub(crate) async fn section(
+    docs: &Documents,
+    claims: &Claims,
+    dossier: Uuid,
+    after: Option<&str>,
+    tr: &Tr,
+    csrf: &str,
+) -> Option<Section> {
+    let caller = docs.caller(claims.sub, None).await.ok()?;
+    let may = |a: Action| !caller.grants.domains(Resource::Document, a).is_empty();
+    if !may(Action::Read) {
+        return None;
+    }
+    let page = docs.list(&caller, dossier, after, 50).await.ok()?;
+    let can_upload = docs.dossier_for_quiet(&caller, dossier, Action::Upload).await;
+    let types = if can_upload {
+        upload_types(docs, &caller)
+            .into_iter()
+            .map(|t| {
+                let label = type_label(tr, &t);
+                (t, label)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Some(Section {
+        dossier,
+        headers: headers_of(tr, "document", &LIST_COLUMNS),
+        rows: doc_rows(tr, &page.items, &LIST_COLUMNS, |d: &DocumentView| {
+            d.id.to_string()
+        }),
+        next: page
+            .next
+            .map(|n| format!("/dossiers/{dossier}?after={}#documents-heading", urlencode(&n))),
+        legal_hold: page.legal_hold,
+        can_hold: !caller
+            .grants
+            .domains(Resource::Dossier, Action::Hold)
+            .is_empty(),
+        types,
+        max_size: human_size(docs.settings().max_bytes),
+        csrf: csrf.to_owned(),
+        upload_action: format!("/dossiers/{dossier}/documents"),
+    })
+}
+
+/// The types a form offers this caller: inspectors (uploading only through an assignment)
+/// the inspector types, anyone else all of them.
+fn upload_types(docs: &Documents, caller: &Caller) -> Vec<String> {
+    use extranet_access::Domain;
+    let domains = caller.grants.domains(Resource::Document, Action::Upload);
+    let only_assignment = domains.iter().all(|d| d == Domain::Assignment);
+    let s = docs.settings();
+    if only_assignment {
+        s.inspector_types.clone()
+    } else {
+        s.types.clone()
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// A document's page.
+
+#[derive(Template)]
+#[template(path = "document.html")]
+struct DocumentPage<'a> {
+    c: Chrome,
+    site: &'a Site,
+    id: Uuid,
+    dossier: Uuid,
+    title: String,
+    facts: Vec<Fact>,
+    version_headers: Vec<String>,
+    versions: Vec<Row>,
+    previewable: bool,
+    deleted: bool,
+    can_upload: bool,
+    can_delete: bool,
+    can_restore: bool,
+    legal_hold: bool,
+    max_size: String,
+    csrf: String,
+    error: Option<String>,
+    upload_action: String,
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    error: Option<String>,
+}
+
+async fn document_page(
+    State(st): State<DocsState>,
+    Extension(user): Extension<CurrentUser>,
+    Extension(csrf): Extension<Csrf>,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let Some(claims) = user.0.as_deref() else {
+        return Redirect::to("/login").into_response();
+    };
+    let Ok(id) = raw.parse::<Uuid>() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let lang = lang_of(&headers, &st.site);
+    let tr = Tr(lang);
+    let docs = &st.documents;
+    let caller = match docs.caller(claims.sub, None).await {
+        Ok(c) => c,
+        Err(e) => return status_of(&e).into_response(),
+    };
+    let (doc, versions) = match docs.get(&caller, id).await {
+        Ok(x) => x,
+        Err(e) => return status_of(&e).into_response(),
+    };
+    let d = doc.inner();
+    let relation = docs
+        .document_relation(&caller, id)
+        .await
+        .unwrap_or_default();
+    let allows = |a: Action| caller.grants.allows(Resource::Document, a, relation.0);
+    let previewable = extranet_documents::sniff::by_media_type(&d.media_type)
+        .is_some_and(|k| k.previewable);
+    let error = q.error.as_deref().map(|code| tr.t(&format!("doc-error-{code}")));
+    let page = DocumentPage {
+        c: Chrome::new(lang, &format!("/documents/{id}")),
+        site: &st.site,
+        id,
+        dossier: d.dossier_id,
+        title: cell(&tr, &doc, "title").unwrap_or_else(|| tr.t("hidden")),
+        facts: facts(&tr, &doc, &["id", "dossier_id", "title"])
+            .into_iter()
+            .map(|mut f| {
+                if f.id == "document-doc-type" {
+                    f.value = f.value.map(|v| type_label(&tr, &v));
+                }
+                if f.id == "document-size" {
+                    f.value = f.value.map(|v| v.parse().map(human_size).unwrap_or(v));
+                }
+                f
+            })
+            .collect(),
+        version_headers: headers_of(&tr, "version", &VERSION_COLUMNS),
+        versions: doc_rows(&tr, &versions, &VERSION_COLUMNS, |v| v.version.to_string()),
+        previewable,
+        deleted: d.deleted_at.is_some(),
+        can_upload: allows(Action::Upload) && d.deleted_at.is_none(),
+        can_delete: allows(Action::Delete) && d.deleted_at.is_none() && !relation.1,
+        can_restore: allows(Action::Restore) && d.deleted_at.is_some(),
+        legal_hold: relation.1,
+        max_size: human_size(docs.settings().max_bytes),
+        csrf: csrf.0,
+        error,
+        upload_action: format!("/documents/{id}/versions"),
+    };
+    render(lang, StatusCode::OK, &page)
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    hold: Option<String>,
+}
+
+/// What every form here checks first: signed in, an id, a CSRF-safe submission, and the caller
+/// as the database says now.
+async fn form_caller(
+    st: &DocsState,
+    user: &CurrentUser,
+    raw: &str,
+    headers: &HeaderMap,
+    uri: &Uri,
+    csrf: &Csrf,
+    submitted: &str,
+) -> Result<(Uuid, Caller), StatusCode> {
+    let claims = user.0.as_deref().ok_or(StatusCode::NOT_FOUND)?;
+    let id = raw.parse().map_err(|_| StatusCode::NOT_FOUND)?;
+    if !form_allowed(headers, uri, csrf, submitted) {
+        return Err(StatusCode::FORBIDDEN);
+    }
+    let caller = st
+        .documents
+        .caller(claims.sub, None)
+        .await
+        .map_err(|e| status_of(&e))?;
+    Ok((id, caller))
+}
+
+async fn delete(
+    State(st): State<DocsState>,
+    Extension(user): Extension<CurrentUser>,
+    Extension(csrf): Extension<Csrf>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(raw): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let (id, caller) =
+        match form_caller(&st, &user, &raw, &headers, &uri, &csrf, &form.csrf).await {
+            Ok(x) => x,
+            Err(s) => return s.into_response(),
+        };
+    match st.documents.delete(&caller, id).await {
+        Ok(()) => match st.documents.document_relation(&caller, id).await {
+            // Staff still see it (and may restore it); anyone else goes back to the dossier.
+            Some(_) => Redirect::to(&format!("/documents/{id}")).into_response(),
+            None => Redirect::to("/dossiers").into_response(),
+        },
+        Err(DocumentsError::LegalHold) => {
+            Redirect::to(&format!("/documents/{id}?error=legal-hold")).into_response()
+        }
+        Err(e) => status_of(&e).into_response(),
+    }
+}
+
+async fn restore(
+    State(st): State<DocsState>,
+    Extension(user): Extension<CurrentUser>,
+    Extension(csrf): Extension<Csrf>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(raw): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let (id, caller) =
+        match form_caller(&st, &user, &raw, &headers, &uri, &csrf, &form.csrf).await {
+            Ok(x) => x,
+            Err(s) => return s.into_response(),
+        };
+    match st.documents.restore(&caller, id).await {
+        Ok(_) => Redirect::to(&format!("/documents/{id}")).into_response(),
+        Err(e) => status_of(&e).into_response(),
+    }
+}
+
+async fn hold(
+    State(st): State<DocsState>,
+    Extension(user): Extension<CurrentUser>,
+    Extension(csrf): Extension<Csrf>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(raw): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let (id, caller) =
+        match form_caller(&st, &user, &raw, &headers, &uri, &csrf, &form.csrf).await {
+            Ok(x) => x,
+            Err(s) => return s.into_response(),
+        };
+    let place = form.hold.as_deref() == Some("1");
+    match st.documents.set_hold(&caller, id, place).await {
+        Ok(()) => Redirect::to(&format!("/dossiers/{id}#documents-heading")).into_response(),
+        Err(e) => status_of(&e).into_response(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Uploads, from the page's form: with script, an XMLHttpRequest (for its progress events) that
+// wants JSON back; without, a plain form post answered with a redirect or a page.
+
+/// Reads the form's first part, which must be the CSRF token, before anything else.
+async fn check_csrf(
+    form: &mut Multipart,
+    headers: &HeaderMap,
+    uri: &Uri,
+    csrf: &Csrf,
+) -> Result<(), StatusCode> {
+    let mut field = form
+        .next_field()
+        .await
+        .map_err(|_| StatusCode::BAD_REQUEST)?
+        .ok_or(StatusCode::BAD_REQUEST)?;
+    if field.name() != Some("csrf") {
+        return Err(StatusCode::FORBIDDEN);
+    }
+    let mut token = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(|_| StatusCode::BAD_REQUEST)? {
+        if token.len() + chunk.len() > 256 {
+            return Err(StatusCode::FORBIDDEN);
+        }
+        token.extend_from_slice(&chunk);
+    }
+    let token = String::from_utf8(token).map_err(|_| StatusCode::FORBIDDEN)?;
+    if form_allowed(headers, uri, csrf, &token) {
+        Ok(())
+    } else {
+        Err(StatusCode::FORBIDDEN)
+    }
+}
+
+fn wants_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"))
+}
+
+#[derive(Template)]
+#[template(path = "upload_refused.html")]
+struct RefusedPage<'a> {
+    c: Chrome,
+    site: &'a Site,
+    message: String,
+    back: String,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn upload(
+    st: DocsState,
+    user: CurrentUser,
+    csrf: Csrf,
+    headers: HeaderMap,
+    uri: Uri,
+    raw: String,
+    mut form: Multipart,
+    new_document: bool,
+) -> Response {
+    let Some(claims) = user.0.as_deref() else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    let Ok(id) = raw.parse::<Uuid>() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let lang = lang_of(&headers, &st.site);
+    let tr = Tr(lang);
+    let json = wants_json(&headers);
+    let back = if new_document {
+        format!("/dossiers/{id}")
+    } else {
+        format!("/documents/{id}")
+    };
+    let docs = &st.documents;
+    let result = async {
+        let caller = docs.caller(claims.sub, None).await?;
+        // Decided before a byte of the body is read.
+        let destination = if new_document {
+            docs.dossier_for(&caller, id, Action::Upload).await?;
+            Destination::Dossier(id)
+        } else {
+            docs.document_for(&caller, id, Action::Upload).await?;
+            Destination::Document(id)
+        };
+        Ok((caller, destination))
+    }
+    .await;
+    let (caller, destination) = match result {
+        Ok(x) => x,
+        Err(e) => return refused(&st, lang, &tr, json, &back, &e),
+    };
+    if let Err(status) = check_csrf(&mut form, &headers, &uri, &csrf).await {
+        return status.into_response();
+    }
+    let idle = docs.settings().idle;
+    match transfer::receive(docs, &caller, destination, form, idle).await {
+        Ok(doc) => {
+            let url = format!("/documents/{}", doc.inner().id);
+            if json {
+                (
+                    StatusCode::CREATED,
+                    Json(serde_json::json!({ "url": url, "version": doc.inner().version })),
+                )
+                    .into_response()
+            } else {
+                Redirect::to(&url).into_response()
+            }
+        }
+        Err(e) => refused(&st, lang, &tr, json, &back, &e),
+    }
+}
+
+fn refused(
+    st: &DocsState,
+    lang: Lang,
+    tr: &Tr,
+    json: bool,
+    back: &str,
+    e: &DocumentsError,
+) -> Response {
+    let status = status_of(e);
+    if matches!(
+        e,
+        DocumentsError::NotFound | DocumentsError::Unauthenticated | DocumentsError::Internal(_)
+    ) {
+        return status.into_response();
+    }
+    let message = refusal_message(tr, e);
+    if json {
+        return (
+            status,
+            Json(serde_json::json!({ "code": e.code(), "message": message })),
+        )
+            .into_response();
+    }
+    let page = RefusedPage {
+        c: Chrome::new(lang, back),
+        site: &st.site,
+        message,
+        back: back.to_owned(),
+    };
+    render(lang, status, &page)
+}
+
+async fn upload_document(
+    State(st): State<DocsState>,
+    Extension(user): Extension<CurrentUser>,
+    Extension(csrf): Extension<Csrf>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(raw): Path<String>,
+    form: Multipart,
+) -> Response {
+    upload(st, user, csrf, headers, uri, raw, form, true).await
+}
+
+async fn upload_version(
+    State(st): State<DocsState>,
+    Extension(user): Extension<CurrentUser>,
+    Extension(csrf): Extension<Csrf>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(raw): Path<String>,
+    form: Multipart,
+) -> Response {
+    upload(st, user, csrf, headers, uri, raw, form, false).await
+}
+
+#[derive(Deserialize)]
+struct ContentQuery {
+    version: Option<i64>,
+    inline: Option<String>,
+}
+
+async fn content(
+    State(st): State<DocsState>,
+    Extension(user): Extension<CurrentUser>,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+    Query(q): Query<ContentQuery>,
+) -> Response {
+    let Some(claims) = user.0.as_deref() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let Ok(id) = raw.parse::<Uuid>() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let inline = q.inline.as_deref() == Some("1");
+    let docs = &st.documents;
+    let caller = match docs.caller(claims.sub, None).await {
+        Ok(c) => c,
+        Err(e) => return status_of(&e).into_response(),
+    };
+    match docs.open(&caller, id, q.version, inline).await {
+        Ok(opened) => transfer::serve(docs, &opened, &headers, inline).await,
+        Err(e) => status_of(&e).into_response(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The company's access log.
+
+#[derive(Template)]
+#[template(path = "access_log.html")]
+struct AccessLogPage<'a> {
+    c: Chrome,
+    site: &'a Site,
+    headers: Vec<String>,
+    rows: Vec<Row>,
+}
+
+async fn access_log(
+    State(st): State<DocsState>,
+    Extension(user): Extension<CurrentUser>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(claims) = user.0.as_deref() else {
+        return Redirect::to("/login").into_response();
+    };
+    let lang = lang_of(&headers, &st.site);
+    let tr = Tr(lang);
+    let docs = &st.documents;
+    let caller = match docs.caller(claims.sub, None).await {
+        Ok(c) => c,
+        Err(e) => return status_of(&e).into_response(),
+    };
+    let items = match docs.access_log(&caller, caller.organisation).await {
+        Ok(items) => items,
+        Err(e) => return status_of(&e).into_response(),
+    };
+    let page = AccessLogPage {
+        c: Chrome::new(lang, "/company/access-log"),
+        site: &st.site,
+        headers: headers_of(&tr, "document_access", &ACCESS_COLUMNS),
+        rows: doc_rows(&tr, &items, &ACCESS_COLUMNS, |a: &DocumentAccessView| {
+            a.document_id.to_string()
+        }),
+    };
+    render(lang, StatusCode::OK, &page)
+}

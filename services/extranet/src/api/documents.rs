@@ -1,0 +1,352 @@
+//! Certification documents for API clients. Decisions, scoping, masking, audit records and the
+//! crash-consistent upload are `extranet_documents`'s; the multipart and download plumbing is
+//! `extranet_web::transfer`'s (shared with the pages); these handlers translate HTTP.
+//!
+//! Uploads and downloads are "bulk" routes ([`bulk_routes`]): they stream, so they sit outside
+//! the request timeout and body limit every other route has, and enforce their own (the size
+//! limit while streaming, an idle timeout per chunk).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use extranet_access::Action;
+use extranet_documents::{Documents, DocumentsError};
+use extranet_web::transfer::{self, Destination};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::ApiState;
+use super::auth::Authenticated;
+use super::directory::{MaskedList, MaskedRecord, Peer, ip};
+use super::error::ApiError;
+use super::json::ApiJson;
+use super::openapi::Problem;
+
+/// Each document operation and the permission it needs (see `directory::PERMISSIONS`).
+pub const PERMISSIONS: &[(&str, &str, &str)] = &[
+    ("get", "/api/v1/document-types", "authenticated"),
+    ("get", "/api/v1/dossiers/{id}/documents", "document.read"),
+    ("post", "/api/v1/dossiers/{id}/documents", "document.upload"),
+    ("put", "/api/v1/dossiers/{id}/legal-hold", "dossier.hold"),
+    ("get", "/api/v1/documents/{id}", "document.read"),
+    ("delete", "/api/v1/documents/{id}", "document.delete"),
+    ("post", "/api/v1/documents/{id}/restore", "document.restore"),
+    ("post", "/api/v1/documents/{id}/versions", "document.upload"),
+    ("get", "/api/v1/documents/{id}/content", "document.read"),
+    (
+        "get",
+        "/api/v1/organisations/{id}/document-accesses",
+        "document.access_log",
+    ),
+];
+
+/// Routes with bounded requests (under the standard timeout and body limit).
+pub fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(document_types))
+        .routes(routes!(list_documents))
+        .routes(routes!(set_legal_hold))
+        .routes(routes!(get_document, delete_document))
+        .routes(routes!(restore_document))
+        .routes(routes!(access_log))
+}
+
+/// Streaming routes: uploads and downloads.
+pub fn bulk_routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(upload_document))
+        .routes(routes!(upload_version))
+        .routes(routes!(download))
+        // The size limit is the documents service's, enforced while the file streams in.
+        .layer(DefaultBodyLimit::disable())
+}
+
+impl From<DocumentsError> for ApiError {
+    fn from(e: DocumentsError) -> Self {
+        let status = match &e {
+            DocumentsError::NotFound => return ApiError::NotFound,
+            DocumentsError::Forbidden(_) => return ApiError::Forbidden,
+            DocumentsError::Unauthenticated => return ApiError::Unauthenticated,
+            DocumentsError::Invalid { field, message } => {
+                return ApiError::Invalid {
+                    field,
+                    message: message.clone(),
+                };
+            }
+            DocumentsError::Internal(m) => return ApiError::Internal(m.clone()),
+            DocumentsError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            DocumentsError::TypeNotAllowed | DocumentsError::TypeMismatch { .. } => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
+            DocumentsError::Empty | DocumentsError::Rejected => StatusCode::UNPROCESSABLE_ENTITY,
+            DocumentsError::ScanUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            DocumentsError::LegalHold | DocumentsError::Conflict(_) => StatusCode::CONFLICT,
+            DocumentsError::Interrupted(_) => StatusCode::BAD_REQUEST,
+        };
+        ApiError::Coded {
+            status,
+            code: e.code(),
+            detail: e.to_string(),
+        }
+    }
+}
+
+async fn caller(
+    docs: &Documents,
+    who: &Authenticated,
+    peer: &Peer,
+) -> Result<extranet_directory::Caller, ApiError> {
+    Ok(docs.caller(who.0.sub, ip(peer)).await?)
+}
+
+/// An id in a path: anything that is not an id cannot name a visible record.
+fn id(raw: &str) -> Result<Uuid, ApiError> {
+    raw.parse().map_err(|_| ApiError::NotFound)
+}
+
+/// A body announced larger than the limit (plus room for the form around the file) is refused
+/// before a byte of it is read.
+fn refuse_oversized(docs: &Documents, headers: &HeaderMap) -> Result<(), ApiError> {
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let limit = docs.settings().max_bytes;
+    match announced {
+        Some(n) if n > limit.saturating_add(64 * 1024) => {
+            Err(DocumentsError::TooLarge { limit }.into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The configured document types, in the order forms offer them.
+#[utoipa::path(get, path = "/api/v1/document-types", tag = "documents", security(("bearer" = [])),
+    responses((status = 200, body = Vec<String>), (status = 401, body = Problem, content_type = "application/problem+json")))]
+async fn document_types(State(docs): State<Arc<Documents>>, _who: Authenticated) -> Response {
+    Json(&docs.settings().types).into_response()
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// The `next` cursor of the previous page.
+    after: Option<String>,
+    /// At most 200; 50 when absent.
+    limit: Option<u32>,
+}
+
+/// A page of a dossier's documents, newest change first, each with its latest version.
+#[utoipa::path(get, path = "/api/v1/dossiers/{id}/documents", tag = "documents", security(("bearer" = [])),
+    params(("id" = String, Path), ListParams),
+    responses((status = 200, body = MaskedList), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn list_documents(
+    State(docs): State<Arc<Documents>>,
+    peer: Peer,
+    who: Authenticated,
+    Path(raw): Path<String>,
+    Query(p): Query<ListParams>,
+) -> Result<Response, ApiError> {
+    let caller = caller(&docs, &who, &peer).await?;
+    let page = docs
+        .list(&caller, id(&raw)?, p.after.as_deref(), p.limit.unwrap_or(50))
+        .await?;
+    Ok(Json(serde_json::json!({
+        "items": page.items, "next": page.next, "legal_hold": page.legal_hold,
+    }))
+    .into_response())
+}
+
+/// The form of an upload (multipart/form-data). Text fields come before the file.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct UploadForm {
+    /// The document's title (a new document only).
+    title: Option<String>,
+    /// One of `/api/v1/document-types` (a new document only).
+    doc_type: Option<String>,
+    /// The file: PDF, an image or an office document, checked by its bytes.
+    #[schema(format = Binary, content_media_type = "application/octet-stream")]
+    file: String,
+}
+
+/// Upload a new document into a dossier: streamed to storage, checked by its bytes (type,
+/// size, optional malware scan), visible only once complete.
+#[utoipa::path(post, path = "/api/v1/dossiers/{id}/documents", tag = "documents", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses((status = 201, body = MaskedRecord), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn upload_document(
+    State(docs): State<Arc<Documents>>,
+    peer: Peer,
+    who: Authenticated,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    form: Multipart,
+) -> Result<Response, ApiError> {
+    let caller = caller(&docs, &who, &peer).await?;
+    let dossier = id(&raw)?;
+    docs.dossier_for(&caller, dossier, Action::Upload).await?;
+    refuse_oversized(&docs, &headers)?;
+    let idle = docs.settings().idle;
+    let doc = transfer::receive(&docs, &caller, Destination::Dossier(dossier), form, idle).await?;
+    Ok((StatusCode::CREATED, Json(doc)).into_response())
+}
+
+/// Upload a new version of a document.
+#[utoipa::path(post, path = "/api/v1/documents/{id}/versions", tag = "documents", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses((status = 201, body = MaskedRecord), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn upload_version(
+    State(docs): State<Arc<Documents>>,
+    peer: Peer,
+    who: Authenticated,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    form: Multipart,
+) -> Result<Response, ApiError> {
+    let caller = caller(&docs, &who, &peer).await?;
+    let document = id(&raw)?;
+    docs.document_for(&caller, document, Action::Upload).await?;
+    refuse_oversized(&docs, &headers)?;
+    let idle = docs.settings().idle;
+    let doc =
+        transfer::receive(&docs, &caller, Destination::Document(document), form, idle).await?;
+    Ok((StatusCode::CREATED, Json(doc)).into_response())
+}
+
+/// A document with its versions, newest first (recorded as a view).
+#[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "documents", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = MaskedRecord), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn get_document(
+    State(docs): State<Arc<Documents>>,
+    peer: Peer,
+    who: Authenticated,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
+    let caller = caller(&docs, &who, &peer).await?;
+    let (doc, versions) = docs.get(&caller, id(&raw)?).await?;
+    Ok(Json(serde_json::json!({ "document": doc, "versions": versions })).into_response())
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ContentParams {
+    /// A version number; the latest when absent.
+    version: Option<i64>,
+    /// `true`: shown in the browser (PDFs and images only, under a sandboxing CSP).
+    inline: Option<bool>,
+}
+
+/// A version's bytes: streamed, with `Range`, `ETag` (the SHA-256), `Content-Disposition`
+/// and `Cache-Control: no-store`. Recorded as a download (or a view, inline).
+#[utoipa::path(get, path = "/api/v1/documents/{id}/content", tag = "documents", security(("bearer" = [])),
+    params(("id" = String, Path), ContentParams),
+    responses((status = 200, description = "the bytes"), (status = 206, description = "the requested range"),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 416, body = Problem, content_type = "application/problem+json")))]
+async fn download(
+    State(docs): State<Arc<Documents>>,
+    peer: Peer,
+    who: Authenticated,
+    Path(raw): Path<String>,
+    Query(p): Query<ContentParams>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let caller = caller(&docs, &who, &peer).await?;
+    let inline = p.inline.unwrap_or(false);
+    let opened = docs.open(&caller, id(&raw)?, p.version, inline).await?;
+    Ok(transfer::serve(&docs, &opened, &headers, inline).await)
+}
+
+/// Delete a document (soft: staff can restore it). Refused while the dossier is held.
+#[utoipa::path(delete, path = "/api/v1/documents/{id}", tag = "documents", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json")))]
+async fn delete_document(
+    State(docs): State<Arc<Documents>>,
+    peer: Peer,
+    who: Authenticated,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
+    let caller = caller(&docs, &who, &peer).await?;
+    docs.delete(&caller, id(&raw)?).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Undo a deletion (staff).
+#[utoipa::path(post, path = "/api/v1/documents/{id}/restore", tag = "documents", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = MaskedRecord), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn restore_document(
+    State(docs): State<Arc<Documents>>,
+    peer: Peer,
+    who: Authenticated,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
+    let caller = caller(&docs, &who, &peer).await?;
+    Ok(Json(docs.restore(&caller, id(&raw)?).await?).into_response())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LegalHold {
+    /// `true` places the hold, `false` lifts it.
+    hold: bool,
+}
+
+/// Place or lift a legal hold on a dossier (staff): while it holds, no document of the dossier
+/// can be deleted.
+#[utoipa::path(put, path = "/api/v1/dossiers/{id}/legal-hold", tag = "documents", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = LegalHold,
+    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn set_legal_hold(
+    State(docs): State<Arc<Documents>>,
+    peer: Peer,
+    who: Authenticated,
+    Path(raw): Path<String>,
+    body: Result<ApiJson<LegalHold>, ApiError>,
+) -> Result<Response, ApiError> {
+    let caller = caller(&docs, &who, &peer).await?;
+    let dossier = id(&raw)?;
+    let ApiJson(b) = body?;
+    docs.set_hold(&caller, dossier, b.hold).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Who viewed or downloaded the organisation's documents, newest first (its primary contact,
+/// and staff), as far as the caller's field grants show.
+#[utoipa::path(get, path = "/api/v1/organisations/{id}/document-accesses", tag = "documents", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = MaskedList), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn access_log(
+    State(docs): State<Arc<Documents>>,
+    peer: Peer,
+    who: Authenticated,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
+    let caller = caller(&docs, &who, &peer).await?;
+    let items = docs.access_log(&caller, id(&raw)?).await?;
+    Ok(Json(serde_json::json!({ "items": items })).into_response())
+}

@@ -35,6 +35,43 @@ pub(crate) struct World {
     pub assignments: BTreeMap<&'static str, (String, &'static str, bool)>,
     /// dossier key → organisation key
     pub dossier_org: BTreeMap<&'static str, &'static str>,
+    /// document key → (id, dossier key)
+    pub documents: BTreeMap<&'static str, (String, &'static str)>,
+}
+
+/// A small PDF, as uploads need one.
+pub(crate) fn pdf_bytes(text: &str) -> Vec<u8> {
+    format!("%PDF-1.4\n% {text}\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n").into_bytes()
+}
+
+/// An upload through the API: a new document when `url` ends in `/documents` (with a title and
+/// the type), otherwise a new version.
+pub(crate) async fn upload(
+    server: &Server,
+    token: &str,
+    url: &str,
+    doc_type: &str,
+    file_name: &str,
+    bytes: Vec<u8>,
+) -> anyhow::Result<(u16, String)> {
+    let part = reqwest::multipart::Part::bytes(bytes)
+        .file_name(file_name.to_owned())
+        .mime_str("application/pdf")?;
+    // File names as browsers send them: UTF-8 as it is, not percent-encoded.
+    let mut form = reqwest::multipart::Form::new().percent_encode_noop();
+    if url.ends_with("/documents") {
+        form = form
+            .text("title", "Inspectieverslag")
+            .text("doc_type", doc_type.to_owned());
+    }
+    let res = server
+        .client()?
+        .post(server.url(url))
+        .bearer_auth(token)
+        .multipart(form.part("file", part))
+        .send()
+        .await?;
+    Ok((res.status().as_u16(), res.text().await?))
 }
 
 pub(crate) async fn api(
@@ -164,12 +201,29 @@ pub(crate) async fn world(server: &Server) -> anyhow::Result<World> {
             ),
         );
     }
+    let mut documents = BTreeMap::new();
+    for (key, dossier) in [("docA", "dA"), ("docB", "dB"), ("docC", "dC")] {
+        let url = format!("/api/v1/dossiers/{}/documents", dossiers[dossier]);
+        let (status, body) = upload(
+            server,
+            &staff,
+            &url,
+            "inspection_report",
+            "verslag.pdf",
+            pdf_bytes(key),
+        )
+        .await?;
+        anyhow::ensure!(status == 201, "document {key}: {status} {body}");
+        let v: Value = serde_json::from_str(&body)?;
+        documents.insert(key, (v["id"].as_str().context("document id")?.to_owned(), dossier));
+    }
     Ok(World {
         orgs,
         people,
         dossiers,
         assignments,
         dossier_org,
+        documents,
     })
 }
 
@@ -204,6 +258,7 @@ enum Target {
     Person(&'static str),
     Dossier(&'static str),
     Assignment(&'static str),
+    Document(&'static str),
 }
 
 impl World {
@@ -255,6 +310,9 @@ impl World {
                 let (_, i, f) = &self.assignments[a];
                 (None, None, *i == caller.email && *f)
             }
+            Target::Document(k) => {
+                return self.relation(caller, &Target::Dossier(self.documents[k].1));
+            }
         };
         if org.as_deref() == Some(caller.org.as_str()) {
             r.insert("organisation".into());
@@ -274,6 +332,7 @@ impl World {
             Target::Person(e) => self.people[e].id.clone(),
             Target::Dossier(d) => self.dossiers[d].clone(),
             Target::Assignment(a) => self.assignments[a].0.clone(),
+            Target::Document(k) => self.documents[k].0.clone(),
         }
     }
 }
@@ -309,8 +368,9 @@ databases!(
                 ops.push((method.clone(), path.clone(), permission.to_owned()));
             }
         }
-        // Ending assignments changes what inspectors see: last.
-        ops.sort_by_key(|(_, p, _)| p.ends_with("/end"));
+        // Ending assignments changes what inspectors see, deleting documents what non-staff
+        // see: last, deletion the very last (callers run inspector and clients first).
+        ops.sort_by_key(|(m, p, _)| (m == "delete", p.ends_with("/end")));
         let callers: Vec<&'static str> = vec![
             "insp@cb.example",
             "cu@a.example",
@@ -335,6 +395,8 @@ databases!(
                 let parent = match action_name {
                     "dossier.create" | "person.invite" | "person.handover" => "organisation",
                     "assignment.create" => "dossier",
+                    "document.access_log" => "organisation",
+                    _ if path.starts_with("/api/v1/dossiers/{id}/") => "dossier",
                     _ => resource_of(permission),
                 };
                 let read_domains =
@@ -358,6 +420,11 @@ databases!(
                     "assignment" => {
                         vec![Target::Assignment("active"), Target::Assignment("expired")]
                     }
+                    "document" => vec![
+                        Target::Document("docA"),
+                        Target::Document("docB"),
+                        Target::Document("docC"),
+                    ],
                     other => bail!("no targets for resource {other}"),
                 };
                 if !path.contains("{id}") && method == "get" {
@@ -397,7 +464,11 @@ databases!(
                     let tid = w.id(t);
                     let (m, url, body) =
                         request_for(&w, method, path, permission, t, &tid, &mut invites);
-                    let (status, text) = api(&server, &caller.token, m, &url, body).await?;
+                    let (status, text) = if permission == "document.upload" {
+                        upload(&server, &caller.token, &url, "inspection_report", "v.pdf", pdf_bytes("x")).await?
+                    } else {
+                        api(&server, &caller.token, m, &url, body).await?
+                    };
                     if allowed {
                         assert!(
                             ![403, 404, 401].contains(&status),
@@ -486,6 +557,7 @@ fn request_for(
             };
             Some(json!({ "roles": roles }))
         }
+        "dossier.hold" => Some(json!({ "hold": false })),
         "dossier.create" => {
             Some(json!({ "organisation_id": tid, "scheme": "ISO 9001", "status": "application" }))
         }

@@ -9,6 +9,7 @@ mod auth;
 mod browser;
 mod cli;
 mod confirmation;
+mod documents;
 mod hostile;
 mod https;
 mod policy;

@@ -59,11 +59,12 @@ impl ServerBuilder {
         let env = TestEnv::get();
         let pg = match self.backends.db {
             Db::Sqlite => None,
+            // A test that names the database (a restart on the same data) gets no fresh one.
+            Db::Postgres if self.env.contains_key("EXTRANET_DATABASE__URL") => None,
             Db::Postgres => {
                 let db = PgDatabase::create().await?;
                 self.env
-                    .entry("EXTRANET_DATABASE__URL".into())
-                    .or_insert_with(|| db.url.clone());
+                    .insert("EXTRANET_DATABASE__URL".into(), db.url.clone());
                 Some(db)
             }
         };
@@ -76,6 +77,12 @@ impl ServerBuilder {
                 ("EXTRANET_STORAGE__S3__ACCESS_KEY_ID", env.s3_access_key),
                 ("EXTRANET_STORAGE__S3__SECRET_ACCESS_KEY", env.s3_secret_key),
                 ("EXTRANET_STORAGE__S3__ALLOW_HTTP", "true".to_owned()),
+                // Every server its own part of the shared test bucket: a collector sweeping
+                // unreferenced objects must not see another test's.
+                (
+                    "EXTRANET_STORAGE__S3__PREFIX",
+                    format!("t-{}", uuid::Uuid::new_v4().simple()),
+                ),
             ] {
                 self.env.entry(k.into()).or_insert(v);
             }
@@ -219,6 +226,14 @@ pub struct Server {
 }
 
 impl Server {
+    /// A configuration variable the server was started with.
+    pub fn env_value(&self, key: &str) -> Option<&str> {
+        self.env
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// `https://localhost:PORT{path}`.
     pub fn url(&self, path: &str) -> String {
         format!("https://localhost:{}{path}", self.https.port())
@@ -442,7 +457,10 @@ impl Server {
 
     /// The PostgreSQL URL of this server's database, if it runs on PostgreSQL.
     pub fn pg_url(&self) -> Option<&str> {
-        self.pg.as_ref().map(|p| p.url.as_str())
+        match self.backends.db {
+            Db::Postgres => self.env_value("EXTRANET_DATABASE__URL"),
+            Db::Sqlite => None,
+        }
     }
 }
 

@@ -16,7 +16,7 @@ pub fn sanitise(raw: &str) -> String {
             continue;
         }
         let c = if c.is_whitespace() { ' ' } else { c };
-        let c = if matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*' | '\'' | '`' | ';') {
+        let c = if matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*') {
             '_'
         } else {
             c

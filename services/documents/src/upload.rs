@@ -310,6 +310,8 @@ impl Upload<'_> {
             .take()
             .ok_or_else(|| DocumentsError::Internal("upload already ended".into()))?;
         writer.finish().await?;
+        // Complete: no multipart upload is left to abort, only the object to delete.
+        self.multipart_id = None;
         if let Some(scan) = self.scan.take()
             && scan.verdict().await? == Verdict::Infected
         {
@@ -430,8 +432,12 @@ impl Upload<'_> {
     }
 
     async fn cleanup(&mut self) {
-        if let Some(w) = self.writer.take() {
-            w.abort().await;
+        // Once the multipart upload is aborted, only a completed object can be left.
+        let mut multipart = self.multipart_id.clone();
+        if let Some(w) = self.writer.take()
+            && w.abort().await
+        {
+            multipart = None;
         }
         if self.key.is_empty() {
             return;
@@ -442,7 +448,7 @@ impl Upload<'_> {
             &self.docs.objects,
             self.intent,
             &key,
-            self.multipart_id.as_deref(),
+            multipart.as_deref(),
         )
         .await;
     }
@@ -462,8 +468,11 @@ impl Drop for Upload<'_> {
         let (intent, multipart) = (self.intent, self.multipart_id.clone());
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             handle.spawn(async move {
-                if let Some(w) = writer {
-                    w.abort().await;
+                let mut multipart = multipart;
+                if let Some(w) = writer
+                    && w.abort().await
+                {
+                    multipart = None;
                 }
                 discard(&db, &objects, intent, &key, multipart.as_deref()).await;
             });

@@ -392,6 +392,9 @@ pub struct S3Config {
     pub allow_http: bool,
     pub virtual_hosted_style: bool,
     pub request_timeout_secs: u64,
+    /// Keep every object under this prefix, so that several installations (or test runs) can
+    /// share a bucket without seeing each other's objects.
+    pub prefix: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -481,6 +484,7 @@ impl Default for S3Config {
             allow_http: false,
             virtual_hosted_style: false,
             request_timeout_secs: 15,
+            prefix: None,
         }
     }
 }
@@ -682,6 +686,7 @@ impl Config {
                     allow_http: s3.allow_http,
                     virtual_hosted_style: s3.virtual_hosted_style,
                     request_timeout: Duration::from_secs(s3.request_timeout_secs),
+                    prefix: s3.prefix.clone().filter(|p| !p.trim_matches('/').is_empty()),
                 })
             }
         }

@@ -32,6 +32,8 @@ pub struct S3Options {
     /// Path-style (`endpoint/bucket/key`) unless the service wants `bucket.endpoint/key`.
     pub virtual_hosted_style: bool,
     pub request_timeout: Duration,
+    /// Every key lives under this prefix (several installations may share a bucket).
+    pub prefix: Option<String>,
 }
 
 impl std::fmt::Debug for S3Options {
@@ -40,6 +42,7 @@ impl std::fmt::Debug for S3Options {
             .field("endpoint", &self.endpoint)
             .field("bucket", &self.bucket)
             .field("region", &self.region)
+            .field("prefix", &self.prefix)
             .field("access_key_id", &"REDACTED")
             .field("secret_access_key", &"REDACTED")
             .finish()
@@ -60,7 +63,21 @@ pub struct Objects {
 #[derive(Clone)]
 pub(crate) enum Kind {
     Local { root: PathBuf },
-    S3(Arc<AmazonS3>),
+    S3 {
+        s3: Arc<AmazonS3>,
+        prefix: Option<ObjectPath>,
+    },
+}
+
+impl Kind {
+    /// A key as the S3 client's own multipart API must name it (with the prefix, which the
+    /// `PrefixStore` adds for every other call).
+    pub(crate) fn s3_path(prefix: &Option<ObjectPath>, key: &ObjectPath) -> ObjectPath {
+        match prefix {
+            Some(p) => p.parts().chain(key.parts()).collect(),
+            None => key.clone(),
+        }
+    }
 }
 
 impl std::fmt::Debug for Objects {
@@ -139,10 +156,18 @@ impl Objects {
                         target: describe.clone(),
                         detail: concise(&source),
                     })?;
-                let store = Arc::new(store);
+                let prefix = s3.prefix.as_deref().map(ObjectPath::from);
+                let client = Arc::new(store);
+                let store: Arc<dyn ObjectStore> = match &prefix {
+                    Some(p) => Arc::new(object_store::prefix::PrefixStore::new(
+                        client.clone(),
+                        p.clone(),
+                    )),
+                    None => client.clone(),
+                };
                 Ok(Objects {
-                    store: store.clone(),
-                    kind: Kind::S3(store),
+                    store,
+                    kind: Kind::S3 { s3: client, prefix },
                     describe,
                 })
             }

@@ -37,6 +37,8 @@ enum Sink {
     Local(Box<dyn MultipartUpload>),
     S3 {
         store: Arc<object_store::aws::AmazonS3>,
+        /// The full key (with the configured prefix).
+        path: ObjectPath,
         id: String,
         parts: Vec<PartId>,
     },
@@ -45,7 +47,6 @@ enum Sink {
 /// An object being written. At most one part is in flight while the next one is buffered, so
 /// memory stays at about two parts whatever the object's size.
 pub struct ObjectWriter {
-    path: ObjectPath,
     sink: Sink,
     part_size: usize,
     buffer: BytesMut,
@@ -67,7 +68,8 @@ impl Objects {
                     .map_err(|e| self.error(&e))?;
                 (Sink::Local(upload), None, LOCAL_PART)
             }
-            Kind::S3(s3) => {
+            Kind::S3 { s3, prefix } => {
+                let path = Kind::s3_path(prefix, &path);
                 let id = s3
                     .create_multipart(&path)
                     .await
@@ -75,6 +77,7 @@ impl Objects {
                 (
                     Sink::S3 {
                         store: s3.clone(),
+                        path,
                         id: id.clone(),
                         parts: Vec::new(),
                     },
@@ -85,7 +88,6 @@ impl Objects {
         };
         Ok((
             ObjectWriter {
-                path,
                 sink,
                 part_size,
                 buffer: BytesMut::with_capacity(part_size),
@@ -116,10 +118,10 @@ impl Objects {
                         source,
                     })?;
             }
-            Kind::S3(s3) => {
+            Kind::S3 { s3, prefix } => {
                 if let Some(id) = multipart_id {
                     let id = id.to_owned();
-                    match s3.abort_multipart(&path, &id).await {
+                    match s3.abort_multipart(&Kind::s3_path(prefix, &path), &id).await {
                         Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
                         Err(e) => return Err(self.error(&e)),
                     }
@@ -263,9 +265,14 @@ impl ObjectWriter {
                 let fut = upload.put_part(payload);
                 tokio::spawn(async move { fut.await.map(|()| None).map_err(fail) })
             }
-            Sink::S3 { store, id, parts } => {
+            Sink::S3 {
+                store,
+                path,
+                id,
+                parts,
+            } => {
                 let (store, id, path, index) =
-                    (store.clone(), id.clone(), self.path.clone(), parts.len());
+                    (store.clone(), id.clone(), path.clone(), parts.len());
                 tokio::spawn(async move {
                     store
                         .put_part(&path, &id, index, payload)
@@ -303,24 +310,36 @@ impl ObjectWriter {
         };
         match &mut self.sink {
             Sink::Local(upload) => upload.complete().await.map(|_| ()).map_err(fail),
-            Sink::S3 { store, id, parts } => store
-                .complete_multipart(&self.path, id, std::mem::take(parts))
+            Sink::S3 {
+                store,
+                path,
+                id,
+                parts,
+            } => store
+                .complete_multipart(path, id, std::mem::take(parts))
                 .await
                 .map(|_| ())
                 .map_err(fail),
         }
     }
 
-    /// Gives up: the part in flight is awaited, then the upload is aborted. What a failed abort
-    /// leaves, the collector removes through the upload's intent record.
-    pub async fn abort(mut self) {
+    /// Gives up: the part in flight is awaited, then the upload is aborted. Says whether the
+    /// store confirmed it; what a failed abort leaves, the collector removes through the
+    /// upload's intent record.
+    pub async fn abort(mut self) -> bool {
         let _ = self.settle().await;
         let res = match &mut self.sink {
             Sink::Local(upload) => upload.abort().await,
-            Sink::S3 { store, id, .. } => store.abort_multipart(&self.path, id).await,
+            Sink::S3 {
+                store, path, id, ..
+            } => store.abort_multipart(path, id).await,
         };
-        if let Err(e) = res {
-            tracing::warn!(error = %crate::error::concise(&e), "aborting an upload failed; the collector will remove it");
+        match res {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(error = %crate::error::concise(&e), "aborting an upload failed; the collector will remove it");
+                false
+            }
         }
     }
 }

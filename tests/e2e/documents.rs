@@ -19,8 +19,8 @@ use crate::auth::sql_rows;
 
 /// A client company with its primary contact and a contact without rights, another company,
 /// staff, and an inspector assigned to the first company's dossier.
-struct Fixture {
-    dossier_a: String,
+pub(crate) struct Fixture {
+    pub dossier_a: String,
     dossier_b: String,
     org_a: String,
     staff: String,
@@ -30,7 +30,7 @@ struct Fixture {
     inspector: String,
 }
 
-async fn fixture(server: &Server) -> anyhow::Result<Fixture> {
+pub(crate) async fn fixture(server: &Server) -> anyhow::Result<Fixture> {
     let org_a = server.create_client_org("Beton A NV").await?;
     let org_b = server.create_client_org("Prefab B BV").await?;
     server.create_user("staff@cb.example", "staff").await?;
@@ -77,7 +77,7 @@ async fn fixture(server: &Server) -> anyhow::Result<Fixture> {
 }
 
 /// Deterministic bytes that start as a PDF.
-fn big_pdf(len: usize, seed: u8) -> Vec<u8> {
+pub(crate) fn big_pdf(len: usize, seed: u8) -> Vec<u8> {
     let mut v = b"%PDF-1.7\n".to_vec();
     let mut x: u32 = 0x9e37_79b9 ^ u32::from(seed);
     while v.len() < len {

@@ -10,6 +10,7 @@ mod browser;
 mod cli;
 mod confirmation;
 mod documents;
+mod documents_browser;
 mod hostile;
 mod https;
 mod policy;

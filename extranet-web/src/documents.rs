@@ -94,8 +94,12 @@ pub(crate) fn type_label(tr: &Tr, code: &str) -> String {
 /// The message for a refused upload or action, in the visitor's language.
 pub(crate) fn refusal_message(tr: &Tr, e: &DocumentsError) -> String {
     match e {
-        DocumentsError::TooLarge { limit } => tr.t1("doc-error-too-large", "limit", &human_size(*limit)),
-        DocumentsError::Invalid { field, .. } => tr.t(&format!("doc-error-invalid-{}", field.replace('_', "-"))),
+        DocumentsError::TooLarge { limit } => {
+            tr.t1("doc-error-too-large", "limit", &human_size(*limit))
+        }
+        DocumentsError::Invalid { field, .. } => {
+            tr.t(&format!("doc-error-invalid-{}", field.replace('_', "-")))
+        }
         other => tr.t(&format!("doc-error-{}", other.code().replace('_', "-"))),
     }
 }
@@ -138,6 +142,22 @@ pub(crate) fn human_size(bytes: u64) -> String {
     }
 }
 
+/// An RFC 3339 instant as pages show it: to the minute, in UTC.
+fn short_time(v: &str) -> String {
+    use time::format_description::well_known::Rfc3339;
+    match time::OffsetDateTime::parse(v, &Rfc3339) {
+        Ok(t) => format!(
+            "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute()
+        ),
+        Err(_) => v.to_owned(),
+    }
+}
+
 /// Cells as the documents' tables show them: types and sizes in words.
 fn doc_rows<T: extranet_access::Outward>(
     tr: &Tr,
@@ -154,6 +174,7 @@ fn doc_rows<T: extranet_access::Outward>(
                 .map(|c| {
                     let v = cell(tr, m, c)?;
                     Some(match *c {
+                        "uploaded_at" | "at" => short_time(&v),
                         "doc_type" => type_label(tr, &v),
                         "size" => v.parse().map(human_size).unwrap_or(v),
                         "action" => tr.t(&format!("access-{}", v.replace('.', "-"))),
@@ -200,7 +221,9 @@ pub(crate) async fn section(
         return None;
     }
     let page = docs.list(&caller, dossier, after, 50).await.ok()?;
-    let can_upload = docs.dossier_for_quiet(&caller, dossier, Action::Upload).await;
+    let can_upload = docs
+        .dossier_for_quiet(&caller, dossier, Action::Upload)
+        .await;
     let types = if can_upload {
         upload_types(docs, &caller)
             .into_iter()
@@ -218,9 +241,12 @@ pub(crate) async fn section(
         rows: doc_rows(tr, &page.items, &LIST_COLUMNS, |d: &DocumentView| {
             d.id.to_string()
         }),
-        next: page
-            .next
-            .map(|n| format!("/dossiers/{dossier}?after={}#documents-heading", urlencode(&n))),
+        next: page.next.map(|n| {
+            format!(
+                "/dossiers/{dossier}?after={}#documents-heading",
+                urlencode(&n)
+            )
+        }),
         legal_hold: page.legal_hold,
         can_hold: !caller
             .grants
@@ -313,9 +339,12 @@ async fn document_page(
         .await
         .unwrap_or_default();
     let allows = |a: Action| caller.grants.allows(Resource::Document, a, relation.0);
-    let previewable = extranet_documents::sniff::by_media_type(&d.media_type)
-        .is_some_and(|k| k.previewable);
-    let error = q.error.as_deref().map(|code| tr.t(&format!("doc-error-{code}")));
+    let previewable =
+        extranet_documents::sniff::by_media_type(&d.media_type).is_some_and(|k| k.previewable);
+    let error = q
+        .error
+        .as_deref()
+        .map(|code| tr.t(&format!("doc-error-{code}")));
     let page = DocumentPage {
         c: Chrome::new(lang, &format!("/documents/{id}")),
         site: &st.site,
@@ -324,7 +353,12 @@ async fn document_page(
         title: cell(&tr, &doc, "title").unwrap_or_else(|| tr.t("hidden")),
         facts: facts(&tr, &doc, &["id", "dossier_id", "title"])
             .into_iter()
+            // "Deleted" only on a deleted document (which only staff see).
+            .filter(|f| f.id != "document-deleted-at" || d.deleted_at.is_some())
             .map(|mut f| {
+                if f.id == "document-uploaded-at" || f.id == "document-deleted-at" {
+                    f.value = f.value.map(|v| short_time(&v));
+                }
                 if f.id == "document-doc-type" {
                     f.value = f.value.map(|v| type_label(&tr, &v));
                 }
@@ -391,11 +425,11 @@ async fn delete(
     Path(raw): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let (id, caller) =
-        match form_caller(&st, &user, &raw, &headers, &uri, &csrf, &form.csrf).await {
-            Ok(x) => x,
-            Err(s) => return s.into_response(),
-        };
+    let (id, caller) = match form_caller(&st, &user, &raw, &headers, &uri, &csrf, &form.csrf).await
+    {
+        Ok(x) => x,
+        Err(s) => return s.into_response(),
+    };
     match st.documents.delete(&caller, id).await {
         Ok(()) => match st.documents.document_relation(&caller, id).await {
             // Staff still see it (and may restore it); anyone else goes back to the dossier.
@@ -418,11 +452,11 @@ async fn restore(
     Path(raw): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let (id, caller) =
-        match form_caller(&st, &user, &raw, &headers, &uri, &csrf, &form.csrf).await {
-            Ok(x) => x,
-            Err(s) => return s.into_response(),
-        };
+    let (id, caller) = match form_caller(&st, &user, &raw, &headers, &uri, &csrf, &form.csrf).await
+    {
+        Ok(x) => x,
+        Err(s) => return s.into_response(),
+    };
     match st.documents.restore(&caller, id).await {
         Ok(_) => Redirect::to(&format!("/documents/{id}")).into_response(),
         Err(e) => status_of(&e).into_response(),
@@ -438,11 +472,11 @@ async fn hold(
     Path(raw): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let (id, caller) =
-        match form_caller(&st, &user, &raw, &headers, &uri, &csrf, &form.csrf).await {
-            Ok(x) => x,
-            Err(s) => return s.into_response(),
-        };
+    let (id, caller) = match form_caller(&st, &user, &raw, &headers, &uri, &csrf, &form.csrf).await
+    {
+        Ok(x) => x,
+        Err(s) => return s.into_response(),
+    };
     let place = form.hold.as_deref() == Some("1");
     match st.documents.set_hold(&caller, id, place).await {
         Ok(()) => Redirect::to(&format!("/dossiers/{id}#documents-heading")).into_response(),

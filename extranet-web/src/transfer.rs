@@ -28,8 +28,7 @@ const FIELD_MAX: usize = 1024;
 
 /// The CSP of an inline preview: the document is sandboxed (no script, an opaque origin), may
 /// load nothing, and cannot be framed.
-pub const PREVIEW_CSP: &str =
-    "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'";
+pub const PREVIEW_CSP: &str = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'";
 
 fn malformed(e: impl std::fmt::Display) -> DocumentsError {
     DocumentsError::Interrupted(format!("the multipart body could not be read: {e}"))
@@ -73,7 +72,10 @@ pub async fn receive(
                     Destination::Dossier(dossier) => Target::New {
                         dossier,
                         title: title.take().ok_or_else(|| {
-                            DocumentsError::invalid("title", "a title is required (before the file)")
+                            DocumentsError::invalid(
+                                "title",
+                                "a title is required (before the file)",
+                            )
                         })?,
                         doc_type: doc_type.take().ok_or_else(|| {
                             DocumentsError::invalid(
@@ -183,8 +185,7 @@ pub fn content_disposition(kind: &str, name: &str) -> HeaderValue {
             }
         })
         .collect();
-    let encoded =
-        percent_encoding::utf8_percent_encode(name, RFC5987_ATTR).to_string();
+    let encoded = percent_encoding::utf8_percent_encode(name, RFC5987_ATTR).to_string();
     HeaderValue::from_str(&format!(
         "{kind}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
     ))
@@ -207,7 +208,12 @@ const RFC5987_ATTR: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANU
     .remove(b'~');
 
 /// The response that sends an opened version: all of it or the requested range, streamed.
-pub async fn serve(docs: &Documents, opened: &Opened, headers: &HeaderMap, inline: bool) -> Response {
+pub async fn serve(
+    docs: &Documents,
+    opened: &Opened,
+    headers: &HeaderMap,
+    inline: bool,
+) -> Response {
     let etag = format!("\"{}\"", opened.sha256);
     let inline = inline && opened.previewable;
     let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());

@@ -215,7 +215,10 @@ pub(crate) async fn world(server: &Server) -> anyhow::Result<World> {
         .await?;
         anyhow::ensure!(status == 201, "document {key}: {status} {body}");
         let v: Value = serde_json::from_str(&body)?;
-        documents.insert(key, (v["id"].as_str().context("document id")?.to_owned(), dossier));
+        documents.insert(
+            key,
+            (v["id"].as_str().context("document id")?.to_owned(), dossier),
+        );
     }
     Ok(World {
         orgs,
@@ -465,7 +468,15 @@ databases!(
                     let (m, url, body) =
                         request_for(&w, method, path, permission, t, &tid, &mut invites);
                     let (status, text) = if permission == "document.upload" {
-                        upload(&server, &caller.token, &url, "inspection_report", "v.pdf", pdf_bytes("x")).await?
+                        upload(
+                            &server,
+                            &caller.token,
+                            &url,
+                            "inspection_report",
+                            "v.pdf",
+                            pdf_bytes("x"),
+                        )
+                        .await?
                     } else {
                         api(&server, &caller.token, m, &url, body).await?
                     };

@@ -47,8 +47,14 @@ pub(crate) async fn fixture(server: &Server) -> anyhow::Result<Fixture> {
     let staff = login(server, "staff@cb.example").await?;
     let mut dossiers = Vec::new();
     for org in [&org_a, &org_b] {
-        let (status, body) = api(server, &staff, Method::POST, "/api/v1/dossiers",
-            Some(json!({ "organisation_id": org, "scheme": "BENOR", "status": "active" }))).await?;
+        let (status, body) = api(
+            server,
+            &staff,
+            Method::POST,
+            "/api/v1/dossiers",
+            Some(json!({ "organisation_id": org, "scheme": "BENOR", "status": "active" })),
+        )
+        .await?;
         anyhow::ensure!(status == 201, "dossier: {status} {body}");
         let v: Value = serde_json::from_str(&body)?;
         dossiers.push(v["id"].as_str().context("dossier id")?.to_owned());
@@ -184,8 +190,15 @@ matrix!(
         let bytes = big_pdf(5 * 1024 * 1024 + 123, 1);
         let url = format!("/api/v1/dossiers/{}/documents", f.dossier_a);
         let name = "Rapport d'essai été.pdf";
-        let (status, body) =
-            upload(&server, &f.admin_a, &url, "test_report", name, bytes.clone()).await?;
+        let (status, body) = upload(
+            &server,
+            &f.admin_a,
+            &url,
+            "test_report",
+            name,
+            bytes.clone(),
+        )
+        .await?;
         assert_eq!(status, 201, "{body}");
         let doc: Value = serde_json::from_str(&body)?;
         let id = doc["id"].as_str().context("id")?.to_owned();
@@ -241,21 +254,45 @@ matrix!(
         .await?;
         assert_eq!(res.status(), 200);
         assert_eq!(res.bytes().await?.len(), n);
-        let res = download(&server, &f.admin_a, &content, &[("range", &format!("bytes={n}-"))]).await?;
+        let res = download(
+            &server,
+            &f.admin_a,
+            &content,
+            &[("range", &format!("bytes={n}-"))],
+        )
+        .await?;
         assert_eq!(res.status(), 416);
-        assert_eq!(res.headers()["content-range"], format!("bytes */{n}").as_str());
+        assert_eq!(
+            res.headers()["content-range"],
+            format!("bytes */{n}").as_str()
+        );
 
         // A preview is inline only for PDFs and images, under a sandboxing CSP.
         let res = download(&server, &f.admin_a, &format!("{content}?inline=true"), &[]).await?;
         assert_eq!(res.status(), 200);
-        assert!(res.headers()["content-disposition"].to_str()?.starts_with("inline;"));
-        assert!(res.headers()["content-security-policy"].to_str()?.starts_with("sandbox"));
+        assert!(
+            res.headers()["content-disposition"]
+                .to_str()?
+                .starts_with("inline;")
+        );
+        assert!(
+            res.headers()["content-security-policy"]
+                .to_str()?
+                .starts_with("sandbox")
+        );
         assert_eq!(res.bytes().await?.len(), n);
 
         // Version 2, by the inspector? No: a test report is not theirs to upload.
         let versions = format!("/api/v1/documents/{id}/versions");
-        let (status, _) =
-            upload(&server, &f.inspector, &versions, "", "v2.pdf", pdf_bytes("v2")).await?;
+        let (status, _) = upload(
+            &server,
+            &f.inspector,
+            &versions,
+            "",
+            "v2.pdf",
+            pdf_bytes("v2"),
+        )
+        .await?;
         assert_eq!(status, 403);
         let second = big_pdf(300_000, 2);
         let (status, body) =
@@ -263,8 +300,14 @@ matrix!(
         assert_eq!(status, 201, "{body}");
         let v2: Value = serde_json::from_str(&body)?;
         assert_eq!(v2["version"], 2);
-        let (status, body) =
-            api(&server, &f.admin_a, Method::GET, &format!("/api/v1/documents/{id}"), None).await?;
+        let (status, body) = api(
+            &server,
+            &f.admin_a,
+            Method::GET,
+            &format!("/api/v1/documents/{id}"),
+            None,
+        )
+        .await?;
         assert_eq!(status, 200, "{body}");
         let detail: Value = serde_json::from_str(&body)?;
         let listed: Vec<i64> = detail["versions"]
@@ -274,7 +317,10 @@ matrix!(
             .filter_map(|v| v["version"].as_i64())
             .collect();
         assert_eq!(listed, vec![2, 1]);
-        let latest = download(&server, &f.admin_a, &content, &[]).await?.bytes().await?;
+        let latest = download(&server, &f.admin_a, &content, &[])
+            .await?
+            .bytes()
+            .await?;
         assert!(latest.as_ref() == second.as_slice());
         let first = download(&server, &f.admin_a, &format!("{content}?version=1"), &[])
             .await?
@@ -296,7 +342,10 @@ matrix!(
         )
         .await?;
         assert!(downloads >= 9, "{downloads} downloads recorded");
-        assert_eq!(stored_objects(&server).await?, referenced_objects(&server).await?);
+        assert_eq!(
+            stored_objects(&server).await?,
+            referenced_objects(&server).await?
+        );
         assert_eq!(stored_objects(&server).await?.len(), 2);
         server.stop().await
     }
@@ -312,20 +361,50 @@ matrix!(
             .await?;
         let f = fixture(&server).await?;
         let url = format!("/api/v1/dossiers/{}/documents", f.dossier_a);
-        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\x90wS\xde".to_vec();
+        let png =
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\x90wS\xde".to_vec();
         let cases: Vec<(&str, &str, Vec<u8>, u16, &str)> = vec![
-            ("over the limit", "big.pdf", big_pdf(2 * 1024 * 1024, 3), 413, "too_large"),
-            ("a script", "run.pdf", b"#!/bin/sh\nrm -rf /\n".to_vec(), 415, "type_not_allowed"),
-            ("an executable", "setup.exe", b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0".to_vec(), 415, "type_not_allowed"),
-            ("PNG bytes named .pdf", "scan.pdf", png.clone(), 415, "type_mismatch"),
+            (
+                "over the limit",
+                "big.pdf",
+                big_pdf(2 * 1024 * 1024, 3),
+                413,
+                "too_large",
+            ),
+            (
+                "a script",
+                "run.pdf",
+                b"#!/bin/sh\nrm -rf /\n".to_vec(),
+                415,
+                "type_not_allowed",
+            ),
+            (
+                "an executable",
+                "setup.exe",
+                b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0".to_vec(),
+                415,
+                "type_not_allowed",
+            ),
+            (
+                "PNG bytes named .pdf",
+                "scan.pdf",
+                png.clone(),
+                415,
+                "type_mismatch",
+            ),
             ("empty", "empty.pdf", Vec::new(), 422, "empty"),
         ];
         for (what, name, bytes, want, code) in cases {
-            let (status, body) = upload(&server, &f.admin_a, &url, "test_report", name, bytes).await?;
+            let (status, body) =
+                upload(&server, &f.admin_a, &url, "test_report", name, bytes).await?;
             assert_eq!(status, want, "{what}: {body}");
-            let v: Value = serde_json::from_str(&body).with_context(|| format!("{what}: {body}"))?;
+            let v: Value =
+                serde_json::from_str(&body).with_context(|| format!("{what}: {body}"))?;
             assert_eq!(v["code"], code, "{what}: {body}");
-            assert!(v["detail"].as_str().is_some_and(|d| !d.is_empty()), "{what}: {body}");
+            assert!(
+                v["detail"].as_str().is_some_and(|d| !d.is_empty()),
+                "{what}: {body}"
+            );
         }
         // A PDF whose part says it is a PNG.
         let part = reqwest::multipart::Part::bytes(pdf_bytes("x"))
@@ -335,20 +414,48 @@ matrix!(
             .text("title", "x")
             .text("doc_type", "test_report")
             .part("file", part);
-        let res = server.client()?.post(server.url(&url)).bearer_auth(&f.admin_a).multipart(form).send().await?;
+        let res = server
+            .client()?
+            .post(server.url(&url))
+            .bearer_auth(&f.admin_a)
+            .multipart(form)
+            .send()
+            .await?;
         assert_eq!(res.status(), 415);
         // Missing title, unknown type, file before the title, no file at all.
         for (form, field) in [
-            (reqwest::multipart::Form::new().text("doc_type", "test_report"), "title"),
-            (reqwest::multipart::Form::new().text("title", "x").text("doc_type", "recipe"), "doc_type"),
-            (reqwest::multipart::Form::new().text("title", "x").text("doc_type", "test_report"), "file"),
+            (
+                reqwest::multipart::Form::new().text("doc_type", "test_report"),
+                "title",
+            ),
+            (
+                reqwest::multipart::Form::new()
+                    .text("title", "x")
+                    .text("doc_type", "recipe"),
+                "doc_type",
+            ),
+            (
+                reqwest::multipart::Form::new()
+                    .text("title", "x")
+                    .text("doc_type", "test_report"),
+                "file",
+            ),
         ] {
             let form = if field == "file" {
                 form
             } else {
-                form.part("file", reqwest::multipart::Part::bytes(pdf_bytes("y")).file_name("y.pdf"))
+                form.part(
+                    "file",
+                    reqwest::multipart::Part::bytes(pdf_bytes("y")).file_name("y.pdf"),
+                )
             };
-            let res = server.client()?.post(server.url(&url)).bearer_auth(&f.admin_a).multipart(form).send().await?;
+            let res = server
+                .client()?
+                .post(server.url(&url))
+                .bearer_auth(&f.admin_a)
+                .multipart(form)
+                .send()
+                .await?;
             assert_eq!(res.status(), 422, "{field}");
             let v: Value = res.json().await?;
             assert!(v.to_string().contains(field), "{field}: {v}");
@@ -374,17 +481,55 @@ matrix!(
         // Another tenant's dossier, a dossier the inspector is not assigned to, a contact
         // without the upload right.
         let other = format!("/api/v1/dossiers/{}/documents", f.dossier_b);
-        let (status, _) = upload(&server, &f.admin_a, &other, "test_report", "x.pdf", pdf_bytes("x")).await?;
+        let (status, _) = upload(
+            &server,
+            &f.admin_a,
+            &other,
+            "test_report",
+            "x.pdf",
+            pdf_bytes("x"),
+        )
+        .await?;
         assert_eq!(status, 404);
-        let (status, _) = upload(&server, &f.inspector, &other, "inspection_report", "x.pdf", pdf_bytes("x")).await?;
+        let (status, _) = upload(
+            &server,
+            &f.inspector,
+            &other,
+            "inspection_report",
+            "x.pdf",
+            pdf_bytes("x"),
+        )
+        .await?;
         assert_eq!(status, 404);
-        let (status, _) = upload(&server, &f.user_a, &url, "test_report", "x.pdf", pdf_bytes("x")).await?;
+        let (status, _) = upload(
+            &server,
+            &f.user_a,
+            &url,
+            "test_report",
+            "x.pdf",
+            pdf_bytes("x"),
+        )
+        .await?;
         assert_eq!(status, 403);
-        let denials = count(&server, "SELECT CAST(count(*) AS TEXT) FROM audit_log WHERE action = 'access.denied'").await?;
+        let denials = count(
+            &server,
+            "SELECT CAST(count(*) AS TEXT) FROM audit_log WHERE action = 'access.denied'",
+        )
+        .await?;
         assert!(denials >= 3, "{denials} denials recorded");
 
-        assert_eq!(count(&server, "SELECT CAST(count(*) AS TEXT) FROM document").await?, 0);
-        assert_eq!(count(&server, "SELECT CAST(count(*) AS TEXT) FROM document_upload").await?, 0);
+        assert_eq!(
+            count(&server, "SELECT CAST(count(*) AS TEXT) FROM document").await?,
+            0
+        );
+        assert_eq!(
+            count(
+                &server,
+                "SELECT CAST(count(*) AS TEXT) FROM document_upload"
+            )
+            .await?,
+            0
+        );
         // Cleanup of refused uploads is immediate, but may finish just after the answer.
         let mut left = stored_objects(&server).await?;
         for _ in 0..50 {
@@ -398,15 +543,32 @@ matrix!(
 
         // A hostile name is accepted, but only as harmless metadata.
         let hostile = "..\\..\\etc/\u{202e}fdp.<b onclick=x>.pdf";
-        let (status, body) = upload(&server, &f.admin_a, &url, "test_report", hostile, pdf_bytes("n")).await?;
+        let (status, body) = upload(
+            &server,
+            &f.admin_a,
+            &url,
+            "test_report",
+            hostile,
+            pdf_bytes("n"),
+        )
+        .await?;
         assert_eq!(status, 201, "{body}");
         let v: Value = serde_json::from_str(&body)?;
         let stored = v["file_name"].as_str().context("name")?;
         assert_eq!(stored, "fdp._b onclick=x_.pdf");
         let id = v["id"].as_str().context("id")?;
-        let res = download(&server, &f.admin_a, &format!("/api/v1/documents/{id}/content"), &[]).await?;
+        let res = download(
+            &server,
+            &f.admin_a,
+            &format!("/api/v1/documents/{id}/content"),
+            &[],
+        )
+        .await?;
         let cd = res.headers()["content-disposition"].to_str()?.to_owned();
-        assert!(!cd.contains('/') && !cd.contains('\\') && !cd.contains('<'), "{cd}");
+        assert!(
+            !cd.contains('/') && !cd.contains('\\') && !cd.contains('<'),
+            "{cd}"
+        );
         server.stop().await
     }
 );
@@ -418,29 +580,71 @@ matrix!(
         let dir = tempfile::tempdir()?;
         let scanner = dir.path().join("scan.sh");
         // A stand-in for `clamdscan -`: exit 1 ("infected") when the file holds the marker.
-        std::fs::write(&scanner, "#!/bin/sh\nif grep -q EICAR-MARKER; then exit 1; fi\nexit 0\n")?;
-        std::process::Command::new("chmod").arg("+x").arg(&scanner).status()?;
+        std::fs::write(
+            &scanner,
+            "#!/bin/sh\nif grep -q EICAR-MARKER; then exit 1; fi\nexit 0\n",
+        )?;
+        std::process::Command::new("chmod")
+            .arg("+x")
+            .arg(&scanner)
+            .status()?;
         let server = ServerBuilder::new(b)
-            .env("EXTRANET_DOCUMENTS__SCAN_COMMAND", format!("[\"{}\"]", scanner.display()))
+            .env(
+                "EXTRANET_DOCUMENTS__SCAN_COMMAND",
+                format!("[\"{}\"]", scanner.display()),
+            )
             .start()
             .await?;
         let f = fixture(&server).await?;
         let url = format!("/api/v1/dossiers/{}/documents", f.dossier_a);
-        let (status, body) = upload(&server, &f.admin_a, &url, "test_report", "bad.pdf", pdf_bytes("EICAR-MARKER")).await?;
+        let (status, body) = upload(
+            &server,
+            &f.admin_a,
+            &url,
+            "test_report",
+            "bad.pdf",
+            pdf_bytes("EICAR-MARKER"),
+        )
+        .await?;
         assert_eq!(status, 422, "{body}");
         assert!(body.contains("\"rejected\""), "{body}");
-        assert_eq!(count(&server, "SELECT CAST(count(*) AS TEXT) FROM document").await?, 0);
+        assert_eq!(
+            count(&server, "SELECT CAST(count(*) AS TEXT) FROM document").await?,
+            0
+        );
 
-        let (status, body) = upload(&server, &f.admin_a, &url, "test_report", "ok.pdf", pdf_bytes("fine")).await?;
+        let (status, body) = upload(
+            &server,
+            &f.admin_a,
+            &url,
+            "test_report",
+            "ok.pdf",
+            pdf_bytes("fine"),
+        )
+        .await?;
         assert_eq!(status, 201, "{body}");
-        let id = serde_json::from_str::<Value>(&body)?["id"].as_str().context("id")?.to_owned();
+        let id = serde_json::from_str::<Value>(&body)?["id"]
+            .as_str()
+            .context("id")?
+            .to_owned();
         let doc = format!("/api/v1/documents/{id}");
 
         // The inspector and the other company's contact look at it (or try to).
-        assert_eq!(download(&server, &f.inspector, &format!("{doc}/content"), &[]).await?.status(), 200);
-        assert_eq!(api(&server, &f.admin_b, Method::GET, &doc, None).await?.0, 404);
+        assert_eq!(
+            download(&server, &f.inspector, &format!("{doc}/content"), &[])
+                .await?
+                .status(),
+            200
+        );
+        assert_eq!(
+            api(&server, &f.admin_b, Method::GET, &doc, None).await?.0,
+            404
+        );
         // A contact without the read right: the document is not theirs to see.
-        assert_eq!(api(&server, &f.user_a, Method::GET, &doc, None).await?.0, 404);
+        assert_eq!(
+            api(&server, &f.user_a, Method::GET, &doc, None).await?.0,
+            404
+        );
 
         // The access log: the primary contact sees who opened it; a contact does not.
         let log = format!("/api/v1/organisations/{}/document-accesses", f.org_a);
@@ -452,31 +656,113 @@ matrix!(
         assert_eq!(first["actor_name"], "Test Persoon");
         assert_eq!(first["actor_roles"], json!(["inspector"]));
         assert_eq!(first["document_id"], id.as_str());
-        assert_eq!(api(&server, &f.user_a, Method::GET, &log, None).await?.0, 403);
-        assert_eq!(api(&server, &f.admin_b, Method::GET, &log, None).await?.0, 404);
+        assert_eq!(
+            api(&server, &f.user_a, Method::GET, &log, None).await?.0,
+            403
+        );
+        assert_eq!(
+            api(&server, &f.admin_b, Method::GET, &log, None).await?.0,
+            404
+        );
 
         // A legal hold blocks deletion; lifted, the primary contact deletes.
         let hold = format!("/api/v1/dossiers/{}/legal-hold", f.dossier_a);
-        assert_eq!(api(&server, &f.admin_a, Method::PUT, &hold, Some(json!({ "hold": true }))).await?.0, 403);
-        assert_eq!(api(&server, &f.staff, Method::PUT, &hold, Some(json!({ "hold": true }))).await?.0, 204);
+        assert_eq!(
+            api(
+                &server,
+                &f.admin_a,
+                Method::PUT,
+                &hold,
+                Some(json!({ "hold": true }))
+            )
+            .await?
+            .0,
+            403
+        );
+        assert_eq!(
+            api(
+                &server,
+                &f.staff,
+                Method::PUT,
+                &hold,
+                Some(json!({ "hold": true }))
+            )
+            .await?
+            .0,
+            204
+        );
         let (status, body) = api(&server, &f.admin_a, Method::DELETE, &doc, None).await?;
         assert_eq!(status, 409, "{body}");
         assert!(body.contains("legal_hold"), "{body}");
-        assert_eq!(api(&server, &f.staff, Method::PUT, &hold, Some(json!({ "hold": false }))).await?.0, 204);
-        assert_eq!(api(&server, &f.inspector, Method::DELETE, &doc, None).await?.0, 403);
-        assert_eq!(api(&server, &f.admin_a, Method::DELETE, &doc, None).await?.0, 204);
+        assert_eq!(
+            api(
+                &server,
+                &f.staff,
+                Method::PUT,
+                &hold,
+                Some(json!({ "hold": false }))
+            )
+            .await?
+            .0,
+            204
+        );
+        assert_eq!(
+            api(&server, &f.inspector, Method::DELETE, &doc, None)
+                .await?
+                .0,
+            403
+        );
+        assert_eq!(
+            api(&server, &f.admin_a, Method::DELETE, &doc, None)
+                .await?
+                .0,
+            204
+        );
 
         // Gone for the company and the inspector; staff still see it and restore it.
-        assert_eq!(api(&server, &f.admin_a, Method::GET, &doc, None).await?.0, 404);
-        assert_eq!(download(&server, &f.inspector, &format!("{doc}/content"), &[]).await?.status(), 404);
+        assert_eq!(
+            api(&server, &f.admin_a, Method::GET, &doc, None).await?.0,
+            404
+        );
+        assert_eq!(
+            download(&server, &f.inspector, &format!("{doc}/content"), &[])
+                .await?
+                .status(),
+            404
+        );
         let (_, body) = api(&server, &f.admin_a, Method::GET, &url, None).await?;
         assert_eq!(serde_json::from_str::<Value>(&body)?["items"], json!([]));
         let (status, body) = api(&server, &f.staff, Method::GET, &doc, None).await?;
         assert_eq!(status, 200);
         assert!(serde_json::from_str::<Value>(&body)?["document"]["deleted_at"].is_string());
-        assert_eq!(api(&server, &f.admin_a, Method::POST, &format!("{doc}/restore"), None).await?.0, 404);
-        assert_eq!(api(&server, &f.staff, Method::POST, &format!("{doc}/restore"), None).await?.0, 200);
-        assert_eq!(api(&server, &f.admin_a, Method::GET, &doc, None).await?.0, 200);
+        assert_eq!(
+            api(
+                &server,
+                &f.admin_a,
+                Method::POST,
+                &format!("{doc}/restore"),
+                None
+            )
+            .await?
+            .0,
+            404
+        );
+        assert_eq!(
+            api(
+                &server,
+                &f.staff,
+                Method::POST,
+                &format!("{doc}/restore"),
+                None
+            )
+            .await?
+            .0,
+            200
+        );
+        assert_eq!(
+            api(&server, &f.admin_a, Method::GET, &doc, None).await?.0,
+            200
+        );
         // The bytes were never touched.
         assert_eq!(stored_objects(&server).await?.len(), 1);
         server.stop().await
@@ -556,17 +842,26 @@ matrix!(
         let (upload, sent) = streaming_upload(&first, &f.admin_a, &f.dossier_a, 200 * 1024 * 1024)?;
         // Well into the upload: the intent is recorded and bytes are in the store.
         let started = wait_until(Duration::from_secs(60), || async {
-            Ok(sent.load(std::sync::atomic::Ordering::SeqCst) > 40 * 1024 * 1024
-                && count(&first, "SELECT CAST(count(*) AS TEXT) FROM document_upload").await? == 1)
+            Ok(
+                sent.load(std::sync::atomic::Ordering::SeqCst) > 40 * 1024 * 1024
+                    && count(&first, "SELECT CAST(count(*) AS TEXT) FROM document_upload").await?
+                        == 1,
+            )
         })
         .await?;
         assert!(started, "the upload did not get going");
         if b.store == Store::Local {
-            assert!(!stored_objects(&first).await?.is_empty(), "no staging file while uploading");
+            assert!(
+                !stored_objects(&first).await?.is_empty(),
+                "no staging file while uploading"
+            );
         }
         first.signal("KILL")?;
         first.wait_exit(Duration::from_secs(10)).await?;
-        assert!(upload.await?.is_err() || sent.load(std::sync::atomic::Ordering::SeqCst) < 200 * 1024 * 1024);
+        assert!(
+            upload.await?.is_err()
+                || sent.load(std::sync::atomic::Ordering::SeqCst) < 200 * 1024 * 1024
+        );
 
         let mut again = ServerBuilder::new(b).data_dir(dir.path());
         for (k, v) in timing {
@@ -579,17 +874,36 @@ matrix!(
             again = again.env("EXTRANET_STORAGE__S3__PREFIX", prefix.to_owned());
         }
         let again = again.start().await?;
-        let (_, body) = api(&again, &login(&again, "ca@a.example").await?, Method::GET,
-            &format!("/api/v1/dossiers/{}/documents", f.dossier_a), None).await?;
-        assert_eq!(serde_json::from_str::<Value>(&body)?["items"], json!([]), "visible after the crash");
+        let (_, body) = api(
+            &again,
+            &login(&again, "ca@a.example").await?,
+            Method::GET,
+            &format!("/api/v1/dossiers/{}/documents", f.dossier_a),
+            None,
+        )
+        .await?;
+        assert_eq!(
+            serde_json::from_str::<Value>(&body)?["items"],
+            json!([]),
+            "visible after the crash"
+        );
         let collected = wait_until(Duration::from_secs(30), || async {
-            Ok(count(&again, "SELECT CAST(count(*) AS TEXT) FROM document_upload").await? == 0
-                && stored_objects(&again).await?.is_empty())
+            Ok(
+                count(&again, "SELECT CAST(count(*) AS TEXT) FROM document_upload").await? == 0
+                    && stored_objects(&again).await?.is_empty(),
+            )
         })
         .await?;
         assert!(collected, "left: {:?}", stored_objects(&again).await?);
-        assert_eq!(count(&again, "SELECT CAST(count(*) AS TEXT) FROM document").await?, 0);
-        assert!(again.stderr_contains("collected leftovers", Duration::from_secs(1)).await);
+        assert_eq!(
+            count(&again, "SELECT CAST(count(*) AS TEXT) FROM document").await?,
+            0
+        );
+        assert!(
+            again
+                .stderr_contains("collected leftovers", Duration::from_secs(1))
+                .await
+        );
         again.stop().await?;
         first.stop().await
     }
@@ -601,17 +915,30 @@ matrix!(
     async fn client_gone_mid_upload_leaves_nothing(b: Backends) {
         let server = ServerBuilder::new(b).start().await?;
         let f = fixture(&server).await?;
-        let (upload, sent) = streaming_upload(&server, &f.admin_a, &f.dossier_a, 200 * 1024 * 1024)?;
+        let (upload, sent) =
+            streaming_upload(&server, &f.admin_a, &f.dossier_a, 200 * 1024 * 1024)?;
         let started = wait_until(Duration::from_secs(60), || async {
-            Ok(sent.load(std::sync::atomic::Ordering::SeqCst) > 30 * 1024 * 1024
-                && count(&server, "SELECT CAST(count(*) AS TEXT) FROM document_upload").await? == 1)
+            Ok(
+                sent.load(std::sync::atomic::Ordering::SeqCst) > 30 * 1024 * 1024
+                    && count(
+                        &server,
+                        "SELECT CAST(count(*) AS TEXT) FROM document_upload",
+                    )
+                    .await?
+                        == 1,
+            )
         })
         .await?;
         assert!(started, "the upload did not get going");
         upload.abort();
         let _ = upload.await;
         let clean = wait_until(Duration::from_secs(20), || async {
-            Ok(count(&server, "SELECT CAST(count(*) AS TEXT) FROM document_upload").await? == 0
+            Ok(count(
+                &server,
+                "SELECT CAST(count(*) AS TEXT) FROM document_upload",
+            )
+            .await?
+                == 0
                 && stored_objects(&server).await?.is_empty())
         })
         .await?;
@@ -619,10 +946,17 @@ matrix!(
             clean,
             "left: {:?}, intents {}; server log:\n{}",
             stored_objects(&server).await?,
-            count(&server, "SELECT CAST(count(*) AS TEXT) FROM document_upload").await?,
+            count(
+                &server,
+                "SELECT CAST(count(*) AS TEXT) FROM document_upload"
+            )
+            .await?,
             server.stderr()
         );
-        assert_eq!(count(&server, "SELECT CAST(count(*) AS TEXT) FROM document").await?, 0);
+        assert_eq!(
+            count(&server, "SELECT CAST(count(*) AS TEXT) FROM document").await?,
+            0
+        );
         server.stop().await
     }
 );

@@ -126,7 +126,11 @@ async fn flow(
         "progress bar values {values:?}"
     );
     let path = wait_for_path(c, "/documents/", "").await?;
-    let title = c.find(Locator::Id("document-heading")).await?.text().await?;
+    let title = c
+        .find(Locator::Id("document-heading"))
+        .await?
+        .text()
+        .await?;
     ensure!(title == "Keuringsverslag 2026", "heading {title:?}");
     ensure!(
         c.find(Locator::Css("#versions tr[data-version=\"1\"]"))
@@ -137,14 +141,20 @@ async fn flow(
 
     // A second version from the document's page.
     let values = upload_with_form(c, &second, None).await?;
-    ensure!(values.last() == Some(&100.0), "progress bar values {values:?}");
+    ensure!(
+        values.last() == Some(&100.0),
+        "progress bar values {values:?}"
+    );
     let row = c
         .wait()
         .at_most(Duration::from_secs(20))
         .for_element(Locator::Css("#versions tr[data-version=\"2\"]"))
         .await
         .context("version 2 listed")?;
-    ensure!(row.text().await?.contains("keuringsverslag-v2.pdf"), "version 2 row");
+    ensure!(
+        row.text().await?.contains("keuringsverslag-v2.pdf"),
+        "version 2 row"
+    );
     std::fs::write(
         artifacts_dir("screenshots")?.join(format!("document-{label}.png")),
         c.screenshot().await?,

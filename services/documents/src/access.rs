@@ -42,7 +42,11 @@ pub struct DocumentRow {
 
 impl Documents {
     /// The dossier's organisation, legal hold and relation to the caller, if the caller sees it.
-    pub(crate) async fn visible_dossier(&self, caller: &Caller, id: Uuid) -> Result<Option<(Uuid, bool, DomainSet)>> {
+    pub(crate) async fn visible_dossier(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+    ) -> Result<Option<(Uuid, bool, DomainSet)>> {
         let scope = caller.scope(Resource::Dossier, Action::Read);
         if scope.is_empty() {
             return Ok(None);
@@ -131,7 +135,13 @@ impl Documents {
             .found(self.db(), self.clock(), what, ("document", id), found)
             .await?;
         caller
-            .permit(self.db(), self.clock(), what, ("document", id), dossier.relation)
+            .permit(
+                self.db(),
+                self.clock(),
+                what,
+                ("document", id),
+                dossier.relation,
+            )
             .await?;
         Ok((row, dossier))
     }
@@ -149,12 +159,10 @@ impl Documents {
     /// caller finds the document (see [`Documents::document_for`]); nothing is recorded.
     pub async fn document_relation(&self, caller: &Caller, id: Uuid) -> Option<(DomainSet, bool)> {
         let row: Option<(Uuid, bool)> = on_pool!(self.db(), read, |pool| {
-            sqlx::query_as(
-                "SELECT dossier_id, deleted_at IS NOT NULL FROM document WHERE id = $1",
-            )
-            .bind(id)
-            .fetch_optional(pool)
-            .await
+            sqlx::query_as("SELECT dossier_id, deleted_at IS NOT NULL FROM document WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await
         })
         .ok()?;
         let (dossier, deleted) = row?;

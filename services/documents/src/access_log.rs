@@ -20,7 +20,10 @@ use crate::service::Documents;
 pub const MAX_ENTRIES: i64 = 500;
 
 fn placeholders(n: usize) -> String {
-    (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Documents {
@@ -37,9 +40,21 @@ impl Documents {
             .await?;
         let relation = caller.relation().of(Some(organisation), None, false);
         caller
-            .permit(self.db(), self.clock(), what, ("organisation", organisation), relation)
+            .permit(
+                self.db(),
+                self.clock(),
+                what,
+                ("organisation", organisation),
+                relation,
+            )
             .await?;
-        type EntryRow = (OffsetDateTime, String, Option<String>, Option<String>, String);
+        type EntryRow = (
+            OffsetDateTime,
+            String,
+            Option<String>,
+            Option<String>,
+            String,
+        );
         let entries: Vec<EntryRow> = on_pool!(self.db(), read, |pool| {
             sqlx::query_as(
                 "SELECT at, action, actor_id, subject_id, detail FROM audit_log \

@@ -36,15 +36,18 @@ impl Documents {
         let now = self.clock().now();
         let stale = i64::try_from(self.settings.stale_after.as_secs()).unwrap_or(i64::MAX);
         let cutoff = now.unix_timestamp().saturating_sub(stale);
-        let stale_intents: Vec<(Uuid, String, Option<String>)> =
-            on_pool!(self.db(), read, |pool| {
+        let stale_intents: Vec<(Uuid, String, Option<String>)> = on_pool!(
+            self.db(),
+            read,
+            |pool| {
                 sqlx::query_as(
                     "SELECT id, object_key, multipart_id FROM document_upload WHERE touched_at < $1",
                 )
                 .bind(cutoff)
                 .fetch_all(pool)
                 .await
-            })?;
+            }
+        )?;
         for (id, key, multipart) in stale_intents {
             let claimed = on_pool!(self.db(), write, |pool| {
                 sqlx::query(

@@ -84,7 +84,9 @@ impl From<DirectoryError> for DocumentsError {
         match e {
             DirectoryError::NotFound => DocumentsError::NotFound,
             DirectoryError::Forbidden(m) => DocumentsError::Forbidden(m),
-            DirectoryError::Invalid { field, message } => DocumentsError::Invalid { field, message },
+            DirectoryError::Invalid { field, message } => {
+                DocumentsError::Invalid { field, message }
+            }
             DirectoryError::Conflict(m) => DocumentsError::Conflict(m),
             DirectoryError::Unauthenticated => DocumentsError::Unauthenticated,
             DirectoryError::Internal(m) => DocumentsError::Internal(m),

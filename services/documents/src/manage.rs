@@ -36,25 +36,28 @@ impl Documents {
             .subject("document", id)
             .organisation(dossier.organisation)
             .detail(serde_json::json!({ "dossier": dossier.id, "title": row.title }));
-        crate::tx::<_>(write_tx!(self.db(), |tx| async {
-            // The hold is checked again inside the transaction: a hold placed a moment ago wins.
-            let done = sqlx::query(
-                "UPDATE document SET deleted_at = $1, deleted_by = $2 WHERE id = $3 \
+        crate::tx::<_>(
+            write_tx!(self.db(), |tx| async {
+                // The hold is checked again inside the transaction: a hold placed a moment ago wins.
+                let done = sqlx::query(
+                    "UPDATE document SET deleted_at = $1, deleted_by = $2 WHERE id = $3 \
                  AND deleted_at IS NULL AND NOT EXISTS \
                  (SELECT 1 FROM dossier d WHERE d.id = document.dossier_id AND d.legal_hold)",
-            )
-            .bind(now)
-            .bind(caller.person)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-            if done.rows_affected() != 1 {
-                return Err(DocumentsError::LegalHold);
+                )
+                .bind(now)
+                .bind(caller.person)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Err(DocumentsError::LegalHold);
+                }
+                extranet_audit::append_in(&mut *tx, &entry).await?;
+                Ok::<(), DocumentsError>(())
             }
-            extranet_audit::append_in(&mut *tx, &entry).await?;
-            Ok::<(), DocumentsError>(())
-        }.await)
-        .await)
+            .await)
+            .await,
+        )
     }
 
     /// Undoes a soft delete (staff).
@@ -65,17 +68,20 @@ impl Documents {
                 .entry(self.clock(), "document.restore", Outcome::Success)
                 .subject("document", id)
                 .organisation(dossier.organisation);
-            crate::tx::<_>(write_tx!(self.db(), |tx| async {
-                sqlx::query(
-                    "UPDATE document SET deleted_at = NULL, deleted_by = NULL WHERE id = $1",
-                )
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-                extranet_audit::append_in(&mut *tx, &entry).await?;
-                Ok::<(), DocumentsError>(())
-            }.await)
-            .await)?;
+            crate::tx::<_>(
+                write_tx!(self.db(), |tx| async {
+                    sqlx::query(
+                        "UPDATE document SET deleted_at = NULL, deleted_by = NULL WHERE id = $1",
+                    )
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                    extranet_audit::append_in(&mut *tx, &entry).await?;
+                    Ok::<(), DocumentsError>(())
+                }
+                .await)
+                .await,
+            )?;
         }
         self.document_view(caller, id, &dossier).await
     }
@@ -88,7 +94,13 @@ impl Documents {
             .found(self.db(), self.clock(), what, ("dossier", dossier), found)
             .await?;
         caller
-            .permit(self.db(), self.clock(), what, ("dossier", dossier), relation)
+            .permit(
+                self.db(),
+                self.clock(),
+                what,
+                ("dossier", dossier),
+                relation,
+            )
             .await?;
         let action = if hold {
             "dossier.hold.place"
@@ -99,15 +111,18 @@ impl Documents {
             .entry(self.clock(), action, Outcome::Success)
             .subject("dossier", dossier)
             .organisation(organisation);
-        crate::tx::<_>(write_tx!(self.db(), |tx| async {
-            sqlx::query("UPDATE dossier SET legal_hold = $1 WHERE id = $2")
-                .bind(hold)
-                .bind(dossier)
-                .execute(&mut *tx)
-                .await?;
-            extranet_audit::append_in(&mut *tx, &entry).await?;
-            Ok::<(), DocumentsError>(())
-        }.await)
-        .await)
+        crate::tx::<_>(
+            write_tx!(self.db(), |tx| async {
+                sqlx::query("UPDATE dossier SET legal_hold = $1 WHERE id = $2")
+                    .bind(hold)
+                    .bind(dossier)
+                    .execute(&mut *tx)
+                    .await?;
+                extranet_audit::append_in(&mut *tx, &entry).await?;
+                Ok::<(), DocumentsError>(())
+            }
+            .await)
+            .await,
+        )
     }
 }

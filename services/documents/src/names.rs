@@ -31,7 +31,9 @@ pub fn sanitise(raw: &str) -> String {
         }
         out.push(c);
     }
-    let trimmed = out.trim_start_matches(['.', ' ']).trim_end_matches(['.', ' ']);
+    let trimmed = out
+        .trim_start_matches(['.', ' '])
+        .trim_end_matches(['.', ' ']);
     shorten(trimmed)
 }
 

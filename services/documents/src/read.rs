@@ -256,8 +256,7 @@ impl Documents {
                 found,
             )
             .await?;
-        let previewable =
-            crate::sniff::by_media_type(&media_type).is_some_and(|k| k.previewable);
+        let previewable = crate::sniff::by_media_type(&media_type).is_some_and(|k| k.previewable);
         let action = if inline && previewable {
             "document.view"
         } else {

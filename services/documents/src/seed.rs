@@ -3,8 +3,8 @@
 
 use bytes::Bytes;
 use extranet_platform::{Clock, Db, Objects, on_pool, write_tx};
-use object_store::path::Path as ObjectPath;
 use object_store::ObjectStoreExt;
+use object_store::path::Path as ObjectPath;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -16,7 +16,13 @@ pub fn pdf(lines: &[&str]) -> Vec<u8> {
     for line in lines {
         let clean: String = line
             .chars()
-            .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
+            .map(|c| {
+                if c.is_ascii_graphic() || c == ' ' {
+                    c
+                } else {
+                    '?'
+                }
+            })
             .collect();
         let escaped = clean
             .replace('\\', "\\\\")
@@ -41,7 +47,9 @@ pub fn pdf(lines: &[&str]) -> Vec<u8> {
         out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
     }
     let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
     for o in offsets {
         out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
     }

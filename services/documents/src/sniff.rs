@@ -78,8 +78,18 @@ pub const ALLOWED: &[Kind] = &[
         false,
         "OpenDocument presentation",
     ),
-    kind("application/msword", &["doc"], false, "Word 97–2003 document"),
-    kind("application/vnd.ms-excel", &["xls"], false, "Excel 97–2003 workbook"),
+    kind(
+        "application/msword",
+        &["doc"],
+        false,
+        "Word 97–2003 document",
+    ),
+    kind(
+        "application/vnd.ms-excel",
+        &["xls"],
+        false,
+        "Excel 97–2003 workbook",
+    ),
     kind(
         "application/vnd.ms-powerpoint",
         &["ppt"],
@@ -110,10 +120,20 @@ pub fn check_claims(kind: &Kind, file_name: &str, declared: Option<&str>) -> Res
         });
     }
     let declared = declared
-        .map(|d| d.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|d| {
+            d.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
         .filter(|d| !d.is_empty() && d != "application/octet-stream");
     if let Some(d) = declared {
-        let d = if d == "image/jpg" { "image/jpeg".into() } else { d };
+        let d = if d == "image/jpg" {
+            "image/jpeg".into()
+        } else {
+            d
+        };
         if d != kind.media_type {
             return Err(DocumentsError::TypeMismatch {
                 detected: kind.label.to_owned(),

@@ -148,7 +148,10 @@ impl Config {
             return Err(invalid("documents.max_upload_bytes", "must be at least 1"));
         }
         if d.types.is_empty() {
-            return Err(invalid("documents.types", "at least one document type is needed"));
+            return Err(invalid(
+                "documents.types",
+                "at least one document type is needed",
+            ));
         }
         for t in &d.types {
             if t.is_empty()
@@ -686,7 +689,10 @@ impl Config {
                     allow_http: s3.allow_http,
                     virtual_hosted_style: s3.virtual_hosted_style,
                     request_timeout: Duration::from_secs(s3.request_timeout_secs),
-                    prefix: s3.prefix.clone().filter(|p| !p.trim_matches('/').is_empty()),
+                    prefix: s3
+                        .prefix
+                        .clone()
+                        .filter(|p| !p.trim_matches('/').is_empty()),
                 })
             }
         }

@@ -398,7 +398,8 @@ impl Demo {
             .await?;
         }
         let dossiers = self.dossiers(db, clock, &orgs, &people).await?;
-        self.documents(db, objects, clock, &dossiers, &people).await?;
+        self.documents(db, objects, clock, &dossiers, &people)
+            .await?;
         self.finish(db, clock).await
     }
 

@@ -62,7 +62,9 @@ pub struct Objects {
 /// be recorded, so that an interrupted upload can be aborted later by another process).
 #[derive(Clone)]
 pub(crate) enum Kind {
-    Local { root: PathBuf },
+    Local {
+        root: PathBuf,
+    },
     S3 {
         s3: Arc<AmazonS3>,
         prefix: Option<ObjectPath>,

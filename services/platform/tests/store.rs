@@ -136,6 +136,7 @@ fn s3(env: &TestEnv, bucket: &str) -> StorageOptions {
         allow_http: true,
         virtual_hosted_style: false,
         request_timeout: Duration::from_secs(5),
+        prefix: None,
     })
 }
 

@@ -156,7 +156,12 @@ async fn list_documents(
 ) -> Result<Response, ApiError> {
     let caller = caller(&docs, &who, &peer).await?;
     let page = docs
-        .list(&caller, id(&raw)?, p.after.as_deref(), p.limit.unwrap_or(50))
+        .list(
+            &caller,
+            id(&raw)?,
+            p.after.as_deref(),
+            p.limit.unwrap_or(50),
+        )
         .await?;
     Ok(Json(serde_json::json!({
         "items": page.items, "next": page.next, "legal_hold": page.legal_hold,

@@ -577,6 +577,16 @@ async fn upload(
         Ok(x) => x,
         Err(e) => return refused(&st, lang, &tr, json, &back, &e),
     };
+    // A body announced larger than the limit (plus room for the form) is refused unread.
+    let limit = docs.settings().max_bytes;
+    if headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|n| n > limit.saturating_add(64 * 1024))
+    {
+        return refused(&st, lang, &tr, json, &back, &DocumentsError::TooLarge { limit });
+    }
     if let Err(status) = check_csrf(&mut form, &headers, &uri, &csrf).await {
         return status.into_response();
     }

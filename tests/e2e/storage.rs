@@ -421,7 +421,14 @@ async fn demo_data_shows(server: &extranet_tests::Server, password: &str) -> any
 async fn demo_counts(db: &std::path::Path) -> anyhow::Result<Vec<i64>> {
     let mut c = SqliteConnection::connect(&format!("sqlite://{}", db.display())).await?;
     let mut counts = Vec::new();
-    for table in ["organisation", "person", "dossier", "assignment"] {
+    for table in [
+        "organisation",
+        "person",
+        "dossier",
+        "assignment",
+        "document",
+        "document_version",
+    ] {
         let n: i64 =
             sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
                 .fetch_one(&mut c)
@@ -464,7 +471,7 @@ async fn demo_tops_up_an_older_demo_directory() -> anyhow::Result<()> {
     };
     assert!(loaded(demo().start().await?).await?);
     let full = demo_counts(&db).await?;
-    assert_eq!(full, [3, 8, 5, 3]);
+    assert_eq!(full, [3, 8, 5, 3, 5, 5]);
 
     // Seeding again over complete data (an older version number) adds nothing.
     demo_sql(
@@ -475,10 +482,13 @@ async fn demo_tops_up_an_older_demo_directory() -> anyhow::Result<()> {
     assert!(loaded(demo().start().await?).await?);
     assert_eq!(demo_counts(&db).await?, full);
 
-    // A directory of demo version 2: no dossiers, no assignments, fewer personal details.
+    // A directory of demo version 2: no dossiers, assignments or documents, fewer personal
+    // details.
     demo_sql(
         &db,
         &[
+            "DELETE FROM document_version",
+            "DELETE FROM document",
             "DELETE FROM assignment",
             "DELETE FROM dossier",
             "UPDATE person SET function = NULL, birth_date = NULL, licence_plate = NULL",
@@ -486,7 +496,7 @@ async fn demo_tops_up_an_older_demo_directory() -> anyhow::Result<()> {
         ],
     )
     .await?;
-    assert_eq!(demo_counts(&db).await?, [3, 8, 0, 0]);
+    assert_eq!(demo_counts(&db).await?, [3, 8, 0, 0, 0, 0]);
     assert!(loaded(demo().start().await?).await?);
     assert_eq!(demo_counts(&db).await?, full);
     let mut c = SqliteConnection::connect(&format!("sqlite://{}", db.display())).await?;

@@ -585,7 +585,14 @@ async fn upload(
         .and_then(|v| v.parse::<u64>().ok())
         .is_some_and(|n| n > limit.saturating_add(64 * 1024))
     {
-        return refused(&st, lang, &tr, json, &back, &DocumentsError::TooLarge { limit });
+        return refused(
+            &st,
+            lang,
+            &tr,
+            json,
+            &back,
+            &DocumentsError::TooLarge { limit },
+        );
     }
     if let Err(status) = check_csrf(&mut form, &headers, &uri, &csrf).await {
         return status.into_response();
@@ -625,9 +632,18 @@ fn refused(
     }
     let message = refusal_message(tr, e);
     if json {
+        // problem+json, with the reason in the visitor's language for the page to show.
+        let body = serde_json::json!({
+            "type": "about:blank",
+            "title": status.canonical_reason().unwrap_or_default(),
+            "status": status.as_u16(),
+            "detail": message,
+            "code": e.code(),
+        });
         return (
             status,
-            Json(serde_json::json!({ "code": e.code(), "message": message })),
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            body.to_string(),
         )
             .into_response();
     }

@@ -66,7 +66,7 @@
         }
         button.disabled = false;
         bar.hidden = true;
-        say(answer.message || form.dataset.failed);
+        say(answer.detail || form.dataset.failed);
         status.classList.add('form-error');
       });
       xhr.addEventListener('error', function () {

@@ -120,6 +120,34 @@ async fn flow(
     if c.find(Locator::Id("upload-title")).await.is_err() {
         anyhow::bail!("no upload form on the dossier page: {}", c.source().await?);
     }
+    // A file that is not a document: refused, with the reason in the page's language.
+    let fake = dir.path().join("notities.pdf");
+    std::fs::write(&fake, "just some notes, not a PDF")?;
+    c.find(Locator::Id("upload-title"))
+        .await?
+        .send_keys("Notities")
+        .await?;
+    c.find(Locator::Id("upload-file"))
+        .await?
+        .send_keys(&fake.display().to_string())
+        .await?;
+    c.find(Locator::Css("form[data-upload] button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    let mut message = String::new();
+    for _ in 0..100 {
+        message = c.find(Locator::Id("upload-status")).await?.text().await?;
+        if message.starts_with("Files of this type") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    ensure!(
+        message.starts_with("Files of this type are not accepted"),
+        "refusal shown: {message:?}"
+    );
+    c.goto(&server.url(&format!("/dossiers/{dossier}"))).await?;
     let values = upload_with_form(c, &first, Some("Keuringsverslag 2026")).await?;
     ensure!(
         values.iter().any(|v| *v > 0.0 && *v <= 100.0) && values.last() == Some(&100.0),

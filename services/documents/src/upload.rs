@@ -431,26 +431,33 @@ impl Upload<'_> {
         self.cleanup().await;
     }
 
+    /// Removes everything of this upload, in a task of its own: the caller's future may be
+    /// dropped while waiting (a client that went away), and the cleanup must not stop halfway.
     async fn cleanup(&mut self) {
-        // Once the multipart upload is aborted, only a completed object can be left.
-        let mut multipart = self.multipart_id.clone();
-        if let Some(w) = self.writer.take()
-            && w.abort().await
-        {
-            multipart = None;
+        if let Some(task) = self.cleanup_task() {
+            let _ = tokio::spawn(task).await;
         }
+    }
+
+    /// Takes what is left to remove (nothing once published) into a future that owns it.
+    fn cleanup_task(&mut self) -> Option<impl Future<Output = ()> + Send + 'static> {
+        let writer = self.writer.take();
         if self.key.is_empty() {
-            return;
+            return None;
         }
         let key = std::mem::take(&mut self.key);
-        discard(
-            self.docs.db(),
-            &self.docs.objects,
-            self.intent,
-            &key,
-            multipart.as_deref(),
-        )
-        .await;
+        let db = self.docs.db().clone();
+        let objects = self.docs.objects.clone();
+        let (intent, mut multipart) = (self.intent, self.multipart_id.clone());
+        Some(async move {
+            // Once the multipart upload is aborted, only a completed object can be left.
+            if let Some(w) = writer
+                && w.abort().await
+            {
+                multipart = None;
+            }
+            discard(&db, &objects, intent, &key, multipart.as_deref()).await;
+        })
     }
 }
 
@@ -458,24 +465,10 @@ impl Drop for Upload<'_> {
     /// The request was cancelled mid-way (the client went away, the server is stopping): clean
     /// up in the background. What this misses, the collector finds through the intent.
     fn drop(&mut self) {
-        if self.key.is_empty() {
-            return;
-        }
-        let key = std::mem::take(&mut self.key);
-        let writer = self.writer.take();
-        let db = self.docs.db().clone();
-        let objects = self.docs.objects.clone();
-        let (intent, multipart) = (self.intent, self.multipart_id.clone());
-        if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            handle.spawn(async move {
-                let mut multipart = multipart;
-                if let Some(w) = writer
-                    && w.abort().await
-                {
-                    multipart = None;
-                }
-                discard(&db, &objects, intent, &key, multipart.as_deref()).await;
-            });
+        if let Some(task) = self.cleanup_task()
+            && let Ok(handle) = tokio::runtime::Handle::try_current()
+        {
+            handle.spawn(task);
         }
     }
 }

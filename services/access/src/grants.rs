@@ -10,7 +10,7 @@ use crate::vocab::{Action, Domain, DomainSet, Resource};
 
 pub(crate) const N_RESOURCES: usize = Resource::ALL.len();
 pub(crate) const N_ACTIONS: usize = Action::ALL.len();
-const N_TYPES: usize = 4;
+const N_TYPES: usize = outward_types().len();
 
 #[derive(Debug, Clone)]
 pub struct Grants {

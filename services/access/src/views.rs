@@ -93,7 +93,7 @@ outward! {
 }
 
 /// Every outward type's name and fields: what the field grants must cover.
-pub fn outward_types() -> [(&'static str, &'static [&'static str]); 7] {
+pub const fn outward_types() -> [(&'static str, &'static [&'static str]); 7] {
     [
         (OrganisationView::TYPE, OrganisationView::FIELDS),
         (PersonView::TYPE, PersonView::FIELDS),

@@ -21,24 +21,28 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{ExitCode, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
 use axum::Router;
 use axum::routing::get;
 use bytes::Bytes;
+use extranet_tests::bench::{
+    LOAD_CPU, Pinning, SERVER_CPU, ServerProc, clean_env, connect_http1, connector, cpu_seconds,
+    env_f64, env_required, env_usize, extranet_serving, median, percentile, start_server,
+};
 use http::{Request, StatusCode, header};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
-use rustls::{ClientConfig, ServerConfig};
+use rustls::ServerConfig;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::process::{Child, Command};
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpListener;
+use tokio::process::Command;
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 /// The allocator the extranet binary uses, so that the bare baseline differs from it only in
@@ -47,13 +51,8 @@ use tokio_rustls::{TlsAcceptor, TlsConnector};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const ROLE: &str = "EXTRANET_BENCH_ROLE";
-const SERVER_CPU: &str = "0";
-const LOAD_CPU: &str = "1";
-const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// Any single connect, handshake or request taking this long counts as a failure.
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
-/// Linux reports process CPU time in USER_HZ ticks, 100 per second on every mainstream arch.
-const TICKS_PER_SEC: f64 = 100.0;
 const RESULT_PREFIX: &str = "bench-result ";
 
 fn main() -> ExitCode {
@@ -76,196 +75,21 @@ fn main() -> ExitCode {
     }
 }
 
-fn env_f64(key: &str, default: f64) -> anyhow::Result<f64> {
-    match std::env::var(key) {
-        Ok(v) => {
-            let x: f64 = v.trim().parse().with_context(|| format!("{key}={v}"))?;
-            if !(x.is_finite() && x >= 0.0) {
-                bail!("{key}={v}: not a non-negative number of seconds");
-            }
-            Ok(x)
-        }
-        Err(_) => Ok(default),
-    }
-}
-
-fn env_required(key: &str) -> anyhow::Result<String> {
-    std::env::var(key).with_context(|| format!("{key} is not set"))
-}
-
-/// The CPU time (user + system, all threads) of a process so far, in seconds.
-fn cpu_seconds(pid: &str) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name may contain spaces; the fields after its closing parenthesis don't.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of the line, 11 and 12 after the name.
-    let utime: f64 = fields.get(11)?.parse().ok()?;
-    let stime: f64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) / TICKS_PER_SEC)
-}
-
 // ------------------------------------------------------------------------------------------
 // Orchestrator
 // ------------------------------------------------------------------------------------------
 
-/// Whether children run under `taskset`, and why not when they don't.
-#[derive(Clone)]
-enum Pinning {
-    Pinned,
-    Unpinned(String),
-}
-
-impl Pinning {
-    async fn detect() -> Pinning {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        if cores < 2 {
-            return Pinning::Unpinned(format!("only {cores} CPU available"));
-        }
-        // Both CPUs must exist and be allowed to us (a cpuset may exclude them).
-        for cpu in [SERVER_CPU, LOAD_CPU] {
-            let ok = Command::new("taskset")
-                .args(["-c", cpu, "true"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .await
-                .is_ok_and(|s| s.success());
-            if !ok {
-                return Pinning::Unpinned(format!("`taskset -c {cpu}` is not available"));
-            }
-        }
-        Pinning::Pinned
-    }
-
-    /// `program`, under `taskset -c cpu` when pinning. taskset execs the program, so the
-    /// child's pid is the program's own.
-    fn command(&self, cpu: &str, program: &Path) -> Command {
-        let mut cmd = match self {
-            Pinning::Pinned => {
-                let mut c = Command::new("taskset");
-                c.args(["-c", cpu]).arg(program);
-                c
-            }
-            Pinning::Unpinned(_) => Command::new(program),
-        };
-        cmd.kill_on_drop(true);
-        cmd
-    }
-}
-
-/// A server child process; killed when dropped.
-struct ServerProc {
-    name: &'static str,
-    child: Child,
-    pid: String,
-    addr: SocketAddr,
-    cert: PathBuf,
-    stderr: Arc<Mutex<String>>,
-}
-
-impl ServerProc {
-    fn stderr(&self) -> String {
-        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
-    }
-
-    /// Fails if the server has exited (crashed under load, for instance).
-    fn check_alive(&mut self) -> anyhow::Result<()> {
-        match self.child.try_wait()? {
-            None => Ok(()),
-            Some(status) => bail!(
-                "the {} server exited ({status}); stderr:\n{}",
-                self.name,
-                self.stderr()
-            ),
-        }
-    }
-}
-
-fn collect(stream: impl AsyncRead + Unpin + Send + 'static, into: Arc<Mutex<String>>) {
-    tokio::spawn(async move {
-        let mut lines = BufReader::new(stream).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
-            if let Ok(mut b) = into.lock() {
-                b.push_str(&line);
-                b.push('\n');
-            }
-        }
-    });
-}
-
-/// Spawns a server and waits for the stdout line that `ready` recognises (returning the port).
-/// Stdout and stderr keep being drained afterwards so the child never blocks on a full pipe.
-async fn start_server(
-    name: &'static str,
-    mut cmd: Command,
-    cert: PathBuf,
-    ready: fn(&str) -> Option<anyhow::Result<u16>>,
-) -> anyhow::Result<ServerProc> {
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd
-        .spawn()
-        .with_context(|| format!("spawn the {name} server"))?;
-    let pid = child.id().map(|p| p.to_string()).context("server pid")?;
-    let stderr = Arc::new(Mutex::new(String::new()));
-    if let Some(err) = child.stderr.take() {
-        collect(err, stderr.clone());
-    }
-    let stdout = child.stdout.take().context("server stdout")?;
-    let mut lines = BufReader::new(stdout).lines();
-    let wait = async {
-        while let Some(line) = lines.next_line().await? {
-            if let Some(port) = ready(&line) {
-                return port;
-            }
-        }
-        bail!("exited before serving")
-    };
-    let port = match tokio::time::timeout(START_TIMEOUT, wait).await {
-        Ok(Ok(port)) => port,
-        Ok(Err(e)) => {
-            // Let the stderr reader catch up before quoting it.
-            let _ = child.start_kill();
-            let _ = child.wait().await;
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            let err = stderr.lock().map(|s| s.clone()).unwrap_or_default();
-            bail!("the {name} server did not start: {e:#}; stderr:\n{err}");
-        }
-        Err(_) => bail!("the {name} server did not start within {START_TIMEOUT:?}"),
-    };
-    collect(lines.into_inner(), Arc::new(Mutex::new(String::new())));
-    Ok(ServerProc {
-        name,
-        child,
-        pid,
-        addr: SocketAddr::from(([127, 0, 0, 1], port)),
-        cert,
-        stderr,
-    })
-}
-
 async fn start_extranet(pin: &Pinning, bin: &Path, data_dir: &Path) -> anyhow::Result<ServerProc> {
     let mut cmd = pin.command(SERVER_CPU, bin);
     cmd.arg("serve").stdin(Stdio::null());
-    // Only the configuration below: nothing leaks in from the developer's shell.
-    for (k, _) in std::env::vars() {
-        if k.starts_with("EXTRANET_") || k == "RUST_LOG" {
-            cmd.env_remove(k);
-        }
-    }
+    clean_env(&mut cmd);
     cmd.env("EXTRANET_DATA_DIR", data_dir)
         .env("EXTRANET_SERVER__LISTEN", "127.0.0.1:0")
         .env("EXTRANET_LOG__FILTER", "warn")
         .env("EXTRANET_SERVER__MAX_CONNECTIONS", "1024")
         .env("NO_COLOR", "1");
     let cert = data_dir.join("tls/dev-cert.pem");
-    start_server("extranet", cmd, cert, |line| {
-        let rest = line.strip_prefix("extranet: serving https://")?;
-        let host_port = rest.split('/').next().unwrap_or_default();
-        let port = host_port.rsplit(':').next().unwrap_or_default();
-        Some(port.parse().context("port in the serving line"))
-    })
-    .await
+    start_server("extranet", cmd, cert, extranet_serving).await
 }
 
 async fn start_bare(pin: &Pinning, me: &Path, dir: &Path) -> anyhow::Result<ServerProc> {
@@ -396,21 +220,9 @@ async fn orchestrate_async() -> anyhow::Result<ExitCode> {
     let settings = LoadSettings {
         warmup: env_f64("BENCH_WARMUP_SECONDS", 1.0)?,
         seconds: env_f64("BENCH_SECONDS", 3.0)?,
-        connections: std::env::var("BENCH_CONNECTIONS")
-            .ok()
-            .map(|v| v.trim().parse::<usize>())
-            .transpose()
-            .context("BENCH_CONNECTIONS")?
-            .unwrap_or(64)
-            .max(1),
+        connections: env_usize("BENCH_CONNECTIONS", 64)?.max(1),
     };
-    let rounds: usize = std::env::var("BENCH_ROUNDS")
-        .ok()
-        .map(|v| v.trim().parse::<usize>())
-        .transpose()
-        .context("BENCH_ROUNDS")?
-        .unwrap_or(5)
-        .max(1);
+    let rounds = env_usize("BENCH_ROUNDS", 5)?.max(1);
     if settings.seconds <= 0.0 {
         bail!("BENCH_SECONDS must be more than 0");
     }
@@ -578,19 +390,8 @@ mod signin {
         password: &str,
     ) -> anyhow::Result<String> {
         let cert = std::fs::read(&server.cert)?;
-        let connector = super::load::connector(&cert)?;
-        let tcp = TcpStream::connect(server.addr).await?;
-        let tls = connector
-            .connect(ServerName::try_from("localhost")?, tcp)
-            .await?;
-        let (mut sender, conn) = hyper::client::conn::http1::handshake::<
-            _,
-            http_body_util::Full<Bytes>,
-        >(TokioIo::new(tls))
-        .await?;
-        let driver = tokio::spawn(async move {
-            let _ = conn.await;
-        });
+        let (mut sender, driver) =
+            connect_http1::<http_body_util::Full<Bytes>>(server.addr, &connector(&cert)?).await?;
         let body = json!({ "email": email, "password": password }).to_string();
         let req = Request::post("/api/v1/auth/login")
             .header(header::HOST, format!("localhost:{}", server.addr.port()))
@@ -599,7 +400,7 @@ mod signin {
         let res = tokio::time::timeout(IO_TIMEOUT, sender.send_request(req)).await??;
         let status = res.status();
         let bytes = res.into_body().collect().await?.to_bytes();
-        driver.abort();
+        drop(driver);
         if status != StatusCode::OK {
             bail!("sign-in for the bench answered {status}");
         }
@@ -609,20 +410,6 @@ mod signin {
             .map(str::to_owned)
             .context("no access_token in the sign-in answer")
     }
-}
-
-fn median(mut xs: Vec<f64>) -> Option<f64> {
-    xs.retain(|x| x.is_finite());
-    if xs.is_empty() {
-        return None;
-    }
-    xs.sort_by(f64::total_cmp);
-    let n = xs.len();
-    Some(if n % 2 == 1 {
-        xs[n / 2]
-    } else {
-        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
-    })
 }
 
 fn report(
@@ -859,17 +646,6 @@ mod load {
             .block_on(generate())
     }
 
-    pub(super) fn connector(cert_pem: &[u8]) -> anyhow::Result<TlsConnector> {
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let mut cfg = ClientConfig::builder_with_provider(provider)
-            .with_protocol_versions(&[&rustls::version::TLS13])?
-            .with_root_certificates(extranet_tests::tls::roots(cert_pem)?)
-            .with_no_client_auth();
-        // HTTP/1.1 only, so that the server's auto builder picks its HTTP/1 path.
-        cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
-        Ok(TlsConnector::from(Arc::new(cfg)))
-    }
-
     async fn generate() -> anyhow::Result<()> {
         let addr: SocketAddr = env_required("BENCH_ADDR")?.parse()?;
         let cert = std::fs::read(env_required("BENCH_CERT")?).context("read the certificate")?;
@@ -947,12 +723,6 @@ mod load {
         Ok(())
     }
 
-    /// Nearest-rank percentile of sorted values.
-    fn percentile(sorted: &[u32], p: f64) -> Option<u32> {
-        let rank = (p * sorted.len() as f64).ceil() as usize;
-        sorted.get(rank.saturating_sub(1)).copied()
-    }
-
     /// One client connection, reconnecting after a failure, until the window ends.
     async fn connection(target: Arc<Target>, window: Window) -> ConnStats {
         let mut stats = ConnStats {
@@ -970,29 +740,9 @@ mod load {
         stats
     }
 
-    /// Aborts the hyper connection driver when the session ends, however it ends.
-    struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-    impl Drop for AbortOnDrop {
-        fn drop(&mut self) {
-            self.0.abort();
-        }
-    }
-
     async fn session(target: &Target, window: Window, stats: &mut ConnStats) -> anyhow::Result<()> {
-        let tcp = tokio::time::timeout(IO_TIMEOUT, TcpStream::connect(target.addr))
-            .await
-            .context("connect timed out")??;
-        tcp.set_nodelay(true)?;
-        let name = ServerName::try_from("localhost")?;
-        let tls = tokio::time::timeout(IO_TIMEOUT, target.connector.connect(name, tcp))
-            .await
-            .context("TLS handshake timed out")??;
-        let (mut sender, conn) =
-            hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(TokioIo::new(tls)).await?;
-        let _driver = AbortOnDrop(tokio::spawn(async move {
-            let _ = conn.await;
-        }));
+        let (mut sender, _driver) =
+            connect_http1::<Empty<Bytes>>(target.addr, &target.connector).await?;
 
         // Back to back: the next request leaves as soon as the previous response is read.
         while Instant::now() < window.end {

@@ -3,6 +3,7 @@
 //! an S3-compatible server (started by `infra/scripts/start-s3.sh`).
 
 pub mod backends;
+pub mod bench;
 pub mod binary;
 pub mod browser;
 pub mod mail;

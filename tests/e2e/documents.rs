@@ -480,43 +480,25 @@ matrix!(
         assert_eq!(res.status(), 400);
         // Another tenant's dossier, a dossier the inspector is not assigned to, a contact
         // without the upload right.
+        // Each refusal leaves exactly one audit record, naming the document upload.
         let other = format!("/api/v1/dossiers/{}/documents", f.dossier_b);
-        let (status, _) = upload(
-            &server,
-            &f.admin_a,
-            &other,
-            "test_report",
-            "x.pdf",
-            pdf_bytes("x"),
-        )
-        .await?;
-        assert_eq!(status, 404);
-        let (status, _) = upload(
-            &server,
-            &f.inspector,
-            &other,
-            "inspection_report",
-            "x.pdf",
-            pdf_bytes("x"),
-        )
-        .await?;
-        assert_eq!(status, 404);
-        let (status, _) = upload(
-            &server,
-            &f.user_a,
-            &url,
-            "test_report",
-            "x.pdf",
-            pdf_bytes("x"),
-        )
-        .await?;
-        assert_eq!(status, 403);
-        let denials = count(
-            &server,
-            "SELECT CAST(count(*) AS TEXT) FROM audit_log WHERE action = 'access.denied'",
-        )
-        .await?;
-        assert!(denials >= 3, "{denials} denials recorded");
+        let denials = "SELECT CAST(count(*) AS TEXT) FROM audit_log WHERE action = 'access.denied' \
+                       AND detail LIKE '%\"resource\":\"document\"%' AND detail LIKE '%\"action\":\"upload\"%'";
+        for (who, target, doc_type, want) in [
+            (&f.admin_a, &other, "test_report", 404),
+            (&f.inspector, &other, "inspection_report", 404),
+            (&f.user_a, &url, "test_report", 403),
+        ] {
+            let before = count(&server, denials).await?;
+            let (status, _) =
+                upload(&server, who, target, doc_type, "x.pdf", pdf_bytes("x")).await?;
+            assert_eq!(status, want, "{target}");
+            assert_eq!(
+                count(&server, denials).await?,
+                before + 1,
+                "{target}: one denial recorded"
+            );
+        }
 
         assert_eq!(
             count(&server, "SELECT CAST(count(*) AS TEXT) FROM document").await?,

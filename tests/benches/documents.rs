@@ -106,10 +106,6 @@ use tokio::process::Command;
 use tokio_rustls::TlsConnector;
 use uuid::Uuid;
 
-/// The allocator the extranet binary uses (the client gets the cheaper allocator too).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 const ROLE: &str = "EXTRANET_BENCH_ROLE";
 const RESULT_PREFIX: &str = "bench-result ";
 /// Any connect, handshake or small request taking this long counts as a failure.

@@ -45,11 +45,6 @@ use tokio::net::TcpListener;
 use tokio::process::Command;
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
-/// The allocator the extranet binary uses, so that the bare baseline differs from it only in
-/// the code above hyper and rustls (and the load generator gets the cheaper allocator too).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 const ROLE: &str = "EXTRANET_BENCH_ROLE";
 /// Any single connect, handshake or request taking this long counts as a failure.
 const IO_TIMEOUT: Duration = Duration::from_secs(10);

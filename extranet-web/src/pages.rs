@@ -143,7 +143,6 @@ pub fn routes(s: &Services) -> Router {
         pages: Default::default(),
     });
     let pages = Router::new()
-        .route("/", get(home).with_state(home_page))
         .route("/lang/{code}", get(switch_language))
         .with_state(site)
         .merge(account)
@@ -151,8 +150,11 @@ pub fn routes(s: &Services) -> Router {
             auth,
             crate::session::layer,
         ));
-    // Static assets need no session.
-    pages.route("/static/{name}", get(assets::serve))
+    // Static assets and the public home page (the same for everyone: it shows no session and
+    // has no form) need no session, so they skip its cookie work.
+    pages
+        .route("/", get(home).with_state(home_page))
+        .route("/static/{name}", get(assets::serve))
 }
 
 /// The public home page depends on nothing but the language and the site (fixed at start-up):

@@ -593,8 +593,8 @@ async fn person(
 
 /// What every form on a person's page checks first: signed in, an id, a CSRF-safe submission,
 /// and the caller as the database says now.
-async fn form_caller(
-    st: &DirectoryState,
+pub(crate) async fn form_caller(
+    dir: &Directory,
     user: &CurrentUser,
     raw: &str,
     headers: &HeaderMap,
@@ -607,8 +607,7 @@ async fn form_caller(
     if !form_allowed(headers, uri, csrf, submitted) {
         return Err(StatusCode::FORBIDDEN);
     }
-    let caller = st
-        .directory
+    let caller = dir
         .current(claims.sub, None)
         .await
         .map_err(|e| refusal(&e).unwrap_or(StatusCode::FORBIDDEN))?;
@@ -657,11 +656,20 @@ async fn update(
     Path(raw): Path<String>,
     Form(form): Form<EditForm>,
 ) -> Response {
-    let (claims, id, caller) =
-        match form_caller(&st, &user, &raw, &headers, &uri, &csrf, &form.csrf).await {
-            Ok(x) => x,
-            Err(s) => return s.into_response(),
-        };
+    let (claims, id, caller) = match form_caller(
+        &st.directory,
+        &user,
+        &raw,
+        &headers,
+        &uri,
+        &csrf,
+        &form.csrf,
+    )
+    .await
+    {
+        Ok(x) => x,
+        Err(s) => return s.into_response(),
+    };
     let change = ContactChange {
         surname: text(&form.surname),
         first_name: text(&form.first_name),
@@ -697,11 +705,20 @@ async fn rights(
     Path(raw): Path<String>,
     Form(form): Form<RightsForm>,
 ) -> Response {
-    let (claims, id, caller) =
-        match form_caller(&st, &user, &raw, &headers, &uri, &csrf, &form.csrf).await {
-            Ok(x) => x,
-            Err(s) => return s.into_response(),
-        };
+    let (claims, id, caller) = match form_caller(
+        &st.directory,
+        &user,
+        &raw,
+        &headers,
+        &uri,
+        &csrf,
+        &form.csrf,
+    )
+    .await
+    {
+        Ok(x) => x,
+        Err(s) => return s.into_response(),
+    };
     let chosen: Vec<String> = [
         ("document.read", &form.right_document_read),
         ("document.upload", &form.right_document_upload),
@@ -733,11 +750,20 @@ async fn set_state(
     Path(raw): Path<String>,
     Form(form): Form<StateForm>,
 ) -> Response {
-    let (claims, id, caller) =
-        match form_caller(&st, &user, &raw, &headers, &uri, &csrf, &form.csrf).await {
-            Ok(x) => x,
-            Err(s) => return s.into_response(),
-        };
+    let (claims, id, caller) = match form_caller(
+        &st.directory,
+        &user,
+        &raw,
+        &headers,
+        &uri,
+        &csrf,
+        &form.csrf,
+    )
+    .await
+    {
+        Ok(x) => x,
+        Err(s) => return s.into_response(),
+    };
     let active = match form.active.as_str() {
         "true" => true,
         "false" => false,
@@ -763,11 +789,20 @@ async fn primary(
     Path(raw): Path<String>,
     Form(form): Form<CsrfOnly>,
 ) -> Response {
-    let (claims, id, caller) =
-        match form_caller(&st, &user, &raw, &headers, &uri, &csrf, &form.csrf).await {
-            Ok(x) => x,
-            Err(s) => return s.into_response(),
-        };
+    let (claims, id, caller) = match form_caller(
+        &st.directory,
+        &user,
+        &raw,
+        &headers,
+        &uri,
+        &csrf,
+        &form.csrf,
+    )
+    .await
+    {
+        Ok(x) => x,
+        Err(s) => return s.into_response(),
+    };
     let dir = &st.directory;
     // The person's organisation, as the caller sees it (404 otherwise).
     let org = match people::get(dir.db(), dir.clock(), &caller, id).await {

@@ -22,7 +22,7 @@ use extranet_identity::tokens::Claims;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::directory::{Row, headers_of};
+use crate::directory::{Row, form_caller, headers_of};
 use crate::facts::{Fact, cell, facts};
 use crate::i18n::Tr;
 use crate::lang::{Lang, negotiate};
@@ -34,6 +34,7 @@ use crate::transfer::{self, Destination};
 #[derive(Clone)]
 pub(crate) struct DocsState {
     pub site: Arc<Site>,
+    pub directory: Arc<extranet_directory::Directory>,
     pub documents: Arc<Documents>,
 }
 
@@ -392,30 +393,6 @@ struct CsrfForm {
     hold: Option<String>,
 }
 
-/// What every form here checks first: signed in, an id, a CSRF-safe submission, and the caller
-/// as the database says now.
-async fn form_caller(
-    st: &DocsState,
-    user: &CurrentUser,
-    raw: &str,
-    headers: &HeaderMap,
-    uri: &Uri,
-    csrf: &Csrf,
-    submitted: &str,
-) -> Result<(Uuid, Caller), StatusCode> {
-    let claims = user.0.as_deref().ok_or(StatusCode::NOT_FOUND)?;
-    let id = raw.parse().map_err(|_| StatusCode::NOT_FOUND)?;
-    if !form_allowed(headers, uri, csrf, submitted) {
-        return Err(StatusCode::FORBIDDEN);
-    }
-    let caller = st
-        .documents
-        .caller(claims.sub, None)
-        .await
-        .map_err(|e| status_of(&e))?;
-    Ok((id, caller))
-}
-
 async fn delete(
     State(st): State<DocsState>,
     Extension(user): Extension<CurrentUser>,
@@ -425,7 +402,16 @@ async fn delete(
     Path(raw): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let (id, caller) = match form_caller(&st, &user, &raw, &headers, &uri, &csrf, &form.csrf).await
+    let (_, id, caller) = match form_caller(
+        &st.directory,
+        &user,
+        &raw,
+        &headers,
+        &uri,
+        &csrf,
+        &form.csrf,
+    )
+    .await
     {
         Ok(x) => x,
         Err(s) => return s.into_response(),
@@ -452,7 +438,16 @@ async fn restore(
     Path(raw): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let (id, caller) = match form_caller(&st, &user, &raw, &headers, &uri, &csrf, &form.csrf).await
+    let (_, id, caller) = match form_caller(
+        &st.directory,
+        &user,
+        &raw,
+        &headers,
+        &uri,
+        &csrf,
+        &form.csrf,
+    )
+    .await
     {
         Ok(x) => x,
         Err(s) => return s.into_response(),
@@ -472,7 +467,16 @@ async fn hold(
     Path(raw): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let (id, caller) = match form_caller(&st, &user, &raw, &headers, &uri, &csrf, &form.csrf).await
+    let (_, id, caller) = match form_caller(
+        &st.directory,
+        &user,
+        &raw,
+        &headers,
+        &uri,
+        &csrf,
+        &form.csrf,
+    )
+    .await
     {
         Ok(x) => x,
         Err(s) => return s.into_response(),

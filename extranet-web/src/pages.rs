@@ -94,6 +94,7 @@ pub struct Services {
 pub fn streaming_routes(s: &Services) -> Router {
     crate::documents::streaming_routes(crate::documents::DocsState {
         site: s.site.clone(),
+        directory: s.directory.clone(),
         documents: s.documents.clone(),
     })
     .layer(axum::middleware::from_fn_with_state(
@@ -131,6 +132,7 @@ pub fn routes(s: &Services) -> Router {
     }))
     .merge(crate::documents::routes(crate::documents::DocsState {
         site: site.clone(),
+        directory: directory.clone(),
         documents: documents.clone(),
     }))
     .merge(crate::directory::routes(crate::directory::DirectoryState {

@@ -14,6 +14,7 @@ use extranet_directory::Caller;
 use extranet_documents::read::Opened;
 use extranet_documents::upload::{Target, Upload};
 use extranet_documents::{Documents, DocumentsError};
+use futures::TryStreamExt;
 use uuid::Uuid;
 
 /// What an upload adds to, before its form fields are read.
@@ -289,6 +290,11 @@ pub async fn serve(
     } else {
         res.header(header::CONTENT_TYPE, &opened.media_type)
     };
+    // A read that fails mid-body can only cut the response short; the log says why.
+    let document = opened.document;
+    let stream = stream.inspect_err(move |e| {
+        tracing::error!(error = %e, %document, "reading a document's object failed mid-download");
+    });
     res.body(Body::from_stream(stream))
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }

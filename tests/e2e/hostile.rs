@@ -135,6 +135,11 @@ matrix!(
         let logs = server.stderr();
         assert!(logs.contains("/missing"), "requests are traced: {logs}");
         assert!(
+            logs.lines()
+                .any(|l| l.contains("finished processing request") && l.contains("request_id")),
+            "a request's log lines carry its id: {logs}"
+        );
+        assert!(
             logs.lines().any(|l| l.starts_with('{')),
             "JSON log lines expected"
         );

@@ -250,11 +250,30 @@ matrix!(
             ),
             ("wrong method", client.delete(server.url("/")), 405),
         ];
+        let mut ids = std::collections::HashSet::new();
         for (what, req, status) in cases {
             let res = req.send().await?;
             assert_eq!(res.status(), status, "{what}");
             check_security_headers(what, &res)?;
+            let id = res.headers()["x-request-id"].to_str()?.to_owned();
+            assert!(uuid::Uuid::parse_str(&id).is_ok(), "{what}: {id}");
+            assert!(ids.insert(id), "{what}: a request id seen before");
         }
+        // A plain id set by a proxy in front is kept (for correlating logs); anything else is
+        // replaced by one of ours.
+        let res = client
+            .get(server.url("/healthz"))
+            .header("x-request-id", "lb-7f3a.12")
+            .send()
+            .await?;
+        assert_eq!(res.headers()["x-request-id"], "lb-7f3a.12");
+        let res = client
+            .get(server.url("/healthz"))
+            .header("x-request-id", "<script>alert(1)</script>")
+            .send()
+            .await?;
+        let id = res.headers()["x-request-id"].to_str()?;
+        assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
         server.stop().await
     }
 );

@@ -215,8 +215,15 @@ matrix!(
     async fn health_readiness_and_metrics(b: Backends) {
         let server = ServerBuilder::new(b).start().await?;
         let client = server.client()?;
-        let res = client.get(server.url("/healthz")).send().await?;
-        assert_eq!(res.status(), 200);
+        for _ in 0..3 {
+            let res = client.get(server.url("/healthz")).send().await?;
+            assert_eq!(res.status(), 200);
+            assert_eq!(res.text().await?, r#"{"status":"ok"}"#);
+        }
+        for path in ["/no/such/page", "/no/other/page"] {
+            let res = client.get(server.url(path)).send().await?;
+            assert_eq!(res.status(), 404);
+        }
         let res = client.get(server.url("/readyz")).send().await?;
         assert_eq!(res.status(), 200);
         let body: serde_json::Value = res.json().await?;
@@ -235,6 +242,15 @@ matrix!(
             "{text}"
         );
         assert!(text.contains("route=\"/static/{name}\""), "{text}");
+        // Counted exactly, each under its route template; unknown paths share one series.
+        for series in [
+            "http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 3",
+            "http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"} 2",
+            "http_request_duration_seconds_count{method=\"GET\",route=\"/healthz\"} 3",
+        ] {
+            assert!(text.lines().any(|l| l == series), "{series} in {text}");
+        }
+        assert!(!text.contains("/no/such/page"), "{text}");
         assert!(
             text.contains("http_request_duration_seconds_bucket"),
             "{text}"

@@ -1,25 +1,21 @@
 //! Router assembly: the routes of every crate, under the layers every request goes through.
 
+use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderName, StatusCode, header};
+use axum::extract::Request;
+use axum::http::StatusCode;
 use axum::routing::get;
 use extranet_platform::{Db, Objects};
-use tower::ServiceBuilder;
-use tower_http::catch_panic::CatchPanicLayer;
+use tower::{Service, ServiceBuilder};
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::sensitive_headers::{
-    SetSensitiveRequestHeadersLayer, SetSensitiveResponseHeadersLayer,
-};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::config::Config;
 use crate::health;
-use crate::http::{errors, metrics, respond, security};
+use crate::http::{edge, metrics, security};
 
 /// What handlers of this crate share. Behind one `Arc`: axum clones a route's state for every
 /// request it serves.
@@ -49,9 +45,37 @@ impl std::ops::Deref for AppState {
     }
 }
 
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// The whole HTTP application: the routes, under the layers every request goes through.
+///
+/// The layer every request passes (`http::edge`: request id, trace span, security headers,
+/// error pages, panics) wraps the router once. Applied with `Router::layer` it would be applied
+/// to every route separately instead, and each application is one more boxed service that axum
+/// clones — an allocation — on every request.
+pub fn service(
+    config: &Config,
+    state: AppState,
+) -> impl Service<
+    Request,
+    Response = axum::response::Response,
+    Error = Infallible,
+    Future: Send + 'static,
+> + Clone
++ Send
++ Sync
++ 'static {
+    let site = Arc::new(config.site.clone());
+    ServiceBuilder::new()
+        .layer(edge::EdgeLayer::new(
+            security::SecurityHeaders::new(config.server.hsts_max_age_secs),
+            site,
+        ))
+        .service(router(config, state))
+}
 
-pub fn router(config: &Config, state: AppState) -> Router {
+/// The routes of every crate, in three groups: bounded (a request timeout and a body limit),
+/// streaming (document transfers) and operations (probes and metrics). Each group's layers are
+/// applied as one stack, so that a request passes one boxed service for them.
+fn router(config: &Config, state: AppState) -> Router {
     let site = Arc::new(config.site.clone());
     let metrics_access = metrics::MetricsAccess {
         token: config.metrics.token.clone(),
@@ -80,15 +104,15 @@ pub fn router(config: &Config, state: AppState) -> Router {
         documents: state.documents.clone(),
     };
 
-    // Every bounded route: a request timeout and a body limit.
+    // Every bounded route: metrics, a request timeout and a body limit.
     let bounded = Router::new()
-        .merge(ops)
         .merge(jwks)
         .merge(extranet_web::routes(&web))
         .merge(api)
         .nest("/api/v1", api_unknown)
         .layer(
             ServiceBuilder::new()
+                .layer(metrics::TrackLayer)
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::REQUEST_TIMEOUT,
                     Duration::from_secs(config.server.request_timeout_secs),
@@ -100,48 +124,13 @@ pub fn router(config: &Config, state: AppState) -> Router {
     // cut off a body that stalls.
     let streaming = Router::new()
         .merge(extranet_web::streaming_routes(&web))
-        .merge(api_bulk);
+        .merge(api_bulk)
+        .layer(metrics::TrackLayer);
 
-    bounded
-        .merge(streaming)
-        .route_layer(metrics::TrackLayer)
-        .layer(
-            // Outermost first. Sensitive headers are marked before anything can log them, and
-            // the trace layer records method, path and status only — never headers.
-            ServiceBuilder::new()
-                .layer(SetSensitiveRequestHeadersLayer::new([
-                    header::AUTHORIZATION,
-                    header::COOKIE,
-                    header::PROXY_AUTHORIZATION,
-                ]))
-                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-                .layer(
-                    TraceLayer::new_for_http()
-                        .make_span_with(request_span)
-                        .on_response(DefaultOnResponse::new().include_headers(false)),
-                )
-                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-                .layer(SetSensitiveResponseHeadersLayer::new([header::SET_COOKIE]))
-                .layer(respond::RespondLayer::new(
-                    security::SecurityHeaders::new(config.server.hsts_max_age_secs),
-                    site,
-                ))
-                .layer(CatchPanicLayer::custom(errors::on_panic)),
-        )
-}
+    // The probes and the scrape read no body and wait on nothing unbounded (`/readyz` times its
+    // checks out itself): metrics only. Load balancers call `/healthz` every few seconds on
+    // every instance, so it carries nothing it does not need.
+    let ops = ops.layer(metrics::TrackLayer);
 
-/// The span of a request: method, path and request id. Never the query string (password-reset
-/// and invitation links carry their one-time token there) and never headers.
-fn request_span<B>(req: &axum::http::Request<B>) -> tracing::Span {
-    let id = req
-        .headers()
-        .get(&REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    tracing::info_span!(
-        "request",
-        method = %req.method(),
-        path = %req.uri().path(),
-        request_id = %id,
-    )
+    bounded.merge(streaming).merge(ops)
 }

@@ -2,6 +2,7 @@
 //! timeout, then hyper (HTTP/2 or HTTP/1.1 by ALPN) with a header-read timeout, an idle timeout
 //! and a bound on concurrent connections, so that slow or hostile clients cannot starve others.
 
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -18,7 +19,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
-use tower::ServiceExt;
+use tower::{Service, ServiceExt};
 
 #[derive(Debug, Clone)]
 pub struct Limits {
@@ -31,13 +32,16 @@ pub struct Limits {
 
 /// Accepts HTTPS connections until `shutdown`, then waits (up to the grace period) for the
 /// connections in flight to finish their requests.
-pub async fn run_https(
+pub async fn run_https<S, B>(
     listener: TcpListener,
     acceptor: TlsAcceptor,
-    app: Router,
+    app: S,
     limits: Limits,
     shutdown: CancellationToken,
-) {
+) where
+    S: App<B>,
+    B: ResponseBody,
+{
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     accept_loop(&listener, &slots, &shutdown, |tcp, peer, permit| {
         let acceptor = acceptor.clone();
@@ -137,26 +141,44 @@ async fn drain(slots: &Arc<Semaphore>, limits: &Limits) {
     }
 }
 
-/// When a connection last did something, and how many of its requests are still running.
-struct Activity {
-    started: Instant,
-    last_ms: AtomicU64,
-    in_flight: AtomicUsize,
+/// What the listeners serve: the application (`app::service`) or the redirect router.
+pub trait App<B>:
+    Service<Request<Body>, Response = Response<B>, Error = Infallible, Future: Send + 'static>
+    + Clone
+    + Send
+    + Sync
+    + 'static
+{
 }
 
-impl Activity {
-    fn touch(&self) {
-        let ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.last_ms.store(ms, Ordering::Relaxed);
-    }
+impl<S, B> App<B> for S where
+    S: Service<Request<Body>, Response = Response<B>, Error = Infallible, Future: Send + 'static>
+        + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
 
-    fn idle_for(&self) -> Option<Duration> {
-        if self.in_flight.load(Ordering::Relaxed) > 0 {
-            return None;
-        }
-        let now = self.started.elapsed();
-        Some(now.saturating_sub(Duration::from_millis(self.last_ms.load(Ordering::Relaxed))))
-    }
+/// A response body hyper can send.
+pub trait ResponseBody:
+    http_body::Body<Data = bytes::Bytes, Error: Into<axum::BoxError>> + Send + 'static
+{
+}
+
+impl<B> ResponseBody for B where
+    B: http_body::Body<Data = bytes::Bytes, Error: Into<axum::BoxError>> + Send + 'static
+{
+}
+
+/// What a connection's requests did since the idle check last looked: how many began and how
+/// many are still running. Counting instead of reading the clock on every request: the check
+/// runs once per tick, and a connection is idle when whole ticks pass with nothing running and
+/// nothing begun.
+#[derive(Default)]
+struct Activity {
+    begun: AtomicU64,
+    in_flight: AtomicUsize,
 }
 
 /// Decrements the in-flight count even when the client goes away mid-request.
@@ -164,33 +186,58 @@ struct InFlight(Arc<Activity>);
 
 impl InFlight {
     fn begin(activity: &Arc<Activity>) -> InFlight {
+        activity.begun.fetch_add(1, Ordering::Relaxed);
         activity.in_flight.fetch_add(1, Ordering::Relaxed);
-        activity.touch();
         InFlight(activity.clone())
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.touch();
         self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
-async fn serve_connection<I>(
+/// Turns the activity counts, read once per tick, into how long the connection has been idle.
+struct IdleClock {
+    seen: u64,
+    idle_since: Instant,
+}
+
+impl IdleClock {
+    fn new() -> IdleClock {
+        IdleClock {
+            seen: 0,
+            idle_since: Instant::now(),
+        }
+    }
+
+    /// How long nothing has happened, as of this check. A request that began and ended between
+    /// two checks counts as activity at this check: idleness is known to within one tick.
+    fn idle_for(&mut self, activity: &Activity) -> Duration {
+        let begun = activity.begun.load(Ordering::Relaxed);
+        let now = Instant::now();
+        if begun != self.seen || activity.in_flight.load(Ordering::Relaxed) > 0 {
+            self.seen = begun;
+            self.idle_since = now;
+        }
+        now.saturating_duration_since(self.idle_since)
+    }
+}
+
+async fn serve_connection<I, S, B>(
     io: I,
     peer: SocketAddr,
-    app: Router,
+    app: S,
     limits: &Limits,
     shutdown: &CancellationToken,
 ) where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    S: App<B>,
+    B: ResponseBody,
 {
-    let activity = Arc::new(Activity {
-        started: Instant::now(),
-        last_ms: AtomicU64::new(0),
-        in_flight: AtomicUsize::new(0),
-    });
+    let activity = Arc::new(Activity::default());
+    let mut idle = IdleClock::new();
     let tracker = activity.clone();
     let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
         let guard = InFlight::begin(&tracker);
@@ -232,7 +279,7 @@ async fn serve_connection<I>(
             }
             _ = shutdown.cancelled() => break,
             _ = tick.tick() => {
-                if activity.idle_for().is_some_and(|idle| idle >= limits.idle_timeout) {
+                if idle.idle_for(&activity) >= limits.idle_timeout {
                     break;
                 }
             }

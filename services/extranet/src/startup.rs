@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::{AppState, Shared, router};
+use crate::app::{AppState, Shared, service};
 use crate::config::Config;
 use crate::demo::Demo;
 use crate::server::{Limits, RedirectTarget, run_https, run_redirect};
@@ -142,7 +142,7 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
         idle_timeout: Duration::from_secs(config.server.idle_timeout_secs),
         shutdown_grace: Duration::from_secs(config.server.shutdown_grace_secs),
     };
-    let app = router(
+    let app = service(
         &config,
         AppState::new(Shared {
             db: db.clone(),

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 use std::task::{Context, Poll, ready};
 use std::time::Instant;
 
@@ -85,7 +85,7 @@ fn handles(method: &'static str, route: &str, status: u16) -> (Counter, Histogra
     let mut routes = ROUTES
         .get_or_init(Default::default)
         .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+        .unwrap_or_else(PoisonError::into_inner);
     if !routes.contains_key(route) {
         routes.insert(route.to_owned(), RouteHandles::default());
     }
@@ -109,10 +109,57 @@ fn handles(method: &'static str, route: &str, status: u16) -> (Counter, Histogra
     (counter, histogram)
 }
 
-/// Records every request of the routes it wraps (`Router::route_layer`, so that the matched
-/// route is known). The route is the template (`/static/{name}`), never the raw path, so that
-/// the number of series stays bounded and no identifier reaches the metrics. A typed layer, not
-/// a `from_fn` middleware: it runs on every request, and this way it costs no boxed future.
+/// How many (route, method, status) handles one endpoint keeps at hand; any beyond are still
+/// recorded, through the process-wide map.
+const SEEN_MAX: usize = 16;
+
+/// The handles one wrapped endpoint has used. axum wraps each route's endpoint separately, so
+/// an endpoint serves one route template: after its first requests, a request finds its
+/// handles among a few entries under a read lock, instead of hashing the route in the
+/// process-wide map under its mutex.
+#[derive(Default)]
+struct Seen(RwLock<Vec<SeenEntry>>);
+
+struct SeenEntry {
+    method: &'static str,
+    status: u16,
+    route: Box<str>,
+    counter: Counter,
+    histogram: Histogram,
+}
+
+impl Seen {
+    fn record(&self, method: &'static str, route: &str, status: u16, seconds: f64) {
+        let same = |e: &SeenEntry| e.status == status && e.method == method && *e.route == *route;
+        {
+            let entries = self.0.read().unwrap_or_else(PoisonError::into_inner);
+            if let Some(e) = entries.iter().find(|e| same(e)) {
+                e.counter.increment(1);
+                e.histogram.record(seconds);
+                return;
+            }
+        }
+        let (counter, histogram) = handles(method, route, status);
+        counter.increment(1);
+        histogram.record(seconds);
+        let mut entries = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        if entries.len() < SEEN_MAX && !entries.iter().any(same) {
+            entries.push(SeenEntry {
+                method,
+                status,
+                route: route.into(),
+                counter,
+                histogram,
+            });
+        }
+    }
+}
+
+/// Records every request of the routes it wraps (inside the router, so that the matched route
+/// is known; requests no route matched count as `unmatched`). The route is the template
+/// (`/static/{name}`), never the raw path, so that the number of series stays bounded and no
+/// identifier reaches the metrics. A typed layer, not a `from_fn` middleware: it runs on every
+/// request, and this way it costs no boxed future.
 #[derive(Clone, Copy, Default)]
 pub struct TrackLayer;
 
@@ -120,20 +167,24 @@ impl<S> Layer<S> for TrackLayer {
     type Service = Track<S>;
 
     fn layer(&self, inner: S) -> Track<S> {
-        Track { inner }
+        Track {
+            inner,
+            seen: Arc::default(),
+        }
     }
 }
 
 #[derive(Clone)]
 pub struct Track<S> {
     inner: S,
+    seen: Arc<Seen>,
 }
 
-impl<S> Service<Request> for Track<S>
+impl<S, B> Service<Request> for Track<S>
 where
-    S: Service<Request, Response = Response>,
+    S: Service<Request, Response = http::Response<B>>,
 {
-    type Response = Response;
+    type Response = http::Response<B>;
     type Error = S::Error;
     type Future = TrackFuture<S::Future>;
 
@@ -150,6 +201,7 @@ where
             started,
             method,
             route,
+            seen: self.seen.clone(),
         }
     }
 }
@@ -161,12 +213,13 @@ pin_project! {
         started: Instant,
         method: &'static str,
         route: Option<MatchedPath>,
+        seen: Arc<Seen>,
     }
 }
 
-impl<F, E> Future for TrackFuture<F>
+impl<F, B, E> Future for TrackFuture<F>
 where
-    F: Future<Output = Result<Response, E>>,
+    F: Future<Output = Result<http::Response<B>, E>>,
 {
     type Output = F::Output;
 
@@ -175,9 +228,12 @@ where
         let res = ready!(this.fut.poll(cx));
         if let Ok(res) = &res {
             let route = this.route.as_ref().map_or("unmatched", MatchedPath::as_str);
-            let (counter, histogram) = handles(this.method, route, res.status().as_u16());
-            counter.increment(1);
-            histogram.record(this.started.elapsed().as_secs_f64());
+            this.seen.record(
+                this.method,
+                route,
+                res.status().as_u16(),
+                this.started.elapsed().as_secs_f64(),
+            );
         }
         Poll::Ready(res)
     }

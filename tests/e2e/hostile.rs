@@ -32,7 +32,7 @@ matrix!(
         let server = ServerBuilder::new(b)
             .env("EXTRANET_SERVER__HANDSHAKE_TIMEOUT_SECS", "1")
             .env("EXTRANET_SERVER__HEADER_READ_TIMEOUT_SECS", "1")
-            .env("EXTRANET_SERVER__IDLE_TIMEOUT_SECS", "2")
+            .env("EXTRANET_SERVER__IDLE_TIMEOUT_SECS", "4")
             .env("EXTRANET_SERVER__MAX_CONNECTIONS", "3")
             .start()
             .await?;
@@ -46,15 +46,30 @@ matrix!(
             "silent client kept: {took:?}"
         );
 
-        // A client that completes TLS but trickles its headers is dropped after the header timeout.
+        // A client that completes TLS but trickles its headers is dropped after the header
+        // timeout (1 s), well before the idle timeout (4 s) would drop it.
         let mut hs = handshake(server.https, &cert, &[&TLS13], &[b"http/1.1"]).await?;
         hs.stream
             .write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n")
             .await?;
+        let trickle = async {
+            for _ in 0..6 {
+                tokio::time::sleep(Duration::from_millis(400)).await;
+                if hs.stream.write_all(b"X-Slow: 1\r\n").await.is_err() {
+                    break;
+                }
+            }
+        };
+        let started = Instant::now();
+        trickle.await;
         let took = closed_within(&mut hs.stream, Duration::from_secs(5)).await;
-        assert!(took.is_some(), "slowloris connection kept open");
+        let took = took.map(|_| started.elapsed());
+        assert!(
+            took.is_some_and(|t| t < Duration::from_millis(3500)),
+            "slowloris connection kept past the header timeout: {took:?}"
+        );
 
-        // An idle keep-alive connection is closed after the idle timeout.
+        // An idle keep-alive connection stays open within the idle timeout, then is closed.
         let mut idle = handshake(server.https, &cert, &[&TLS13], &[b"http/1.1"]).await?;
         idle.stream
             .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
@@ -62,8 +77,14 @@ matrix!(
         let mut buf = vec![0u8; 4096];
         let n = idle.stream.read(&mut buf).await?;
         assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
-        let took = closed_within(&mut idle.stream, Duration::from_secs(8)).await;
+        let answered = Instant::now();
+        let took = closed_within(&mut idle.stream, Duration::from_secs(10)).await;
         assert!(took.is_some(), "idle keep-alive connection never closed");
+        let open_for = answered.elapsed();
+        assert!(
+            open_for >= Duration::from_millis(2500),
+            "idle connection closed after {open_for:?}, before the idle timeout"
+        );
 
         // At the connection limit, a further client waits; it is served once a slot frees up.
         let mut stalled = Vec::new();

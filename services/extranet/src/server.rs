@@ -1,11 +1,14 @@
 //! The listeners. Each accepted connection runs in its own task: the TLS handshake under a
-//! timeout, then hyper (HTTP/2 or HTTP/1.1 by ALPN) with a header-read timeout, an idle timeout
-//! and a bound on concurrent connections, so that slow or hostile clients cannot starve others.
+//! timeout, then hyper (HTTP/2 or HTTP/1.1 by ALPN) under a watch that enforces the header-read
+//! and idle timeouts, with a bound on concurrent connections, so that slow or hostile clients
+//! cannot starve others.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -15,6 +18,8 @@ use http::{Request, Response, StatusCode, header};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
+use pin_project_lite::pin_project;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsAcceptor;
@@ -66,7 +71,11 @@ pub async fn run_https<S, B>(
                         return;
                     }
                 };
-            serve_connection(TokioIo::new(tls), peer, app, &limits, &shutdown).await;
+            let protocol = match tls.get_ref().1.alpn_protocol() {
+                Some(b"h2") => Protocol::Http2,
+                _ => Protocol::Http1,
+            };
+            serve_connection(tls, protocol, peer, app, &limits, &shutdown).await;
         });
     })
     .await;
@@ -92,7 +101,7 @@ pub async fn run_redirect(
         });
         tokio::spawn(async move {
             let _permit = permit;
-            serve_connection(TokioIo::new(tcp), peer, app, &limits, &shutdown).await;
+            serve_connection(tcp, Protocol::Http1, peer, app, &limits, &shutdown).await;
         });
     })
     .await;
@@ -171,14 +180,14 @@ impl<B> ResponseBody for B where
 {
 }
 
-/// What a connection's requests did since the idle check last looked: how many began and how
-/// many are still running. Counting instead of reading the clock on every request: the check
-/// runs once per tick, and a connection is idle when whole ticks pass with nothing running and
-/// nothing begun.
+/// What a connection did since its watch last looked: requests begun, requests still running,
+/// and reads that brought bytes. Counted instead of clocked: the watch reads the clock once per
+/// tick, so a request pays a few relaxed increments and no timer.
 #[derive(Default)]
 struct Activity {
     begun: AtomicU64,
     in_flight: AtomicUsize,
+    reads: AtomicU64,
 }
 
 /// Decrements the in-flight count even when the client goes away mid-request.
@@ -198,46 +207,148 @@ impl Drop for InFlight {
     }
 }
 
-/// Turns the activity counts, read once per tick, into how long the connection has been idle.
-struct IdleClock {
-    seen: u64,
-    idle_since: Instant,
+pin_project! {
+    /// The connection's transport, counting the reads that brought bytes.
+    struct Counted<T> {
+        #[pin]
+        inner: T,
+        activity: Arc<Activity>,
+    }
 }
 
-impl IdleClock {
-    fn new() -> IdleClock {
-        IdleClock {
-            seen: 0,
-            idle_since: Instant::now(),
+impl<T: AsyncRead> AsyncRead for Counted<T> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = self.project();
+        let before = buf.filled().len();
+        let res = this.inner.poll_read(cx, buf);
+        if buf.filled().len() > before {
+            this.activity.reads.fetch_add(1, Ordering::Relaxed);
+        }
+        res
+    }
+}
+
+impl<T: AsyncWrite> AsyncWrite for Counted<T> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        self.project().inner.poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        self.project().inner.poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        self.project().inner.poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        self.project().inner.poll_shutdown(cx)
+    }
+}
+
+/// Which protocol a connection speaks, as far as the header-read timeout is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    /// HTTP/1.1: bytes that arrive while no request runs are the start of the next request's
+    /// head, and must complete within the header-read timeout.
+    Http1,
+    /// HTTP/2 (negotiated by ALPN): a quiet connection still exchanges PINGs and SETTINGS, so
+    /// only the idle timeout applies; stream headers are bounded by hyper's frame limits.
+    Http2,
+}
+
+/// What the watch decided at a tick.
+#[derive(Debug, PartialEq, Eq)]
+enum Verdict {
+    Open,
+    /// Nothing ran and nothing arrived for the idle timeout: close gracefully.
+    Idle,
+    /// A request's head began to arrive and did not complete in time (slowloris): drop.
+    HeadTooSlow,
+}
+
+/// Turns the activity counts, read once per tick, into a verdict. Replaces hyper's own
+/// header-read timer, which armed, registered and dropped a timer on every request.
+struct Watch {
+    protocol: Protocol,
+    header_read_timeout: Duration,
+    idle_timeout: Duration,
+    seen_begun: u64,
+    seen_reads: u64,
+    quiet_since: Instant,
+}
+
+impl Watch {
+    fn new(protocol: Protocol, limits: &Limits) -> Watch {
+        Watch {
+            protocol,
+            header_read_timeout: limits.header_read_timeout,
+            idle_timeout: limits.idle_timeout,
+            seen_begun: 0,
+            seen_reads: 0,
+            quiet_since: Instant::now(),
         }
     }
 
-    /// How long nothing has happened, as of this check. A request that began and ended between
-    /// two checks counts as activity at this check: idleness is known to within one tick.
-    fn idle_for(&mut self, activity: &Activity) -> Duration {
+    /// How often the watch must look: a verdict is late by at most one tick.
+    fn tick(limits: &Limits) -> Duration {
+        Duration::from_secs(1)
+            .min(limits.idle_timeout)
+            .min(limits.header_read_timeout)
+            .max(Duration::from_millis(10))
+    }
+
+    fn check(&mut self, activity: &Activity, now: Instant) -> Verdict {
         let begun = activity.begun.load(Ordering::Relaxed);
-        let now = Instant::now();
-        if begun != self.seen || activity.in_flight.load(Ordering::Relaxed) > 0 {
-            self.seen = begun;
-            self.idle_since = now;
+        let reads = activity.reads.load(Ordering::Relaxed);
+        if begun != self.seen_begun || activity.in_flight.load(Ordering::Relaxed) > 0 {
+            self.seen_begun = begun;
+            self.seen_reads = reads;
+            self.quiet_since = now;
+            return Verdict::Open;
         }
-        now.saturating_duration_since(self.idle_since)
+        let quiet = now.saturating_duration_since(self.quiet_since);
+        let head_started = reads != self.seen_reads;
+        if self.protocol == Protocol::Http1 && head_started && quiet >= self.header_read_timeout {
+            Verdict::HeadTooSlow
+        } else if quiet >= self.idle_timeout {
+            Verdict::Idle
+        } else {
+            Verdict::Open
+        }
     }
 }
 
-async fn serve_connection<I, S, B>(
-    io: I,
+async fn serve_connection<T, S, B>(
+    io: T,
+    protocol: Protocol,
     peer: SocketAddr,
     app: S,
     limits: &Limits,
     shutdown: &CancellationToken,
 ) where
-    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     S: App<B>,
     B: ResponseBody,
 {
     let activity = Arc::new(Activity::default());
-    let mut idle = IdleClock::new();
+    let mut watch = Watch::new(protocol, limits);
     let tracker = activity.clone();
     let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
         let guard = InFlight::begin(&tracker);
@@ -250,13 +361,14 @@ async fn serve_connection<I, S, B>(
             res
         }
     });
+    let io = TokioIo::new(Counted {
+        inner: io,
+        activity: activity.clone(),
+    });
 
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout)
-        .max_buf_size(64 * 1024);
+    // No timer for HTTP/1.1: the header-read timeout is the watch's (see `Watch`).
+    builder.http1().max_buf_size(64 * 1024);
     builder
         .http2()
         .timer(TokioTimer::new())
@@ -267,10 +379,11 @@ async fn serve_connection<I, S, B>(
     let conn = builder.serve_connection_with_upgrades(io, service);
     tokio::pin!(conn);
 
-    let mut tick = tokio::time::interval(Duration::from_secs(1).min(limits.idle_timeout));
+    let mut tick = tokio::time::interval(Watch::tick(limits));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
+            biased;
             res = conn.as_mut() => {
                 if let Err(e) = res {
                     tracing::debug!(%peer, error = %e, "connection ended with an error");
@@ -278,11 +391,15 @@ async fn serve_connection<I, S, B>(
                 return;
             }
             _ = shutdown.cancelled() => break,
-            _ = tick.tick() => {
-                if idle.idle_for(&activity) >= limits.idle_timeout {
-                    break;
+            now = tick.tick() => match watch.check(&activity, now.into_std()) {
+                Verdict::Open => {}
+                Verdict::Idle => break,
+                Verdict::HeadTooSlow => {
+                    metrics::counter!("http_header_read_timeouts_total").increment(1);
+                    tracing::debug!(%peer, "request head not received in time; closing");
+                    return;
                 }
-            }
+            },
         }
     }
     // Idle or shutting down: stop taking new requests, let the current ones finish.
@@ -347,4 +464,101 @@ fn plain(status: StatusCode, msg: &'static str) -> Response<Body> {
         http::HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(header_read: u64, idle: u64) -> Limits {
+        Limits {
+            max_connections: 1,
+            handshake_timeout: Duration::from_secs(1),
+            header_read_timeout: Duration::from_secs(header_read),
+            idle_timeout: Duration::from_secs(idle),
+            shutdown_grace: Duration::from_secs(1),
+        }
+    }
+
+    fn at(t0: Instant, secs: u64) -> Instant {
+        t0 + Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn a_quiet_connection_is_idle_after_the_idle_timeout() {
+        let activity = Activity::default();
+        let mut watch = Watch::new(Protocol::Http1, &limits(2, 5));
+        let t0 = watch.quiet_since;
+        assert_eq!(watch.check(&activity, at(t0, 4)), Verdict::Open);
+        assert_eq!(watch.check(&activity, at(t0, 5)), Verdict::Idle);
+    }
+
+    #[test]
+    fn a_head_that_started_must_complete_within_the_header_timeout() {
+        let activity = Activity::default();
+        let mut watch = Watch::new(Protocol::Http1, &limits(2, 60));
+        let t0 = watch.quiet_since;
+        activity.reads.fetch_add(1, Ordering::Relaxed);
+        assert_eq!(watch.check(&activity, at(t0, 1)), Verdict::Open);
+        // More trickled bytes do not buy more time.
+        activity.reads.fetch_add(1, Ordering::Relaxed);
+        assert_eq!(watch.check(&activity, at(t0, 2)), Verdict::HeadTooSlow);
+    }
+
+    #[test]
+    fn requests_keep_a_connection_open_and_restart_the_clocks() {
+        let activity = Arc::new(Activity::default());
+        let mut watch = Watch::new(Protocol::Http1, &limits(2, 5));
+        let t0 = watch.quiet_since;
+        // A long request: in flight across many ticks, reading its body all along.
+        let guard = InFlight::begin(&activity);
+        for s in 1..30 {
+            activity.reads.fetch_add(1, Ordering::Relaxed);
+            assert_eq!(watch.check(&activity, at(t0, s)), Verdict::Open);
+        }
+        drop(guard);
+        // Done at 29 s: quiet from the last tick that saw it running.
+        assert_eq!(watch.check(&activity, at(t0, 33)), Verdict::Open);
+        assert_eq!(watch.check(&activity, at(t0, 34)), Verdict::Idle);
+        // A request that began and ended between two ticks counts as activity at the next.
+        InFlight::begin(&activity);
+        assert_eq!(watch.check(&activity, at(t0, 35)), Verdict::Open);
+        assert_eq!(watch.check(&activity, at(t0, 39)), Verdict::Open);
+    }
+
+    #[test]
+    fn http2_traffic_without_requests_is_only_idle() {
+        let activity = Activity::default();
+        let mut watch = Watch::new(Protocol::Http2, &limits(2, 5));
+        let t0 = watch.quiet_since;
+        // PING answers and SETTINGS arrive on a quiet HTTP/2 connection.
+        activity.reads.fetch_add(3, Ordering::Relaxed);
+        assert_eq!(watch.check(&activity, at(t0, 4)), Verdict::Open);
+        assert_eq!(watch.check(&activity, at(t0, 5)), Verdict::Idle);
+    }
+
+    #[tokio::test]
+    async fn reads_that_bring_bytes_are_counted() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (client, server) = tokio::io::duplex(64);
+        let activity = Arc::new(Activity::default());
+        let mut counted = Counted {
+            inner: server,
+            activity: activity.clone(),
+        };
+        let mut client = client;
+        client.write_all(b"GET / HT").await.unwrap();
+        let mut buf = [0u8; 8];
+        counted.read_exact(&mut buf).await.unwrap();
+        assert!(activity.reads.load(Ordering::Relaxed) >= 1);
+        let before = activity.reads.load(Ordering::Relaxed);
+        drop(client);
+        assert_eq!(counted.read(&mut buf).await.unwrap(), 0);
+        assert_eq!(
+            activity.reads.load(Ordering::Relaxed),
+            before,
+            "EOF is no read"
+        );
+        counted.write_all(b"x").await.unwrap_err();
+    }
 }

@@ -281,11 +281,6 @@ where
 fn finish(mut res: Response, shared: &Shared, id: &RequestId, started: Instant) -> Response {
     let status = res.status();
     let headers = res.headers_mut();
-    for (name, value) in headers.iter_mut() {
-        if name == header::SET_COOKIE {
-            value.set_sensitive(true);
-        }
-    }
     shared.security.apply(headers);
     if !headers.contains_key(&REQUEST_ID) {
         headers.insert(REQUEST_ID, id.header_value());

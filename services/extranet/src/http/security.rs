@@ -83,6 +83,10 @@ impl SecurityHeaders {
     }
 }
 
+const PERMISSIONS: HeaderName = HeaderName::from_static("permissions-policy");
+const COOP: HeaderName = HeaderName::from_static("cross-origin-opener-policy");
+const CORP: HeaderName = HeaderName::from_static("cross-origin-resource-policy");
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,7 +137,3 @@ mod tests {
         assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
     }
 }
-
-const PERMISSIONS: HeaderName = HeaderName::from_static("permissions-policy");
-const COOP: HeaderName = HeaderName::from_static("cross-origin-opener-policy");
-const CORP: HeaderName = HeaderName::from_static("cross-origin-resource-policy");

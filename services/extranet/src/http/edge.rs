@@ -16,8 +16,9 @@
 //! layers a boxed or wrapped body) around every request each, and the request id went through a
 //! `String` and was copied into the request and its extensions. Together they were about a
 //! fifth of a `/healthz` request's CPU time (`cargo bench -p extranet-tests --bench http`).
-//! Here a successful response costs the header inserts and one allocation (the id's header
-//! value). Only an error response takes the slower, boxed path.
+//! Here a successful response costs a copy of the prebuilt security headers with its own moved
+//! in (`security.rs`) and one allocation (the id's header value). Only an error response takes
+//! the slower, boxed path.
 
 use std::convert::Infallible;
 use std::fmt;

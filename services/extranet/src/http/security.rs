@@ -60,6 +60,7 @@ impl SecurityHeaders {
         let own = std::mem::replace(h, self.template.clone());
         // `into_iter` names a header once, then gives its further values without a name.
         let mut current: Option<HeaderName> = None;
+        let mut handler_policy = false;
         for (name, mut value) in own {
             if let Some(name) = name {
                 current = Some(name);
@@ -71,10 +72,11 @@ impl SecurityHeaders {
             if *name == header::CONTENT_SECURITY_POLICY {
                 // The first of the handler's policies replaces ours; any further one is kept
                 // too (a browser enforces every policy it is given, so more only restrict).
-                if h[header::CONTENT_SECURITY_POLICY] == CONTENT_SECURITY_POLICY {
-                    h.insert(name.clone(), value);
-                } else {
+                if handler_policy {
                     h.append(name.clone(), value);
+                } else {
+                    h.insert(name.clone(), value);
+                    handler_policy = true;
                 }
             } else if !self.template.contains_key(name) {
                 h.append(name.clone(), value);
@@ -126,6 +128,22 @@ mod tests {
         for name in [header::REFERRER_POLICY, PERMISSIONS, COOP, CORP] {
             assert!(h.contains_key(&name), "{name}");
         }
+    }
+
+    #[test]
+    fn every_policy_a_handler_sets_is_kept_and_ours_is_not_added() {
+        let mut h = HeaderMap::new();
+        h.append(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        );
+        h.append(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("sandbox"),
+        );
+        SecurityHeaders::new(60).apply(&mut h);
+        let csp: Vec<_> = h.get_all(header::CONTENT_SECURITY_POLICY).iter().collect();
+        assert_eq!(csp, [CONTENT_SECURITY_POLICY, "sandbox"]);
     }
 
     #[test]

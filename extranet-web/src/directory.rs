@@ -770,7 +770,15 @@ async fn set_state(
         _ => return StatusCode::BAD_REQUEST.into_response(),
     };
     let dir = &st.directory;
-    let res = delegation::set_active(dir.db(), dir.clock(), &caller, id, active).await;
+    let res = delegation::set_active(
+        dir.db(),
+        dir.clock(),
+        dir.revocations(),
+        &caller,
+        id,
+        active,
+    )
+    .await;
     outcome(&st, &claims, id, &headers, csrf.0, None, res).await
 }
 
@@ -809,7 +817,8 @@ async fn primary(
         Ok(p) => p.inner().organisation_id,
         Err(e) => return refusal(&e).unwrap_or(StatusCode::NOT_FOUND).into_response(),
     };
-    let res = delegation::handover(dir.db(), dir.clock(), &caller, org, id).await;
+    let res =
+        delegation::handover(dir.db(), dir.clock(), dir.revocations(), &caller, org, id).await;
     outcome(&st, &claims, id, &headers, csrf.0, None, res).await
 }
 

@@ -631,9 +631,13 @@ async fn set_state(
     let auth = &st.recovery.auth;
     let clock = auth.clock.as_ref();
     let res = match form.active.as_str() {
-        "false" => organisations::deactivate(&auth.db, clock, id, Some(claims.sub))
-            .await
-            .map(|_| "deactivated"),
+        "false" => match organisations::deactivate(&auth.db, clock, id, Some(claims.sub)).await {
+            Ok(ended) => {
+                auth.learn(&ended).await;
+                Ok("deactivated")
+            }
+            Err(e) => Err(e),
+        },
         "true" => organisations::reactivate(&auth.db, clock, id, Some(claims.sub))
             .await
             .map(|()| "reactivated"),

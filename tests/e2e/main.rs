@@ -15,6 +15,7 @@ mod hostile;
 mod https;
 mod policy;
 mod recovery;
+mod revocation;
 mod session;
 mod staff;
 mod storage;

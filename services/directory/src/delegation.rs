@@ -7,6 +7,7 @@ use extranet_access::{Action, Masked, PersonView, Resource, vocab};
 use extranet_audit::Outcome;
 use extranet_identity::model::{NewPerson, Role};
 use extranet_identity::recovery::Recovery;
+use extranet_identity::revocation::{Ending, Revocations, RevokeConn, Revoked};
 use extranet_identity::store::parse_phone;
 use extranet_identity::{EmailAddress, Gender, Language};
 use extranet_platform::{Clock, Db};
@@ -242,6 +243,7 @@ pub async fn set_rights(
 pub async fn set_roles(
     db: &Db,
     clock: &dyn Clock,
+    revocations: &Revocations,
     caller: &Caller,
     id: Uuid,
     roles: &[String],
@@ -333,6 +335,8 @@ pub async fn set_roles(
         .organisation(person.inner().organisation_id)
         .detail(serde_json::json!({ "before": person.inner().roles, "after": parsed.iter().map(|r| r.as_str()).collect::<Vec<_>>() }));
     let names: Vec<&str> = parsed.iter().map(|r| r.as_str()).collect();
+    let now = clock.now();
+    let mut stale = Revoked::default();
     with_audit!(db, entry, |tx| {
         sqlx::query("DELETE FROM person_role WHERE person_id = $1")
             .bind(id)
@@ -345,7 +349,11 @@ pub async fn set_roles(
                 .execute(&mut *tx)
                 .await?;
         }
+        // The person's access tokens say the old roles: they stop here; the next refresh says
+        // the new ones.
+        stale = tx.stale_tokens(id, now).await?;
     })?;
+    revocations.after_commit(db, clock, &stale).await;
     crate::people::get(db, clock, caller, id).await
 }
 
@@ -459,6 +467,7 @@ pub async fn update(
 pub async fn set_active(
     db: &Db,
     clock: &dyn Clock,
+    revocations: &Revocations,
     caller: &Caller,
     id: Uuid,
     active: bool,
@@ -487,6 +496,7 @@ pub async fn set_active(
         .subject("person", id)
         .organisation(person.inner().organisation_id);
     let now = clock.now();
+    let mut ended = Revoked::default();
     with_audit!(db, entry, |tx| {
         // Someone who never set a password comes back as invited, not as an active account.
         sqlx::query(
@@ -506,16 +516,12 @@ pub async fn set_active(
             .bind(id)
             .execute(&mut *tx)
             .await?;
-            sqlx::query(
-                "UPDATE auth_session SET revoked_at = $1, revoked_reason = 'account deactivated' \
-                 WHERE person_id = $2 AND revoked_at IS NULL",
-            )
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+            ended = tx
+                .end_sessions(Ending::Person(id), now, "account deactivated")
+                .await?;
         }
     })?;
+    revocations.after_commit(db, clock, &ended).await;
     crate::people::get(db, clock, caller, id).await
 }
 
@@ -524,6 +530,7 @@ pub async fn set_active(
 pub async fn handover(
     db: &Db,
     clock: &dyn Clock,
+    revocations: &Revocations,
     caller: &Caller,
     organisation: Uuid,
     to: Uuid,
@@ -564,6 +571,8 @@ pub async fn handover(
         .entry(clock, "person.primary_contact.handover", Outcome::Success)
         .subject("person", to)
         .organisation(organisation);
+    let now = clock.now();
+    let mut stale: Vec<Revoked> = Vec::new();
     with_audit!(db, entry, |tx| {
         let holders: Vec<Uuid> = sqlx::query_scalar(
             "SELECT r.person_id FROM person_role r JOIN person p ON p.id = r.person_id \
@@ -581,6 +590,7 @@ pub async fn handover(
                 .bind(h)
                 .execute(&mut *tx)
                 .await?;
+            stale.push(tx.stale_tokens(*h, now).await?);
         }
         sqlx::query("DELETE FROM person_role WHERE person_id = $1 AND role = 'client_user'")
             .bind(to)
@@ -590,6 +600,10 @@ pub async fn handover(
             .bind(to)
             .execute(&mut *tx)
             .await?;
+        stale.push(tx.stale_tokens(to, now).await?);
     })?;
+    for s in &stale {
+        revocations.after_commit(db, clock, s).await;
+    }
     crate::people::get(db, clock, caller, to).await
 }

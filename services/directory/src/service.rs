@@ -41,6 +41,11 @@ impl Directory {
         self.recovery.auth.clock.as_ref()
     }
 
+    /// Where ended sessions are learnt at once (see `extranet_identity::revocation`).
+    pub fn revocations(&self) -> &extranet_identity::revocation::Revocations {
+        &self.recovery.auth.revocations
+    }
+
     pub fn policy(&self) -> Arc<Policy> {
         self.policy.load_full()
     }

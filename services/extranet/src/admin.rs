@@ -179,7 +179,10 @@ async fn run_org(db: &Db, command: OrgCommand) -> anyhow::Result<()> {
             let ended = extranet_identity::organisations::deactivate(db, &clock, id, None)
                 .await
                 .map_err(|e| org_error(e, id))?;
-            println!("deactivated organisation {id} ({ended} session(s) ended)");
+            println!(
+                "deactivated organisation {id} ({} session(s) ended)",
+                ended.count()
+            );
         }
         OrgCommand::Reactivate { id } => {
             extranet_identity::organisations::reactivate(db, &clock, id, None)
@@ -310,7 +313,11 @@ async fn run(config: &Config, db: &Db, command: UserCommand) -> anyhow::Result<(
                     .subject("person", person.id),
             )
             .await?;
-            println!("deactivated {} ({ended} session(s) ended)", person.email);
+            println!(
+                "deactivated {} ({} session(s) ended)",
+                person.email,
+                ended.count()
+            );
         }
         UserCommand::Reactivate { email } => {
             let person = store::person_by_email(db, &email)

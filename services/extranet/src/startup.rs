@@ -91,6 +91,13 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
         Duration::from_secs(config.mail.poll_secs),
     )?);
     tokio::spawn(sender.clone().run(shutdown.clone()));
+    // Sessions ended by other instances or the command line: learnt within a second, and on
+    // PostgreSQL at their commit.
+    tokio::spawn(
+        auth.revocations
+            .clone()
+            .run(db.clone(), Arc::new(SystemClock), shutdown.clone()),
+    );
     crate::http::metrics::spawn_upkeep(shutdown.clone());
     // Links in mails never come from a request's Host header.
     let base_url = config

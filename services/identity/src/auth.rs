@@ -9,6 +9,7 @@ use extranet_audit::{NewEntry, Outcome};
 use extranet_platform::{Clock, Db};
 
 use crate::error::{IdentityError, Result};
+use crate::revocation::{Revocations, Revoked};
 use crate::sessions::{self, Grant, Refresh, Refused, SessionSettings};
 use crate::throttle::{self, ThrottleSettings};
 use crate::tokens::{self, Claims, KeyRing, TokenSettings, VerifyError};
@@ -29,6 +30,9 @@ pub struct Auth {
     pub throttle: ThrottleSettings,
     /// Tokens that passed verification, until they expire.
     verified: VerifiedTokens,
+    /// Sessions ended and tokens made stale within the last access lifetime: refused even when
+    /// a token's signature and times check out.
+    pub revocations: Arc<Revocations>,
     /// When the key ring was last reloaded for an unknown key id.
     last_reload: std::sync::Mutex<Option<std::time::Instant>>,
 }
@@ -73,6 +77,9 @@ impl Auth {
         throttle: ThrottleSettings,
     ) -> Result<Auth> {
         let keys = KeyRing::load(&db, clock.as_ref()).await?;
+        // What was revoked shortly before this instance started still holds.
+        let revocations = Arc::new(Revocations::new(tokens.access_lifetime, tokens.leeway));
+        revocations.sync(&db, clock.as_ref()).await?;
         Ok(Auth {
             db,
             clock,
@@ -81,6 +88,7 @@ impl Auth {
             sessions,
             throttle,
             verified: VerifiedTokens::new(verified::DEFAULT_CAPACITY),
+            revocations,
             last_reload: std::sync::Mutex::new(None),
         })
     }
@@ -88,11 +96,15 @@ impl Auth {
     /// Verifies an access token. A token verified before is answered from memory until it
     /// expires. A key id we do not know may have been added by another instance (or
     /// `extranet keys rotate`): reload the keys (at most once per [`KEY_RELOAD_INTERVAL`])
-    /// before refusing.
+    /// before refusing. Either way a token whose session ended, or whose roles changed, since
+    /// it was issued is refused ([`Revocations`]).
     pub async fn verify(&self, token: &str) -> std::result::Result<Arc<Claims>, VerifyError> {
         let now = self.clock.now().unix_timestamp();
         let leeway = i64::try_from(self.tokens.leeway.as_secs()).unwrap_or(0);
         if let Some(claims) = self.verified.get(token, now, leeway) {
+            if self.revocations.refuses(&claims) {
+                return Err(VerifyError::Revoked);
+            }
             return Ok(claims);
         }
         let claims = match self.keys.load().verify(token, &self.tokens) {
@@ -103,6 +115,9 @@ impl Auth {
             }
             other => other,
         }?;
+        if self.revocations.refuses(&claims) {
+            return Err(VerifyError::Revoked);
+        }
         let claims = Arc::new(claims);
         self.verified.insert(token, claims.clone());
         Ok(claims)
@@ -205,8 +220,14 @@ impl Auth {
         &self,
         refresh_token: &str,
     ) -> Result<std::result::Result<Issued, Refused>> {
-        match sessions::refresh(&self.db, self.clock.as_ref(), &self.sessions, refresh_token)
-            .await?
+        match sessions::refresh(
+            &self.db,
+            self.clock.as_ref(),
+            &self.sessions,
+            &self.revocations,
+            refresh_token,
+        )
+        .await?
         {
             Refresh::Granted(grant) => Ok(Ok(self.issue(&grant).await?)),
             Refresh::Refused(why) => {
@@ -246,7 +267,7 @@ impl Auth {
 
     pub async fn logout(&self, claims: &Claims) -> Result<()> {
         let now = self.clock.now();
-        sessions::revoke_audited(
+        let ended = sessions::revoke_audited(
             &self.db,
             self.clock.as_ref(),
             claims.sid,
@@ -260,12 +281,13 @@ impl Auth {
             },
         )
         .await?;
+        self.learn(&ended).await;
         Ok(())
     }
 
     pub async fn logout_everywhere(&self, claims: &Claims) -> Result<u64> {
         let now = self.clock.now();
-        sessions::revoke_audited(
+        let ended = sessions::revoke_audited(
             &self.db,
             self.clock.as_ref(),
             claims.sid,
@@ -279,7 +301,17 @@ impl Auth {
                     .detail(serde_json::json!({ "sessions_ended": n }))
             },
         )
-        .await
+        .await?;
+        self.learn(&ended).await;
+        Ok(ended.count())
+    }
+
+    /// Makes this instance refuse at once the tokens a committed change ended (other instances
+    /// learn it from the database).
+    pub async fn learn(&self, revoked: &Revoked) {
+        self.revocations
+            .after_commit(&self.db, self.clock.as_ref(), revoked)
+            .await;
     }
 
     /// Changes the signed-in person's password after checking the current one; every other
@@ -312,7 +344,7 @@ impl Auth {
         }
         let hash = password::hash(new).map_err(|e| IdentityError::Internal(e.to_string()))?;
         let now = self.clock.now();
-        store::replace_password(
+        let ended = store::replace_password(
             &self.db,
             self.clock.as_ref(),
             claims.sub,
@@ -326,6 +358,7 @@ impl Auth {
             },
         )
         .await?;
+        self.learn(&ended).await;
         Ok(ChangePassword::Done)
     }
 
@@ -363,6 +396,9 @@ impl Auth {
     }
 
     async fn issue(&self, grant: &Grant) -> Result<Issued> {
+        // The token's instant is taken before its roles are read: a role change committed after
+        // the read has a later cutoff, so this token is refused if it carries the old roles.
+        let now = self.clock.now();
         // Issuing already costs database round trips; one more notices a key rotation.
         let current = tokens::current_signing_kid(&self.db).await?;
         if current.as_deref() != Some(self.keys.load().signing_kid()) {
@@ -373,7 +409,7 @@ impl Auth {
         let person = store::get_person(&self.db, grant.person_id).await?;
         let claims = tokens::access_claims(
             &self.tokens,
-            self.clock.now(),
+            now,
             grant.person_id,
             grant.organisation_id,
             person.roles.iter().map(|r| r.as_str().to_owned()).collect(),

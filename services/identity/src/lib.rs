@@ -11,6 +11,7 @@ pub mod onetime;
 pub mod organisations;
 pub mod password;
 pub mod recovery;
+pub mod revocation;
 pub mod sessions;
 pub mod store;
 pub mod throttle;

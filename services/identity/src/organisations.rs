@@ -8,11 +8,17 @@ use uuid::Uuid;
 
 use crate::error::{IdentityError, Result};
 use crate::model::OrganisationKind;
+use crate::revocation::{Ending, RevokeConn, Revoked};
 use crate::store;
 
-/// Deactivates `id`; returns how many sessions ended. The certification body itself is refused
-/// (its staff and administrators would lock themselves out).
-pub async fn deactivate(db: &Db, clock: &dyn Clock, id: Uuid, actor: Option<Uuid>) -> Result<u64> {
+/// Deactivates `id`; returns the sessions ended (for `Revocations::after_commit`). The
+/// certification body itself is refused (its staff and administrators would lock themselves out).
+pub async fn deactivate(
+    db: &Db,
+    clock: &dyn Clock,
+    id: Uuid,
+    actor: Option<Uuid>,
+) -> Result<Revoked> {
     let org = store::get_organisation(db, id).await?;
     if org.kind == OrganisationKind::CertificationBody {
         return Err(IdentityError::Invalid(crate::types::Invalid {
@@ -36,7 +42,7 @@ async fn set_active(
     id: Uuid,
     active: bool,
     actor: Option<Uuid>,
-) -> Result<u64> {
+) -> Result<Revoked> {
     let now = clock.now();
     let action = if active {
         "organisation.reactivate"
@@ -62,20 +68,12 @@ async fn set_active(
             return Err(IdentityError::NotFound);
         }
         let ended = if active {
-            0
+            Revoked::default()
         } else {
-            sqlx::query(
-                "UPDATE auth_session SET revoked_at = $1, revoked_reason = $2 WHERE revoked_at \
-                 IS NULL AND person_id IN (SELECT id FROM person WHERE organisation_id = $3)",
-            )
-            .bind(now)
-            .bind("organisation deactivated")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
+            tx.end_sessions(Ending::Organisation(id), now, "organisation deactivated")
+                .await?
         };
-        let entry = entry.detail(serde_json::json!({ "sessions_ended": ended }));
+        let entry = entry.detail(serde_json::json!({ "sessions_ended": ended.count() }));
         extranet_audit::append_in(&mut *tx, &entry).await?;
         Ok::<_, IdentityError>(ended)
     }

@@ -142,12 +142,13 @@ impl Recovery {
         let hash = password::hash(new_password)
             .map_err(|e| crate::IdentityError::Internal(e.to_string()))?;
         let now = clock.now();
-        store::replace_password(db, clock, person_id, &hash, None, |ended| {
+        let ended = store::replace_password(db, clock, person_id, &hash, None, |ended| {
             NewEntry::new(now, "auth.password.set", Outcome::Success)
                 .subject("person", person_id)
                 .detail(serde_json::json!({ "sessions_ended": ended }))
         })
         .await?;
+        self.auth.revocations.after_commit(db, clock, &ended).await;
         Ok(SetPassword::Done)
     }
 }

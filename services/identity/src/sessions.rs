@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::{IdentityError, Result};
+use crate::revocation::{Ending, Revocations, RevokeConn, Revoked};
 use crate::store::{self, Credentials};
 
 #[derive(Debug, Clone)]
@@ -131,13 +132,20 @@ pub enum Refresh {
     Refused(Refused),
 }
 
-/// Exchanges a refresh token for the next one.
+/// Exchanges a refresh token for the next one. A session it ends (a token presented twice, an
+/// account found deactivated) is learnt by `revocations` before this returns.
 pub async fn refresh(
     db: &Db,
     clock: &dyn Clock,
     settings: &SessionSettings,
+    revocations: &Revocations,
     presented: &str,
 ) -> Result<Refresh> {
+    let end = |session: Uuid, reason: &'static str| async move {
+        let revoked = revoke(db, clock, session, reason).await?;
+        revocations.after_commit(db, clock, &revoked).await;
+        Ok::<bool, IdentityError>(revoked.count() > 0)
+    };
     let now = clock.now();
     let hash = hash_token(presented);
     let row: Option<TokenRow> = on_pool!(db, read, |pool| {
@@ -157,7 +165,7 @@ pub async fn refresh(
         return Ok(Refresh::Refused(Refused::Revoked));
     }
     if row.used_at.is_some() {
-        revoke(db, clock, row.session_id, "refresh token reused").await?;
+        end(row.session_id, "refresh token reused").await?;
         return Ok(Refresh::Refused(Refused::Reused {
             session_id: row.session_id,
             person_id: row.person_id,
@@ -168,13 +176,7 @@ pub async fn refresh(
     }
     let creds = store::credentials_by_id(db, row.person_id).await?;
     let Some(creds) = creds.filter(Credentials::may_sign_in) else {
-        revoke(
-            db,
-            clock,
-            row.session_id,
-            "account or organisation deactivated",
-        )
-        .await?;
+        end(row.session_id, "account or organisation deactivated").await?;
         return Ok(Refresh::Refused(Refused::Deactivated {
             session_id: row.session_id,
             person_id: row.person_id,
@@ -184,12 +186,15 @@ pub async fn refresh(
     let token = new_token();
     let next_hash = hash_token(&token);
     let idle = (now + settings.idle_lifetime).min(row.absolute_expires_at);
-    // Mark the presented token used only if nobody else did in the meantime: of two concurrent
-    // refreshes with the same token, exactly one wins and the other is a reuse.
+    // Mark the presented token used only if nobody else did in the meantime and the session was
+    // not ended since it was read: of two concurrent refreshes with the same token, exactly one
+    // wins and the other is a reuse; a refresh racing a sign-out issues nothing.
     let won: std::result::Result<bool, sqlx::Error> = write_tx!(db, |tx| {
         async {
             let marked = sqlx::query(
-                "UPDATE refresh_token SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL",
+                "UPDATE refresh_token SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL \
+                 AND EXISTS (SELECT 1 FROM auth_session s WHERE s.id = refresh_token.session_id \
+                 AND s.revoked_at IS NULL)",
             )
             .bind(now)
             .bind(&hash)
@@ -215,7 +220,10 @@ pub async fn refresh(
     })
     .await;
     if !won? {
-        revoke(db, clock, row.session_id, "refresh token reused").await?;
+        // Nothing left to end: the session was ended while this refresh ran.
+        if !end(row.session_id, "refresh token reused").await? {
+            return Ok(Refresh::Refused(Refused::Revoked));
+        }
         return Ok(Refresh::Refused(Refused::Reused {
             session_id: row.session_id,
             person_id: row.person_id,
@@ -229,25 +237,12 @@ pub async fn refresh(
     }))
 }
 
-/// Ends one session family.
-pub async fn revoke(db: &Db, clock: &dyn Clock, session: Uuid, reason: &str) -> Result<()> {
+/// Ends one session family (a refresh token presented twice, a deactivated account found at
+/// refresh) and refuses its access tokens.
+pub async fn revoke(db: &Db, clock: &dyn Clock, session: Uuid, reason: &str) -> Result<Revoked> {
     let now = clock.now();
-    on_pool!(db, write, |pool| {
-        sqlx::query(REVOKE_ONE)
-            .bind(now)
-            .bind(reason)
-            .bind(session)
-            .execute(pool)
-            .await
-            .map(|_| ())
-    })?;
-    Ok(())
+    end(db, Ending::Session(session), now, reason).await
 }
-
-const REVOKE_ONE: &str = "UPDATE auth_session SET revoked_at = $1, revoked_reason = $2 \
-     WHERE id = $3 AND revoked_at IS NULL";
-const REVOKE_ALL: &str = "UPDATE auth_session SET revoked_at = $1, revoked_reason = $2 \
-     WHERE person_id = $3 AND revoked_at IS NULL";
 
 /// Ends one session family (`all`: every family of the session's person) and appends the audit
 /// record `audit` makes from the number ended, in one transaction.
@@ -259,43 +254,32 @@ pub async fn revoke_audited(
     all: bool,
     reason: &str,
     audit: impl FnOnce(u64) -> NewEntry,
-) -> Result<u64> {
+) -> Result<Revoked> {
     let now = clock.now();
+    let which = if all {
+        Ending::Person(person)
+    } else {
+        Ending::Session(session)
+    };
     write_tx!(db, |tx| async {
-        let (sql, id) = if all {
-            (REVOKE_ALL, person)
-        } else {
-            (REVOKE_ONE, session)
-        };
-        let n = sqlx::query(sql)
-            .bind(now)
-            .bind(reason)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        extranet_audit::append_in(&mut *tx, &audit(n)).await?;
-        Ok::<u64, crate::IdentityError>(n)
+        let revoked = tx.end_sessions(which, now, reason).await?;
+        extranet_audit::append_in(&mut *tx, &audit(revoked.count())).await?;
+        Ok::<Revoked, crate::IdentityError>(revoked)
     }
     .await)
     .await
 }
 
-/// Ends every session family of a person ("sign out everywhere"); returns how many.
-pub async fn revoke_all(db: &Db, clock: &dyn Clock, person: Uuid, reason: &str) -> Result<u64> {
+/// Ends every session family of a person; returns what ended.
+pub async fn revoke_all(db: &Db, clock: &dyn Clock, person: Uuid, reason: &str) -> Result<Revoked> {
     let now = clock.now();
-    Ok(on_pool!(db, write, |pool| {
-        sqlx::query(
-            "UPDATE auth_session SET revoked_at = $1, revoked_reason = $2 \
-             WHERE person_id = $3 AND revoked_at IS NULL",
-        )
-        .bind(now)
-        .bind(reason)
-        .bind(person)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected())
-    })?)
+    end(db, Ending::Person(person), now, reason).await
+}
+
+async fn end(db: &Db, which: Ending, now: OffsetDateTime, reason: &str) -> Result<Revoked> {
+    let res: std::result::Result<Revoked, sqlx::Error> =
+        write_tx!(db, |tx| tx.end_sessions(which, now, reason).await).await;
+    Ok(res?)
 }
 
 /// Whether a session is still usable (not revoked, not past its absolute end).

@@ -9,6 +9,7 @@ use crate::error::{IdentityError, Result};
 use crate::model::{
     AccountState, NewOrganisation, NewPerson, Organisation, OrganisationKind, Person, Role,
 };
+use crate::revocation::{Ending, RevokeConn, Revoked};
 use crate::types::{Gender, Language};
 
 #[derive(FromRow)]
@@ -346,6 +347,7 @@ const SET_PASSWORD: &str = "UPDATE person SET password_hash = $1, password_chang
 /// Sets a new password, ends the person's sessions (all of them, or all but `keep`, the one
 /// that changed it) and appends the audit record `audit` makes from the number ended — in one
 /// transaction: a password is never changed with an old session left running, nor unrecorded.
+/// The caller passes what ended to `Revocations::after_commit`.
 pub async fn replace_password(
     db: &Db,
     clock: &dyn Clock,
@@ -353,9 +355,12 @@ pub async fn replace_password(
     hash: &str,
     keep: Option<Uuid>,
     audit: impl FnOnce(u64) -> extranet_audit::NewEntry,
-) -> Result<u64> {
+) -> Result<Revoked> {
     let now = clock.now();
-    let reason = "password changed";
+    let which = match keep {
+        Some(keep) => Ending::PersonExcept(person, keep),
+        None => Ending::Person(person),
+    };
     write_tx!(db, |tx| async {
         let n = sqlx::query(SET_PASSWORD)
             .bind(hash)
@@ -367,31 +372,9 @@ pub async fn replace_password(
         if n == 0 {
             return Err(IdentityError::NotFound);
         }
-        let ended = match keep {
-            Some(keep) => sqlx::query(
-                "UPDATE auth_session SET revoked_at = $1, revoked_reason = $2 \
-                 WHERE person_id = $3 AND id <> $4 AND revoked_at IS NULL",
-            )
-            .bind(now)
-            .bind(reason)
-            .bind(person)
-            .bind(keep)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected(),
-            None => sqlx::query(
-                "UPDATE auth_session SET revoked_at = $1, revoked_reason = $2 \
-                 WHERE person_id = $3 AND revoked_at IS NULL",
-            )
-            .bind(now)
-            .bind(reason)
-            .bind(person)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected(),
-        };
-        extranet_audit::append_in(&mut *tx, &audit(ended)).await?;
-        Ok::<u64, IdentityError>(ended)
+        let ended = tx.end_sessions(which, now, "password changed").await?;
+        extranet_audit::append_in(&mut *tx, &audit(ended.count())).await?;
+        Ok::<Revoked, IdentityError>(ended)
     }
     .await)
     .await

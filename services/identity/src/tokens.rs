@@ -236,6 +236,8 @@ pub enum VerifyError {
     UnknownKey,
     #[error("token rejected: {0}")]
     Rejected(String),
+    #[error("session ended or roles changed since the token was issued")]
+    Revoked,
 }
 
 /// The key id that should sign now (the newest unretired key), to notice a rotation made by
@@ -270,6 +272,14 @@ pub fn access_claims(
     session: Uuid,
 ) -> Claims {
     let iat = now.unix_timestamp();
+    // The jti's UUIDv7 instant is when the token was issued, to the millisecond: what session
+    // revocations compare with (`revocation.rs`).
+    let nanos = u32::try_from(now.unix_timestamp_nanos().rem_euclid(1_000_000_000)).unwrap_or(0);
+    let jti = Uuid::new_v7(uuid::Timestamp::from_unix(
+        uuid::NoContext,
+        u64::try_from(iat).unwrap_or(0),
+        nanos,
+    ));
     let lifetime = i64::try_from(settings.access_lifetime.as_secs()).unwrap_or(300);
     Claims {
         iss: settings.issuer.clone(),
@@ -278,7 +288,7 @@ pub fn access_claims(
         org: organisation,
         roles,
         sid: session,
-        jti: Uuid::now_v7(),
+        jti,
         iat,
         nbf: iat,
         exp: iat + lifetime,

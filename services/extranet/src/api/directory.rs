@@ -290,7 +290,15 @@ async fn handover(
     let org = id(&raw)?;
     let ApiJson(b) = refuse_smuggled(&dir, &caller, body, Action::Handover, org).await?;
     Ok(masked(
-        &delegation::handover(dir.db(), dir.clock(), &caller, org, b.person_id).await?,
+        &delegation::handover(
+            dir.db(),
+            dir.clock(),
+            dir.revocations(),
+            &caller,
+            org,
+            b.person_id,
+        )
+        .await?,
     ))
 }
 
@@ -462,7 +470,15 @@ async fn deactivate_person(
 ) -> Result<Response, ApiError> {
     let caller = writer(&dir, &who, &peer).await?;
     Ok(masked(
-        &delegation::set_active(dir.db(), dir.clock(), &caller, id(&raw)?, false).await?,
+        &delegation::set_active(
+            dir.db(),
+            dir.clock(),
+            dir.revocations(),
+            &caller,
+            id(&raw)?,
+            false,
+        )
+        .await?,
     ))
 }
 
@@ -479,7 +495,15 @@ async fn reactivate_person(
 ) -> Result<Response, ApiError> {
     let caller = writer(&dir, &who, &peer).await?;
     Ok(masked(
-        &delegation::set_active(dir.db(), dir.clock(), &caller, id(&raw)?, true).await?,
+        &delegation::set_active(
+            dir.db(),
+            dir.clock(),
+            dir.revocations(),
+            &caller,
+            id(&raw)?,
+            true,
+        )
+        .await?,
     ))
 }
 
@@ -535,7 +559,15 @@ async fn set_roles(
     let person = id(&raw)?;
     let ApiJson(b) = refuse_smuggled(&dir, &caller, body, Action::Grant, person).await?;
     Ok(masked(
-        &delegation::set_roles(dir.db(), dir.clock(), &caller, person, &b.roles).await?,
+        &delegation::set_roles(
+            dir.db(),
+            dir.clock(),
+            dir.revocations(),
+            &caller,
+            person,
+            &b.roles,
+        )
+        .await?,
     ))
 }
 

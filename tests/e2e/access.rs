@@ -120,12 +120,15 @@ pub(crate) async fn world(server: &Server) -> anyhow::Result<World> {
     ] {
         orgs.insert(key, server.create_client_org(name).await?);
     }
-    let cb_people: [(&str, &str); 5] = [
+    // admin2 and po2 are targets only: people holding roles that only an administrator gives.
+    let cb_people: [(&str, &str); 7] = [
         ("admin@cb.example", "admin"),
         ("staff@cb.example", "staff"),
         ("po@cb.example", "privacy_officer"),
         ("insp@cb.example", "inspector"),
         ("insp2@cb.example", "inspector"),
+        ("admin2@cb.example", "admin"),
+        ("po2@cb.example", "privacy_officer"),
     ];
     let client_people: [(&str, &str, &str); 6] = [
         ("ca@a.example", "client_admin", "A"),
@@ -340,13 +343,20 @@ impl World {
     }
 }
 
+/// Permissions that change a person's roles, rights or account state: refused (403) on a person
+/// holding a role the caller could not give.
+fn changes_standing(permission: &str) -> bool {
+    matches!(permission, "person.grant" | "person.deactivate")
+}
+
 fn resource_of(permission: &str) -> &str {
     permission.split('.').next().unwrap_or_default()
 }
 
 databases!(
     /// Every role × every API route × (own tenant, other tenant, assigned, unassigned, expired
-    /// assignment, own record): the answer is the one the policy gives. An operation without an
+    /// assignment, own record, a person holding a role the caller cannot give): the answer is
+    /// the one the policy gives. An operation without an
     /// `x-permission` fails the test, so a route cannot be added without policy.
     async fn every_role_on_every_route_gets_what_the_policy_says(b: Backends) {
         let server = ServerBuilder::new(b).start().await?;
@@ -410,6 +420,8 @@ databases!(
                         Target::Person("c2@a.example"),
                         Target::Person("cb2@b.example"),
                         Target::Person("cca@c.example"),
+                        Target::Person("admin2@cb.example"),
+                        Target::Person("po2@cb.example"),
                         Target::Person(caller_key),
                     ],
                     "dossier" => vec![
@@ -462,7 +474,19 @@ databases!(
                 }
                 for t in &targets {
                     let rel = w.relation(caller, t);
-                    let allowed = !allowed_domains.is_disjoint(&rel);
+                    let mut allowed = !allowed_domains.is_disjoint(&rel);
+                    // A person's roles, rights and state: only by someone who could give every
+                    // role they hold (the `roles` relation of the matrix).
+                    if allowed
+                        && changes_standing(permission)
+                        && let Target::Person(e) = t
+                        && e != caller_key
+                    {
+                        allowed = w.people[e].roles.iter().all(|role| {
+                            !domains_of(&matrix, "roles", caller, &format!("role.{role}"))
+                                .is_disjoint(&rel)
+                        });
+                    }
                     let readable = !read_domains.is_disjoint(&rel);
                     let tid = w.id(t);
                     let (m, url, body) =

@@ -3,6 +3,7 @@
 
 mod access;
 mod access_browser;
+mod admins;
 mod audit;
 mod audit_search;
 mod auth;

@@ -16,7 +16,7 @@ fn shipped() -> PathBuf {
 /// A copy of the shipped policy in a temporary directory, to edit.
 fn copy() -> anyhow::Result<tempfile::TempDir> {
     let dir = tempfile::tempdir()?;
-    for f in ["model.conf", "policy.csv", "fields.csv"] {
+    for f in ["model.conf", "policy.csv", "fields.csv", "roles.csv"] {
         std::fs::copy(shipped().join(f), dir.path().join(f))?;
     }
     Ok(dir)

@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use crate::fields::{FieldSet, Outward};
 use crate::policy::SubjectGrants;
+use crate::roles::{self, Givable, RoleSet};
 use crate::views::outward_types;
 use crate::vocab::{Action, Domain, DomainSet, Resource};
 
@@ -16,6 +17,7 @@ const N_TYPES: usize = outward_types().len();
 pub struct Grants {
     actions: [[DomainSet; N_ACTIONS]; N_RESOURCES],
     fields: [[FieldSet; 4]; N_TYPES],
+    roles: Givable,
 }
 
 impl Grants {
@@ -24,6 +26,7 @@ impl Grants {
         Grants {
             actions: [[DomainSet::EMPTY; N_ACTIONS]; N_RESOURCES],
             fields: [[FieldSet::EMPTY; 4]; N_TYPES],
+            roles: [RoleSet::EMPTY; 4],
         }
     }
 
@@ -38,6 +41,14 @@ impl Grants {
                 *m = m.union(*t);
             }
         }
+        for (m, t) in self.roles.iter_mut().zip(s.roles.iter()) {
+            *m = m.union(*t);
+        }
+    }
+
+    /// The roles the caller may give to a person related to them as `relation` (roles.csv).
+    pub fn givable(&self, relation: DomainSet) -> RoleSet {
+        roles::in_relation(&self.roles, relation)
     }
 
     /// The domains in which the caller may perform `action` on `resource`.

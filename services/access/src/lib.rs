@@ -10,6 +10,7 @@ pub mod grants;
 pub mod mask;
 pub mod matrix;
 pub mod policy;
+pub mod roles;
 pub mod views;
 pub mod vocab;
 
@@ -18,6 +19,7 @@ pub use fields::{FieldSet, Outward};
 pub use grants::{Grants, Relation};
 pub use mask::{Cell, Masked};
 pub use policy::{Policy, PolicySource, Report};
+pub use roles::RoleSet;
 pub use views::{
     AssignmentView, DocumentAccessView, DocumentView, DossierView, OrganisationView, PersonView,
     VersionView,

@@ -14,6 +14,8 @@ pub struct Tables {
     pub actions: Vec<(String, Vec<String>)>,
     /// (`type.field`, one cell per subject)
     pub fields: Vec<(String, Vec<String>)>,
+    /// (`role.<role>`, one cell per subject: where the subject may give it)
+    pub roles: Vec<(String, Vec<String>)>,
 }
 
 fn cell(set: DomainSet) -> String {
@@ -44,10 +46,21 @@ pub fn tables(policy: &Policy) -> Tables {
             fields.push((format!("{ty}.{name}"), cells));
         }
     }
+    let roles = vocab::ROLES
+        .iter()
+        .map(|role| {
+            let cells = subjects
+                .iter()
+                .map(|s| cell(policy.subject_role_domains(s, role)))
+                .collect();
+            (format!("{}{role}", crate::roles::ROLE_PREFIX), cells)
+        })
+        .collect();
     Tables {
         subjects,
         actions,
         fields,
+        roles,
     }
 }
 
@@ -88,6 +101,12 @@ pub fn markdown(policy: &Policy) -> String {
         "\n## Fields\n\nAn empty cell is \"hidden\": the value never leaves the server.\n"
     );
     md_table(&mut out, "field", &t.subjects, &t.fields, "hidden");
+    let _ = writeln!(
+        out,
+        "\n## Roles\n\nWho may give which role (`roles.csv`), and so change the roles, rights and account state\n\
+         of a person who holds it: a person holding a role the caller cannot give is out of their reach.\n"
+    );
+    md_table(&mut out, "role", &t.subjects, &t.roles, "—");
     out
 }
 
@@ -97,7 +116,11 @@ pub fn csv(policy: &Policy) -> Result<String, csv::Error> {
     let mut header = vec!["table".to_owned(), "name".to_owned()];
     header.extend(t.subjects.iter().cloned());
     w.write_record(&header)?;
-    for (table, rows) in [("action", &t.actions), ("field", &t.fields)] {
+    for (table, rows) in [
+        ("action", &t.actions),
+        ("field", &t.fields),
+        ("role", &t.roles),
+    ] {
         for (name, cells) in rows {
             let mut row = vec![table.to_owned(), name.clone()];
             row.extend(cells.iter().cloned());
@@ -110,7 +133,8 @@ pub fn csv(policy: &Policy) -> Result<String, csv::Error> {
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-/// Machine-readable: `{"actions": {subject: {"resource.action": [domains]}}, "fields": {…}}`.
+/// Machine-readable: `{"actions": {subject: {"resource.action": [domains]}}, "fields": {…},
+/// "roles": {subject: {"role.<role>": [domains]}}}`.
 pub fn json(policy: &Policy) -> serde_json::Value {
     let t = tables(policy);
     let section = |rows: &[(String, Vec<String>)]| {
@@ -127,5 +151,9 @@ pub fn json(policy: &Policy) -> serde_json::Value {
         }
         serde_json::Value::Object(by_subject)
     };
-    serde_json::json!({ "actions": section(&t.actions), "fields": section(&t.fields) })
+    serde_json::json!({
+        "actions": section(&t.actions),
+        "fields": section(&t.fields),
+        "roles": section(&t.roles),
+    })
 }

@@ -11,15 +11,18 @@ use casbin::{CoreApi, DefaultModel, Enforcer, RbacApi, StringAdapter};
 use crate::error::{AccessError, Result};
 use crate::fields::{FieldSet, Outward};
 use crate::grants::{Grants, N_ACTIONS, N_RESOURCES};
+use crate::roles::{self, Givable, RoleSet};
 use crate::views::outward_types;
 use crate::vocab::{self, Action, Domain, DomainSet, Resource};
 
-/// The three policy files' texts, and where they came from (for messages).
+/// The policy files' texts, and where they came from (for messages).
 #[derive(Debug, Clone)]
 pub struct PolicySource {
     pub model: String,
     pub policy: String,
     pub fields: String,
+    /// Who may give which role (`roles.rs`).
+    pub roles: String,
     pub origin: String,
 }
 
@@ -30,11 +33,12 @@ impl PolicySource {
             model: include_str!("../../../policies/model.conf").to_owned(),
             policy: include_str!("../../../policies/policy.csv").to_owned(),
             fields: include_str!("../../../policies/fields.csv").to_owned(),
+            roles: include_str!("../../../policies/roles.csv").to_owned(),
             origin: "the built-in policy".to_owned(),
         }
     }
 
-    /// `model.conf`, `policy.csv` and `fields.csv` from a directory.
+    /// `model.conf`, `policy.csv`, `fields.csv` and `roles.csv` from a directory.
     pub fn from_dir(dir: &Path) -> Result<PolicySource> {
         let read = |name: &str| -> Result<String> {
             let path: PathBuf = dir.join(name);
@@ -46,6 +50,7 @@ impl PolicySource {
             model: read("model.conf")?,
             policy: read("policy.csv")?,
             fields: read("fields.csv")?,
+            roles: read("roles.csv")?,
             origin: dir.display().to_string(),
         })
     }
@@ -143,6 +148,30 @@ pub fn check(src: &PolicySource) -> Report {
             )),
         }
     }
+    for (n, cells) in lines(&src.roles) {
+        let at = format!("roles.csv line {n}");
+        match cells.as_slice() {
+            ["p", sub, dom, obj, act] => {
+                if !vocab::ROLES.contains(sub) {
+                    report.errors.push(format!("{at}: unknown role `{sub}`"));
+                }
+                if Domain::parse(dom).is_none() {
+                    report.errors.push(format!("{at}: unknown domain `{dom}`"));
+                }
+                if roles::role_object(obj).is_none() {
+                    report.errors.push(format!("{at}: unknown role `{obj}`"));
+                }
+                if *act != roles::GIVE {
+                    report.errors.push(format!(
+                        "{at}: unknown action `{act}` (roles are given: `give`)"
+                    ));
+                }
+            }
+            _ => report.errors.push(format!(
+                "{at}: expected `p, role, domain, role.<role>, give`"
+            )),
+        }
+    }
     for (t, (ty, fields)) in outward_types().iter().enumerate() {
         for (f, field) in fields.iter().enumerate() {
             if !granted.contains(&(t, f)) {
@@ -158,6 +187,7 @@ pub fn check(src: &PolicySource) -> Report {
 pub(crate) struct SubjectGrants {
     pub actions: [[DomainSet; N_ACTIONS]; N_RESOURCES],
     pub fields: Vec<[FieldSet; 4]>,
+    pub roles: Givable,
 }
 
 impl SubjectGrants {
@@ -165,6 +195,7 @@ impl SubjectGrants {
         SubjectGrants {
             actions: [[DomainSet::EMPTY; N_ACTIONS]; N_RESOURCES],
             fields: vec![[FieldSet::EMPTY; 4]; outward_types().len()],
+            roles: [RoleSet::EMPTY; 4],
         }
     }
 }
@@ -220,6 +251,11 @@ impl Policy {
                         if let Some((t, f)) = field_position(obj) {
                             let slot = &mut grants.fields[t][domain as usize];
                             *slot = slot.with(f);
+                        }
+                    } else if act == roles::GIVE {
+                        if let Some(role) = roles::role_object(obj) {
+                            let slot = &mut grants.roles[domain as usize];
+                            *slot = slot.with(role);
                         }
                     } else if let (Some(r), Some(a)) = (Resource::parse(obj), Action::parse(act)) {
                         let slot = &mut grants.actions[r.index()][a.index()];
@@ -291,6 +327,17 @@ impl Policy {
         set
     }
 
+    /// The domains in which one subject may give `role` (for the matrix).
+    pub fn subject_role_domains(&self, subject: &str, role: &str) -> DomainSet {
+        let Some(s) = self.subjects.get(subject) else {
+            return DomainSet::EMPTY;
+        };
+        Domain::ALL
+            .into_iter()
+            .filter(|d| s.roles[*d as usize].contains_role(role))
+            .fold(DomainSet::EMPTY, DomainSet::with)
+    }
+
     /// Fields of `T` nobody can see, as `type.field`.
     pub fn ungranted<T: Outward>(&self) -> Vec<String> {
         self.report
@@ -307,7 +354,10 @@ async fn enforcer(src: &PolicySource) -> Result<Enforcer> {
         .await
         .map_err(|e| AccessError::Policy(format!("{}: model.conf: {e}", src.origin)))?;
     let mut text = String::new();
-    for (_, cells) in lines(&src.policy).chain(lines(&src.fields)) {
+    for (_, cells) in lines(&src.policy)
+        .chain(lines(&src.fields))
+        .chain(lines(&src.roles))
+    {
         text.push_str(&cells.join(", "));
         text.push('\n');
     }

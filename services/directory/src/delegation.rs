@@ -5,6 +5,7 @@
 
 use extranet_access::{Action, Masked, PersonView, Resource, vocab};
 use extranet_audit::Outcome;
+use extranet_identity::admins::{AdminGuard, LAST_ADMIN};
 use extranet_identity::model::{NewPerson, Role};
 use extranet_identity::recovery::Recovery;
 use extranet_identity::revocation::{Ending, Revocations, RevokeConn, Revoked};
@@ -17,7 +18,9 @@ use crate::caller::Caller;
 use crate::error::{DirectoryError, Result};
 
 /// The record and the caller's relation to it, or 404 (recorded) when it is not theirs to see;
-/// 403 (recorded) when they see it but may not perform `action` on it.
+/// 403 (recorded) when they see it but may not perform `action` on it — and, for a change of
+/// roles, rights or account state, when the person holds a role the caller could not give
+/// (`policies/roles.csv`): staff do not change an administrator or the privacy coordinator.
 async fn target(
     db: &Db,
     clock: &dyn Clock,
@@ -39,7 +42,38 @@ async fn target(
         .relation()
         .of(Some(person.inner().organisation_id), Some(id), false);
     caller.permit(db, clock, what, ("person", id), rel).await?;
+    if matches!(action, Action::Grant | Action::Deactivate) && id != caller.person {
+        let givable = caller.grants.givable(rel);
+        if let Some(role) = person
+            .inner()
+            .roles
+            .iter()
+            .find(|r| !givable.contains_role(r))
+        {
+            return Err(caller
+                .deny(
+                    db,
+                    clock,
+                    what,
+                    ("person", Some(id)),
+                    DirectoryError::Forbidden(format!(
+                        "this person holds the role `{role}`, which you cannot give"
+                    )),
+                )
+                .await);
+        }
+    }
     Ok(person)
+}
+
+/// Refuses (409) a change that would leave no active administrator: `tx.may_leave_admins`
+/// inside the change's transaction.
+macro_rules! keep_an_admin {
+    ($tx:ident, $person:expr) => {
+        if !$tx.may_leave_admins($person).await? {
+            return Err(DirectoryError::Conflict(LAST_ADMIN.to_owned()));
+        }
+    };
 }
 
 /// A contact to invite into a company.
@@ -263,6 +297,11 @@ pub async fn set_roles(
             )
             .await);
     }
+    let givable = caller.grants.givable(caller.relation().of(
+        Some(person.inner().organisation_id),
+        Some(id),
+        false,
+    ));
     let mut parsed: Vec<Role> = Vec::new();
     for r in roles {
         let role = Role::parse(r)
@@ -287,21 +326,17 @@ pub async fn set_roles(
                 )
                 .await);
         }
-        // A role the person has keeps; a new one must be the caller's to give: what they hold
-        // themself (administrators: anything; staff: anything but `admin`; a primary contact:
-        // `client_user`). The primary-contact role itself moves only by handover.
+        // A role the person has keeps (the caller could give it, or `target` refused); a new
+        // one must be the caller's to give. The primary-contact role moves only by handover.
         let current = person.inner().roles.iter().any(|x| x == role.as_str());
-        let holds = caller.has_role("admin")
-            || (caller.has_role("staff") && role != Role::Admin)
-            || (caller.has_role("client_admin") && role == Role::ClientUser);
-        if !current && (!holds || role == Role::ClientAdmin) {
+        if !current && (!givable.contains_role(role.as_str()) || role == Role::ClientAdmin) {
             return Err(caller
                 .deny(
                     db,
                     clock,
                     what,
                     ("person", Some(id)),
-                    DirectoryError::Forbidden(format!("granting role `{r}`")),
+                    DirectoryError::Forbidden(format!("giving the role `{r}`")),
                 )
                 .await);
         }
@@ -337,7 +372,16 @@ pub async fn set_roles(
     let names: Vec<&str> = parsed.iter().map(|r| r.as_str()).collect();
     let now = clock.now();
     let mut stale = Revoked::default();
+    let demoted = !parsed.contains(&Role::Admin);
+    let mut before: Vec<&str> = person.inner().roles.iter().map(String::as_str).collect();
+    let mut after = names.clone();
+    before.sort_unstable();
+    after.sort_unstable();
+    let changed = before != after;
     with_audit!(db, entry, |tx| {
+        if demoted {
+            keep_an_admin!(tx, id);
+        }
         sqlx::query("DELETE FROM person_role WHERE person_id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -351,7 +395,9 @@ pub async fn set_roles(
         }
         // The person's access tokens say the old roles: they stop here; the next refresh says
         // the new ones.
-        stale = tx.stale_tokens(id, now).await?;
+        if changed {
+            stale = tx.stale_tokens(id, now).await?;
+        }
     })?;
     revocations.after_commit(db, clock, &stale).await;
     crate::people::get(db, clock, caller, id).await
@@ -498,6 +544,9 @@ pub async fn set_active(
     let now = clock.now();
     let mut ended = Revoked::default();
     with_audit!(db, entry, |tx| {
+        if !active {
+            keep_an_admin!(tx, id);
+        }
         // Someone who never set a password comes back as invited, not as an active account.
         sqlx::query(
             "UPDATE person SET state = CASE WHEN $1 = 'active' AND password_hash IS NULL \
@@ -600,7 +649,10 @@ pub async fn handover(
             .bind(to)
             .execute(&mut *tx)
             .await?;
-        stale.push(tx.stale_tokens(to, now).await?);
+        // Tokens say roles: those of everyone whose roles changed end here.
+        if !holders.contains(&to) {
+            stale.push(tx.stale_tokens(to, now).await?);
+        }
     })?;
     for s in &stale {
         revocations.after_commit(db, clock, s).await;

@@ -64,6 +64,9 @@ impl From<IdentityError> for DirectoryError {
                 DirectoryError::Conflict(format!("{what} is already in use"))
             }
             IdentityError::NotFound => DirectoryError::NotFound,
+            IdentityError::LastAdmin => {
+                DirectoryError::Conflict(extranet_identity::admins::LAST_ADMIN.to_owned())
+            }
             IdentityError::Unauthenticated => DirectoryError::Unauthenticated,
             IdentityError::Store(e) => DirectoryError::Internal(e.to_string()),
             IdentityError::Internal(e) => DirectoryError::Internal(e),

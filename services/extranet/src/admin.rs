@@ -9,7 +9,7 @@ use extranet_audit::{NewEntry, Outcome, VerifyReport};
 use extranet_identity::auth::Auth;
 use extranet_identity::model::{AccountState, NewOrganisation, NewPerson, OrganisationKind, Role};
 use extranet_identity::recovery::Recovery;
-use extranet_identity::{EmailAddress, Gender, Language, password, sessions, store, tokens};
+use extranet_identity::{EmailAddress, Gender, Language, password, store, tokens};
 use extranet_platform::{Clock, Db, SystemClock, settings};
 use uuid::Uuid;
 
@@ -305,13 +305,12 @@ async fn run(config: &Config, db: &Db, command: UserCommand) -> anyhow::Result<(
             let person = store::person_by_email(db, &email)
                 .await
                 .context("no such account")?;
-            store::set_state(db, &clock, person.id, AccountState::Deactivated).await?;
-            let ended = sessions::revoke_all(db, &clock, person.id, "account deactivated").await?;
-            record(
-                db,
-                NewEntry::new(clock.now(), "account.deactivate", Outcome::Success)
-                    .subject("person", person.id),
-            )
+            let now = clock.now();
+            let ended = extranet_identity::admins::deactivate(db, &clock, person.id, |n| {
+                NewEntry::new(now, "account.deactivate", Outcome::Success)
+                    .subject("person", person.id)
+                    .detail(serde_json::json!({ "sessions_ended": n }))
+            })
             .await?;
             println!(
                 "deactivated {} ({} session(s) ended)",

@@ -195,7 +195,7 @@ impl Config {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AccessConfig {
-    /// A directory with `model.conf`, `policy.csv` and `fields.csv`; re-read on SIGHUP. Without
+    /// A directory with `model.conf`, `policy.csv`, `fields.csv` and `roles.csv`; re-read on SIGHUP. Without
     /// it, the policy built into the binary (the source tree's `policies/`) is used.
     pub policy_dir: Option<PathBuf>,
 }

@@ -12,6 +12,9 @@ pub enum IdentityError {
     Conflict(&'static str),
     #[error("not found")]
     NotFound,
+    /// The change would leave the installation without an active administrator.
+    #[error("{}", crate::admins::LAST_ADMIN)]
+    LastAdmin,
     /// Credentials, tokens or sessions that do not check out. Deliberately vague.
     #[error("not authenticated")]
     Unauthenticated,

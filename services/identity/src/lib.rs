@@ -3,6 +3,7 @@
 //! Input is parsed into these types at the edge ("parse, don't validate"), so that an invalid
 //! enterprise number, e-mail address or language cannot exist past a handler.
 
+pub mod admins;
 pub mod auth;
 pub mod confirmation;
 pub mod error;

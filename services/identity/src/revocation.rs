@@ -409,7 +409,7 @@ impl Revocations {
                 tracing::warn!(error = %e, "revoked sessions not read");
             }
             reads = reads.wrapping_add(1);
-            if reads % PRUNE_EVERY == 0
+            if reads.is_multiple_of(PRUNE_EVERY)
                 && let Err(e) = self.prune(&db, clock.as_ref()).await
             {
                 tracing::warn!(error = %e, "old session revocations not deleted");

@@ -270,28 +270,10 @@ pub async fn revoke_audited(
     .await
 }
 
-/// Ends every session family of a person; returns what ended.
-pub async fn revoke_all(db: &Db, clock: &dyn Clock, person: Uuid, reason: &str) -> Result<Revoked> {
-    let now = clock.now();
-    end(db, Ending::Person(person), now, reason).await
-}
-
 async fn end(db: &Db, which: Ending, now: OffsetDateTime, reason: &str) -> Result<Revoked> {
     let res: std::result::Result<Revoked, sqlx::Error> =
         write_tx!(db, |tx| tx.end_sessions(which, now, reason).await).await;
     Ok(res?)
-}
-
-/// Whether a session is still usable (not revoked, not past its absolute end).
-pub async fn is_live(db: &Db, clock: &dyn Clock, session: Uuid) -> Result<bool> {
-    let now = clock.now();
-    let row: Option<(Option<OffsetDateTime>, OffsetDateTime)> = on_pool!(db, read, |pool| {
-        sqlx::query_as("SELECT revoked_at, absolute_expires_at FROM auth_session WHERE id = $1")
-            .bind(session)
-            .fetch_optional(pool)
-            .await
-    })?;
-    Ok(matches!(row, Some((None, end)) if now < end))
 }
 
 impl From<Refused> for IdentityError {

@@ -457,10 +457,12 @@ async fn update_person(
     ))
 }
 
-/// Deactivate a contact: their sessions end at once.
+/// Deactivate a person: their sessions and access tokens end at once. Refused (403) for a person
+/// holding a role the caller could not give, and (409) for the last active administrator.
 #[utoipa::path(post, path = "/api/v1/people/{id}/deactivate", tag = "directory", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = MaskedRecord), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The last active administrator", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 async fn deactivate_person(
     State(dir): State<Arc<Directory>>,
@@ -542,11 +544,15 @@ pub struct Roles {
     roles: Vec<String>,
 }
 
-/// Replace a person's roles (staff): only roles the caller holds and that fit the organisation.
+/// Replace a person's roles: only roles the caller may give (`policies/roles.csv`) and that fit
+/// the organisation, of a person who holds no role the caller could not give (else 403); the
+/// last active administrator keeps the role (409). The person's access tokens end at once; their
+/// next refresh carries the new roles.
 #[utoipa::path(put, path = "/api/v1/people/{id}/roles", tag = "directory", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = Roles,
     responses((status = 200, body = MaskedRecord), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The last active administrator", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 async fn set_roles(
     State(dir): State<Arc<Directory>>,

@@ -56,6 +56,9 @@ impl From<IdentityError> for ApiError {
                 ApiError::Conflict(format!("{what} is already in use"))
             }
             IdentityError::NotFound => ApiError::NotFound,
+            IdentityError::LastAdmin => {
+                ApiError::Conflict(extranet_identity::admins::LAST_ADMIN.to_owned())
+            }
             IdentityError::Unauthenticated => ApiError::Unauthenticated,
             IdentityError::Store(e) => ApiError::Internal(e.to_string()),
             IdentityError::Internal(e) => ApiError::Internal(e),

@@ -456,6 +456,7 @@ async fn change_password(
     Extension(csrf): Extension<Csrf>,
     headers: HeaderMap,
     uri: Uri,
+    peer: Option<Extension<ConnectInfo<std::net::SocketAddr>>>,
     Form(form): Form<PasswordForm>,
 ) -> Response {
     let Some(claims) = user.0 else {
@@ -466,14 +467,23 @@ async fn change_password(
     }
     let lang = lang_of(&headers, &st.site);
     let tr = Tr(lang);
+    let ip = peer.map(|Extension(ConnectInfo(a))| a.ip());
+    let mut status = StatusCode::UNPROCESSABLE_ENTITY;
+    let mut retry_after = None;
     let error = if form.password != form.confirm {
         Some(tr.t("password-mismatch"))
     } else {
         match st
             .auth
-            .change_password(&claims, &form.current, &form.password)
+            .change_password(&claims, &form.current, &form.password, ip)
             .await
         {
+            Ok(ChangePassword::Throttled(wait)) => {
+                let secs = wait.as_secs().max(1);
+                status = StatusCode::TOO_MANY_REQUESTS;
+                retry_after = Some(secs);
+                Some(tr.t1("login-throttled", "seconds", &secs.to_string()))
+            }
             Ok(ChangePassword::Done) => {
                 return Redirect::to("/account?saved=password").into_response();
             }
@@ -497,17 +507,12 @@ async fn change_password(
         password: error,
         ..FieldErrors::default()
     };
-    account_page(
-        &st,
-        &claims,
-        lang,
-        csrf.0,
-        None,
-        errors,
-        None,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await
+    let mut res = account_page(&st, &claims, lang, csrf.0, None, errors, None, status).await;
+    if let Some(secs) = retry_after {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+    }
+    res
 }
 
 #[derive(Deserialize)]

@@ -128,8 +128,49 @@ fn message(tr: &Tr, e: &DirectoryError) -> (Option<&'static str>, String) {
             };
             (Some(field), tr.t(key))
         }
-        DirectoryError::Conflict(_) => (Some("email"), tr.t("email-taken")),
+        DirectoryError::Taken("certificate_number") => {
+            (Some("certificate_number"), tr.t("certificate-number-taken"))
+        }
+        DirectoryError::Taken("enterprise_number") => {
+            (Some("enterprise_number"), tr.t("enterprise-number-taken"))
+        }
+        DirectoryError::Taken(_) => (Some("email"), tr.t("email-taken")),
+        DirectoryError::LastAdmin => (None, tr.t("last-admin")),
+        DirectoryError::Throttled(wait) => (
+            Some("email"),
+            tr.t1(
+                "mail-throttled",
+                "minutes",
+                &wait.as_secs().div_ceil(60).to_string(),
+            ),
+        ),
         _ => (None, tr.t("not-allowed")),
+    }
+}
+
+/// A read a page shows if it may: `Ok(None)` when the record is not the caller's to see (the
+/// page goes on without it), `Err` with a 500 (logged) when the read failed — a failure is
+/// never shown as an empty list.
+fn shown<T>(res: std::result::Result<T, DirectoryError>) -> Result<Option<T>, StatusCode> {
+    match res {
+        Ok(v) => Ok(Some(v)),
+        Err(DirectoryError::Internal(detail)) => {
+            tracing::error!(error = %detail, "page read failed");
+            Err(StatusCode::INTERNAL_SERVER_ERROR)
+        }
+        Err(_) => Ok(None),
+    }
+}
+
+/// The status of a page that shows a refusal next to the form.
+fn refused_status(e: &DirectoryError) -> StatusCode {
+    match e {
+        DirectoryError::Forbidden(_) => StatusCode::FORBIDDEN,
+        DirectoryError::Taken(_) | DirectoryError::LastAdmin | DirectoryError::Conflict(_) => {
+            StatusCode::CONFLICT
+        }
+        DirectoryError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
     }
 }
 
@@ -275,9 +316,11 @@ async fn company_page(
         Err(e) => return refusal(&e).unwrap_or(StatusCode::NOT_FOUND).into_response(),
     };
     let own = caller.relation().of(Some(claims.org), None, false);
-    let dossier_items = dossiers::list(dir.db(), dir.clock(), &caller, Some(claims.org))
-        .await
-        .unwrap_or_default();
+    let dossier_items =
+        match shown(dossiers::list(dir.db(), dir.clock(), &caller, Some(claims.org)).await) {
+            Ok(items) => items.unwrap_or_default(),
+            Err(status) => return status.into_response(),
+        };
     let contacts = if caller.grants.allows(Resource::Person, Action::List, own) {
         let q = PersonQuery {
             organisation: Some(claims.org),
@@ -393,11 +436,7 @@ async fn invite(
         Err(e) => match refusal(&e) {
             Some(status) => status.into_response(),
             None => {
-                let status = if matches!(e, DirectoryError::Forbidden(_)) {
-                    StatusCode::FORBIDDEN
-                } else {
-                    StatusCode::UNPROCESSABLE_ENTITY
-                };
+                let status = refused_status(&e);
                 let error = Refusal::of(&Tr(lang), &e);
                 company_page(&st, claims, lang, csrf.0, form, error, None, status).await
             }
@@ -490,11 +529,13 @@ async fn person_page(
         Err(e) => return refusal(&e).unwrap_or(StatusCode::NOT_FOUND).into_response(),
     };
     let org_id = p.inner().organisation_id;
-    let organisation = organisations::get(dir.db(), dir.clock(), &caller, org_id)
-        .await
-        .ok()
-        .filter(|o: &Masked<OrganisationView>| o.is_visible("name"))
-        .map(|o| (org_id, o.inner().name.clone()));
+    let organisation = match shown(organisations::get(dir.db(), dir.clock(), &caller, org_id).await)
+    {
+        Ok(o) => o
+            .filter(|o: &Masked<OrganisationView>| o.is_visible("name"))
+            .map(|o| (org_id, o.inner().name.clone())),
+        Err(status) => return status.into_response(),
+    };
     let rel = caller.relation().of(Some(org_id), Some(id), false);
     let myself = id == claims.sub;
     let client_contact = p.inner().roles.iter().any(|r| r.starts_with("client_"));
@@ -631,11 +672,7 @@ async fn outcome<T>(
             Some(status) => status.into_response(),
             None => {
                 let lang = lang_of(headers, &st.site);
-                let status = if matches!(e, DirectoryError::Forbidden(_)) {
-                    StatusCode::FORBIDDEN
-                } else {
-                    StatusCode::UNPROCESSABLE_ENTITY
-                };
+                let status = refused_status(&e);
                 let error = Refusal::of(&Tr(lang), &e);
                 person_page(st, claims, id, lang, csrf, edit, error, None, status).await
             }
@@ -912,9 +949,10 @@ async fn dossier(
         Err(e) => return refusal(&e).unwrap_or(StatusCode::NOT_FOUND).into_response(),
     };
     let org_id = d.inner().organisation_id;
-    let organisation = match organisations::get(dir.db(), dir.clock(), &caller, org_id).await {
-        Ok(o) => facts(&tr, &o, &["id"]),
-        Err(_) => Vec::new(),
+    let organisation = match shown(organisations::get(dir.db(), dir.clock(), &caller, org_id).await)
+    {
+        Ok(o) => o.map(|o| facts(&tr, &o, &["id"])).unwrap_or_default(),
+        Err(status) => return status.into_response(),
     };
     let q = PersonQuery {
         organisation: Some(org_id),
@@ -928,10 +966,10 @@ async fn dossier(
     {
         None
     } else {
-        people::list(dir.db(), dir.clock(), &caller, Action::List, &q)
-            .await
-            .ok()
-            .map(|list| rows(&tr, &list, &CONTACT_COLUMNS, |p: &PersonView| p.id))
+        match shown(people::list(dir.db(), dir.clock(), &caller, Action::List, &q).await) {
+            Ok(list) => list.map(|list| rows(&tr, &list, &CONTACT_COLUMNS, |p: &PersonView| p.id)),
+            Err(status) => return status.into_response(),
+        }
     };
     let assignments = if caller
         .grants
@@ -940,17 +978,17 @@ async fn dossier(
     {
         None
     } else {
-        assignments::list(dir.db(), dir.clock(), &caller, Some(id))
-            .await
-            .ok()
-            .map(|list| rows(&tr, &list, &ASSIGNMENT_COLUMNS, |a| a.id))
+        match shown(assignments::list(dir.db(), dir.clock(), &caller, Some(id)).await) {
+            Ok(list) => list.map(|list| rows(&tr, &list, &ASSIGNMENT_COLUMNS, |a| a.id)),
+            Err(status) => return status.into_response(),
+        }
     };
     let title = format!(
         "{} — {}",
         value_of(&d, "scheme"),
         value_of(&d, "organisation_name")
     );
-    let docs = crate::documents::section(
+    let docs = match crate::documents::section(
         &st.documents,
         claims,
         id,
@@ -958,7 +996,11 @@ async fn dossier(
         &tr,
         &csrf.0,
     )
-    .await;
+    .await
+    {
+        Ok(docs) => docs,
+        Err(status) => return status.into_response(),
+    };
     let page = DossierPage {
         docs,
         c: Chrome::new(lang, &format!("/dossiers/{id}")),

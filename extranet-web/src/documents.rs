@@ -207,7 +207,8 @@ pub(crate) struct Section {
     pub upload_action: String,
 }
 
-/// The documents section of a dossier's page, if the caller may read its documents.
+/// The documents section of a dossier's page, if the caller may read its documents; a failure
+/// to read them is the page's failure (500, logged), never an empty section.
 pub(crate) async fn section(
     docs: &Documents,
     claims: &Claims,
@@ -215,13 +216,21 @@ pub(crate) async fn section(
     after: Option<&str>,
     tr: &Tr,
     csrf: &str,
-) -> Option<Section> {
-    let caller = docs.caller(claims.sub, None).await.ok()?;
+) -> Result<Option<Section>, StatusCode> {
+    let caller = docs
+        .caller(claims.sub, None)
+        .await
+        .map_err(|e| status_of(&e))?;
     let may = |a: Action| !caller.grants.domains(Resource::Document, a).is_empty();
     if !may(Action::Read) {
-        return None;
+        return Ok(None);
     }
-    let page = docs.list(&caller, dossier, after, 50).await.ok()?;
+    let page = match docs.list(&caller, dossier, after, 50).await {
+        Ok(p) => p,
+        // The dossier is not the caller's (the page itself answers for that).
+        Err(DocumentsError::NotFound | DocumentsError::Forbidden(_)) => return Ok(None),
+        Err(e) => return Err(status_of(&e)),
+    };
     let can_upload = docs
         .dossier_for_quiet(&caller, dossier, Action::Upload)
         .await;
@@ -236,7 +245,7 @@ pub(crate) async fn section(
     } else {
         Vec::new()
     };
-    Some(Section {
+    Ok(Some(Section {
         dossier,
         headers: headers_of(tr, "document", &LIST_COLUMNS),
         rows: doc_rows(tr, &page.items, &LIST_COLUMNS, |d: &DocumentView| {
@@ -257,7 +266,7 @@ pub(crate) async fn section(
         max_size: human_size(docs.settings().max_bytes),
         csrf: csrf.to_owned(),
         upload_action: format!("/dossiers/{dossier}/documents"),
-    })
+    }))
 }
 
 /// The types a form offers this caller: inspectors (uploading only through an assignment)
@@ -335,10 +344,10 @@ async fn document_page(
         Err(e) => return status_of(&e).into_response(),
     };
     let d = doc.inner();
-    let relation = docs
-        .document_relation(&caller, id)
-        .await
-        .unwrap_or_default();
+    let relation = match docs.document_relation(&caller, id).await {
+        Ok(r) => r.unwrap_or_default(),
+        Err(e) => return status_of(&e).into_response(),
+    };
     let allows = |a: Action| caller.grants.allows(Resource::Document, a, relation.0);
     let previewable =
         extranet_documents::sniff::by_media_type(&d.media_type).is_some_and(|k| k.previewable);
@@ -419,8 +428,9 @@ async fn delete(
     match st.documents.delete(&caller, id).await {
         Ok(()) => match st.documents.document_relation(&caller, id).await {
             // Staff still see it (and may restore it); anyone else goes back to the dossier.
-            Some(_) => Redirect::to(&format!("/documents/{id}")).into_response(),
-            None => Redirect::to("/dossiers").into_response(),
+            Ok(Some(_)) => Redirect::to(&format!("/documents/{id}")).into_response(),
+            Ok(None) => Redirect::to("/dossiers").into_response(),
+            Err(e) => status_of(&e).into_response(),
         },
         Err(DocumentsError::LegalHold) => {
             Redirect::to(&format!("/documents/{id}?error=legal-hold")).into_response()

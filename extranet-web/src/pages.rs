@@ -76,6 +76,9 @@ struct ErrorPage {
     status: u16,
     title: String,
     message: String,
+    /// For a failure of ours: the request's id, to quote to the support desk (it is in the log
+    /// line of the failure).
+    reference: Option<String>,
 }
 
 /// The pages: public ones, sign-in and the account page, under the browser-session layer.
@@ -230,7 +233,12 @@ fn is_local_path(p: &str) -> bool {
 
 /// A page for an error status, in the visitor's language. Used by the server for every error
 /// that reaches a browser (unknown page, body too large, timeouts…).
-pub fn error_page(headers: &HeaderMap, site: &Site, status: StatusCode) -> Response {
+pub fn error_page(
+    headers: &HeaderMap,
+    site: &Site,
+    status: StatusCode,
+    request_id: Option<&str>,
+) -> Response {
     let lang = negotiate(headers, site.default_language);
     let tr = Tr(lang);
     let (title_key, message_key) = match status.as_u16() {
@@ -252,6 +260,9 @@ pub fn error_page(headers: &HeaderMap, site: &Site, status: StatusCode) -> Respo
             status: status.as_u16(),
             title: tr.t(title_key),
             message: tr.t(message_key),
+            reference: request_id
+                .filter(|_| status.is_server_error())
+                .map(|id| tr.t1("error-reference", "id", id)),
         },
     )
 }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Form, Query, State};
+use axum::extract::{ConnectInfo, Form, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Router, routing::get};
@@ -89,15 +89,19 @@ async fn forgot(
     Extension(csrf): Extension<Csrf>,
     headers: HeaderMap,
     uri: Uri,
+    peer: Option<Extension<ConnectInfo<std::net::SocketAddr>>>,
     Form(form): Form<ForgotForm>,
 ) -> Response {
     let lang = lang_of(&headers, &st.site);
     if !form_allowed(&headers, &uri, &csrf, &form.csrf) {
         return StatusCode::FORBIDDEN.into_response();
     }
-    // The same page whether or not the address has an account.
-    if let Err(e) = st.recovery.request_reset(form.email.trim()).await {
+    // The same page whether or not the address has an account, and whether or not a mail went
+    // out within the limits; a failure of ours is a failure (it says nothing about accounts).
+    let ip = peer.map(|Extension(ConnectInfo(a))| a.ip());
+    if let Err(e) = st.recovery.request_reset(form.email.trim(), ip).await {
         tracing::error!(error = %e, "password reset request failed");
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
     render(
         lang,

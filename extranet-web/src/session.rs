@@ -107,7 +107,11 @@ pub async fn layer(State(auth): State<Arc<Auth>>, mut req: Request, next: Next) 
     {
         // Boxed: the refresh (a database transaction) is a large future that most requests never
         // reach; left inline it made every page request's own future copy kilobytes around.
-        match Box::pin(auth.refresh(refresh)).await {
+        let client = req
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        match Box::pin(auth.refresh(refresh, client)).await {
             Ok(Ok(issued)) => {
                 set_cookies.extend(session_cookies(&auth, &issued));
                 user = Some(Arc::new(issued.claims));

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{ConnectInfo, Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -259,7 +259,7 @@ async fn create(
             audit(&st, claims, "organisation.create", "organisation", org.id).await;
             Redirect::to(&format!("/staff/organisations/{}", org.id)).into_response()
         }
-        Err(IdentityError::Conflict(_)) => {
+        Err(IdentityError::Taken(_)) => {
             let errors = OrganisationErrors {
                 enterprise_number: Some(tr.t("enterprise-number-taken")),
                 ..OrganisationErrors::default()
@@ -361,7 +361,13 @@ async fn masked_view(
     let caller = dir.caller(claims.sub, claims.org, &claims.roles, None);
     let org = organisations::get(dir.db(), dir.clock(), &caller, id)
         .await
-        .map_err(|_| StatusCode::NOT_FOUND)?;
+        .map_err(|e| match e {
+            extranet_directory::DirectoryError::Internal(detail) => {
+                tracing::error!(error = %detail, "organisation not readable");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            _ => StatusCode::NOT_FOUND,
+        })?;
     let query = people::PersonQuery {
         organisation: Some(id),
         limit: people::MAX_LIMIT,
@@ -492,6 +498,7 @@ async fn invite(
     headers: HeaderMap,
     uri: Uri,
     Path(id): Path<String>,
+    peer: Option<Extension<ConnectInfo<std::net::SocketAddr>>>,
     Form(form): Form<PersonForm>,
 ) -> Response {
     let (claims, id) = match staff_form(&user, &id, &headers, &uri, &csrf, &form.csrf) {
@@ -501,9 +508,14 @@ async fn invite(
     let lang = lang_of(&headers, &st.site);
     let tr = Tr(lang);
     let auth = &st.recovery.auth;
+    let ip = peer.map(|Extension(ConnectInfo(a))| a.ip());
     let org = match store::get_organisation(&auth.db, id).await {
         Ok(o) => o,
-        Err(_) => return StatusCode::NOT_FOUND.into_response(),
+        Err(IdentityError::NotFound) => return StatusCode::NOT_FOUND.into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "organisation not readable");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
     };
     let mut errors = PersonErrors::default();
     let first = form.first_name.trim().to_owned();
@@ -563,9 +575,44 @@ async fn invite(
         licence_plate: None,
         roles: vec![role],
     };
+    // Mails asked from this address: checked before the account exists.
+    match st.recovery.invitation_wait(ip).await {
+        Ok(None) => {}
+        Ok(Some(wait)) => {
+            let errors = PersonErrors {
+                email: Some(tr.t1(
+                    "mail-throttled",
+                    "minutes",
+                    &wait.as_secs().div_ceil(60).to_string(),
+                )),
+                ..PersonErrors::default()
+            };
+            let mut res = show_page(
+                &st,
+                &claims,
+                id,
+                lang,
+                csrf.0,
+                form,
+                errors,
+                None,
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+            .await;
+            res.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(wait.as_secs().max(1)),
+            );
+            return res;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "invitation limits not readable");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    }
     let person = match store::create_person(&auth.db, auth.clock.as_ref(), &new, None).await {
         Ok(p) => p,
-        Err(IdentityError::Conflict(_)) => {
+        Err(IdentityError::Taken(_)) => {
             let errors = PersonErrors {
                 email: Some(tr.t("email-taken")),
                 ..PersonErrors::default()
@@ -589,8 +636,9 @@ async fn invite(
         }
     };
     audit(&st, &claims, "account.create", "person", person.id).await;
-    if let Err(e) = st.recovery.invite(person.id).await {
+    if let Err(e) = st.recovery.invite(person.id, ip).await {
         tracing::error!(error = %e, "invitation not queued");
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
     let target = format!(
         "/staff/organisations/{}?invited={}",

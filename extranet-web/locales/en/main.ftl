@@ -91,6 +91,9 @@ vat-country = A VAT number starts with the code of an EU country, e.g. BE.
 vat-checksum = This VAT number does not exist: its check digits are wrong.
 email-format = This is not an e-mail address.
 email-taken = An account already exists for this e-mail address.
+mail-throttled = Too many invitations were sent from here in a short time. Try again in { $minutes } minutes.
+certificate-number-taken = Another certification file already has this certificate number.
+last-admin = This is the last active administrator: the role cannot be taken away nor the account deactivated.
 person-invite = Invite a person
 person-first-name = First name
 person-surname = Surname
@@ -134,6 +137,7 @@ error-429-title = Too many requests
 error-429-message = Please wait a moment before trying again.
 error-500-title = Something went wrong
 error-500-message = An unexpected error occurred on our side. It has been logged; please try again later.
+error-reference = Reference for the support desk: { $id }
 
 ## Who may see what: masked fields, my company, contacts, dossiers
 field-organisation-id = Identifier

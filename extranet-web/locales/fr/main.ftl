@@ -91,6 +91,9 @@ vat-country = Un numéro de TVA commence par le code d'un pays de l'UE, p. ex. B
 vat-checksum = Ce numéro de TVA n'existe pas : ses chiffres de contrôle sont faux.
 email-format = Ce n'est pas une adresse e-mail.
 email-taken = Un compte existe déjà pour cette adresse e-mail.
+mail-throttled = Trop d'invitations ont été envoyées d'ici en peu de temps. Réessayez dans { $minutes } minutes.
+certificate-number-taken = Un autre dossier de certification a déjà ce numéro de certificat.
+last-admin = C'est le dernier administrateur actif : le rôle ne peut lui être retiré ni son compte désactivé.
 person-invite = Inviter une personne
 person-first-name = Prénom
 person-surname = Nom
@@ -134,6 +137,7 @@ error-429-title = Trop de demandes
 error-429-message = Veuillez patienter un instant avant de réessayer.
 error-500-title = Une erreur s'est produite
 error-500-message = Une erreur inattendue s'est produite de notre côté. Elle a été enregistrée ; veuillez réessayer plus tard.
+error-reference = Référence pour le support : { $id }
 
 ## Who may see what: masked fields, my company, contacts, dossiers
 field-organisation-id = Identifiant

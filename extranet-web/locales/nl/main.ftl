@@ -91,6 +91,9 @@ vat-country = Een btw-nummer begint met de code van een EU-land, bv. BE.
 vat-checksum = Dit btw-nummer bestaat niet: de controlecijfers kloppen niet.
 email-format = Dit is geen e-mailadres.
 email-taken = Er bestaat al een account voor dit e-mailadres.
+mail-throttled = Er werden van hieruit op korte tijd te veel uitnodigingen verstuurd. Probeer het over { $minutes } minuten opnieuw.
+certificate-number-taken = Een ander certificatiedossier heeft dit certificaatnummer al.
+last-admin = Dit is de laatste actieve beheerder: de rol kan niet worden afgenomen en de account niet gedeactiveerd.
 person-invite = Een persoon uitnodigen
 person-first-name = Voornaam
 person-surname = Naam
@@ -134,6 +137,7 @@ error-429-title = Te veel verzoeken
 error-429-message = Wacht even voor u het opnieuw probeert.
 error-500-title = Er is iets misgegaan
 error-500-message = Er is aan onze kant een onverwachte fout opgetreden. Ze is geregistreerd; probeer het later opnieuw.
+error-reference = Referentie voor de helpdesk: { $id }
 
 ## Who may see what: masked fields, my company, contacts, dossiers
 field-organisation-id = Identificatie

@@ -5,7 +5,7 @@
 
 use extranet_access::{Action, Masked, PersonView, Resource, vocab};
 use extranet_audit::Outcome;
-use extranet_identity::admins::{AdminGuard, LAST_ADMIN};
+use extranet_identity::admins::AdminGuard;
 use extranet_identity::model::{NewPerson, Role};
 use extranet_identity::recovery::Recovery;
 use extranet_identity::revocation::{Ending, Revocations, RevokeConn, Revoked};
@@ -71,7 +71,7 @@ async fn target(
 macro_rules! keep_an_admin {
     ($tx:ident, $person:expr) => {
         if !$tx.may_leave_admins($person).await? {
-            return Err(DirectoryError::Conflict(LAST_ADMIN.to_owned()));
+            return Err(DirectoryError::LastAdmin);
         }
     };
 }
@@ -179,6 +179,10 @@ pub async fn invite(
         .parse()
         .map_err(|_| DirectoryError::invalid("language", "nl, fr or en"))?;
     let rights = grantable(db, clock, caller, org.inner().id, Uuid::nil(), &new.rights).await?;
+    // Before the account exists: a refused invitation leaves nothing behind.
+    if let Some(wait) = recovery.invitation_wait(caller.ip).await? {
+        return Err(DirectoryError::Throttled(wait));
+    }
     let person = extranet_identity::store::create_person(
         db,
         clock,
@@ -207,7 +211,7 @@ pub async fn invite(
         .organisation(org.inner().id)
         .detail(serde_json::json!({ "roles": ["client_user"], "rights": rights }));
     replace_rights(db, clock, caller, person.id, &rights, entry).await?;
-    recovery.invite(person.id).await?;
+    recovery.invite(person.id, caller.ip).await?;
     crate::people::get(db, clock, caller, person.id).await
 }
 

@@ -4,6 +4,14 @@ use extranet_identity::IdentityError;
 
 pub type Result<T, E = DirectoryError> = std::result::Result<T, E>;
 
+/// How a field whose value is taken is named in messages.
+pub fn taken_label(field: &str) -> &'static str {
+    match field {
+        "certificate_number" => "the certificate number",
+        other => extranet_identity::error::taken_label(other),
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DirectoryError {
     /// The record does not exist or is not the caller's to see: the same answer for both, so
@@ -19,6 +27,16 @@ pub enum DirectoryError {
         field: &'static str,
         message: String,
     },
+    /// Another record already holds a unique value; names the field (`email`,
+    /// `enterprise_number`, `certificate_number`).
+    #[error("{} is already in use", taken_label(.0))]
+    Taken(&'static str),
+    /// The change would leave the installation without an active administrator.
+    #[error("{}", extranet_identity::admins::LAST_ADMIN)]
+    LastAdmin,
+    /// Too many of these for now (invitation mails); try again after this long.
+    #[error("too many requests; try again in {} s", .0.as_secs().max(1))]
+    Throttled(std::time::Duration),
     #[error("{0}")]
     Conflict(String),
     /// The caller's account is no longer active.
@@ -39,14 +57,13 @@ impl DirectoryError {
 
 impl From<sqlx::Error> for DirectoryError {
     fn from(e: sqlx::Error) -> Self {
-        if let sqlx::Error::Database(db) = &e
-            && db.is_unique_violation()
-        {
-            return DirectoryError::Conflict(match db.constraint() {
-                Some(c) if c.contains("certificate") => {
-                    "certificate number is already in use".into()
-                }
-                _ => "e-mail address is already in use".into(),
+        if let Some(index) = extranet_platform::error::unique_violation(&e) {
+            return DirectoryError::Taken(if index.contains("certificate_number") {
+                "certificate_number"
+            } else if index.contains("enterprise_number") {
+                "enterprise_number"
+            } else {
+                "email"
             });
         }
         DirectoryError::Internal(extranet_platform::error::concise(&e))
@@ -60,13 +77,10 @@ impl From<IdentityError> for DirectoryError {
                 field: i.code,
                 message: i.message,
             },
-            IdentityError::Conflict(what) => {
-                DirectoryError::Conflict(format!("{what} is already in use"))
-            }
+            IdentityError::Taken(field) => DirectoryError::Taken(field),
             IdentityError::NotFound => DirectoryError::NotFound,
-            IdentityError::LastAdmin => {
-                DirectoryError::Conflict(extranet_identity::admins::LAST_ADMIN.to_owned())
-            }
+            IdentityError::LastAdmin => DirectoryError::LastAdmin,
+            IdentityError::Throttled(wait) => DirectoryError::Throttled(wait),
             IdentityError::Unauthenticated => DirectoryError::Unauthenticated,
             IdentityError::Store(e) => DirectoryError::Internal(e.to_string()),
             IdentityError::Internal(e) => DirectoryError::Internal(e),

@@ -156,20 +156,28 @@ impl Documents {
     }
 
     /// The relation of a document's dossier to the caller and whether it is held, if the
-    /// caller finds the document (see [`Documents::document_for`]); nothing is recorded.
-    pub async fn document_relation(&self, caller: &Caller, id: Uuid) -> Option<(DomainSet, bool)> {
+    /// caller finds the document (see [`Documents::document_for`]); nothing is recorded. A
+    /// failure to read is an error, not "not found".
+    pub async fn document_relation(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+    ) -> Result<Option<(DomainSet, bool)>> {
         let row: Option<(Uuid, bool)> = on_pool!(self.db(), read, |pool| {
             sqlx::query_as("SELECT dossier_id, deleted_at IS NOT NULL FROM document WHERE id = $1")
                 .bind(id)
                 .fetch_optional(pool)
                 .await
-        })
-        .ok()?;
-        let (dossier, deleted) = row?;
-        let (_, hold, relation) = self.visible_dossier(caller, dossier).await.ok()??;
+        })?;
+        let Some((dossier, deleted)) = row else {
+            return Ok(None);
+        };
+        let Some((_, hold, relation)) = self.visible_dossier(caller, dossier).await? else {
+            return Ok(None);
+        };
         let g = &caller.grants;
-        (g.allows(Resource::Document, Action::Read, relation)
+        Ok((g.allows(Resource::Document, Action::Read, relation)
             && (!deleted || g.allows(Resource::Document, Action::Restore, relation)))
-        .then_some((relation, hold))
+        .then_some((relation, hold)))
     }
 }

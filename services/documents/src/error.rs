@@ -88,6 +88,9 @@ impl From<DirectoryError> for DocumentsError {
                 DocumentsError::Invalid { field, message }
             }
             DirectoryError::Conflict(m) => DocumentsError::Conflict(m),
+            e @ (DirectoryError::Taken(_)
+            | DirectoryError::LastAdmin
+            | DirectoryError::Throttled(_)) => DocumentsError::Conflict(e.to_string()),
             DirectoryError::Unauthenticated => DocumentsError::Unauthenticated,
             DirectoryError::Internal(m) => DocumentsError::Internal(m),
         }

@@ -364,7 +364,8 @@ async fn invite(config: &Config, db: &Db, person: Uuid) -> anyhow::Result<()> {
         base_url,
         site_name: config.site.name.clone(),
         sender,
+        limits: config.mail_limits(),
     };
-    recovery.invite(person).await?;
+    recovery.invite(person, None).await?;
     Ok(())
 }

@@ -142,6 +142,48 @@ impl Config {
         }
     }
 
+    fn validate_auth(&self) -> Result<(), ConfigError> {
+        let a = &self.auth;
+        if !(1..=MAX_ACCESS_LIFETIME_SECS).contains(&a.access_lifetime_secs) {
+            return Err(invalid(
+                "auth.access_lifetime_secs",
+                format!("must be between 1 and {MAX_ACCESS_LIFETIME_SECS}"),
+            ));
+        }
+        if a.leeway_secs > 60 {
+            return Err(invalid("auth.leeway_secs", "must be at most 60"));
+        }
+        if a.refresh_idle_secs == 0 {
+            return Err(invalid("auth.refresh_idle_secs", "must be at least 1"));
+        }
+        if a.refresh_absolute_secs < a.refresh_idle_secs {
+            return Err(invalid(
+                "auth.refresh_absolute_secs",
+                "must be at least auth.refresh_idle_secs",
+            ));
+        }
+        for (key, v) in [
+            ("auth.login_free_attempts", u64::from(a.login_free_attempts)),
+            ("auth.login_base_delay_secs", a.login_base_delay_secs),
+            (
+                "auth.mails_per_account_per_hour",
+                u64::from(a.mails_per_account_per_hour),
+            ),
+            ("auth.mails_per_address", u64::from(a.mails_per_address)),
+        ] {
+            if v == 0 {
+                return Err(invalid(key, "must be at least 1"));
+            }
+        }
+        if a.login_max_delay_secs < a.login_base_delay_secs {
+            return Err(invalid(
+                "auth.login_max_delay_secs",
+                "must be at least auth.login_base_delay_secs",
+            ));
+        }
+        Ok(())
+    }
+
     fn validate_documents(&self) -> Result<(), ConfigError> {
         let d = &self.documents;
         if d.max_upload_bytes == 0 {
@@ -305,7 +347,16 @@ pub struct AuthConfig {
     /// The first delay after the free attempts; it doubles with each further failure.
     pub login_base_delay_secs: u64,
     pub login_max_delay_secs: u64,
+    /// Password-reset and invitation links mailed to one account within an hour.
+    pub mails_per_account_per_hour: u32,
+    /// Such mails asked from one client address before each further one waits (a minute, then
+    /// doubling up to an hour).
+    pub mails_per_address: u32,
 }
+
+/// The longest access-token lifetime accepted: the bound within which anything not revoked
+/// explicitly (a deleted signing key, say) stops working.
+pub const MAX_ACCESS_LIFETIME_SECS: u64 = 300;
 
 impl Default for AuthConfig {
     fn default() -> Self {
@@ -319,6 +370,8 @@ impl Default for AuthConfig {
             login_free_attempts: 5,
             login_base_delay_secs: 2,
             login_max_delay_secs: 15 * 60,
+            mails_per_account_per_hour: 3,
+            mails_per_address: 20,
         }
     }
 }
@@ -651,6 +704,7 @@ impl Config {
                 "must be at least 1",
             ));
         }
+        self.validate_auth()?;
         self.validate_documents()?;
         self.site
             .validate()
@@ -727,6 +781,19 @@ impl Config {
             base_delay: Duration::from_secs(self.auth.login_base_delay_secs.max(1)),
             max_delay: Duration::from_secs(self.auth.login_max_delay_secs.max(1)),
             ..Default::default()
+        }
+    }
+
+    pub fn mail_limits(&self) -> extranet_identity::recovery::MailLimits {
+        let defaults = extranet_identity::recovery::MailLimits::default();
+        extranet_identity::recovery::MailLimits {
+            per_account_per_hour: self.auth.mails_per_account_per_hour,
+            // The throttle lets `free_attempts` go by and blocks after the next one: the Nth
+            // mail is the last before the wait.
+            per_address: extranet_identity::throttle::ThrottleSettings {
+                free_attempts: self.auth.mails_per_address.saturating_sub(1),
+                ..defaults.per_address
+            },
         }
     }
 

@@ -123,6 +123,7 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
         base_url,
         site_name: config.site.name.clone(),
         sender,
+        limits: config.mail_limits(),
     });
     tls::spawn_reloader(
         files,

@@ -196,7 +196,7 @@ async fn run() -> anyhow::Result<()> {
     let mut refreshes = 0u64;
     while started.elapsed() < budget {
         let next = auth
-            .refresh(&refresh)
+            .refresh(&refresh, None)
             .await?
             .map_err(|e| anyhow::anyhow!("refresh refused: {e:?}"))?;
         refresh = next.refresh_token;

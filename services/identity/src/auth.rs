@@ -50,6 +50,9 @@ pub enum ChangePassword {
     Done,
     WrongCurrent,
     Weak(crate::password::Weakness),
+    /// Too many wrong current passwords (for this account or from this address, sign-ins
+    /// included); try again after this long.
+    Throttled(std::time::Duration),
 }
 
 /// Why a sign-in did not succeed.
@@ -215,11 +218,17 @@ impl Auth {
         Ok(self.issue(&grant).await?)
     }
 
-    /// Exchanges a refresh token for new tokens.
+    /// Exchanges a refresh token for new tokens. Tokens that were never issued count against the
+    /// client's address; past a few, it must wait ([`Refused::Throttled`]).
     pub async fn refresh(
         &self,
         refresh_token: &str,
+        client: Option<IpAddr>,
     ) -> Result<std::result::Result<Issued, Refused>> {
+        let key: Vec<String> = client.map(throttle::refresh_key).into_iter().collect();
+        if let Some(wait) = throttle::blocked_for(&self.db, self.clock.as_ref(), &key).await? {
+            return Ok(Err(Refused::Throttled(wait)));
+        }
         match sessions::refresh(
             &self.db,
             self.clock.as_ref(),
@@ -257,6 +266,15 @@ impl Auth {
                             None,
                         )
                         .await
+                    }
+                    Refused::Unknown => {
+                        throttle::record_failure(
+                            &self.db,
+                            self.clock.as_ref(),
+                            &self.throttle,
+                            &key,
+                        )
+                        .await?;
                     }
                     _ => {}
                 }
@@ -315,28 +333,47 @@ impl Auth {
     }
 
     /// Changes the signed-in person's password after checking the current one; every other
-    /// session of theirs ends.
+    /// session of theirs ends. Wrong current passwords are throttled like sign-ins, on the same
+    /// keys (the account and the address): a stolen session cannot guess the password faster
+    /// than the sign-in form allows.
     pub async fn change_password(
         &self,
         claims: &Claims,
         current: &str,
         new: &str,
+        client: Option<IpAddr>,
     ) -> Result<ChangePassword> {
+        let person = store::get_person(&self.db, claims.sub).await?;
+        let mut keys = vec![throttle::account_key(&person.email)];
+        if let Some(ip) = client {
+            keys.push(throttle::ip_key(ip));
+        }
+        if let Some(wait) = throttle::blocked_for(&self.db, self.clock.as_ref(), &keys).await? {
+            self.audit(
+                NewEntry::new(self.clock.now(), "auth.password.change", Outcome::Denied)
+                    .actor(claims.sub)
+                    .detail(serde_json::json!({ "reason": "throttled" })),
+                client,
+            )
+            .await;
+            return Ok(ChangePassword::Throttled(wait));
+        }
         let stored = store::password_hash(&self.db, claims.sub).await?;
         if !stored
             .as_deref()
             .is_some_and(|h| password::verify(current, h))
         {
+            throttle::record_failure(&self.db, self.clock.as_ref(), &self.throttle, &keys).await?;
             self.audit(
                 NewEntry::new(self.clock.now(), "auth.password.change", Outcome::Failure)
                     .actor(claims.sub)
                     .detail(serde_json::json!({ "reason": "wrong current password" })),
-                None,
+                client,
             )
             .await;
             return Ok(ChangePassword::WrongCurrent);
         }
-        let person = store::get_person(&self.db, claims.sub).await?;
+        throttle::record_success(&self.db, &keys[0]).await?;
         if let Err(weak) =
             password::check_strength(new, &[&person.first_name, &person.surname, &person.email])
         {

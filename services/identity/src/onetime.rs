@@ -115,3 +115,22 @@ pub async fn consume(
         .await
     })?)
 }
+
+/// When the links of `person` created after `since` were created, oldest first (to limit how
+/// many are mailed).
+pub async fn created_since(
+    db: &extranet_platform::Db,
+    person: uuid::Uuid,
+    since: time::OffsetDateTime,
+) -> crate::Result<Vec<time::OffsetDateTime>> {
+    Ok(extranet_platform::on_pool!(db, read, |pool| {
+        sqlx::query_scalar(
+            "SELECT created_at FROM one_time_token WHERE person_id = $1 AND created_at > $2 \
+             ORDER BY created_at",
+        )
+        .bind(person)
+        .bind(since)
+        .fetch_all(pool)
+        .await
+    })?)
+}

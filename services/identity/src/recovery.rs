@@ -8,11 +8,14 @@ use std::time::Duration;
 use extranet_audit::{NewEntry, Outcome};
 use extranet_notify::{Mail, Sender, enqueue_in};
 
+use std::net::IpAddr;
+
 use crate::auth::Auth;
-use crate::error::Result;
+use crate::error::{IdentityError, Result};
 use crate::onetime::{self, Purpose};
 use crate::password::{self, Weakness};
 use crate::store;
+use crate::throttle::{self, ThrottleSettings};
 
 pub const RESET_LIFETIME: Duration = Duration::from_secs(60 * 60);
 pub const INVITATION_LIFETIME: Duration = Duration::from_secs(7 * 24 * 60 * 60);
@@ -23,7 +26,36 @@ pub struct Recovery {
     pub base_url: String,
     pub site_name: String,
     pub sender: Arc<Sender>,
+    pub limits: MailLimits,
 }
+
+/// How many link mails go out, so that the form cannot be used to flood a mailbox or to send
+/// mail in bulk from one address.
+#[derive(Debug, Clone)]
+pub struct MailLimits {
+    /// Reset and invitation links mailed to one account within an hour.
+    pub per_account_per_hour: u32,
+    /// Mails asked from one client address: `free_attempts` of them, then each further one waits
+    /// (the wait doubles), forgotten after an hour without one.
+    pub per_address: ThrottleSettings,
+}
+
+impl Default for MailLimits {
+    fn default() -> Self {
+        MailLimits {
+            per_account_per_hour: 3,
+            per_address: ThrottleSettings {
+                // Twenty mails, then a wait: the throttle blocks after `free_attempts` + 1.
+                free_attempts: 19,
+                base_delay: Duration::from_secs(60),
+                max_delay: Duration::from_secs(60 * 60),
+                forget_after: Duration::from_secs(60 * 60),
+            },
+        }
+    }
+}
+
+const HOUR: Duration = Duration::from_secs(60 * 60);
 
 #[derive(Debug)]
 pub enum SetPassword {
@@ -35,9 +67,16 @@ pub enum SetPassword {
 
 impl Recovery {
     /// Sends a reset link if `email` belongs to an active account; does the same visible work
-    /// either way.
-    pub async fn request_reset(&self, email: &str) -> Result<()> {
+    /// either way. Within the limits ([`MailLimits`]): past them nothing is sent, the refusal is
+    /// recorded, and the answer is still the same, so that accounts cannot be told apart.
+    pub async fn request_reset(&self, email: &str, client: Option<IpAddr>) -> Result<()> {
         let db = &self.auth.db;
+        if self.address_wait(client).await?.is_some() {
+            self.refused("auth.password.reset_throttled", None, client, "address")
+                .await;
+            return Ok(());
+        }
+        self.count_address(client).await?;
         let Some(creds) = store::credentials_by_email(db, email).await? else {
             return Ok(());
         };
@@ -45,6 +84,16 @@ impl Recovery {
             return Ok(());
         }
         let person = store::get_person(db, creds.person_id).await?;
+        if self.account_wait(person.id).await?.is_some() {
+            self.refused(
+                "auth.password.reset_throttled",
+                Some(person.id),
+                client,
+                "account",
+            )
+            .await;
+            return Ok(());
+        }
         self.send_link(
             &person,
             Purpose::PasswordReset,
@@ -53,11 +102,75 @@ impl Recovery {
         .await
     }
 
-    /// Sends an invitation link to a person whose account was just created without a password.
-    pub async fn invite(&self, person: uuid::Uuid) -> Result<()> {
+    /// Sends an invitation link to a person whose account was created without a password. Past
+    /// the account's limit, [`IdentityError::Throttled`]; the address's is checked before the
+    /// account is created ([`Recovery::invitation_wait`]) and counted here.
+    pub async fn invite(&self, person: uuid::Uuid, client: Option<IpAddr>) -> Result<()> {
+        if let Some(wait) = self.account_wait(person).await? {
+            return Err(IdentityError::Throttled(wait));
+        }
+        self.count_address(client).await?;
         let person = store::get_person(&self.auth.db, person).await?;
         self.send_link(&person, Purpose::Invitation, "account.invited")
             .await
+    }
+
+    /// How long an invitation asked from `client` must wait, if it must (checked before the
+    /// account is created, so that a refused invitation leaves no account behind).
+    pub async fn invitation_wait(&self, client: Option<IpAddr>) -> Result<Option<Duration>> {
+        self.address_wait(client).await
+    }
+
+    async fn address_wait(&self, client: Option<IpAddr>) -> Result<Option<Duration>> {
+        let keys: Vec<String> = client.map(throttle::mail_key).into_iter().collect();
+        throttle::blocked_for(&self.auth.db, self.auth.clock.as_ref(), &keys).await
+    }
+
+    async fn count_address(&self, client: Option<IpAddr>) -> Result<()> {
+        let keys: Vec<String> = client.map(throttle::mail_key).into_iter().collect();
+        throttle::record_failure(
+            &self.auth.db,
+            self.auth.clock.as_ref(),
+            &self.limits.per_address,
+            &keys,
+        )
+        .await
+    }
+
+    /// How long until another link may be mailed to `person`, if the hour's are used up.
+    async fn account_wait(&self, person: uuid::Uuid) -> Result<Option<Duration>> {
+        let now = self.auth.clock.now();
+        let sent = onetime::created_since(&self.auth.db, person, now - HOUR).await?;
+        let limit = usize::try_from(self.limits.per_account_per_hour).unwrap_or(usize::MAX);
+        if sent.len() < limit {
+            return Ok(None);
+        }
+        // The oldest of the hour's links that must age out for one more to fit.
+        let oldest = sent.get(sent.len() - limit).copied().unwrap_or(now);
+        let frees_at = oldest + HOUR;
+        Ok(Some(
+            Duration::try_from(frees_at - now).unwrap_or(Duration::from_secs(1)),
+        ))
+    }
+
+    async fn refused(
+        &self,
+        action: &'static str,
+        person: Option<uuid::Uuid>,
+        client: Option<IpAddr>,
+        limit: &str,
+    ) {
+        let mut entry = NewEntry::new(self.auth.clock.now(), action, Outcome::Denied)
+            .detail(serde_json::json!({ "limit": limit }));
+        if let Some(p) = person {
+            entry = entry.subject("person", p);
+        }
+        if let Some(ip) = client {
+            entry = entry.ip(ip);
+        }
+        if let Err(e) = extranet_audit::append(&self.auth.db, &entry).await {
+            tracing::error!(error = %e, action, "audit record not written");
+        }
     }
 
     /// The link token, its mail and the audit record commit together or not at all: a link

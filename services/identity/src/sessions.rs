@@ -125,6 +125,9 @@ pub enum Refused {
         session_id: Uuid,
         person_id: Uuid,
     },
+    /// Too many refresh tokens that were never issued came from this address; try again after
+    /// this long.
+    Throttled(std::time::Duration),
 }
 
 pub enum Refresh {

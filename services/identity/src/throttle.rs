@@ -1,6 +1,8 @@
-//! Brute-force protection for sign-in: failures are counted per client address and per account
-//! name, and after a few free attempts each further failure doubles the wait. The account key is
-//! kept for names that do not exist too, so the answer never tells whether an account exists.
+//! Brute-force protection: failures are counted per key, and after a few free attempts each
+//! further failure doubles the wait. Keys: sign-in and the current password of a password change
+//! per client address and per account name (kept for names that do not exist too, so the answer
+//! never tells whether an account exists); refresh tokens never issued, per address; mails asked
+//! (resets, invitations), per address.
 
 use std::time::Duration;
 
@@ -37,6 +39,16 @@ pub fn ip_key(ip: std::net::IpAddr) -> String {
 
 pub fn account_key(email: &str) -> String {
     format!("account:{}", email.trim().to_lowercase())
+}
+
+/// Refresh tokens that were never issued, presented from one address: guesses.
+pub fn refresh_key(ip: std::net::IpAddr) -> String {
+    format!("refresh:{ip}")
+}
+
+/// Password-reset and invitation mails asked from one address.
+pub fn mail_key(ip: std::net::IpAddr) -> String {
+    format!("mail:{ip}")
 }
 
 /// If any key is blocked now, how long until it is released.

@@ -17,6 +17,7 @@ use utoipa_axum::routes;
 use super::openapi::Problem;
 pub use extranet_identity::auth::Auth;
 use extranet_identity::auth::{Issued, LoginError};
+use extranet_identity::sessions::Refused;
 use extranet_identity::tokens::Claims;
 use serde::{Deserialize, Serialize};
 
@@ -136,7 +137,8 @@ async fn login(
 /// Exchange a refresh token for new tokens.
 ///
 /// The refresh token presented is used up; presenting it again revokes the whole session. Refused
-/// once the account or its organisation is deactivated.
+/// once the account or its organisation is deactivated. Tokens that were never issued count
+/// against the client's address: past a few, each further attempt must wait (429).
 #[utoipa::path(
     post,
     path = "/api/v1/auth/refresh",
@@ -145,6 +147,7 @@ async fn login(
     responses(
         (status = 200, description = "New tokens", body = TokenResponse),
         (status = 401, description = "Unknown, used, expired or revoked refresh token", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many unknown refresh tokens from this address", body = Problem, content_type = "application/problem+json"),
         (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not of type application/json", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Missing or mistyped fields, each named in `errors`", body = Problem, content_type = "application/problem+json"),
@@ -152,10 +155,13 @@ async fn login(
 )]
 async fn refresh(
     State(auth): State<Arc<Auth>>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     ApiJson(req): ApiJson<RefreshRequest>,
 ) -> Result<Response, ApiError> {
-    match auth.refresh(&req.refresh_token).await? {
+    let ip = peer.map(|Extension(ConnectInfo(addr))| addr.ip());
+    match auth.refresh(&req.refresh_token, ip).await? {
         Ok(issued) => Ok(tokens(&auth, issued)),
+        Err(Refused::Throttled(wait)) => Err(ApiError::TooManyRequests(wait)),
         Err(why) => {
             tracing::info!(reason = ?why, "refresh refused");
             Err(ApiError::Unauthenticated)

@@ -103,7 +103,12 @@ impl From<DirectoryError> for ApiError {
             DirectoryError::NotFound => ApiError::NotFound,
             DirectoryError::Forbidden(_) => ApiError::Forbidden,
             DirectoryError::Invalid { field, message } => ApiError::Invalid { field, message },
+            DirectoryError::Taken(field) => ApiError::Taken(field),
+            DirectoryError::LastAdmin => {
+                ApiError::Conflict(extranet_identity::admins::LAST_ADMIN.to_owned())
+            }
             DirectoryError::Conflict(m) => ApiError::Conflict(m),
+            DirectoryError::Throttled(wait) => ApiError::TooManyRequests(wait),
             DirectoryError::Unauthenticated => ApiError::Unauthenticated,
             DirectoryError::Internal(m) => ApiError::Internal(m),
         }

@@ -30,11 +30,15 @@ pub enum ApiError {
         field: &'static str,
         message: String,
     },
+    /// 409: the state of things does not allow it (the reason is said).
     Conflict(String),
+    /// 409: another record already holds this unique value; names the field.
+    Taken(&'static str),
     /// 403: the caller sees the record but may not do this to it.
     Forbidden,
     NotFound,
-    /// 429 with `Retry-After`: sign-in attempts are being slowed down.
+    /// 429 with `Retry-After`: attempts (sign-in, passwords, refreshes, mails) are being slowed
+    /// down.
     TooManyRequests(std::time::Duration),
     /// Any other status, with a stable `code` a client can act on.
     Coded {
@@ -52,10 +56,9 @@ impl From<IdentityError> for ApiError {
                 field: i.code,
                 message: i.message,
             },
-            IdentityError::Conflict(what) => {
-                ApiError::Conflict(format!("{what} is already in use"))
-            }
+            IdentityError::Taken(field) => ApiError::Taken(field),
             IdentityError::NotFound => ApiError::NotFound,
+            IdentityError::Throttled(wait) => ApiError::TooManyRequests(wait),
             IdentityError::LastAdmin => {
                 ApiError::Conflict(extranet_identity::admins::LAST_ADMIN.to_owned())
             }
@@ -89,6 +92,22 @@ impl IntoResponse for ApiError {
             ),
             ApiError::PayloadTooLarge => problem(StatusCode::PAYLOAD_TOO_LARGE, None),
             ApiError::Conflict(detail) => problem(StatusCode::CONFLICT, Some(detail)),
+            ApiError::Taken(field) => {
+                let label = extranet_directory::error::taken_label(field);
+                let mut res = problem(StatusCode::CONFLICT, None);
+                let body = serde_json::json!({
+                    "type": "about:blank",
+                    "title": "Conflict",
+                    "status": 409,
+                    "detail": format!("{field}: {label} is already in use"),
+                    "errors": [FieldError {
+                        field: field.to_owned(),
+                        message: format!("{label} is already in use"),
+                    }],
+                });
+                *res.body_mut() = axum::body::Body::from(body.to_string());
+                res
+            }
             ApiError::NotFound => problem(StatusCode::NOT_FOUND, None),
             ApiError::Forbidden => problem(
                 StatusCode::FORBIDDEN,
@@ -98,7 +117,7 @@ impl IntoResponse for ApiError {
                 let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
                 let mut res = problem(
                     StatusCode::TOO_MANY_REQUESTS,
-                    Some(format!("too many failed sign-ins; try again in {secs} s")),
+                    Some(format!("too many attempts; try again in {secs} s")),
                 );
                 if let Ok(v) = axum::http::HeaderValue::from_str(&secs.max(1).to_string()) {
                     res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);

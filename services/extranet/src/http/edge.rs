@@ -266,9 +266,17 @@ where
             match this.asked.take() {
                 Some(asked) if errors::needs_rendering(&res) => {
                     let site = this.shared.site.clone();
+                    let request_id = this.id.header_value().to_str().ok().map(str::to_owned);
                     let fut: Rendering = Box::pin(async move {
                         let lang = asked.language_headers();
-                        errors::render_error(res, asked.wants_problem, &lang, &site).await
+                        errors::render_error(
+                            res,
+                            asked.wants_problem,
+                            &lang,
+                            &site,
+                            request_id.as_deref(),
+                        )
+                        .await
                     });
                     this.state.set(State::Rendering { fut });
                 }

@@ -36,6 +36,7 @@ pub async fn render_error(
     wants_problem: bool,
     lang_headers: &HeaderMap,
     site: &Site,
+    request_id: Option<&str>,
 ) -> Response {
     let status = res.status();
     let (parts, body) = res.into_parts();
@@ -43,7 +44,7 @@ pub async fn render_error(
         let detail = text_detail(&parts.headers, body).await;
         problem(status, detail)
     } else {
-        extranet_web::error_page(lang_headers, site, status)
+        extranet_web::error_page(lang_headers, site, status, request_id)
     };
     // Keep what the producer said about the error (Allow, Retry-After…), not its body's type.
     for name in [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE] {

@@ -491,6 +491,9 @@ async fn show(
     .await
 }
 
+// Each argument is an axum extractor; one extractor for the signed-in caller and their address
+// would fold three of them.
+#[allow(clippy::too_many_arguments)]
 async fn invite(
     State(st): State<StaffState>,
     Extension(user): Extension<CurrentUser>,

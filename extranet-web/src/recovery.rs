@@ -96,12 +96,12 @@ async fn forgot(
     if !form_allowed(&headers, &uri, &csrf, &form.csrf) {
         return StatusCode::FORBIDDEN.into_response();
     }
-    // The same page whether or not the address has an account, and whether or not a mail went
-    // out within the limits; a failure of ours is a failure (it says nothing about accounts).
+    // The same page whether or not the address has an account and whether or not a mail went
+    // out within the limits. Even a failure is not shown: only a request for an existing account
+    // writes anything, so a failure page would tell that the account exists. It is logged.
     let ip = peer.map(|Extension(ConnectInfo(a))| a.ip());
     if let Err(e) = st.recovery.request_reset(form.email.trim(), ip).await {
         tracing::error!(error = %e, "password reset request failed");
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
     render(
         lang,

@@ -27,6 +27,8 @@ pub struct Auth {
     pub tokens: TokenSettings,
     pub sessions: SessionSettings,
     pub throttle: ThrottleSettings,
+    /// Who must sign in with a second factor, and how wrong codes are slowed down.
+    pub second_factor: crate::factor::FactorSettings,
     /// Tokens that passed verification, until they expire.
     verified: VerifiedTokens,
     /// When the key ring was last reloaded for an unknown key id.
@@ -55,6 +57,9 @@ pub enum LoginError {
     Refused,
     /// Too many failures; try again after this long.
     Throttled(std::time::Duration),
+    /// The password was right; no session yet: a second factor (or its enrolment) must
+    /// complete the sign-in (`Auth::complete_sign_in`).
+    SecondFactor(crate::factor::Challenge),
     Other(IdentityError),
 }
 
@@ -80,9 +85,17 @@ impl Auth {
             tokens,
             sessions,
             throttle,
+            second_factor: crate::factor::FactorSettings::default(),
             verified: VerifiedTokens::new(verified::DEFAULT_CAPACITY),
             last_reload: std::sync::Mutex::new(None),
         })
+    }
+
+    /// Sets who must sign in with a second factor (by default the roles that can read other
+    /// companies' data).
+    pub fn with_second_factor(mut self, settings: crate::factor::FactorSettings) -> Auth {
+        self.second_factor = settings;
+        self
     }
 
     /// Verifies an access token. A token verified before is answered from memory until it
@@ -180,6 +193,9 @@ impl Auth {
             return Err(LoginError::Refused);
         };
         throttle::record_success(&self.db, &throttle::account_key(email)).await?;
+        if let Some(challenge) = crate::factor::sign_in::gate(self, &creds, client).await? {
+            return Err(LoginError::SecondFactor(challenge));
+        }
         let now = self.clock.now();
         let grant = sessions::start(
             &self.db,
@@ -362,7 +378,7 @@ impl Auth {
         }
     }
 
-    async fn issue(&self, grant: &Grant) -> Result<Issued> {
+    pub(crate) async fn issue(&self, grant: &Grant) -> Result<Issued> {
         // Issuing already costs database round trips; one more notices a key rotation.
         let current = tokens::current_signing_kid(&self.db).await?;
         if current.as_deref() != Some(self.keys.load().signing_kid()) {

@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod confirmation;
 pub mod error;
+pub mod factor;
 pub mod model;
 pub mod onetime;
 pub mod organisations;

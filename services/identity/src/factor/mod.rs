@@ -87,8 +87,12 @@ pub struct FactorSettings {
 
 /// The roles that require a second factor unless configured otherwise: everyone who can read
 /// other companies' data.
-pub const DEFAULT_REQUIRED_ROLES: [Role; 4] =
-    [Role::Admin, Role::Staff, Role::PrivacyOfficer, Role::Inspector];
+pub const DEFAULT_REQUIRED_ROLES: [Role; 4] = [
+    Role::Admin,
+    Role::Staff,
+    Role::PrivacyOfficer,
+    Role::Inspector,
+];
 
 /// Wrong codes in a row before each further attempt must wait.
 pub const DEFAULT_ATTEMPTS: u32 = 5;
@@ -98,7 +102,11 @@ impl Default for FactorSettings {
         FactorSettings {
             required_roles: DEFAULT_REQUIRED_ROLES.to_vec(),
             issuer: "Extranet".into(),
-            throttle: throttle_settings(DEFAULT_ATTEMPTS, Duration::from_secs(30), Duration::from_secs(900)),
+            throttle: throttle_settings(
+                DEFAULT_ATTEMPTS,
+                Duration::from_secs(30),
+                Duration::from_secs(900),
+            ),
             challenge_lifetime: Duration::from_secs(5 * 60),
             enrolment_lifetime: Duration::from_secs(15 * 60),
         }
@@ -107,7 +115,11 @@ impl Default for FactorSettings {
 
 /// Throttling after `attempts` wrong codes: the attempt after the last allowed one waits
 /// `base_delay`, each further failure doubles it up to `max_delay`.
-pub fn throttle_settings(attempts: u32, base_delay: Duration, max_delay: Duration) -> ThrottleSettings {
+pub fn throttle_settings(
+    attempts: u32,
+    base_delay: Duration,
+    max_delay: Duration,
+) -> ThrottleSettings {
     ThrottleSettings {
         // The throttle lets `free_attempts` failures through and delays from the next one on;
         // here the `attempts`-th wrong code already starts the wait.

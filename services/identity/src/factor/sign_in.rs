@@ -119,9 +119,13 @@ pub enum SignIn {
 pub enum Via {
     Totp,
     /// A recovery code, now spent; this many are left.
-    RecoveryCode { left: u32 },
+    RecoveryCode {
+        left: u32,
+    },
     /// A first code from a new enrolment; the recovery codes to show, once.
-    Enrolled { recovery_codes: Vec<String> },
+    Enrolled {
+        recovery_codes: Vec<String>,
+    },
 }
 
 impl Auth {
@@ -204,7 +208,9 @@ impl Auth {
             Via::RecoveryCode { left } => serde_json::json!({
                 "second_factor": "recovery_code", "recovery_codes_left": left
             }),
-            Via::Enrolled { .. } => serde_json::json!({ "second_factor": "totp", "enrolled": true }),
+            Via::Enrolled { .. } => {
+                serde_json::json!({ "second_factor": "totp", "enrolled": true })
+            }
         };
         let now = self.clock.now();
         let grant = sessions::start(

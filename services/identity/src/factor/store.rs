@@ -57,7 +57,12 @@ pub(crate) const CONFIRM: &str = "UPDATE second_factor SET confirmed_at = $1 \
 
 /// Accepts a TOTP step only if it is later than every step accepted before: a code is good
 /// once (RFC 6238 §5.2), also when two requests bring it at the same moment.
-pub(crate) async fn accept_step(db: &Db, factor: Uuid, step: u64, now: OffsetDateTime) -> Result<bool> {
+pub(crate) async fn accept_step(
+    db: &Db,
+    factor: Uuid,
+    step: u64,
+    now: OffsetDateTime,
+) -> Result<bool> {
     let step = i64::try_from(step).unwrap_or(i64::MAX);
     let n = on_pool!(db, write, |pool| {
         sqlx::query(
@@ -158,10 +163,7 @@ pub(crate) struct NewCodes {
 impl NewCodes {
     pub fn generate() -> NewCodes {
         let plain = super::codes::generate();
-        let hashes = plain
-            .iter()
-            .filter_map(|c| super::codes::hash(c))
-            .collect();
+        let hashes = plain.iter().filter_map(|c| super::codes::hash(c)).collect();
         NewCodes { plain, hashes }
     }
 }

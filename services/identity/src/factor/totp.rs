@@ -106,9 +106,15 @@ mod tests {
 
     #[test]
     fn the_uri_names_issuer_and_account_without_colons() {
-        let uri = otpauth_uri(&[7u8; SECRET_BYTES], "Cert: Body", "jan@x.example")
-            .unwrap_or_default();
-        assert!(uri.starts_with("otpauth://totp/Cert%20%20Body:jan%40x.example?"), "{uri}");
-        assert!(uri.contains(&format!("secret={}", base32(&[7u8; SECRET_BYTES]))), "{uri}");
+        let uri =
+            otpauth_uri(&[7u8; SECRET_BYTES], "Cert: Body", "jan@x.example").unwrap_or_default();
+        assert!(
+            uri.starts_with("otpauth://totp/Cert%20%20Body:jan%40x.example?"),
+            "{uri}"
+        );
+        assert!(
+            uri.contains(&format!("secret={}", base32(&[7u8; SECRET_BYTES]))),
+            "{uri}"
+        );
     }
 }

@@ -15,6 +15,8 @@ mod hostile;
 mod https;
 mod policy;
 mod recovery;
+mod second_factor;
+mod second_factor_browser;
 mod session;
 mod staff;
 mod storage;

@@ -45,6 +45,13 @@ impl ServerBuilder {
         self
     }
 
+    /// Leaves a variable the builder would set by default unset (the server's own default
+    /// applies), e.g. `EXTRANET_AUTH__SECOND_FACTOR_ROLES`.
+    pub fn unset(mut self, key: &str) -> ServerBuilder {
+        self.env.remove(key);
+        self
+    }
+
     /// Replaces the subcommand and its arguments (default: `serve`).
     pub fn args<I, S>(mut self, args: I) -> ServerBuilder
     where

@@ -192,6 +192,8 @@ fn code_page(
     signing_in: bool,
     error: Option<String>,
 ) -> Response {
+    // A sign-in answered 401 without a message of its own is one that can no longer be
+    // completed (no challenge, or an expired or used one): only the way back is offered.
     let expired = signing_in && status == StatusCode::UNAUTHORIZED && error.is_none();
     no_store(render(
         lang,

@@ -495,7 +495,8 @@ struct CsrfOnly {
     csrf: String,
 }
 
-/// "Set up": a new secret, and the page to add it to an app and confirm it.
+/// "Set up" (with the password again): a new secret, and the page to add it to an app and
+/// confirm it.
 async fn enrol(
     State(st): State<FactorState>,
     Extension(user): Extension<CurrentUser>,
@@ -503,7 +504,7 @@ async fn enrol(
     peer: Option<Extension<ConnectInfo<std::net::SocketAddr>>>,
     headers: HeaderMap,
     uri: Uri,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<PasswordForm>,
 ) -> Response {
     let Some(claims) = user.0 else {
         return Redirect::to("/login").into_response();
@@ -512,7 +513,11 @@ async fn enrol(
         return StatusCode::FORBIDDEN.into_response();
     }
     let lang = lang_of(&headers, &st.site);
-    match st.auth.begin_enrolment(claims.sub, client(&peer)).await {
+    match st
+        .auth
+        .begin_enrolment(claims.sub, &form.password, client(&peer))
+        .await
+    {
         Ok(Manage::Done(enrolment)) => code_page(
             &st,
             lang,
@@ -523,7 +528,7 @@ async fn enrol(
             false,
             None,
         ),
-        Ok(_) => Redirect::to("/account/second-factor").into_response(),
+        Ok(other) => refused(&st, claims.sub, lang, csrf.0, other).await,
         Err(e) => internal(e, "enrolment not started"),
     }
 }
@@ -656,7 +661,7 @@ async fn new_codes(
 }
 
 #[derive(Deserialize)]
-struct DisableForm {
+struct PasswordForm {
     #[serde(default)]
     password: String,
     #[serde(default)]
@@ -671,7 +676,7 @@ async fn disable(
     peer: Option<Extension<ConnectInfo<std::net::SocketAddr>>>,
     headers: HeaderMap,
     uri: Uri,
-    Form(form): Form<DisableForm>,
+    Form(form): Form<PasswordForm>,
 ) -> Response {
     let Some(claims) = user.0 else {
         return Redirect::to("/login").into_response();

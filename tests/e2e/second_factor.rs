@@ -383,7 +383,21 @@ databases!(
         )
         .await?;
         assert_eq!((s, v["code"].as_str()), (409, Some("no_enrolment")), "{v}");
-        let (s, v, _) = post(&server, "/api/v1/me/second-factor", Some(&token), json!({})).await?;
+        let (s, v, _) = post(
+            &server,
+            "/api/v1/me/second-factor",
+            Some(&token),
+            json!({ "password": "not-it" }),
+        )
+        .await?;
+        assert_eq!(s, 422, "enrolment without the password: {v}");
+        let (s, v, _) = post(
+            &server,
+            "/api/v1/me/second-factor",
+            Some(&token),
+            json!({ "password": password }),
+        )
+        .await?;
         assert_eq!(s, 201, "{v}");
         let secret = v["secret"].as_str().context("secret")?.to_owned();
         let (s, v, _) = post(
@@ -403,7 +417,13 @@ databases!(
         .await?;
         assert_eq!(s, 200, "{v}");
         let old: Vec<String> = serde_json::from_value(v["recovery_codes"].clone())?;
-        let (s, v, _) = post(&server, "/api/v1/me/second-factor", Some(&token), json!({})).await?;
+        let (s, v, _) = post(
+            &server,
+            "/api/v1/me/second-factor",
+            Some(&token),
+            json!({ "password": password }),
+        )
+        .await?;
         assert_eq!(
             (s, v["code"].as_str()),
             (409, Some("already_enrolled")),

@@ -387,6 +387,7 @@ second-factor-codes-left = Recovery codes left: { $count }
 second-factor-lost-required = Lost your authenticator app? Sign in with a recovery code and ask an administrator to reset your second factor; you set it up again at your next sign-in.
 second-factor-lost-optional = Lost your authenticator app? Sign in with a recovery code, turn the second factor off below and set it up again.
 second-factor-setup = Set up a second factor
+second-factor-setup-help = Enter your password to begin; then scan a QR code with an authenticator app.
 second-factor-manage = Manage your second factor
 second-factor-new-codes-title = New recovery codes
 second-factor-new-codes-help = Your current recovery codes stop working. Enter a code from your authenticator app to confirm.

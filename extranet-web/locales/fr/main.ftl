@@ -387,6 +387,7 @@ second-factor-codes-left = Codes de récupération restants : { $count }
 second-factor-lost-required = Vous avez perdu votre application d'authentification ? Connectez-vous avec un code de récupération et demandez à un administrateur de réinitialiser votre second facteur ; vous le configurerez à nouveau à votre prochaine connexion.
 second-factor-lost-optional = Vous avez perdu votre application d'authentification ? Connectez-vous avec un code de récupération, désactivez le second facteur ci-dessous et configurez-le à nouveau.
 second-factor-setup = Configurer un second facteur
+second-factor-setup-help = Saisissez votre mot de passe pour commencer ; vous scannerez ensuite un code QR avec une application d'authentification.
 second-factor-manage = Gérer votre second facteur
 second-factor-new-codes-title = Nouveaux codes de récupération
 second-factor-new-codes-help = Vos codes de récupération actuels cesseront de fonctionner. Saisissez un code de votre application d'authentification pour confirmer.

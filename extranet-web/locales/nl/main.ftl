@@ -387,6 +387,7 @@ second-factor-codes-left = Resterende herstelcodes: { $count }
 second-factor-lost-required = Authenticator-app kwijt? Meld u aan met een herstelcode en vraag een beheerder uw tweede factor te herstellen; bij uw volgende aanmelding stelt u hem opnieuw in.
 second-factor-lost-optional = Authenticator-app kwijt? Meld u aan met een herstelcode, zet de tweede factor hieronder uit en stel hem opnieuw in.
 second-factor-setup = Een tweede factor instellen
+second-factor-setup-help = Geef uw wachtwoord om te beginnen; daarna scant u een QR-code met een authenticator-app.
 second-factor-manage = Uw tweede factor beheren
 second-factor-new-codes-title = Nieuwe herstelcodes
 second-factor-new-codes-help = Uw huidige herstelcodes werken dan niet meer. Geef een code uit uw authenticator-app om te bevestigen.

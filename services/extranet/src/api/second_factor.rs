@@ -334,27 +334,43 @@ async fn status(
     .into_response())
 }
 
+#[derive(Deserialize, ToSchema)]
+pub struct BeginRequest {
+    /// The account's password, asked again.
+    password: String,
+}
+
 /// Start enrolling a second factor (an authenticator app).
 ///
-/// Answers a new secret; it is in force once `/api/v1/me/second-factor/confirm` received a
-/// first code from it. Starting again replaces an unfinished enrolment.
+/// Needs the password again. Answers a new secret; it is in force once
+/// `/api/v1/me/second-factor/confirm` received a first code from it. Starting again replaces an
+/// unfinished enrolment.
 #[utoipa::path(
     post,
     path = "/api/v1/me/second-factor",
     tag = "me",
     security(("bearer" = [])),
+    request_body = BeginRequest,
     responses(
         (status = 201, description = "The secret to add to an authenticator app", body = EnrolmentBody),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`already_enrolled`: turn the present factor off first", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not of type application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Missing fields, or a password that is not right", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong attempts", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn begin(
     State(auth): State<Arc<Auth>>,
     peer: Peer,
     Authenticated(claims): Authenticated,
+    ApiJson(req): ApiJson<BeginRequest>,
 ) -> Result<Response, ApiError> {
-    let enrolment = match refused(auth.begin_enrolment(claims.sub, ip(&peer)).await?, "code") {
+    let outcome = auth
+        .begin_enrolment(claims.sub, &req.password, ip(&peer))
+        .await?;
+    let enrolment = match refused(outcome, "password") {
         Ok(e) => e,
         Err(res) => return Ok(*res),
     };

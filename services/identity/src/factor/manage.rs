@@ -60,14 +60,26 @@ impl Auth {
         })
     }
 
-    /// Starts an enrolment: a new secret, not in force until a first code confirms it.
+    /// Starts an enrolment: a new secret, not in force until a first code confirms it. The
+    /// password is asked again: a borrowed session must not be able to tie the account to
+    /// someone else's phone (and so lock its owner out).
     pub async fn begin_enrolment(
         &self,
         person: Uuid,
+        password: &str,
         client: Option<IpAddr>,
     ) -> Result<Manage<Enrolment>> {
         if store::confirmed_totp(&self.db, person).await?.is_some() {
             return Ok(Manage::AlreadyEnrolled);
+        }
+        let proof = Proof::Password(password.to_owned());
+        match self
+            .check_proof(person, &proof, Against::Pending, client, "enrolment")
+            .await?
+        {
+            Checked::Accepted(_) => {}
+            Checked::Wrong => return Ok(Manage::Wrong),
+            Checked::Throttled(wait) => return Ok(Manage::Throttled(wait)),
         }
         let p = crate::store::get_person(&self.db, person).await?;
         let secret = totp::new_secret();

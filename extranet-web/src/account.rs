@@ -56,6 +56,8 @@ struct AccountPage<'a> {
     staff: bool,
     /// A company's people get a link to "my company".
     company: bool,
+    /// Where their second factor stands (`None`: not readable just now).
+    second_factor: Option<extranet_identity::factor::manage::Status>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -222,6 +224,9 @@ async fn login(
             }
             res
         }
+        Err(LoginError::SecondFactor(challenge)) => {
+            crate::second_factor::challenge_redirect(&challenge)
+        }
         Err(LoginError::Other(e)) => {
             tracing::error!(error = %e, "sign-in failed");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
@@ -313,6 +318,7 @@ async fn account_page(
             confirmed_on,
             staff: claims.roles.iter().any(|r| r == "staff" || r == "admin"),
             company: claims.roles.iter().any(|r| r.starts_with("client_")),
+            second_factor: crate::second_factor::summary(&st.auth, claims.sub).await,
         },
     );
     res.headers_mut().insert(
@@ -409,7 +415,7 @@ async fn save_profile(
 }
 
 /// A UTC date as `YYYY-MM-DD`.
-fn utc_date(at: time::OffsetDateTime) -> String {
+pub(crate) fn utc_date(at: time::OffsetDateTime) -> String {
     let d = at.to_offset(time::UtcOffset::UTC).date();
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }

@@ -460,6 +460,8 @@ struct PersonPage<'a> {
     /// `Some(true)`: a deactivate button; `Some(false)`: reactivate.
     state_button: Option<bool>,
     can_make_primary: bool,
+    /// An administrator may reset this person's second factor.
+    can_reset_second_factor: bool,
     error: Refusal,
     notice: Option<String>,
 }
@@ -592,6 +594,7 @@ async fn person_page(
         rights_held: p.inner().rights.clone(),
         state_button,
         can_make_primary,
+        can_reset_second_factor: allows(Action::ResetSecondFactor),
         error,
         notice,
     };
@@ -617,7 +620,10 @@ async fn person(
         return StatusCode::NOT_FOUND.into_response();
     };
     let lang = lang_of(&headers, &st.site);
-    let notice = n.done.map(|_| Tr(lang).t("contact-saved"));
+    let notice = n.done.map(|d| match d.as_str() {
+        "second-factor" => Tr(lang).t("second-factor-reset-done"),
+        _ => Tr(lang).t("contact-saved"),
+    });
     person_page(
         &st,
         claims,

@@ -13,6 +13,7 @@ mod i18n;
 mod lang;
 mod pages;
 mod recovery;
+mod second_factor;
 pub mod session;
 mod site;
 mod staff;

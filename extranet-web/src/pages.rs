@@ -119,6 +119,13 @@ pub fn routes(s: &Services) -> Router {
         auth: auth.clone(),
         directory: directory.clone(),
     })
+    .merge(crate::second_factor::routes(
+        crate::second_factor::FactorState {
+            site: site.clone(),
+            auth: auth.clone(),
+            directory: directory.clone(),
+        },
+    ))
     .merge(crate::recovery::routes(crate::recovery::RecoveryState {
         site: site.clone(),
         recovery: recovery.clone(),

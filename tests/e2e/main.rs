@@ -18,6 +18,8 @@ mod https;
 mod policy;
 mod recovery;
 mod revocation;
+mod second_factor;
+mod second_factor_browser;
 mod session;
 mod staff;
 mod storage;

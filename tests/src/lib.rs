@@ -9,6 +9,7 @@ pub mod browser;
 pub mod mail;
 pub mod server;
 pub mod tls;
+pub mod totp;
 
 pub use backends::{Backends, Db, Store, TestEnv};
 pub use server::{Server, ServerBuilder};

@@ -24,9 +24,16 @@ pub struct ServerBuilder {
 
 impl ServerBuilder {
     pub fn new(backends: Backends) -> ServerBuilder {
+        // No role is made to sign in with a second factor unless a test says so (the
+        // `second_factor` tests do): the other tests sign the same people in many times within
+        // one 30-second step, which a TOTP code allows only once.
+        let env = BTreeMap::from([(
+            "EXTRANET_AUTH__SECOND_FACTOR_ROLES".to_owned(),
+            "[]".to_owned(),
+        )]);
         ServerBuilder {
             backends,
-            env: BTreeMap::new(),
+            env,
             data_dir: None,
             args: vec!["serve".into()],
         }
@@ -35,6 +42,13 @@ impl ServerBuilder {
     /// Sets an `EXTRANET_*` configuration variable (or any other) for the child.
     pub fn env(mut self, key: &str, value: impl Into<String>) -> ServerBuilder {
         self.env.insert(key.to_owned(), value.into());
+        self
+    }
+
+    /// Leaves a variable the builder would set by default unset (the server's own default
+    /// applies), e.g. `EXTRANET_AUTH__SECOND_FACTOR_ROLES`.
+    pub fn unset(mut self, key: &str) -> ServerBuilder {
+        self.env.remove(key);
         self
     }
 

@@ -138,6 +138,7 @@ words! {
         Restore = "restore",
         Hold = "hold",
         AccessLog = "access_log",
+        ResetSecondFactor = "reset_second_factor",
     }
 }
 

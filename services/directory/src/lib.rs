@@ -27,6 +27,7 @@ pub mod dossiers;
 pub mod error;
 pub mod organisations;
 pub mod people;
+pub mod second_factor;
 pub mod seed;
 pub mod service;
 

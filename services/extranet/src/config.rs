@@ -352,6 +352,17 @@ pub struct AuthConfig {
     /// Such mails asked from one client address before each further one waits (a minute, then
     /// doubling up to an hour).
     pub mails_per_address: u32,
+    /// Holders of these roles sign in with a second factor (TOTP), enrolling at their next
+    /// sign-in if they have none. Other people may opt in on their account page. `[]`: nobody
+    /// is made to.
+    pub second_factor_roles: Vec<String>,
+    /// Wrong second-factor codes in a row (per person and per address) before each attempt
+    /// must wait…
+    pub second_factor_attempts: u32,
+    /// …this long at first, doubling with each further wrong code…
+    pub second_factor_base_delay_secs: u64,
+    /// …up to this.
+    pub second_factor_max_delay_secs: u64,
 }
 
 /// The longest access-token lifetime accepted: the bound within which anything not revoked
@@ -372,6 +383,13 @@ impl Default for AuthConfig {
             login_max_delay_secs: 15 * 60,
             mails_per_account_per_hour: 3,
             mails_per_address: 20,
+            second_factor_roles: extranet_identity::factor::DEFAULT_REQUIRED_ROLES
+                .iter()
+                .map(|r| r.as_str().to_owned())
+                .collect(),
+            second_factor_attempts: extranet_identity::factor::DEFAULT_ATTEMPTS,
+            second_factor_base_delay_secs: 30,
+            second_factor_max_delay_secs: 15 * 60,
         }
     }
 }
@@ -706,6 +724,7 @@ impl Config {
         }
         self.validate_auth()?;
         self.validate_documents()?;
+        self.validate_second_factor()?;
         self.site
             .validate()
             .map_err(|(key, problem)| invalid(key, problem))?;
@@ -795,6 +814,58 @@ impl Config {
                 ..defaults.per_address
             },
         }
+    }
+
+    /// Who must sign in with a second factor, and how wrong codes are slowed down.
+    pub fn second_factor_settings(&self) -> extranet_identity::factor::FactorSettings {
+        let a = &self.auth;
+        extranet_identity::factor::FactorSettings {
+            // Checked by `validate`: every name is a role.
+            required_roles: a
+                .second_factor_roles
+                .iter()
+                .filter_map(|r| extranet_identity::Role::parse(r).ok())
+                .collect(),
+            issuer: self.site.name.clone(),
+            throttle: extranet_identity::factor::throttle_settings(
+                a.second_factor_attempts,
+                Duration::from_secs(a.second_factor_base_delay_secs.max(1)),
+                Duration::from_secs(a.second_factor_max_delay_secs.max(1)),
+            ),
+            ..Default::default()
+        }
+    }
+
+    fn validate_second_factor(&self) -> Result<(), ConfigError> {
+        let a = &self.auth;
+        for role in &a.second_factor_roles {
+            if extranet_identity::Role::parse(role).is_err() {
+                let known: Vec<&str> = extranet_identity::Role::ALL
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect();
+                return Err(invalid(
+                    "auth.second_factor_roles",
+                    format!("{role:?} is not a role (one of {})", known.join(", ")),
+                ));
+            }
+        }
+        if a.second_factor_attempts == 0 {
+            return Err(invalid("auth.second_factor_attempts", "must be at least 1"));
+        }
+        if a.second_factor_base_delay_secs == 0 {
+            return Err(invalid(
+                "auth.second_factor_base_delay_secs",
+                "must be at least 1",
+            ));
+        }
+        if a.second_factor_max_delay_secs < a.second_factor_base_delay_secs {
+            return Err(invalid(
+                "auth.second_factor_max_delay_secs",
+                "must be at least auth.second_factor_base_delay_secs",
+            ));
+        }
+        Ok(())
     }
 
     pub fn mail_transport(&self) -> extranet_notify::MailTransport {
@@ -911,6 +982,45 @@ mod tests {
         c.confirmation.check_every_secs = 0;
         let err = validation_error(&c);
         assert!(err.contains("confirmation.check_every_secs"), "{err}");
+    }
+
+    #[test]
+    fn second_factor_roles_are_checked_and_come_from_the_environment() {
+        let c = Config::default();
+        let s = c.second_factor_settings();
+        assert_eq!(
+            s.required_roles,
+            extranet_identity::factor::DEFAULT_REQUIRED_ROLES.to_vec()
+        );
+        assert_eq!(s.throttle.free_attempts, 4, "the fifth wrong code waits");
+
+        let mut c = Config::default();
+        c.auth.second_factor_roles = vec!["staff".into(), "boss".into()];
+        let err = validation_error(&c);
+        assert!(
+            err.contains("auth.second_factor_roles") && err.contains("boss"),
+            "{err}"
+        );
+
+        #[allow(clippy::result_large_err)] // figment's own error type, in a test
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("EXTRANET_AUTH__SECOND_FACTOR_ROLES", "[]");
+            let c = Config::load(None, Config::default()).map_err(|e| e.to_string())?;
+            assert!(c.second_factor_settings().required_roles.is_empty());
+            jail.set_env(
+                "EXTRANET_AUTH__SECOND_FACTOR_ROLES",
+                "[staff, client_admin]",
+            );
+            let c = Config::load(None, Config::default()).map_err(|e| e.to_string())?;
+            assert_eq!(
+                c.second_factor_settings().required_roles,
+                vec![
+                    extranet_identity::Role::Staff,
+                    extranet_identity::Role::ClientAdmin
+                ]
+            );
+            Ok(())
+        });
     }
 
     #[test]

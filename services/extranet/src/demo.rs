@@ -509,6 +509,12 @@ impl Demo {
             println!("    {email:<30} {role}");
         }
         println!(
+            "  The certification body's accounts (admin, staff, privacy_officer, inspector) also need a\n  \
+             second factor: at their first sign-in they set one up by scanning a QR code with an\n  \
+             authenticator app (FreeOTP, Aegis, Google or Microsoft Authenticator…). Client accounts\n  \
+             can turn one on from their account page."
+        );
+        println!(
             "  Stop with Ctrl+C. Data lives in the demo directory; delete it to start afresh."
         );
         println!();

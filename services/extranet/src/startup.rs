@@ -78,7 +78,8 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
             config.session_settings(),
             config.throttle_settings(),
         )
-        .await?,
+        .await?
+        .with_second_factor(config.second_factor_settings()),
     );
 
     let https_addr = https.local_addr()?;

@@ -28,6 +28,8 @@ pub struct Auth {
     pub tokens: TokenSettings,
     pub sessions: SessionSettings,
     pub throttle: ThrottleSettings,
+    /// Who must sign in with a second factor, and how wrong codes are slowed down.
+    pub second_factor: crate::factor::FactorSettings,
     /// Tokens that passed verification, until they expire.
     verified: VerifiedTokens,
     /// Sessions ended and tokens made stale within the last access lifetime: refused even when
@@ -62,6 +64,9 @@ pub enum LoginError {
     Refused,
     /// Too many failures; try again after this long.
     Throttled(std::time::Duration),
+    /// The password was right; no session yet: a second factor (or its enrolment) must
+    /// complete the sign-in (`Auth::complete_sign_in`).
+    SecondFactor(crate::factor::Challenge),
     Other(IdentityError),
 }
 
@@ -90,10 +95,18 @@ impl Auth {
             tokens,
             sessions,
             throttle,
+            second_factor: crate::factor::FactorSettings::default(),
             verified: VerifiedTokens::new(verified::DEFAULT_CAPACITY),
             revocations,
             last_reload: std::sync::Mutex::new(None),
         })
+    }
+
+    /// Sets who must sign in with a second factor (by default the roles that can read other
+    /// companies' data).
+    pub fn with_second_factor(mut self, settings: crate::factor::FactorSettings) -> Auth {
+        self.second_factor = settings;
+        self
     }
 
     /// Verifies an access token. A token verified before is answered from memory until it
@@ -198,6 +211,9 @@ impl Auth {
             return Err(LoginError::Refused);
         };
         throttle::record_success(&self.db, &throttle::account_key(email)).await?;
+        if let Some(challenge) = crate::factor::sign_in::gate(self, &creds, client).await? {
+            return Err(LoginError::SecondFactor(challenge));
+        }
         let now = self.clock.now();
         let grant = sessions::start(
             &self.db,
@@ -432,7 +448,7 @@ impl Auth {
         }
     }
 
-    async fn issue(&self, grant: &Grant) -> Result<Issued> {
+    pub(crate) async fn issue(&self, grant: &Grant) -> Result<Issued> {
         // The token's instant is taken before its roles are read: a role change committed after
         // the read has a later cutoff, so this token is refused if it carries the old roles.
         let now = self.clock.now();

@@ -7,6 +7,7 @@ pub mod admins;
 pub mod auth;
 pub mod confirmation;
 pub mod error;
+pub mod factor;
 pub mod model;
 pub mod onetime;
 pub mod organisations;

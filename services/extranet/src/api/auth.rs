@@ -113,7 +113,7 @@ pub fn jwks_route(auth: Arc<Auth>) -> Router {
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
-        (status = 401, description = "Wrong address or password, or an inactive account", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong address or password, or an inactive account; or, with `code` = `second_factor_required` / `second_factor_enrolment_required`, a right password whose sign-in needs its second step (`challenge`)", body = super::second_factor::LoginRefused, content_type = "application/problem+json"),
         (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not of type application/json", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Missing or mistyped fields, each named in `errors`", body = Problem, content_type = "application/problem+json"),
@@ -130,6 +130,9 @@ async fn login(
         Ok(issued) => Ok(tokens(&auth, issued)),
         Err(LoginError::Refused) => Err(ApiError::Unauthenticated),
         Err(LoginError::Throttled(wait)) => Err(ApiError::TooManyRequests(wait)),
+        Err(LoginError::SecondFactor(challenge)) => {
+            Ok(super::second_factor::challenge_answer(challenge))
+        }
         Err(LoginError::Other(e)) => Err(e.into()),
     }
 }

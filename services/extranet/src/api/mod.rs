@@ -6,6 +6,7 @@ pub mod documents;
 pub mod error;
 pub mod json;
 pub mod openapi;
+pub mod second_factor;
 
 pub use auth::{Auth, Authenticated};
 

@@ -79,6 +79,7 @@ fn mark_permissions(doc: &mut utoipa::openapi::OpenApi) {
             let found = super::directory::PERMISSIONS
                 .iter()
                 .chain(super::documents::PERMISSIONS)
+                .chain(super::second_factor::PERMISSIONS)
                 .find(|(m, p, _)| *m == method && p == path);
             if let Some((_, _, permission)) = found {
                 let ext: utoipa::openapi::extensions::Extensions =
@@ -100,6 +101,7 @@ pub fn router(state: ApiState) -> (Router, Router) {
         .merge(super::auth::routes())
         .merge(super::directory::routes())
         .merge(super::documents::routes())
+        .merge(super::second_factor::routes())
         .split_for_parts();
     let (bulk, bulk_doc) = OpenApiRouter::new()
         .merge(super::documents::bulk_routes())

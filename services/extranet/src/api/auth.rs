@@ -52,6 +52,7 @@ where
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     /// The account's e-mail address.
     email: String,
@@ -59,6 +60,7 @@ pub struct LoginRequest {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     /// The refresh token of the last answer; it can be used once.
     refresh_token: String,

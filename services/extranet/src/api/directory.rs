@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use axum::Extension;
 use axum::Json;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use extranet_access::{Action, Masked, Outward};
@@ -32,6 +32,7 @@ use super::auth::Authenticated;
 use super::error::{ApiError, FieldError};
 use super::json::ApiJson;
 use super::openapi::Problem;
+use super::query::ApiQuery;
 
 /// Every API operation and what it needs: `resource.action` from the policy, `authenticated`
 /// (any signed-in person, on their own behalf) or `public`.
@@ -301,8 +302,11 @@ pub struct PeopleParams {
     organisation_id: Option<Uuid>,
     /// Words in the surname, first name or e-mail address (only where the caller sees them).
     q: Option<String>,
-    /// At most 1000; 100 when absent.
+    /// 1 to 1000; 100 when absent.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
+    /// How many to skip, at most 1,000,000 (narrow the search instead).
+    #[param(minimum = 0, maximum = 1000000)]
     offset: Option<u32>,
 }
 
@@ -320,13 +324,13 @@ impl PeopleParams {
 
 /// The people the caller may see, masked; every read of someone else's record is audited.
 #[utoipa::path(get, path = "/api/v1/people", tag = "directory", security(("bearer" = [])), params(PeopleParams),
-    responses((status = 200, body = MaskedList), (status = 400, body = Problem, content_type = "application/problem+json"),
+    responses((status = 200, body = MaskedList),
         (status = 401, body = Problem, content_type = "application/problem+json")))]
 async fn list_people(
     State(dir): State<Arc<Directory>>,
     peer: Peer,
     who: Authenticated,
-    Query(p): Query<PeopleParams>,
+    ApiQuery(p): ApiQuery<PeopleParams>,
 ) -> Result<Response, ApiError> {
     let caller = reader(&dir, &who, &peer);
     Ok(many(
@@ -338,31 +342,30 @@ async fn list_people(
 #[into_params(parameter_in = Query)]
 pub struct ExportParams {
     /// `csv` (default) or `json`.
-    format: Option<String>,
+    #[param(inline)]
+    format: Option<ExportFormat>,
     organisation_id: Option<Uuid>,
+}
+
+#[derive(Deserialize, ToSchema, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    Csv,
+    Json,
 }
 
 /// The people the caller may export, as CSV (masked cells read `[hidden]`) or JSON.
 #[utoipa::path(get, path = "/api/v1/people/export", tag = "directory", security(("bearer" = [])), params(ExportParams),
-    responses((status = 200, description = "text/csv or application/json"), (status = 400, body = Problem, content_type = "application/problem+json"),
+    responses((status = 200, description = "The people, as CSV (the default) or JSON", content((String = "text/csv"), (MaskedList = "application/json"))),
         (status = 401, body = Problem, content_type = "application/problem+json")))]
 async fn export_people(
     State(dir): State<Arc<Directory>>,
     peer: Peer,
     who: Authenticated,
-    Query(p): Query<ExportParams>,
+    ApiQuery(p): ApiQuery<ExportParams>,
 ) -> Result<Response, ApiError> {
     let caller = reader(&dir, &who, &peer);
-    let json = match p.format.as_deref() {
-        None | Some("csv") => false,
-        Some("json") => true,
-        Some(_) => {
-            return Err(ApiError::Invalid {
-                field: "format",
-                message: "csv or json".into(),
-            });
-        }
-    };
+    let json = p.format == Some(ExportFormat::Json);
     let query = PersonQuery {
         organisation: p.organisation_id,
         limit: people::MAX_LIMIT,
@@ -547,13 +550,13 @@ pub struct DossierParams {
 
 /// The dossiers the caller may see.
 #[utoipa::path(get, path = "/api/v1/dossiers", tag = "dossiers", security(("bearer" = [])), params(DossierParams),
-    responses((status = 200, body = MaskedList), (status = 400, body = Problem, content_type = "application/problem+json"),
+    responses((status = 200, body = MaskedList),
         (status = 401, body = Problem, content_type = "application/problem+json")))]
 async fn list_dossiers(
     State(dir): State<Arc<Directory>>,
     peer: Peer,
     who: Authenticated,
-    Query(p): Query<DossierParams>,
+    ApiQuery(p): ApiQuery<DossierParams>,
 ) -> Result<Response, ApiError> {
     let caller = reader(&dir, &who, &peer);
     Ok(many(
@@ -634,13 +637,13 @@ pub struct AssignmentParams {
 
 /// Assignments: all for staff, the caller's own in force for inspectors.
 #[utoipa::path(get, path = "/api/v1/assignments", tag = "dossiers", security(("bearer" = [])), params(AssignmentParams),
-    responses((status = 200, body = MaskedList), (status = 400, body = Problem, content_type = "application/problem+json"),
+    responses((status = 200, body = MaskedList),
         (status = 401, body = Problem, content_type = "application/problem+json")))]
 async fn list_assignments(
     State(dir): State<Arc<Directory>>,
     peer: Peer,
     who: Authenticated,
-    Query(p): Query<AssignmentParams>,
+    ApiQuery(p): ApiQuery<AssignmentParams>,
 ) -> Result<Response, ApiError> {
     let caller = reader(&dir, &who, &peer);
     Ok(many(

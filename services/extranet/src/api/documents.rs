@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use extranet_access::Action;
@@ -27,6 +27,7 @@ use super::directory::{MaskedList, MaskedRecord, Peer, ip};
 use super::error::ApiError;
 use super::json::ApiJson;
 use super::openapi::Problem;
+use super::query::ApiQuery;
 
 /// Each document operation and the permission it needs (see `directory::PERMISSIONS`).
 pub const PERMISSIONS: &[(&str, &str, &str)] = &[
@@ -138,7 +139,8 @@ async fn document_types(State(docs): State<Arc<Documents>>, _who: Authenticated)
 pub struct ListParams {
     /// The `next` cursor of the previous page.
     after: Option<String>,
-    /// At most 200; 50 when absent.
+    /// 1 to 200; 50 when absent.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
 }
 
@@ -152,7 +154,7 @@ async fn list_documents(
     peer: Peer,
     who: Authenticated,
     Path(raw): Path<String>,
-    Query(p): Query<ListParams>,
+    ApiQuery(p): ApiQuery<ListParams>,
 ) -> Result<Response, ApiError> {
     let caller = caller(&docs, &who, &peer).await?;
     let page = docs
@@ -253,6 +255,7 @@ async fn get_document(
 #[into_params(parameter_in = Query)]
 pub struct ContentParams {
     /// A version number; the latest when absent.
+    #[param(minimum = 1)]
     version: Option<i64>,
     /// `true`: shown in the browser (PDFs and images only, under a sandboxing CSP).
     inline: Option<bool>,
@@ -270,7 +273,7 @@ async fn download(
     peer: Peer,
     who: Authenticated,
     Path(raw): Path<String>,
-    Query(p): Query<ContentParams>,
+    ApiQuery(p): ApiQuery<ContentParams>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let caller = caller(&docs, &who, &peer).await?;

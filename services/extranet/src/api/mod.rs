@@ -3,9 +3,11 @@
 pub mod auth;
 pub mod directory;
 pub mod documents;
+pub mod duplicates;
 pub mod error;
 pub mod json;
 pub mod openapi;
+pub mod query;
 
 pub use auth::{Auth, Authenticated};
 

@@ -65,6 +65,13 @@ pub async fn receive(
             return Err(DocumentsError::invalid("file", "a file is required"));
         };
         match field.name().unwrap_or_default() {
+            // A new version is only a file: its title and type are the document's.
+            name @ ("title" | "doc_type") if matches!(into, Destination::Document(_)) => {
+                return Err(DocumentsError::invalid(
+                    if name == "title" { "title" } else { "doc_type" },
+                    "a new version takes only the file (the title and type are the document's)",
+                ));
+            }
             "title" => title = Some(text(&mut field, "title").await?),
             "doc_type" => doc_type = Some(text(&mut field, "doc_type").await?),
             "file" => {
@@ -89,7 +96,13 @@ pub async fn receive(
                 let name = field.file_name().unwrap_or_default().to_owned();
                 let declared = field.content_type().map(str::to_owned);
                 let mut upload = docs.begin_upload(caller, target).await?;
-                return match stream_into(&mut field, &mut upload, idle).await {
+                let streamed = stream_into(&mut field, &mut upload, idle).await;
+                drop(field);
+                let streamed = match streamed {
+                    Ok(()) => nothing_after(&mut form, idle).await,
+                    Err(e) => Err(e),
+                };
+                return match streamed {
                     Ok(()) => upload.finish(&name, declared.as_deref()).await,
                     Err(e) => {
                         upload.abort().await;
@@ -104,6 +117,21 @@ pub async fn receive(
                 ));
             }
         }
+    }
+}
+
+/// The file is the form's last part: a part after it would be ignored, so the upload is
+/// refused instead.
+async fn nothing_after(form: &mut Multipart, idle: Duration) -> Result<(), DocumentsError> {
+    let next = tokio::time::timeout(idle, form.next_field())
+        .await
+        .map_err(|_| DocumentsError::Interrupted("no data arrived for too long".into()))?;
+    match next.map_err(malformed)? {
+        None => Ok(()),
+        Some(_) => Err(DocumentsError::invalid(
+            "file",
+            "the file must be the form's last part",
+        )),
     }
 }
 

@@ -33,6 +33,7 @@ use super::error::{ApiError, FieldError};
 use super::json::ApiJson;
 use super::openapi::Problem;
 use super::query::ApiQuery;
+use super::words::{self, DossierStatus, Language, Right, Role};
 
 /// Every API operation and what it needs: `resource.action` from the policy, `authenticated`
 /// (any signed-in person, on their own behalf) or `public`.
@@ -193,12 +194,12 @@ async fn get_organisation(
 pub struct ContactInvitation {
     first_name: String,
     surname: String,
+    #[schema(format = Email)]
     email: String,
-    /// `nl`, `fr` or `en`.
-    language: String,
-    /// Rights to delegate: `document.read`, `document.upload`, `subprocessor.object`.
+    language: Language,
+    /// Rights to delegate (none when absent).
     #[serde(default)]
-    rights: Vec<String>,
+    rights: Vec<Right>,
 }
 
 /// Invite a contact into a company (its primary contact, or staff). The contact gets an
@@ -223,8 +224,8 @@ async fn invite_contact(
         first_name: b.first_name,
         surname: b.surname,
         email: b.email,
-        language: b.language,
-        rights: b.rights,
+        language: b.language.as_str().to_owned(),
+        rights: words::strings(&b.rights, Right::as_str),
     };
     let p = delegation::invite(dir.db(), dir.clock(), &dir.recovery, &caller, &new).await?;
     Ok((StatusCode::CREATED, Json(p)).into_response())
@@ -418,8 +419,7 @@ pub struct ContactPatch {
     mobile: Option<String>,
     fax: Option<String>,
     function: Option<String>,
-    /// `nl`, `fr` or `en`.
-    language: Option<String>,
+    language: Option<Language>,
 }
 
 /// Change a contact's details (their primary contact, staff, or the person themself).
@@ -445,7 +445,7 @@ async fn update_person(
         mobile: b.mobile,
         fax: b.fax,
         function: b.function,
-        language: b.language,
+        language: b.language.map(|l| l.as_str().to_owned()),
     };
     Ok(masked(
         &delegation::update(dir.db(), dir.clock(), &caller, person, &change).await?,
@@ -489,8 +489,8 @@ async fn reactivate_person(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rights {
-    /// The complete set: `document.read`, `document.upload`, `subprocessor.object`.
-    rights: Vec<String>,
+    /// The complete set.
+    rights: Vec<Right>,
 }
 
 /// Replace a contact's delegated rights (never beyond the caller's own).
@@ -510,7 +510,14 @@ async fn set_rights(
     let person = id(&raw)?;
     let ApiJson(b) = refuse_smuggled(&dir, &caller, body, Action::Grant, person).await?;
     Ok(masked(
-        &delegation::set_rights(dir.db(), dir.clock(), &caller, person, &b.rights).await?,
+        &delegation::set_rights(
+            dir.db(),
+            dir.clock(),
+            &caller,
+            person,
+            &words::strings(&b.rights, Right::as_str),
+        )
+        .await?,
     ))
 }
 
@@ -518,7 +525,7 @@ async fn set_rights(
 #[serde(deny_unknown_fields)]
 pub struct Roles {
     /// The complete set of roles.
-    roles: Vec<String>,
+    roles: Vec<Role>,
 }
 
 /// Replace a person's roles (staff): only roles the caller holds and that fit the organisation.
@@ -538,7 +545,14 @@ async fn set_roles(
     let person = id(&raw)?;
     let ApiJson(b) = refuse_smuggled(&dir, &caller, body, Action::Grant, person).await?;
     Ok(masked(
-        &delegation::set_roles(dir.db(), dir.clock(), &caller, person, &b.roles).await?,
+        &delegation::set_roles(
+            dir.db(),
+            dir.clock(),
+            &caller,
+            person,
+            &words::strings(&b.roles, Role::as_str),
+        )
+        .await?,
     ))
 }
 
@@ -570,8 +584,7 @@ pub struct DossierCreation {
     organisation_id: Uuid,
     scheme: String,
     certificate_number: Option<String>,
-    /// `application`, `active`, `suspended`, `withdrawn` or `expired`.
-    status: String,
+    status: DossierStatus,
     #[schema(value_type = Option<String>, format = Date)]
     valid_from: Option<String>,
     #[schema(value_type = Option<String>, format = Date)]
@@ -605,7 +618,7 @@ async fn create_dossier(
         organisation_id: b.organisation_id,
         scheme: b.scheme,
         certificate_number: b.certificate_number,
-        status: b.status,
+        status: b.status.as_str().to_owned(),
         valid_from: date("valid_from", b.valid_from.as_deref())?,
         valid_until: date("valid_until", b.valid_until.as_deref())?,
     };
@@ -657,8 +670,10 @@ pub struct AssignmentCreation {
     dossier_id: Uuid,
     inspector_id: Uuid,
     /// RFC 3339 instant.
+    #[schema(format = DateTime)]
     starts_at: String,
     /// RFC 3339 instant, after `starts_at`.
+    #[schema(format = DateTime)]
     ends_at: String,
 }
 

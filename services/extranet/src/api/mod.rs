@@ -8,6 +8,7 @@ pub mod error;
 pub mod json;
 pub mod openapi;
 pub mod query;
+pub mod words;
 
 pub use auth::{Auth, Authenticated};
 

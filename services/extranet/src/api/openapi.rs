@@ -200,6 +200,7 @@ pub fn router(state: ApiState) -> (Router, Router) {
     doc.merge(bulk_doc);
     mark_permissions(&mut doc);
     declare_common_answers(&mut doc);
+    super::documents::describe_forms(&mut doc, &state.documents.settings().types);
     let bulk = bulk.with_state(state.clone());
     let json = Arc::new(doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned()));
     let router = router.with_state(state).route(

@@ -47,13 +47,14 @@ async fn text(field: &mut Field<'_>, name: &'static str) -> Result<String, Docum
 }
 
 /// Reads a multipart upload: the text fields (`title`, `doc_type` for a new document) must
-/// come before the `file` part, whose bytes are written as they arrive. A part that stalls for
+/// come before the `file` part, whose bytes are written as they arrive, and nothing may follow
+/// it. On a refusal the rest of `form` is unread: the caller decides whether to drain it. A part that stalls for
 /// `idle` ends the upload. Whatever goes wrong, nothing of the upload stays.
 pub async fn receive(
     docs: &Documents,
     caller: &Caller,
     into: Destination,
-    mut form: Multipart,
+    form: &mut Multipart,
     idle: Duration,
 ) -> Result<Masked<DocumentView>, DocumentsError> {
     let (mut title, mut doc_type) = (None, None);
@@ -99,7 +100,7 @@ pub async fn receive(
                 let streamed = stream_into(&mut field, &mut upload, idle).await;
                 drop(field);
                 let streamed = match streamed {
-                    Ok(()) => nothing_after(&mut form, idle).await,
+                    Ok(()) => nothing_after(form, idle).await,
                     Err(e) => Err(e),
                 };
                 return match streamed {

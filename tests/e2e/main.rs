@@ -9,6 +9,7 @@ mod auth;
 mod browser;
 mod cli;
 mod confirmation;
+mod contract;
 mod documents;
 mod documents_browser;
 mod hostile;

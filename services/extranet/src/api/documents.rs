@@ -131,8 +131,8 @@ fn refuse_oversized(docs: &Documents, headers: &HeaderMap) -> Result<(), ApiErro
 const DRAIN_BYTES: usize = 1024 * 1024;
 const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// An upload refused before its body was read (401, 403, 404): up to [`DRAIN_BYTES`] of the
-/// body is read and dropped first. Otherwise hyper closes the connection with the body unread
+/// An upload refused before its body was read to the end (401, 403, 404 before it, 415 or 422
+/// within it): up to [`DRAIN_BYTES`] of the rest is read and dropped first. Otherwise hyper closes the connection with the body unread
 /// and no `Connection: close`, so a client reusing the connection, or still sending, lost the
 /// answer to a reset. A larger body is left unread: the connection closes, as for a 413.
 async fn drained(mut form: Multipart, refusal: ApiError) -> ApiError {
@@ -252,7 +252,7 @@ async fn upload_document(
     who: Authenticated,
     Path(raw): Path<String>,
     headers: HeaderMap,
-    form: Multipart,
+    mut form: Multipart,
 ) -> Result<Response, ApiError> {
     let decided = async {
         let caller = caller(&docs, &who, &peer).await?;
@@ -266,7 +266,18 @@ async fn upload_document(
     };
     refuse_oversized(&docs, &headers)?;
     let idle = docs.settings().idle;
-    let doc = transfer::receive(&docs, &caller, Destination::Dossier(dossier), form, idle).await?;
+    let received = transfer::receive(
+        &docs,
+        &caller,
+        Destination::Dossier(dossier),
+        &mut form,
+        idle,
+    )
+    .await;
+    let doc = match received {
+        Ok(doc) => doc,
+        Err(e) => return Err(drained(form, e.into()).await),
+    };
     Ok((StatusCode::CREATED, Json(doc)).into_response())
 }
 
@@ -284,7 +295,7 @@ async fn upload_version(
     who: Authenticated,
     Path(raw): Path<String>,
     headers: HeaderMap,
-    form: Multipart,
+    mut form: Multipart,
 ) -> Result<Response, ApiError> {
     let decided = async {
         let caller = caller(&docs, &who, &peer).await?;
@@ -298,8 +309,18 @@ async fn upload_version(
     };
     refuse_oversized(&docs, &headers)?;
     let idle = docs.settings().idle;
-    let doc =
-        transfer::receive(&docs, &caller, Destination::Document(document), form, idle).await?;
+    let doc = transfer::receive(
+        &docs,
+        &caller,
+        Destination::Document(document),
+        &mut form,
+        idle,
+    )
+    .await;
+    let doc = match doc {
+        Ok(doc) => doc,
+        Err(e) => return Err(drained(form, e.into()).await),
+    };
     Ok((StatusCode::CREATED, Json(doc)).into_response())
 }
 

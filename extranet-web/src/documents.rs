@@ -612,7 +612,7 @@ async fn upload(
         return status.into_response();
     }
     let idle = docs.settings().idle;
-    match transfer::receive(docs, &caller, destination, form, idle).await {
+    match transfer::receive(docs, &caller, destination, &mut form, idle).await {
         Ok(doc) => {
             let url = format!("/documents/{}", doc.inner().id);
             if json {

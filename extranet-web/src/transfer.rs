@@ -47,13 +47,14 @@ async fn text(field: &mut Field<'_>, name: &'static str) -> Result<String, Docum
 }
 
 /// Reads a multipart upload: the text fields (`title`, `doc_type` for a new document) must
-/// come before the `file` part, whose bytes are written as they arrive. A part that stalls for
+/// come before the `file` part, whose bytes are written as they arrive, and nothing may follow
+/// it. On a refusal the rest of `form` is unread: the caller decides whether to drain it. A part that stalls for
 /// `idle` ends the upload. Whatever goes wrong, nothing of the upload stays.
 pub async fn receive(
     docs: &Documents,
     caller: &Caller,
     into: Destination,
-    mut form: Multipart,
+    form: &mut Multipart,
     idle: Duration,
 ) -> Result<Masked<DocumentView>, DocumentsError> {
     let (mut title, mut doc_type) = (None, None);
@@ -65,6 +66,13 @@ pub async fn receive(
             return Err(DocumentsError::invalid("file", "a file is required"));
         };
         match field.name().unwrap_or_default() {
+            // A new version is only a file: its title and type are the document's.
+            name @ ("title" | "doc_type") if matches!(into, Destination::Document(_)) => {
+                return Err(DocumentsError::invalid(
+                    if name == "title" { "title" } else { "doc_type" },
+                    "a new version takes only the file (the title and type are the document's)",
+                ));
+            }
             "title" => title = Some(text(&mut field, "title").await?),
             "doc_type" => doc_type = Some(text(&mut field, "doc_type").await?),
             "file" => {
@@ -89,7 +97,13 @@ pub async fn receive(
                 let name = field.file_name().unwrap_or_default().to_owned();
                 let declared = field.content_type().map(str::to_owned);
                 let mut upload = docs.begin_upload(caller, target).await?;
-                return match stream_into(&mut field, &mut upload, idle).await {
+                let streamed = stream_into(&mut field, &mut upload, idle).await;
+                drop(field);
+                let streamed = match streamed {
+                    Ok(()) => nothing_after(form, idle).await,
+                    Err(e) => Err(e),
+                };
+                return match streamed {
                     Ok(()) => upload.finish(&name, declared.as_deref()).await,
                     Err(e) => {
                         upload.abort().await;
@@ -104,6 +118,21 @@ pub async fn receive(
                 ));
             }
         }
+    }
+}
+
+/// The file is the form's last part: a part after it would be ignored, so the upload is
+/// refused instead.
+async fn nothing_after(form: &mut Multipart, idle: Duration) -> Result<(), DocumentsError> {
+    let next = tokio::time::timeout(idle, form.next_field())
+        .await
+        .map_err(|_| DocumentsError::Interrupted("no data arrived for too long".into()))?;
+    match next.map_err(malformed)? {
+        None => Ok(()),
+        Some(_) => Err(DocumentsError::invalid(
+            "file",
+            "the file must be the form's last part",
+        )),
     }
 }
 

@@ -10,6 +10,7 @@ mod auth;
 mod browser;
 mod cli;
 mod confirmation;
+mod contract;
 mod documents;
 mod documents_browser;
 mod errors;

@@ -170,3 +170,113 @@ databases!(
         Ok(())
     }
 );
+
+/// The shipped matcher, and three ways of breaking it: (name, replacement, the invariant that
+/// must fail, a question it must fail with).
+const MATCHER: &str = "r.dom == p.dom && r.obj == p.obj && r.act == p.act";
+const BROKEN_MODELS: [(&str, &str, &str, &str); 4] = [
+    (
+        "the domain ignored",
+        "r.obj == p.obj && r.act == p.act",
+        "domain isolation",
+        "(client_admin, all, organisation, list)",
+    ),
+    (
+        "a subject granted by name",
+        "r.dom == p.dom && r.obj == p.obj && r.act == p.act || r.sub == \"client_user\"",
+        "no subject granted by name",
+        "(client_user, organisation, person, list)",
+    ),
+    (
+        "the object ignored",
+        "r.dom == p.dom && r.act == p.act",
+        "objects match exactly",
+        "(client_admin, organisation, invariant-probe, list)",
+    ),
+    (
+        "anything allowed",
+        "r.dom == p.dom && r.obj == p.obj && r.act == p.act || true",
+        "unknown subjects get nothing",
+        "(invariant-probe, all, organisation, list)",
+    ),
+];
+
+fn break_model(dir: &Path, replacement: &str) -> anyhow::Result<()> {
+    let path = dir.join("model.conf");
+    let text = std::fs::read_to_string(&path)?;
+    anyhow::ensure!(text.contains(MATCHER), "the shipped matcher changed");
+    std::fs::write(path, text.replace(MATCHER, replacement))?;
+    Ok(())
+}
+
+databases!(
+    async fn a_model_that_breaks_an_invariant_is_refused_by_check_start_and_reload(b: Backends) {
+        for (name, replacement, invariant, question) in BROKEN_MODELS {
+            let dir = copy()?;
+            break_model(dir.path(), replacement)?;
+            let policy_dir = dir.path().to_str().unwrap_or_default();
+            let env = [("EXTRANET_ACCESS__POLICY_DIR", policy_dir)];
+            let (status, _, err) = run_command(&["policy", "check"], &env).await?;
+            assert!(!status.success(), "{name}: policy check accepted it");
+            let line =
+                format!("error: invariant \"{invariant}\" broken: the model allows {question}");
+            assert!(err.contains(&line), "{name}: no line `{line}` in\n{err}");
+
+            // `serve` refuses to start with it, naming the first invariant broken and its question.
+            let started = ServerBuilder::new(b)
+                .env("EXTRANET_ACCESS__POLICY_DIR", policy_dir)
+                .start()
+                .await;
+            let Err(e) = started else {
+                anyhow::bail!("{name}: the server started with a broken model");
+            };
+            let e = e.to_string();
+            assert!(
+                e.contains("model.conf is refused: invariant \"")
+                    && e.contains("broken: the model allows ("),
+                "{name}: {e}"
+            );
+        }
+
+        // On SIGHUP the broken model is refused and the policy in force stays.
+        let dir = copy()?;
+        let server = ServerBuilder::new(b)
+            .env(
+                "EXTRANET_ACCESS__POLICY_DIR",
+                dir.path().to_str().unwrap_or_default(),
+            )
+            .start()
+            .await?;
+        let org = server.create_client_org("Model NV").await?;
+        server
+            .create_user_in("cu@model.example", "client_user", &org)
+            .await?;
+        let token = crate::access::login(&server, "cu@model.example").await?;
+        break_model(dir.path(), BROKEN_MODELS[1].1)?;
+        server.signal("HUP")?;
+        assert!(
+            server
+                .stderr_contains("policy not reloaded", Duration::from_secs(10))
+                .await,
+            "{}",
+            server.stderr()
+        );
+        assert!(
+            server.stderr().contains("model.conf is refused: invariant"),
+            "{}",
+            server.stderr()
+        );
+        // The policy in force still answers.
+        let (status, _) = crate::access::api(
+            &server,
+            &token,
+            reqwest::Method::GET,
+            "/api/v1/organisations",
+            None,
+        )
+        .await?;
+        assert_eq!(status, 200);
+        server.stop().await?;
+        Ok(())
+    }
+);

@@ -53,6 +53,17 @@ pub struct TestEnv {
     pub smtp_dir: std::path::PathBuf,
     pub chromedriver: String,
     pub chromium: String,
+    /// The schemathesis executable (`infra/scripts/install-schemathesis.sh` installs it).
+    pub schemathesis: std::path::PathBuf,
+}
+
+/// The schemathesis version `infra/scripts/install-schemathesis.sh` pins, where it installs it.
+fn default_schemathesis() -> std::path::PathBuf {
+    let cache = std::env::var("XDG_CACHE_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|_| std::env::var("HOME").map(|h| std::path::Path::new(&h).join(".cache")))
+        .unwrap_or_else(|_| std::env::temp_dir());
+    cache.join("extranet/schemathesis-4.32.5/bin/schemathesis")
 }
 
 fn var(name: &str, default: &str) -> String {
@@ -78,6 +89,9 @@ impl TestEnv {
                 .unwrap_or_else(|_| std::env::temp_dir().join("extranet-smtp")),
             chromedriver: var("TEST_EXTRANET_CHROMEDRIVER", "/usr/bin/chromedriver"),
             chromium: var("TEST_EXTRANET_CHROMIUM", "/usr/bin/chromium"),
+            schemathesis: std::env::var("TEST_EXTRANET_SCHEMATHESIS")
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|_| default_schemathesis()),
         }
     }
 }

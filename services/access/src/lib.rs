@@ -7,6 +7,7 @@
 pub mod error;
 pub mod fields;
 pub mod grants;
+pub mod invariants;
 pub mod mask;
 pub mod matrix;
 pub mod policy;

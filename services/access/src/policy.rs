@@ -66,7 +66,7 @@ pub struct Report {
 }
 
 /// The lines of a policy file with comments and blank lines removed, as (line number, cells).
-fn lines(text: &str) -> impl Iterator<Item = (usize, Vec<&str>)> {
+pub(crate) fn lines(text: &str) -> impl Iterator<Item = (usize, Vec<&str>)> {
     text.lines().enumerate().filter_map(|(n, line)| {
         let line = line.trim();
         (!line.is_empty() && !line.starts_with('#'))
@@ -209,8 +209,10 @@ pub struct Policy {
 }
 
 impl Policy {
-    /// Checks the policy, loads it into casbin and asks casbin, for every subject and domain,
-    /// what it allows. A policy with an unknown word is refused.
+    /// Checks the policy, loads it into casbin, asks casbin the questions every correct model
+    /// answers "denied" (`invariants`), then, for every subject and domain, what it allows. A
+    /// policy with an unknown word, or a model that answers an invariant question wrongly, is
+    /// refused.
     pub async fn load(src: &PolicySource) -> Result<Policy> {
         let report = check(src);
         if let Some(first) = report.errors.first() {
@@ -224,6 +226,14 @@ impl Policy {
             )));
         }
         let enforcer = enforcer(src).await?;
+        // Before anything is compiled: a model that answers a fixed question wrongly is refused.
+        let broken = crate::invariants::violations(&enforcer, src)?;
+        if !broken.is_empty() {
+            return Err(AccessError::Invariants {
+                origin: src.origin.clone(),
+                broken: broken.iter().map(ToString::to_string).collect(),
+            });
+        }
         let mut subjects = HashMap::new();
         for subject in vocab::subjects() {
             let mut grants = SubjectGrants::empty();
@@ -349,7 +359,7 @@ impl Policy {
     }
 }
 
-async fn enforcer(src: &PolicySource) -> Result<Enforcer> {
+pub(crate) async fn enforcer(src: &PolicySource) -> Result<Enforcer> {
     let model = DefaultModel::from_str(&src.model)
         .await
         .map_err(|e| AccessError::Policy(format!("{}: model.conf: {e}", src.origin)))?;

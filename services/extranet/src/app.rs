@@ -104,7 +104,8 @@ fn router(config: &Config, state: AppState) -> Router {
         documents: state.documents.clone(),
     };
 
-    // Every bounded route: metrics, a request timeout and a body limit.
+    // Every bounded route: metrics, a request timeout and a body limit; the body is read whole
+    // before the handler runs (`http/body.rs`).
     let bounded = Router::new()
         .merge(jwks)
         .merge(extranet_web::routes(&web))
@@ -117,7 +118,13 @@ fn router(config: &Config, state: AppState) -> Router {
                     StatusCode::REQUEST_TIMEOUT,
                     Duration::from_secs(config.server.request_timeout_secs),
                 ))
-                .layer(RequestBodyLimitLayer::new(config.server.body_limit_bytes)),
+                .layer(RequestBodyLimitLayer::new(config.server.body_limit_bytes))
+                .map_request(
+                    |r: axum::http::Request<tower_http::body::Limited<axum::body::Body>>| {
+                        r.map(axum::body::Body::new)
+                    },
+                )
+                .layer(axum::middleware::from_fn(crate::http::body::read_whole)),
         );
     // Uploads and downloads stream for as long as the file takes: no overall timeout and no
     // body limit here; the documents service limits the size while streaming and the readers

@@ -89,8 +89,9 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
     /// Check the policy (`access.policy_dir`, or the built-in one): refuses, exit 1, a line that
-    /// names an unknown role, domain, resource, action or field; lists the fields that no role
-    /// is granted (always hidden).
+    /// names an unknown role, domain, resource, action or field, and a model that answers any of
+    /// the invariant questions wrongly (domain isolation, no subject granted by name…), each
+    /// named with its question; lists the fields that no role is granted (always hidden).
     Check,
     /// Print the role × action and role × field tables that follow from the policy.
     Matrix {
@@ -265,7 +266,20 @@ async fn policy(config: &Config, command: PolicyCommand) -> anyhow::Result<()> {
                     report.errors.len()
                 );
             }
-            extranet_access::Policy::load(&src).await?;
+            match extranet_access::Policy::load(&src).await {
+                Ok(_) => {}
+                // Every question the model answers wrongly, one line each.
+                Err(extranet_access::AccessError::Invariants { origin, broken }) => {
+                    for b in &broken {
+                        eprintln!("error: {b}");
+                    }
+                    anyhow::bail!(
+                        "{origin}: model.conf answers {} invariant question(s) wrongly",
+                        broken.len()
+                    );
+                }
+                Err(e) => return Err(e.into()),
+            }
             eprintln!("policy {} is valid", src.origin);
             Ok(())
         }

@@ -53,6 +53,7 @@ where
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     /// The account's e-mail address.
     email: String,
@@ -60,6 +61,7 @@ pub struct LoginRequest {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     /// The refresh token of the last answer; it can be used once.
     refresh_token: String,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use axum::Extension;
 use axum::Json;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use extranet_access::{Action, Masked, Outward};
@@ -32,6 +32,8 @@ use super::auth::Authenticated;
 use super::error::{ApiError, FieldError};
 use super::json::ApiJson;
 use super::openapi::Problem;
+use super::query::ApiQuery;
+use super::words::{self, DossierStatus, Language, Right, Role};
 
 /// Every API operation and what it needs: `resource.action` from the policy, `authenticated`
 /// (any signed-in person, on their own behalf) or `public`.
@@ -197,12 +199,12 @@ async fn get_organisation(
 pub struct ContactInvitation {
     first_name: String,
     surname: String,
+    #[schema(format = Email)]
     email: String,
-    /// `nl`, `fr` or `en`.
-    language: String,
-    /// Rights to delegate: `document.read`, `document.upload`, `subprocessor.object`.
+    language: Language,
+    /// Rights to delegate (none when absent).
     #[serde(default)]
-    rights: Vec<String>,
+    rights: Vec<Right>,
 }
 
 /// Invite a contact into a company (its primary contact, or staff). The contact gets an
@@ -227,8 +229,8 @@ async fn invite_contact(
         first_name: b.first_name,
         surname: b.surname,
         email: b.email,
-        language: b.language,
-        rights: b.rights,
+        language: b.language.as_str().to_owned(),
+        rights: words::strings(&b.rights, Right::as_str),
     };
     let p = delegation::invite(dir.db(), dir.clock(), &dir.recovery, &caller, &new).await?;
     Ok((StatusCode::CREATED, Json(p)).into_response())
@@ -314,8 +316,11 @@ pub struct PeopleParams {
     organisation_id: Option<Uuid>,
     /// Words in the surname, first name or e-mail address (only where the caller sees them).
     q: Option<String>,
-    /// At most 1000; 100 when absent.
+    /// 1 to 1000; 100 when absent.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
+    /// How many to skip, at most 1,000,000 (narrow the search instead).
+    #[param(minimum = 0, maximum = 1000000)]
     offset: Option<u32>,
 }
 
@@ -333,13 +338,13 @@ impl PeopleParams {
 
 /// The people the caller may see, masked; every read of someone else's record is audited.
 #[utoipa::path(get, path = "/api/v1/people", tag = "directory", security(("bearer" = [])), params(PeopleParams),
-    responses((status = 200, body = MaskedList), (status = 400, body = Problem, content_type = "application/problem+json"),
+    responses((status = 200, body = MaskedList),
         (status = 401, body = Problem, content_type = "application/problem+json")))]
 async fn list_people(
     State(dir): State<Arc<Directory>>,
     peer: Peer,
     who: Authenticated,
-    Query(p): Query<PeopleParams>,
+    ApiQuery(p): ApiQuery<PeopleParams>,
 ) -> Result<Response, ApiError> {
     let caller = reader(&dir, &who, &peer);
     Ok(many(
@@ -351,31 +356,30 @@ async fn list_people(
 #[into_params(parameter_in = Query)]
 pub struct ExportParams {
     /// `csv` (default) or `json`.
-    format: Option<String>,
+    #[param(inline)]
+    format: Option<ExportFormat>,
     organisation_id: Option<Uuid>,
+}
+
+#[derive(Deserialize, ToSchema, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    Csv,
+    Json,
 }
 
 /// The people the caller may export, as CSV (masked cells read `[hidden]`) or JSON.
 #[utoipa::path(get, path = "/api/v1/people/export", tag = "directory", security(("bearer" = [])), params(ExportParams),
-    responses((status = 200, description = "text/csv or application/json"), (status = 400, body = Problem, content_type = "application/problem+json"),
+    responses((status = 200, description = "The people, as CSV (the default) or JSON", content((String = "text/csv"), (MaskedList = "application/json"))),
         (status = 401, body = Problem, content_type = "application/problem+json")))]
 async fn export_people(
     State(dir): State<Arc<Directory>>,
     peer: Peer,
     who: Authenticated,
-    Query(p): Query<ExportParams>,
+    ApiQuery(p): ApiQuery<ExportParams>,
 ) -> Result<Response, ApiError> {
     let caller = reader(&dir, &who, &peer);
-    let json = match p.format.as_deref() {
-        None | Some("csv") => false,
-        Some("json") => true,
-        Some(_) => {
-            return Err(ApiError::Invalid {
-                field: "format",
-                message: "csv or json".into(),
-            });
-        }
-    };
+    let json = p.format == Some(ExportFormat::Json);
     let query = PersonQuery {
         organisation: p.organisation_id,
         limit: people::MAX_LIMIT,
@@ -428,8 +432,7 @@ pub struct ContactPatch {
     mobile: Option<String>,
     fax: Option<String>,
     function: Option<String>,
-    /// `nl`, `fr` or `en`.
-    language: Option<String>,
+    language: Option<Language>,
 }
 
 /// Change a contact's details (their primary contact, staff, or the person themself).
@@ -455,7 +458,7 @@ async fn update_person(
         mobile: b.mobile,
         fax: b.fax,
         function: b.function,
-        language: b.language,
+        language: b.language.map(|l| l.as_str().to_owned()),
     };
     Ok(masked(
         &delegation::update(dir.db(), dir.clock(), &caller, person, &change).await?,
@@ -517,8 +520,8 @@ async fn reactivate_person(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rights {
-    /// The complete set: `document.read`, `document.upload`, `subprocessor.object`.
-    rights: Vec<String>,
+    /// The complete set.
+    rights: Vec<Right>,
 }
 
 /// Replace a contact's delegated rights (never beyond the caller's own).
@@ -538,7 +541,14 @@ async fn set_rights(
     let person = id(&raw)?;
     let ApiJson(b) = refuse_smuggled(&dir, &caller, body, Action::Grant, person).await?;
     Ok(masked(
-        &delegation::set_rights(dir.db(), dir.clock(), &caller, person, &b.rights).await?,
+        &delegation::set_rights(
+            dir.db(),
+            dir.clock(),
+            &caller,
+            person,
+            &words::strings(&b.rights, Right::as_str),
+        )
+        .await?,
     ))
 }
 
@@ -546,7 +556,7 @@ async fn set_rights(
 #[serde(deny_unknown_fields)]
 pub struct Roles {
     /// The complete set of roles.
-    roles: Vec<String>,
+    roles: Vec<Role>,
 }
 
 /// Replace a person's roles: only roles the caller may give (`policies/roles.csv`) and that fit
@@ -576,7 +586,7 @@ async fn set_roles(
             dir.revocations(),
             &caller,
             person,
-            &b.roles,
+            &words::strings(&b.roles, Role::as_str),
         )
         .await?,
     ))
@@ -590,13 +600,13 @@ pub struct DossierParams {
 
 /// The dossiers the caller may see.
 #[utoipa::path(get, path = "/api/v1/dossiers", tag = "dossiers", security(("bearer" = [])), params(DossierParams),
-    responses((status = 200, body = MaskedList), (status = 400, body = Problem, content_type = "application/problem+json"),
+    responses((status = 200, body = MaskedList),
         (status = 401, body = Problem, content_type = "application/problem+json")))]
 async fn list_dossiers(
     State(dir): State<Arc<Directory>>,
     peer: Peer,
     who: Authenticated,
-    Query(p): Query<DossierParams>,
+    ApiQuery(p): ApiQuery<DossierParams>,
 ) -> Result<Response, ApiError> {
     let caller = reader(&dir, &who, &peer);
     Ok(many(
@@ -610,8 +620,7 @@ pub struct DossierCreation {
     organisation_id: Uuid,
     scheme: String,
     certificate_number: Option<String>,
-    /// `application`, `active`, `suspended`, `withdrawn` or `expired`.
-    status: String,
+    status: DossierStatus,
     #[schema(value_type = Option<String>, format = Date)]
     valid_from: Option<String>,
     #[schema(value_type = Option<String>, format = Date)]
@@ -645,7 +654,7 @@ async fn create_dossier(
         organisation_id: b.organisation_id,
         scheme: b.scheme,
         certificate_number: b.certificate_number,
-        status: b.status,
+        status: b.status.as_str().to_owned(),
         valid_from: date("valid_from", b.valid_from.as_deref())?,
         valid_until: date("valid_until", b.valid_until.as_deref())?,
     };
@@ -677,13 +686,13 @@ pub struct AssignmentParams {
 
 /// Assignments: all for staff, the caller's own in force for inspectors.
 #[utoipa::path(get, path = "/api/v1/assignments", tag = "dossiers", security(("bearer" = [])), params(AssignmentParams),
-    responses((status = 200, body = MaskedList), (status = 400, body = Problem, content_type = "application/problem+json"),
+    responses((status = 200, body = MaskedList),
         (status = 401, body = Problem, content_type = "application/problem+json")))]
 async fn list_assignments(
     State(dir): State<Arc<Directory>>,
     peer: Peer,
     who: Authenticated,
-    Query(p): Query<AssignmentParams>,
+    ApiQuery(p): ApiQuery<AssignmentParams>,
 ) -> Result<Response, ApiError> {
     let caller = reader(&dir, &who, &peer);
     Ok(many(
@@ -697,8 +706,10 @@ pub struct AssignmentCreation {
     dossier_id: Uuid,
     inspector_id: Uuid,
     /// RFC 3339 instant.
+    #[schema(format = DateTime)]
     starts_at: String,
     /// RFC 3339 instant, after `starts_at`.
+    #[schema(format = DateTime)]
     ends_at: String,
 }
 

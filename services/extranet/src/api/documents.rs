@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use extranet_access::Action;
@@ -27,6 +27,7 @@ use super::directory::{MaskedList, MaskedRecord, Peer, ip};
 use super::error::ApiError;
 use super::json::ApiJson;
 use super::openapi::Problem;
+use super::query::ApiQuery;
 
 /// Each document operation and the permission it needs (see `directory::PERMISSIONS`).
 pub const PERMISSIONS: &[(&str, &str, &str)] = &[
@@ -126,6 +127,30 @@ fn refuse_oversized(docs: &Documents, headers: &HeaderMap) -> Result<(), ApiErro
     }
 }
 
+/// How much of a refused upload's body is read before the answer (see [`drained`]).
+const DRAIN_BYTES: usize = 1024 * 1024;
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// An upload refused before its body was read to the end (401, 403, 404 before it, 415 or 422
+/// within it): up to [`DRAIN_BYTES`] of the rest is read and dropped first. Otherwise hyper closes the connection with the body unread
+/// and no `Connection: close`, so a client reusing the connection, or still sending, lost the
+/// answer to a reset. A larger body is left unread: the connection closes, as for a 413.
+async fn drained(mut form: Multipart, refusal: ApiError) -> ApiError {
+    let drain = async {
+        let mut read = 0usize;
+        while let Ok(Some(mut field)) = form.next_field().await {
+            while let Ok(Some(chunk)) = field.chunk().await {
+                read += chunk.len();
+                if read > DRAIN_BYTES {
+                    return;
+                }
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_TIME, drain).await;
+    refusal
+}
+
 /// The configured document types, in the order forms offer them.
 #[utoipa::path(get, path = "/api/v1/document-types", tag = "documents", security(("bearer" = [])),
     responses((status = 200, body = Vec<String>), (status = 401, body = Problem, content_type = "application/problem+json")))]
@@ -138,7 +163,8 @@ async fn document_types(State(docs): State<Arc<Documents>>, _who: Authenticated)
 pub struct ListParams {
     /// The `next` cursor of the previous page.
     after: Option<String>,
-    /// At most 200; 50 when absent.
+    /// 1 to 200; 50 when absent.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
 }
 
@@ -152,7 +178,7 @@ async fn list_documents(
     peer: Peer,
     who: Authenticated,
     Path(raw): Path<String>,
-    Query(p): Query<ListParams>,
+    ApiQuery(p): ApiQuery<ListParams>,
 ) -> Result<Response, ApiError> {
     let caller = caller(&docs, &who, &peer).await?;
     let page = docs
@@ -169,23 +195,53 @@ async fn list_documents(
     .into_response())
 }
 
-/// The form of an upload (multipart/form-data). Text fields come before the file.
+/// The form of a new document (multipart/form-data); the text fields come before the file.
+/// No other part is accepted.
 #[derive(ToSchema)]
 #[allow(dead_code)]
-pub(crate) struct UploadForm {
-    /// The document's title (a new document only).
-    title: Option<String>,
-    /// One of `/api/v1/document-types` (a new document only).
-    doc_type: Option<String>,
+pub(crate) struct NewDocumentForm {
+    /// The document's title, on one line.
+    #[schema(min_length = 1, max_length = 200)]
+    title: String,
+    /// One of `/api/v1/document-types` (the document lists the configured ones).
+    doc_type: String,
     /// The file: PDF, an image or an office document, checked by its bytes.
     #[schema(format = Binary, content_media_type = "application/octet-stream")]
     file: String,
 }
 
+/// The form of a new version (multipart/form-data): the file alone.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct VersionForm {
+    /// The file: PDF, an image or an office document, checked by its bytes.
+    #[schema(format = Binary, content_media_type = "application/octet-stream")]
+    file: String,
+}
+
+/// States in the document what the upload forms accept: the configured document types, and no
+/// part beyond the form's own.
+pub(crate) fn describe_forms(doc: &mut utoipa::openapi::OpenApi, types: &[String]) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{AdditionalProperties, Schema};
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    for name in ["NewDocumentForm", "VersionForm"] {
+        let Some(RefOr::T(Schema::Object(form))) = components.schemas.get_mut(name) else {
+            continue;
+        };
+        form.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+        if let Some(RefOr::T(Schema::Object(doc_type))) = form.properties.get_mut("doc_type") {
+            doc_type.enum_values = Some(types.iter().map(|t| serde_json::json!(t)).collect());
+        }
+    }
+}
+
 /// Upload a new document into a dossier: streamed to storage, checked by its bytes (type,
 /// size, optional malware scan), visible only once complete.
 #[utoipa::path(post, path = "/api/v1/dossiers/{id}/documents", tag = "documents", security(("bearer" = [])),
-    params(("id" = String, Path)), request_body(content = UploadForm, content_type = "multipart/form-data"),
+    params(("id" = String, Path)), request_body(content = NewDocumentForm, content_type = "multipart/form-data"),
     responses((status = 201, body = MaskedRecord), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"),
@@ -196,20 +252,38 @@ async fn upload_document(
     who: Authenticated,
     Path(raw): Path<String>,
     headers: HeaderMap,
-    form: Multipart,
+    mut form: Multipart,
 ) -> Result<Response, ApiError> {
-    let caller = caller(&docs, &who, &peer).await?;
-    let dossier = id(&raw)?;
-    docs.dossier_for(&caller, dossier, Action::Upload).await?;
+    let decided = async {
+        let caller = caller(&docs, &who, &peer).await?;
+        let dossier = id(&raw)?;
+        docs.dossier_for(&caller, dossier, Action::Upload).await?;
+        Ok::<_, ApiError>((caller, dossier))
+    };
+    let (caller, dossier) = match decided.await {
+        Ok(d) => d,
+        Err(e) => return Err(drained(form, e).await),
+    };
     refuse_oversized(&docs, &headers)?;
     let idle = docs.settings().idle;
-    let doc = transfer::receive(&docs, &caller, Destination::Dossier(dossier), form, idle).await?;
+    let received = transfer::receive(
+        &docs,
+        &caller,
+        Destination::Dossier(dossier),
+        &mut form,
+        idle,
+    )
+    .await;
+    let doc = match received {
+        Ok(doc) => doc,
+        Err(e) => return Err(drained(form, e.into()).await),
+    };
     Ok((StatusCode::CREATED, Json(doc)).into_response())
 }
 
 /// Upload a new version of a document.
 #[utoipa::path(post, path = "/api/v1/documents/{id}/versions", tag = "documents", security(("bearer" = [])),
-    params(("id" = String, Path)), request_body(content = UploadForm, content_type = "multipart/form-data"),
+    params(("id" = String, Path)), request_body(content = VersionForm, content_type = "multipart/form-data"),
     responses((status = 201, body = MaskedRecord), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"),
@@ -221,15 +295,32 @@ async fn upload_version(
     who: Authenticated,
     Path(raw): Path<String>,
     headers: HeaderMap,
-    form: Multipart,
+    mut form: Multipart,
 ) -> Result<Response, ApiError> {
-    let caller = caller(&docs, &who, &peer).await?;
-    let document = id(&raw)?;
-    docs.document_for(&caller, document, Action::Upload).await?;
+    let decided = async {
+        let caller = caller(&docs, &who, &peer).await?;
+        let document = id(&raw)?;
+        docs.document_for(&caller, document, Action::Upload).await?;
+        Ok::<_, ApiError>((caller, document))
+    };
+    let (caller, document) = match decided.await {
+        Ok(d) => d,
+        Err(e) => return Err(drained(form, e).await),
+    };
     refuse_oversized(&docs, &headers)?;
     let idle = docs.settings().idle;
-    let doc =
-        transfer::receive(&docs, &caller, Destination::Document(document), form, idle).await?;
+    let doc = transfer::receive(
+        &docs,
+        &caller,
+        Destination::Document(document),
+        &mut form,
+        idle,
+    )
+    .await;
+    let doc = match doc {
+        Ok(doc) => doc,
+        Err(e) => return Err(drained(form, e.into()).await),
+    };
     Ok((StatusCode::CREATED, Json(doc)).into_response())
 }
 
@@ -253,6 +344,7 @@ async fn get_document(
 #[into_params(parameter_in = Query)]
 pub struct ContentParams {
     /// A version number; the latest when absent.
+    #[param(minimum = 1)]
     version: Option<i64>,
     /// `true`: shown in the browser (PDFs and images only, under a sandboxing CSP).
     inline: Option<bool>,
@@ -270,7 +362,7 @@ async fn download(
     peer: Peer,
     who: Authenticated,
     Path(raw): Path<String>,
-    Query(p): Query<ContentParams>,
+    ApiQuery(p): ApiQuery<ContentParams>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let caller = caller(&docs, &who, &peer).await?;

@@ -1,6 +1,7 @@
 //! JSON request bodies, checked field by field against the body's own OpenAPI schema so that a
 //! client learns of every missing or mistyped field at once, each by name (422), and of a body
 //! that is not JSON at all as such (400) — never a serde message about line and column alone.
+//! A key repeated in any object of the body is refused (422, naming it), not resolved.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -11,11 +12,15 @@ use utoipa::PartialSchema;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{Schema, SchemaType, Type};
 
+use super::duplicates::{self, BodyError};
 use super::error::{ApiError, FieldError};
 
 /// How the message for a field the body may not carry begins (a role, an organisation…
 /// smuggled into a request): handlers recognise it to record the attempt.
 pub const UNKNOWN_FIELD: &str = "is not a field of this request";
+
+/// The message for a key that a body's object names twice.
+pub const DUPLICATE_KEY: &str = "appears more than once";
 
 /// `Json<T>` with per-field errors; `T`'s schema is the one the OpenAPI document publishes.
 pub struct ApiJson<T>(pub T);
@@ -38,12 +43,17 @@ where
                 ApiError::BadRequest("the request body could not be read".into())
             }
         })?;
-        let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
-            ApiError::BadRequest(format!(
+        let value: Value = duplicates::parse(&bytes).map_err(|e| match e {
+            // Which of two values was meant cannot be known: refused, never "last one wins".
+            BodyError::Duplicate(field) => ApiError::Fields(vec![FieldError {
+                field,
+                message: DUPLICATE_KEY.into(),
+            }]),
+            BodyError::Syntax(e) => ApiError::BadRequest(format!(
                 "the body is not valid JSON (line {}, column {})",
                 e.line(),
                 e.column()
-            ))
+            )),
         })?;
         let problems = check(&T::schema(), &value);
         if !problems.is_empty() {

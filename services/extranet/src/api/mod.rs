@@ -3,10 +3,13 @@
 pub mod auth;
 pub mod directory;
 pub mod documents;
+pub mod duplicates;
 pub mod error;
 pub mod json;
 pub mod openapi;
+pub mod query;
 pub mod second_factor;
+pub mod words;
 
 pub use auth::{Auth, Authenticated};
 

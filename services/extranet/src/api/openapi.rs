@@ -94,6 +94,99 @@ fn mark_permissions(doc: &mut utoipa::openapi::OpenApi) {
     }
 }
 
+/// Answers that follow from what an operation takes rather than from what it does, each a
+/// problem document: (status, name in `components.responses`, description).
+const COMMON_ANSWERS: [(&str, &str, &str); 6] = [
+    (
+        "400",
+        "BadRequest",
+        "The body is not JSON, or could not be read",
+    ),
+    ("401", "Unauthorized", "No valid access token"),
+    (
+        "404",
+        "NotFound",
+        "No such record, or none the caller may see",
+    ),
+    ("413", "PayloadTooLarge", "The body is over the limit"),
+    (
+        "415",
+        "UnsupportedMediaType",
+        "The body is not of the declared type",
+    ),
+    (
+        "422",
+        "UnprocessableEntity",
+        "Missing, mistyped, repeated, unknown or out-of-range fields or parameters, each named in `errors`",
+    ),
+];
+
+/// Declares, on every operation, the answers its extractors give, so that the document says
+/// what the server does without each handler repeating it: a Bearer token (`Authenticated`: 401),
+/// a request body (`ApiJson`, multipart: 400, 413, 415, 422), query parameters (`ApiQuery`: 422),
+/// an id in the path (an id that is no id names no visible record: 404). What an operation
+/// adds of its own (403, 409, 429…) stays in its annotation.
+fn declare_common_answers(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+
+    let components = doc.components.get_or_insert_with(Default::default);
+    for (_, name, description) in COMMON_ANSWERS {
+        let problem = ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("Problem")))
+            .build();
+        components.responses.insert(
+            name.to_owned(),
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content("application/problem+json", problem)
+                    .build(),
+            ),
+        );
+    }
+    for item in doc.paths.paths.values_mut() {
+        let ops = [
+            item.get.as_mut(),
+            item.post.as_mut(),
+            item.put.as_mut(),
+            item.patch.as_mut(),
+            item.delete.as_mut(),
+        ];
+        for op in ops.into_iter().flatten() {
+            let params = op.parameters.as_deref().unwrap_or_default();
+            let has_in = |place: ParameterIn| {
+                params
+                    .iter()
+                    .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == place))
+            };
+            let mut answers: Vec<&str> = Vec::new();
+            if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                answers.push("401");
+            }
+            if op.request_body.is_some() {
+                answers.extend(["400", "413", "415", "422"]);
+            }
+            if has_in(ParameterIn::Query) {
+                answers.push("422");
+            }
+            if has_in(ParameterIn::Path) {
+                answers.push("404");
+            }
+            for status in answers {
+                let Some((_, name, _)) = COMMON_ANSWERS.iter().find(|(s, _, _)| *s == status)
+                else {
+                    continue;
+                };
+                op.responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| RefOr::Ref(Ref::from_response_name(*name)));
+            }
+        }
+    }
+}
+
 /// The API routes and, at `/api/v1/openapi.json`, their description; and apart, the streaming
 /// routes (uploads, downloads), which must not sit under the standard timeout and body limit.
 pub fn router(state: ApiState) -> (Router, Router) {
@@ -108,6 +201,8 @@ pub fn router(state: ApiState) -> (Router, Router) {
         .split_for_parts();
     doc.merge(bulk_doc);
     mark_permissions(&mut doc);
+    declare_common_answers(&mut doc);
+    super::documents::describe_forms(&mut doc, &state.documents.settings().types);
     let bulk = bulk.with_state(state.clone());
     let json = Arc::new(doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned()));
     let router = router.with_state(state).route(

@@ -197,7 +197,8 @@ const BROKEN_MODELS: [(&str, &str, &str, &str); 4] = [
         "anything allowed",
         "r.dom == p.dom && r.obj == p.obj && r.act == p.act || true",
         "unknown subjects get nothing",
-        "(invariant-probe, all, organisation, list)",
+        // The probe asks for the first grant of domain `all`, whichever it is.
+        "(invariant-probe, all, ",
     ),
 ];
 

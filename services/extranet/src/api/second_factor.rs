@@ -210,6 +210,7 @@ fn refused<T>(m: Manage<T>, proof_field: &'static str) -> Result<T, Box<Response
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SecondFactorRequest {
     /// The `challenge` of the login answer.
     challenge: String,
@@ -335,6 +336,7 @@ async fn status(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct BeginRequest {
     /// The account's password, asked again.
     password: String,
@@ -378,6 +380,7 @@ async fn begin(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CodeRequest {
     /// A 6-digit code from the authenticator app.
     code: String,
@@ -455,6 +458,7 @@ async fn recovery_codes(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DisableRequest {
     /// A current code from the authenticator app (or a recovery code)…
     code: Option<String>,

@@ -15,6 +15,9 @@ use crate::backends::{Backends, Db, PgDatabase, Store, TestEnv};
 
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The key-encryption key the harness gives a server, in its data directory.
+pub const TEST_KEK_FILE: &str = "test-encryption.key";
+
 pub struct ServerBuilder {
     backends: Backends,
     env: BTreeMap<String, String>,
@@ -90,6 +93,31 @@ impl ServerBuilder {
         Ok(pg)
     }
 
+    /// `serve` refuses to start without a key-encryption key: unless the test configures keys
+    /// itself, each server gets its own, in a 0600 file of its data directory, so a restart on
+    /// the same data finds the same key (and CLI commands on the server's data get it too).
+    fn encryption_key(&mut self, data_dir: &Path) -> anyhow::Result<()> {
+        if self.args.first().map(String::as_str) != Some("serve")
+            || self.env.keys().any(|k| k.starts_with("EXTRANET_KEYS__"))
+        {
+            return Ok(());
+        }
+        let path = data_dir.join(TEST_KEK_FILE);
+        if !path.exists() {
+            std::fs::create_dir_all(data_dir)?;
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+            std::io::Write::write_all(&mut opts.open(&path)?, crate::keys::new_kek()?.as_bytes())?;
+        }
+        self.env.insert(
+            "EXTRANET_KEYS__ENCRYPTION_KEY_FILE".into(),
+            path.display().to_string(),
+        );
+        Ok(())
+    }
+
     /// Starts the server and waits for its "serving https://…" line.
     pub async fn start(mut self) -> anyhow::Result<Server> {
         crate::init_crypto();
@@ -103,6 +131,7 @@ impl ServerBuilder {
             }
         };
         let pg = self.backend_env().await?;
+        self.encryption_key(&data_dir)?;
 
         let mut cmd = Command::new(&bin);
         cmd.args(&self.args)

@@ -29,13 +29,15 @@ pub async fn open_database(config: &Config, target: &DbTarget) -> anyhow::Result
 }
 
 pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
-    // The policy and the configured certificates are checked before anything is opened or
-    // created.
+    // The key-encryption key, the policy and the configured certificates are checked before
+    // anything is opened or created.
+    let token_settings = config.token_settings()?;
     let policy = extranet_access::Policy::load(&config.policy_source()?).await?;
     let configured = match tls::configured(&config) {
         Some(files) => Some((tls::load(&files)?, files)),
         None => None,
     };
+    crate::data_dir::secure(&config.data_dir)?;
     let objects = Objects::connect(&config.storage_options()).await?;
     let target = config.database_target()?;
     let db = open_database(&config, &target).await?;
@@ -74,7 +76,7 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
         crate::api::Auth::new(
             db.clone(),
             Arc::new(SystemClock),
-            config.token_settings(),
+            token_settings,
             config.session_settings(),
             config.throttle_settings(),
         )

@@ -69,34 +69,12 @@ fn generate_dev_cert(dir: &Path, files: &CertFiles) -> anyhow::Result<()> {
         .context("cannot generate a development certificate")?;
     // Key first, then certificate, each written whole then renamed: an interrupted start
     // leaves either nothing or a usable pair.
-    write_atomically(
+    crate::data_dir::write_private(
         &files.key,
         generated.signing_key.serialize_pem().as_bytes(),
-        true,
+        false,
     )?;
-    write_atomically(&files.cert, generated.cert.pem().as_bytes(), false)?;
-    Ok(())
-}
-
-fn write_atomically(path: &Path, bytes: &[u8], private: bool) -> anyhow::Result<()> {
-    use std::io::Write;
-    let tmp = path.with_extension("tmp");
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    if private {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    #[cfg(not(unix))]
-    let _ = private;
-    let mut f = opts
-        .open(&tmp)
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    f.write_all(bytes)
-        .and_then(|_| f.sync_all())
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    crate::data_dir::write_private(&files.cert, generated.cert.pem().as_bytes(), false)?;
     Ok(())
 }
 

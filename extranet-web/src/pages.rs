@@ -185,7 +185,12 @@ async fn home(State(cache): State<Arc<HomeCache>>, headers: HeaderMap) -> Respon
             }
         }
     };
-    page_response(lang, StatusCode::OK, body)
+    let mut res = page_response(lang, StatusCode::OK, body);
+    // The same for everyone in a language and free of personal data: browsers may keep it,
+    // asking again each time.
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    res
 }
 
 #[derive(Deserialize)]
@@ -282,7 +287,8 @@ fn page_response(lang: Lang, status: StatusCode, body: impl IntoResponse) -> Res
         header::VARY,
         HeaderValue::from_static("accept-language, cookie"),
     );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    // No Cache-Control here: the server's edge makes every response `no-store` unless its
+    // handler says otherwise, so a page with someone's data is never kept in a cache.
     res
 }
 

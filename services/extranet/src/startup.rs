@@ -49,6 +49,7 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
         }
     };
     let resolver = tls::CertResolver::new(key);
+    let served = resolver.clone();
     let acceptor = TlsAcceptor::from(tls::server_config(resolver.clone())?);
 
     let https = bind(config.server.listen, "server.listen").await?;
@@ -169,6 +170,7 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
         let target = RedirectTarget {
             public_url: config.server.public_url.clone(),
             https_port: https_addr.port(),
+            certificate: served,
         };
         tasks.spawn(run_redirect(listener, target, limits, shutdown.clone()));
         announce(&format!("redirecting http://{addr}/ to HTTPS"));

@@ -118,6 +118,20 @@ impl CertResolver {
     pub fn replace(&self, next: Arc<CertifiedKey>) {
         self.0.store(next);
     }
+
+    /// Whether the certificate served now is valid for `name` (a DNS name or an IP address):
+    /// the names the redirect listener may send people to when no public URL is configured.
+    pub fn covers(&self, name: &str) -> bool {
+        let Ok(name) = rustls_pki_types::ServerName::try_from(name) else {
+            return false;
+        };
+        let key = self.0.load();
+        let Ok(der) = key.end_entity_cert() else {
+            return false;
+        };
+        webpki::EndEntityCert::try_from(der)
+            .is_ok_and(|cert| cert.verify_is_valid_for_subject_name(&name).is_ok())
+    }
 }
 
 impl ResolvesServerCert for CertResolver {

@@ -1,12 +1,13 @@
 //! Documents over HTTP, shared by the pages and the JSON API: a multipart upload streamed into
-//! [`extranet_documents::upload::Upload`], and a version's bytes streamed out with Range,
-//! ETag, an encoded `Content-Disposition`, `no-store`, and a sandboxing CSP for previews.
+//! [`extranet_documents::upload::Upload`] (its body paced: [`crate::pace`]), and a version's
+//! bytes streamed out with Range, ETag, an encoded `Content-Disposition`, `no-store`, and a
+//! sandboxing CSP for previews.
 
-use std::time::Duration;
+use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::Multipart;
 use axum::extract::multipart::Field;
+use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use extranet_access::{DocumentView, Masked};
@@ -16,6 +17,8 @@ use extranet_documents::upload::{Target, Upload};
 use extranet_documents::{Documents, DocumentsError};
 use futures::TryStreamExt;
 use uuid::Uuid;
+
+use crate::pace::{self, Cut, CutOff, Pace};
 
 /// What an upload adds to, before its form fields are read.
 #[derive(Debug, Clone, Copy)]
@@ -35,9 +38,69 @@ fn malformed(e: impl std::fmt::Display) -> DocumentsError {
     DocumentsError::Interrupted(format!("the multipart body could not be read: {e}"))
 }
 
-async fn text(field: &mut Field<'_>, name: &'static str) -> Result<String, DocumentsError> {
+/// An upload's multipart form over a paced body: a body that stalls, or drips in slower than
+/// the installation's minimum rate, is cut off, and [`PacedForm::error`] says which.
+pub struct PacedForm {
+    pub form: Multipart,
+    pub verdict: Verdict,
+}
+
+/// Why reading a paced body failed.
+#[derive(Clone)]
+pub struct Verdict {
+    cut: Arc<CutOff>,
+    pace: Pace,
+}
+
+/// How the documents service wants upload bodies to keep coming.
+pub fn pace_of(docs: &Documents) -> Pace {
+    let s = docs.settings();
+    Pace {
+        idle: s.idle,
+        min_rate: s.min_rate,
+        window: s.rate_window,
+    }
+}
+
+impl PacedForm {
+    /// Wraps the request's body in the pace, then reads it as `multipart/form-data` (a body of
+    /// another type is refused here, before any of it is read).
+    pub async fn new(request: Request, pace: Pace) -> Result<PacedForm, DocumentsError> {
+        let (parts, body) = request.into_parts();
+        let (body, cut) = pace::paced(body, pace);
+        let form = Multipart::from_request(Request::from_parts(parts, body), &())
+            .await
+            .map_err(|e| malformed(e.body_text()))?;
+        Ok(PacedForm {
+            form,
+            verdict: Verdict { cut, pace },
+        })
+    }
+}
+
+impl Verdict {
+    /// The error for a failed read: the pace's verdict when the body was cut off.
+    pub fn error(&self, e: impl std::fmt::Display) -> DocumentsError {
+        match self.cut.get() {
+            Some(Cut::TooSlow) => DocumentsError::TooSlow {
+                min_rate: self.pace.min_rate,
+                window_secs: self.pace.window.as_secs(),
+            },
+            Some(Cut::Stalled) => {
+                DocumentsError::Interrupted("no data arrived for too long".into())
+            }
+            None => malformed(e),
+        }
+    }
+}
+
+async fn text(
+    paced: &Verdict,
+    field: &mut Field<'_>,
+    name: &'static str,
+) -> Result<String, DocumentsError> {
     let mut out = Vec::new();
-    while let Some(chunk) = field.chunk().await.map_err(malformed)? {
+    while let Some(chunk) = field.chunk().await.map_err(|e| paced.error(e))? {
         if out.len() + chunk.len() > FIELD_MAX {
             return Err(DocumentsError::invalid(name, "too long"));
         }
@@ -47,26 +110,28 @@ async fn text(field: &mut Field<'_>, name: &'static str) -> Result<String, Docum
 }
 
 /// Reads a multipart upload: the text fields (`title`, `doc_type` for a new document) must
-/// come before the `file` part, whose bytes are written as they arrive. A part that stalls for
-/// `idle` ends the upload. Whatever goes wrong, nothing of the upload stays.
+/// come before the `file` part, whose bytes are written as they arrive. A body that stalls or
+/// drips in too slowly ends the upload (the pace). Whatever goes wrong, nothing of the upload
+/// stays.
 pub async fn receive(
     docs: &Documents,
     caller: &Caller,
     into: Destination,
-    mut form: Multipart,
-    idle: Duration,
+    paced: PacedForm,
 ) -> Result<Masked<DocumentView>, DocumentsError> {
+    let PacedForm {
+        mut form,
+        verdict: paced,
+    } = paced;
     let (mut title, mut doc_type) = (None, None);
     loop {
-        let next = tokio::time::timeout(idle, form.next_field())
-            .await
-            .map_err(|_| DocumentsError::Interrupted("no data arrived for too long".into()))?;
-        let Some(mut field) = next.map_err(malformed)? else {
+        let next = form.next_field().await;
+        let Some(mut field) = next.map_err(|e| paced.error(e))? else {
             return Err(DocumentsError::invalid("file", "a file is required"));
         };
         match field.name().unwrap_or_default() {
-            "title" => title = Some(text(&mut field, "title").await?),
-            "doc_type" => doc_type = Some(text(&mut field, "doc_type").await?),
+            "title" => title = Some(text(&paced, &mut field, "title").await?),
+            "doc_type" => doc_type = Some(text(&paced, &mut field, "doc_type").await?),
             "file" => {
                 let target = match into {
                     Destination::Document(document) => Target::Version { document },
@@ -89,7 +154,7 @@ pub async fn receive(
                 let name = field.file_name().unwrap_or_default().to_owned();
                 let declared = field.content_type().map(str::to_owned);
                 let mut upload = docs.begin_upload(caller, target).await?;
-                return match stream_into(&mut field, &mut upload, idle).await {
+                return match stream_into(&paced, &mut field, &mut upload).await {
                     Ok(()) => upload.finish(&name, declared.as_deref()).await,
                     Err(e) => {
                         upload.abort().await;
@@ -108,15 +173,12 @@ pub async fn receive(
 }
 
 async fn stream_into(
+    paced: &Verdict,
     field: &mut Field<'_>,
     upload: &mut Upload<'_>,
-    idle: Duration,
 ) -> Result<(), DocumentsError> {
     loop {
-        let chunk = tokio::time::timeout(idle, field.chunk())
-            .await
-            .map_err(|_| DocumentsError::Interrupted("no data arrived for too long".into()))?
-            .map_err(malformed)?;
+        let chunk = field.chunk().await.map_err(|e| paced.error(e))?;
         match chunk {
             Some(bytes) => upload.write(bytes).await?,
             None => return Ok(()),

@@ -195,6 +195,14 @@ pub struct DocumentsConfig {
     pub clamd_socket: Option<PathBuf>,
     /// An upload that receives nothing for this long is cut off.
     pub idle_timeout_secs: u64,
+    /// An upload whose body brings fewer bytes a second than this, over
+    /// `min_upload_rate_window_secs` of waiting for it, is cut off (408); 0: no minimum.
+    pub min_upload_rate_bytes_per_sec: u64,
+    pub min_upload_rate_window_secs: u64,
+    /// Uploads one person may begin in any hour (429 beyond); 0: no limit.
+    pub uploads_per_hour: u32,
+    /// Bytes one person may upload in any hour (429 beyond, also in mid-upload); 0: no limit.
+    pub upload_bytes_per_hour: u64,
     /// An interrupted upload's leftovers are collected once untouched for this long.
     pub stale_after_secs: u64,
     /// How often each instance runs the collector.
@@ -211,6 +219,10 @@ impl Default for DocumentsConfig {
             scan_command: Vec::new(),
             clamd_socket: None,
             idle_timeout_secs: d.idle.as_secs(),
+            min_upload_rate_bytes_per_sec: d.min_rate,
+            min_upload_rate_window_secs: d.rate_window.as_secs(),
+            uploads_per_hour: d.uploads_per_hour,
+            upload_bytes_per_hour: d.upload_bytes_per_hour,
             stale_after_secs: d.stale_after.as_secs(),
             collect_every_secs: d.collect_every.as_secs(),
         }
@@ -236,6 +248,10 @@ impl Config {
             inspector_types: d.inspector_types.clone(),
             scan,
             idle: Duration::from_secs(d.idle_timeout_secs),
+            min_rate: d.min_upload_rate_bytes_per_sec,
+            rate_window: Duration::from_secs(d.min_upload_rate_window_secs),
+            uploads_per_hour: d.uploads_per_hour,
+            upload_bytes_per_hour: d.upload_bytes_per_hour,
             stale_after: Duration::from_secs(d.stale_after_secs),
             collect_every: Duration::from_secs(d.collect_every_secs),
         }
@@ -273,6 +289,10 @@ impl Config {
         }
         for (key, v) in [
             ("documents.idle_timeout_secs", d.idle_timeout_secs),
+            (
+                "documents.min_upload_rate_window_secs",
+                d.min_upload_rate_window_secs,
+            ),
             ("documents.stale_after_secs", d.stale_after_secs),
             ("documents.collect_every_secs", d.collect_every_secs),
         ] {

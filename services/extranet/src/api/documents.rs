@@ -4,17 +4,18 @@
 //!
 //! Uploads and downloads are "bulk" routes ([`bulk_routes`]): they stream, so they sit outside
 //! the request timeout and body limit every other route has, and enforce their own (the size
-//! limit while streaming, an idle timeout per chunk).
+//! limit while streaming; a body that stalls or drips in below the minimum rate is cut off);
+//! uploads also count toward the caller's hourly limits (429 with `Retry-After`).
 
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use extranet_access::Action;
 use extranet_documents::{Documents, DocumentsError};
-use extranet_web::transfer::{self, Destination};
+use extranet_web::transfer::{self, Destination, PacedForm};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -80,6 +81,14 @@ impl From<DocumentsError> for ApiError {
                 };
             }
             DocumentsError::Internal(m) => return ApiError::Internal(m.clone()),
+            DocumentsError::LimitReached(reached) => {
+                return ApiError::Limited {
+                    retry_after: reached.retry_after,
+                    code: e.code(),
+                    detail: e.to_string(),
+                };
+            }
+            DocumentsError::TooSlow { .. } => StatusCode::REQUEST_TIMEOUT,
             DocumentsError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             DocumentsError::TypeNotAllowed | DocumentsError::TypeMismatch { .. } => {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
@@ -124,6 +133,19 @@ fn refuse_oversized(docs: &Documents, headers: &HeaderMap) -> Result<(), ApiErro
         }
         _ => Ok(()),
     }
+}
+
+/// What is refused before a byte of an upload's body is read: a body announced over the size
+/// limit, a caller over their hourly upload limits, a body that is not a multipart form. The
+/// body is then read under the installation's pace.
+async fn refuse_early(
+    docs: &Documents,
+    caller: &extranet_directory::Caller,
+    request: Request,
+) -> Result<PacedForm, ApiError> {
+    refuse_oversized(docs, request.headers())?;
+    docs.check_upload_limit(caller).await?;
+    Ok(PacedForm::new(request, transfer::pace_of(docs)).await?)
 }
 
 /// The configured document types, in the order forms offer them.
@@ -189,21 +211,22 @@ pub(crate) struct UploadForm {
     responses((status = 201, body = MaskedRecord), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 415, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "the body arrived slower than the installation's minimum rate and was cut off", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "the caller's hourly upload limit (uploads or bytes) is reached", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "seconds until the upload may be tried again")))))]
 async fn upload_document(
     State(docs): State<Arc<Documents>>,
     peer: Peer,
     who: Authenticated,
     Path(raw): Path<String>,
-    headers: HeaderMap,
-    form: Multipart,
+    request: Request,
 ) -> Result<Response, ApiError> {
     let caller = caller(&docs, &who, &peer).await?;
     let dossier = id(&raw)?;
     docs.dossier_for(&caller, dossier, Action::Upload).await?;
-    refuse_oversized(&docs, &headers)?;
-    let idle = docs.settings().idle;
-    let doc = transfer::receive(&docs, &caller, Destination::Dossier(dossier), form, idle).await?;
+    let form = refuse_early(&docs, &caller, request).await?;
+    let doc = transfer::receive(&docs, &caller, Destination::Dossier(dossier), form).await?;
     Ok((StatusCode::CREATED, Json(doc)).into_response())
 }
 
@@ -214,22 +237,22 @@ async fn upload_document(
         (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 413, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "the body arrived slower than the installation's minimum rate and was cut off", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "the caller's hourly upload limit (uploads or bytes) is reached", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "seconds until the upload may be tried again")))))]
 async fn upload_version(
     State(docs): State<Arc<Documents>>,
     peer: Peer,
     who: Authenticated,
     Path(raw): Path<String>,
-    headers: HeaderMap,
-    form: Multipart,
+    request: Request,
 ) -> Result<Response, ApiError> {
     let caller = caller(&docs, &who, &peer).await?;
     let document = id(&raw)?;
     docs.document_for(&caller, document, Action::Upload).await?;
-    refuse_oversized(&docs, &headers)?;
-    let idle = docs.settings().idle;
-    let doc =
-        transfer::receive(&docs, &caller, Destination::Document(document), form, idle).await?;
+    let form = refuse_early(&docs, &caller, request).await?;
+    let doc = transfer::receive(&docs, &caller, Destination::Document(document), form).await?;
     Ok((StatusCode::CREATED, Json(doc)).into_response())
 }
 

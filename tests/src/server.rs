@@ -23,6 +23,7 @@ pub struct ServerBuilder {
     env: BTreeMap<String, String>,
     data_dir: Option<PathBuf>,
     args: Vec<String>,
+    umask: Option<u32>,
 }
 
 impl ServerBuilder {
@@ -32,7 +33,15 @@ impl ServerBuilder {
             env: BTreeMap::new(),
             data_dir: None,
             args: vec!["serve".into()],
+            umask: None,
         }
+    }
+
+    /// Starts the server under this umask (through `sh -c 'umask …; exec …'`), as an operator's
+    /// shell would.
+    pub fn umask(mut self, mask: u32) -> ServerBuilder {
+        self.umask = Some(mask);
+        self
     }
 
     /// Sets an `EXTRANET_*` configuration variable (or any other) for the child.
@@ -133,7 +142,16 @@ impl ServerBuilder {
         let pg = self.backend_env().await?;
         self.encryption_key(&data_dir)?;
 
-        let mut cmd = Command::new(&bin);
+        let mut cmd = match self.umask {
+            Some(mask) => {
+                let mut c = Command::new("sh");
+                c.arg("-c")
+                    .arg(format!("umask {mask:03o} && exec \"$0\" \"$@\""))
+                    .arg(&bin);
+                c
+            }
+            None => Command::new(&bin),
+        };
         cmd.args(&self.args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -205,7 +205,10 @@ mod tests {
     use super::*;
 
     fn kek() -> Kek {
-        Kek::generate().unwrap().0
+        match Kek::generate() {
+            Ok((k, _)) => k,
+            Err(e) => panic!("{e}"),
+        }
     }
 
     #[test]

@@ -562,9 +562,15 @@ matrix!(
         let dir = tempfile::tempdir()?;
         let scanner = dir.path().join("scan.sh");
         // A stand-in for `clamdscan -`: exit 1 ("infected") when the file holds the marker.
+        // It also notes which of the server's settings it was given (none, it should be).
+        let seen = dir.path().join("scanner-env");
         std::fs::write(
             &scanner,
-            "#!/bin/sh\nif grep -q EICAR-MARKER; then exit 1; fi\nexit 0\n",
+            format!(
+                "#!/bin/sh\nenv | grep -c '^EXTRANET_' > '{}'\n\
+                 if grep -q EICAR-MARKER; then exit 1; fi\nexit 0\n",
+                seen.display()
+            ),
         )?;
         std::process::Command::new("chmod")
             .arg("+x")
@@ -590,6 +596,11 @@ matrix!(
         .await?;
         assert_eq!(status, 422, "{body}");
         assert!(body.contains("\"rejected\""), "{body}");
+        assert_eq!(
+            std::fs::read_to_string(&seen)?.trim(),
+            "0",
+            "the scanner saw the server's EXTRANET_* settings (secrets among them)"
+        );
         assert_eq!(
             count(&server, "SELECT CAST(count(*) AS TEXT) FROM document").await?,
             0

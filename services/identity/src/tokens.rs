@@ -148,7 +148,7 @@ async fn insert_key(db: &Db, clock: &dyn Clock, sealer: &Sealer) -> Result<Strin
 
 /// Seals again, under the current key-encryption key, every private key that is plain or
 /// sealed under another one (the previous KEK must be configured to open those), in one
-/// transaction with its audit record. Returns how many were sealed again.
+/// transaction with its audit record. Returns how many this call sealed.
 pub async fn reseal(db: &Db, clock: &dyn Clock, sealer: &Sealer) -> Result<usize> {
     let rows = fetch(db).await?;
     let mut changes = Vec::new();
@@ -166,29 +166,35 @@ pub async fn reseal(db: &Db, clock: &dyn Clock, sealer: &Sealer) -> Result<usize
     if changes.is_empty() {
         return Ok(0);
     }
-    let kids: Vec<&str> = changes.iter().map(|(k, _, _)| k.as_str()).collect();
-    let entry = NewEntry::new(clock.now(), "keys.seal", Outcome::Success).detail(
-        serde_json::json!({ "signing_keys": kids, "key_encryption_key": sealer.current_id() }),
-    );
-    let res: Result<()> = write_tx!(db, |tx| async {
+    let now = clock.now();
+    let kek = sealer.current_id().to_owned();
+    let res: Result<usize> = write_tx!(db, |tx| async {
+        let mut sealed = Vec::new();
         for (kid, before, after) in &changes {
-            // Conditional: another instance sealing the same row at once changes nothing twice.
-            sqlx::query(
+            // Conditional: a row another instance sealed meanwhile is left as it is.
+            let n = sqlx::query(
                 "UPDATE signing_key SET private_key = $1 WHERE kid = $2 AND private_key = $3",
             )
             .bind(after)
             .bind(kid)
             .bind(before)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+            if n == 1 {
+                sealed.push(kid.as_str());
+            }
         }
-        extranet_audit::append_in(&mut *tx, &entry).await?;
-        Ok::<_, IdentityError>(())
+        if !sealed.is_empty() {
+            let entry = NewEntry::new(now, "keys.seal", Outcome::Success)
+                .detail(serde_json::json!({ "signing_keys": sealed, "key_encryption_key": kek }));
+            extranet_audit::append_in(&mut *tx, &entry).await?;
+        }
+        Ok::<_, IdentityError>(sealed.len())
     }
     .await)
     .await;
-    res?;
-    Ok(changes.len())
+    res
 }
 
 /// Adds a signing key and retires the others; public keys of retired keys stay published for

@@ -185,12 +185,10 @@ async fn home(State(cache): State<Arc<HomeCache>>, headers: HeaderMap) -> Respon
             }
         }
     };
-    let mut res = page_response(lang, StatusCode::OK, body);
-    // The same for everyone in a language and free of personal data: browsers may keep it,
-    // asking again each time.
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    res
+    // `no-store` like every page (the edge's default): it carries no validator, so `no-cache`
+    // would fetch it whole each time anyway, and leaving the default costs the response
+    // nothing (`cargo bench -p extranet-tests --bench http`).
+    page_response(lang, StatusCode::OK, body)
 }
 
 #[derive(Deserialize)]

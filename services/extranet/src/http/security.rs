@@ -2,8 +2,8 @@
 //!
 //! Caching is denied by default as a bank's portal does: every response is `Cache-Control:
 //! no-store` (with `Pragma: no-cache` for HTTP/1.0 proxies) unless its handler chose otherwise
-//! (static assets, the JWKS, the public home page), so a token response or a page with someone's
-//! data is never kept by a browser or a proxy.
+//! (static assets, the JWKS), so a token response or a page with someone's data is never kept
+//! by a browser or a proxy.
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Form, Multipart, Path, Query, State};
+use axum::extract::{Form, Multipart, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -29,7 +29,7 @@ use crate::lang::{Lang, negotiate};
 use crate::pages::{Chrome, render};
 use crate::session::{Csrf, CurrentUser, form_allowed};
 use crate::site::Site;
-use crate::transfer::{self, Destination};
+use crate::transfer::{self, Destination, PacedForm};
 
 #[derive(Clone)]
 pub(crate) struct DocsState {
@@ -101,6 +101,16 @@ pub(crate) fn refusal_message(tr: &Tr, e: &DocumentsError) -> String {
         DocumentsError::Invalid { field, .. } => {
             tr.t(&format!("doc-error-invalid-{}", field.replace('_', "-")))
         }
+        DocumentsError::LimitReached(reached) => tr.t1(
+            "doc-error-upload-limit",
+            "minutes",
+            &reached
+                .retry_after
+                .as_secs()
+                .div_ceil(60)
+                .max(1)
+                .to_string(),
+        ),
         other => tr.t(&format!("doc-error-{}", other.code().replace('_', "-"))),
     }
 }
@@ -120,6 +130,8 @@ fn status_of(e: &DocumentsError) -> StatusCode {
         DocumentsError::ScanUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         DocumentsError::LegalHold | DocumentsError::Conflict(_) => StatusCode::CONFLICT,
         DocumentsError::Interrupted(_) => StatusCode::BAD_REQUEST,
+        DocumentsError::TooSlow { .. } => StatusCode::REQUEST_TIMEOUT,
+        DocumentsError::LimitReached(_) => StatusCode::TOO_MANY_REQUESTS,
         DocumentsError::Internal(detail) => {
             tracing::error!(error = %detail, "documents error");
             StatusCode::INTERNAL_SERVER_ERROR
@@ -556,7 +568,7 @@ async fn upload(
     headers: HeaderMap,
     uri: Uri,
     raw: String,
-    mut form: Multipart,
+    request: Request,
     new_document: bool,
 ) -> Response {
     let Some(claims) = user.0.as_deref() else {
@@ -608,11 +620,18 @@ async fn upload(
             &DocumentsError::TooLarge { limit },
         );
     }
-    if let Err(status) = check_csrf(&mut form, &headers, &uri, &csrf).await {
+    // Over the hourly limits: refused before a byte of the body is read.
+    if let Err(e) = docs.check_upload_limit(&caller).await {
+        return refused(&st, lang, &tr, json, &back, &e);
+    }
+    let mut form = match PacedForm::new(request, transfer::pace_of(docs)).await {
+        Ok(form) => form,
+        Err(e) => return refused(&st, lang, &tr, json, &back, &e),
+    };
+    if let Err(status) = check_csrf(&mut form.form, &headers, &uri, &csrf).await {
         return status.into_response();
     }
-    let idle = docs.settings().idle;
-    match transfer::receive(docs, &caller, destination, &mut form, idle).await {
+    match transfer::receive(docs, &caller, destination, &mut form).await {
         Ok(doc) => {
             let url = format!("/documents/{}", doc.inner().id);
             if json {
@@ -625,7 +644,11 @@ async fn upload(
                 Redirect::to(&url).into_response()
             }
         }
-        Err(e) => refused(&st, lang, &tr, json, &back, &e),
+        Err(e) => {
+            // Read a little more so that the browser reads the refusal, not a reset.
+            form.drain().await;
+            refused(&st, lang, &tr, json, &back, &e)
+        }
     }
 }
 
@@ -645,6 +668,25 @@ fn refused(
         return status.into_response();
     }
     let message = refusal_message(tr, e);
+    let mut res = refusal_response(st, lang, json, back, status, e, message);
+    if let DocumentsError::LimitReached(reached) = e
+        && let Ok(v) = header::HeaderValue::from_str(&reached.retry_after.as_secs().to_string())
+    {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res
+}
+
+/// The refusal as problem+json (the page's script) or as a page.
+fn refusal_response(
+    st: &DocsState,
+    lang: Lang,
+    json: bool,
+    back: &str,
+    status: StatusCode,
+    e: &DocumentsError,
+    message: String,
+) -> Response {
     if json {
         // problem+json, with the reason in the visitor's language for the page to show.
         let body = serde_json::json!({
@@ -677,9 +719,9 @@ async fn upload_document(
     headers: HeaderMap,
     uri: Uri,
     Path(raw): Path<String>,
-    form: Multipart,
+    request: Request,
 ) -> Response {
-    upload(st, user, csrf, headers, uri, raw, form, true).await
+    upload(st, user, csrf, headers, uri, raw, request, true).await
 }
 
 async fn upload_version(
@@ -689,9 +731,9 @@ async fn upload_version(
     headers: HeaderMap,
     uri: Uri,
     Path(raw): Path<String>,
-    form: Multipart,
+    request: Request,
 ) -> Response {
-    upload(st, user, csrf, headers, uri, raw, form, false).await
+    upload(st, user, csrf, headers, uri, raw, request, false).await
 }
 
 #[derive(Deserialize)]

@@ -11,6 +11,7 @@ mod documents;
 mod facts;
 mod i18n;
 mod lang;
+pub mod pace;
 mod pages;
 mod recovery;
 mod second_factor;

@@ -1,12 +1,13 @@
 //! Documents over HTTP, shared by the pages and the JSON API: a multipart upload streamed into
-//! [`extranet_documents::upload::Upload`], and a version's bytes streamed out with Range,
-//! ETag, an encoded `Content-Disposition`, `no-store`, and a sandboxing CSP for previews.
+//! [`extranet_documents::upload::Upload`] (its body paced: [`crate::pace`]), and a version's
+//! bytes streamed out with Range, ETag, an encoded `Content-Disposition`, `no-store`, and a
+//! sandboxing CSP for previews.
 
-use std::time::Duration;
+use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::Multipart;
 use axum::extract::multipart::Field;
+use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use extranet_access::{DocumentView, Masked};
@@ -16,6 +17,8 @@ use extranet_documents::upload::{Target, Upload};
 use extranet_documents::{Documents, DocumentsError};
 use futures::TryStreamExt;
 use uuid::Uuid;
+
+use crate::pace::{self, Cut, CutOff, Pace};
 
 /// What an upload adds to, before its form fields are read.
 #[derive(Debug, Clone, Copy)]
@@ -35,9 +38,69 @@ fn malformed(e: impl std::fmt::Display) -> DocumentsError {
     DocumentsError::Interrupted(format!("the multipart body could not be read: {e}"))
 }
 
-async fn text(field: &mut Field<'_>, name: &'static str) -> Result<String, DocumentsError> {
+/// An upload's multipart form over a paced body: a body that stalls, or drips in slower than
+/// the installation's minimum rate, is cut off, and [`PacedForm::error`] says which.
+pub struct PacedForm {
+    pub form: Multipart,
+    pub verdict: Verdict,
+}
+
+/// Why reading a paced body failed.
+#[derive(Clone)]
+pub struct Verdict {
+    cut: Arc<CutOff>,
+    pace: Pace,
+}
+
+/// How the documents service wants upload bodies to keep coming.
+pub fn pace_of(docs: &Documents) -> Pace {
+    let s = docs.settings();
+    Pace {
+        idle: s.idle,
+        min_rate: s.min_rate,
+        window: s.rate_window,
+    }
+}
+
+impl PacedForm {
+    /// Wraps the request's body in the pace, then reads it as `multipart/form-data` (a body of
+    /// another type is refused here, before any of it is read).
+    pub async fn new(request: Request, pace: Pace) -> Result<PacedForm, DocumentsError> {
+        let (parts, body) = request.into_parts();
+        let (body, cut) = pace::paced(body, pace);
+        let form = Multipart::from_request(Request::from_parts(parts, body), &())
+            .await
+            .map_err(|e| malformed(e.body_text()))?;
+        Ok(PacedForm {
+            form,
+            verdict: Verdict { cut, pace },
+        })
+    }
+}
+
+impl Verdict {
+    /// The error for a failed read: the pace's verdict when the body was cut off.
+    pub fn error(&self, e: impl std::fmt::Display) -> DocumentsError {
+        match self.cut.get() {
+            Some(Cut::TooSlow) => DocumentsError::TooSlow {
+                min_rate: self.pace.min_rate,
+                window_secs: self.pace.window.as_secs(),
+            },
+            Some(Cut::Stalled) => {
+                DocumentsError::Interrupted("no data arrived for too long".into())
+            }
+            None => malformed(e),
+        }
+    }
+}
+
+async fn text(
+    paced: &Verdict,
+    field: &mut Field<'_>,
+    name: &'static str,
+) -> Result<String, DocumentsError> {
     let mut out = Vec::new();
-    while let Some(chunk) = field.chunk().await.map_err(malformed)? {
+    while let Some(chunk) = field.chunk().await.map_err(|e| paced.error(e))? {
         if out.len() + chunk.len() > FIELD_MAX {
             return Err(DocumentsError::invalid(name, "too long"));
         }
@@ -48,21 +111,20 @@ async fn text(field: &mut Field<'_>, name: &'static str) -> Result<String, Docum
 
 /// Reads a multipart upload: the text fields (`title`, `doc_type` for a new document) must
 /// come before the `file` part, whose bytes are written as they arrive, and nothing may follow
-/// it. On a refusal the rest of `form` is unread: the caller decides whether to drain it. A part that stalls for
-/// `idle` ends the upload. Whatever goes wrong, nothing of the upload stays.
+/// it. A body that stalls or drips in too slowly ends the upload (the pace). On a refusal the
+/// rest of the form is unread: the caller decides whether to drain it ([`PacedForm::drain`]).
+/// Whatever goes wrong, nothing of the upload stays.
 pub async fn receive(
     docs: &Documents,
     caller: &Caller,
     into: Destination,
-    form: &mut Multipart,
-    idle: Duration,
+    paced: &mut PacedForm,
 ) -> Result<Masked<DocumentView>, DocumentsError> {
+    let PacedForm { form, verdict } = paced;
     let (mut title, mut doc_type) = (None, None);
     loop {
-        let next = tokio::time::timeout(idle, form.next_field())
-            .await
-            .map_err(|_| DocumentsError::Interrupted("no data arrived for too long".into()))?;
-        let Some(mut field) = next.map_err(malformed)? else {
+        let next = form.next_field().await;
+        let Some(mut field) = next.map_err(|e| verdict.error(e))? else {
             return Err(DocumentsError::invalid("file", "a file is required"));
         };
         match field.name().unwrap_or_default() {
@@ -73,8 +135,8 @@ pub async fn receive(
                     "a new version takes only the file (the title and type are the document's)",
                 ));
             }
-            "title" => title = Some(text(&mut field, "title").await?),
-            "doc_type" => doc_type = Some(text(&mut field, "doc_type").await?),
+            "title" => title = Some(text(verdict, &mut field, "title").await?),
+            "doc_type" => doc_type = Some(text(verdict, &mut field, "doc_type").await?),
             "file" => {
                 let target = match into {
                     Destination::Document(document) => Target::Version { document },
@@ -97,10 +159,10 @@ pub async fn receive(
                 let name = field.file_name().unwrap_or_default().to_owned();
                 let declared = field.content_type().map(str::to_owned);
                 let mut upload = docs.begin_upload(caller, target).await?;
-                let streamed = stream_into(&mut field, &mut upload, idle).await;
+                let streamed = stream_into(verdict, &mut field, &mut upload).await;
                 drop(field);
                 let streamed = match streamed {
-                    Ok(()) => nothing_after(form, idle).await,
+                    Ok(()) => nothing_after(form, verdict).await,
                     Err(e) => Err(e),
                 };
                 return match streamed {
@@ -123,11 +185,8 @@ pub async fn receive(
 
 /// The file is the form's last part: a part after it would be ignored, so the upload is
 /// refused instead.
-async fn nothing_after(form: &mut Multipart, idle: Duration) -> Result<(), DocumentsError> {
-    let next = tokio::time::timeout(idle, form.next_field())
-        .await
-        .map_err(|_| DocumentsError::Interrupted("no data arrived for too long".into()))?;
-    match next.map_err(malformed)? {
+async fn nothing_after(form: &mut Multipart, verdict: &Verdict) -> Result<(), DocumentsError> {
+    match form.next_field().await.map_err(|e| verdict.error(e))? {
         None => Ok(()),
         Some(_) => Err(DocumentsError::invalid(
             "file",
@@ -137,19 +196,57 @@ async fn nothing_after(form: &mut Multipart, idle: Duration) -> Result<(), Docum
 }
 
 async fn stream_into(
+    paced: &Verdict,
     field: &mut Field<'_>,
     upload: &mut Upload<'_>,
-    idle: Duration,
 ) -> Result<(), DocumentsError> {
     loop {
-        let chunk = tokio::time::timeout(idle, field.chunk())
-            .await
-            .map_err(|_| DocumentsError::Interrupted("no data arrived for too long".into()))?
-            .map_err(malformed)?;
+        let chunk = field.chunk().await.map_err(|e| paced.error(e))?;
         match chunk {
             Some(bytes) => upload.write(bytes).await?,
             None => return Ok(()),
         }
+    }
+}
+
+/// How much of a refused upload's body is read before the answer, and for how long.
+const DRAIN_BYTES: usize = 1024 * 1024;
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Reads and drops up to [`DRAIN_BYTES`] of what is left of a body (for at most [`DRAIN_TIME`])
+/// before a refusal is answered: hyper closes a connection whose request body was not read to
+/// its end without saying `Connection: close`, so a client still sending, or reusing the
+/// connection, would lose the answer to a reset. A larger body is left: the connection closes,
+/// as for a 413.
+pub async fn drain_body(body: axum::body::Body) {
+    let drain = async {
+        let mut stream = body.into_data_stream();
+        let mut read = 0usize;
+        while let Ok(Some(chunk)) = stream.try_next().await {
+            read += chunk.len();
+            if read > DRAIN_BYTES {
+                return;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_TIME, drain).await;
+}
+
+impl PacedForm {
+    /// [`drain_body`] for a form some of which was read.
+    pub async fn drain(mut self) {
+        let drain = async {
+            let mut read = 0usize;
+            while let Ok(Some(mut field)) = self.form.next_field().await {
+                while let Ok(Some(chunk)) = field.chunk().await {
+                    read += chunk.len();
+                    if read > DRAIN_BYTES {
+                        return;
+                    }
+                }
+            }
+        };
+        let _ = tokio::time::timeout(DRAIN_TIME, drain).await;
     }
 }
 

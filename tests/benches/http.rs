@@ -82,6 +82,10 @@ async fn start_extranet(pin: &Pinning, bin: &Path, data_dir: &Path) -> anyhow::R
         .env("EXTRANET_SERVER__LISTEN", "127.0.0.1:0")
         .env("EXTRANET_LOG__FILTER", "warn")
         .env("EXTRANET_SERVER__MAX_CONNECTIONS", "1024")
+        .env(
+            "EXTRANET_KEYS__ENCRYPTION_KEY",
+            extranet_tests::keys::new_kek()?,
+        )
         .env("NO_COLOR", "1");
     let cert = data_dir.join("tls/dev-cert.pem");
     start_server("extranet", cmd, cert, extranet_serving).await

@@ -145,19 +145,25 @@ matrix!(
         }
         assert!(payload["exp"].as_i64().unwrap_or(0) - payload["iat"].as_i64().unwrap_or(0) <= 300);
 
-        // The server's own private key, read from its database: lets the test sign tokens that
-        // are valid in every respect but one.
+        // The server's own private key, read from its database and opened with the server's
+        // key-encryption key: lets the test sign tokens that are valid in every respect but one.
         let rows = sql_rows(
             &server,
-            &format!("SELECT private_pem FROM signing_key WHERE kid = '{kid}'"),
+            &format!("SELECT private_key FROM signing_key WHERE kid = '{kid}'"),
         )
         .await?;
-        let pem = rows
+        let sealed = rows
             .first()
             .and_then(|r| r.first())
             .cloned()
             .context("signing key")?;
-        let key = EncodingKey::from_ed_pem(pem.as_bytes())?;
+        let kek = std::fs::read_to_string(
+            server
+                .env_value("EXTRANET_KEYS__ENCRYPTION_KEY_FILE")
+                .context("the harness's KEK file")?,
+        )?;
+        let pem = extranet_tests::keys::open_sealed(&kek, &sealed, &format!("signing_key:{kid}"))?;
+        let key = EncodingKey::from_ed_pem(&pem)?;
         let sign = |claims: &Value, kid: &str| -> anyhow::Result<String> {
             let mut h = Header::new(Algorithm::EdDSA);
             h.kid = Some(kid.to_owned());

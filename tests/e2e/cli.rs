@@ -187,6 +187,10 @@ async fn unreadable_certificate_stops_start_up_before_anything_is_created() -> a
             &[
                 ("EXTRANET_DATA_DIR", &data.display().to_string()),
                 ("EXTRANET_SERVER__LISTEN", "127.0.0.1:0"),
+                (
+                    "EXTRANET_KEYS__ENCRYPTION_KEY",
+                    &extranet_tests::keys::new_kek()?,
+                ),
                 ("EXTRANET_TLS__CERT_FILE", &cert.display().to_string()),
                 ("EXTRANET_TLS__KEY_FILE", &key.display().to_string()),
             ],

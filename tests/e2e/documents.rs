@@ -23,8 +23,8 @@ pub(crate) struct Fixture {
     pub dossier_a: String,
     dossier_b: String,
     org_a: String,
-    staff: String,
-    admin_a: String,
+    pub staff: String,
+    pub admin_a: String,
     user_a: String,
     admin_b: String,
     inspector: String,
@@ -105,7 +105,7 @@ fn hex_sha256(bytes: &[u8]) -> String {
 
 /// Every object key the server's store holds under `documents/` — on the local store including
 /// multipart staging files, which a listing through object_store would not show.
-async fn stored_objects(server: &Server) -> anyhow::Result<Vec<String>> {
+pub(crate) async fn stored_objects(server: &Server) -> anyhow::Result<Vec<String>> {
     match server.backends.store {
         Store::Local => {
             let dir = server.data_dir.join("objects").join("documents");
@@ -158,7 +158,7 @@ async fn referenced_objects(server: &Server) -> anyhow::Result<Vec<String>> {
     Ok(keys)
 }
 
-async fn count(server: &Server, sql: &str) -> anyhow::Result<i64> {
+pub(crate) async fn count(server: &Server, sql: &str) -> anyhow::Result<i64> {
     let rows = sql_rows(server, sql).await?;
     Ok(rows
         .first()
@@ -562,9 +562,15 @@ matrix!(
         let dir = tempfile::tempdir()?;
         let scanner = dir.path().join("scan.sh");
         // A stand-in for `clamdscan -`: exit 1 ("infected") when the file holds the marker.
+        // It also notes which of the server's settings it was given (none, it should be).
+        let seen = dir.path().join("scanner-env");
         std::fs::write(
             &scanner,
-            "#!/bin/sh\nif grep -q EICAR-MARKER; then exit 1; fi\nexit 0\n",
+            format!(
+                "#!/bin/sh\nenv | grep -c '^EXTRANET_' > '{}'\n\
+                 if grep -q EICAR-MARKER; then exit 1; fi\nexit 0\n",
+                seen.display()
+            ),
         )?;
         std::process::Command::new("chmod")
             .arg("+x")
@@ -590,6 +596,11 @@ matrix!(
         .await?;
         assert_eq!(status, 422, "{body}");
         assert!(body.contains("\"rejected\""), "{body}");
+        assert_eq!(
+            std::fs::read_to_string(&seen)?.trim(),
+            "0",
+            "the scanner saw the server's EXTRANET_* settings (secrets among them)"
+        );
         assert_eq!(
             count(&server, "SELECT CAST(count(*) AS TEXT) FROM document").await?,
             0
@@ -790,7 +801,7 @@ fn streaming_upload(
     Ok((tokio::spawn(req.send()), sent))
 }
 
-async fn wait_until<F, Fut>(limit: Duration, mut check: F) -> anyhow::Result<bool>
+pub(crate) async fn wait_until<F, Fut>(limit: Duration, mut check: F) -> anyhow::Result<bool>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<bool>>,

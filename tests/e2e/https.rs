@@ -135,6 +135,9 @@ matrix!(
 );
 
 matrix!(
+    /// Plain HTTP redirects a browser's GET to HTTPS on a host name of ours only, and never
+    /// redirects a request that carries something: API calls and form posts get an error
+    /// saying what to do, since a 308 would make the client send the secret a second time.
     async fn redirect_listener_only_redirects_to_https(b: Backends) {
         let server = ServerBuilder::new(b)
             .env("EXTRANET_SERVER__REDIRECT_LISTEN", "127.0.0.1:0")
@@ -144,27 +147,93 @@ matrix!(
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
+        for path in ["/", "/healthz", "/some/where?x=1&y=%20"] {
+            for method in [reqwest::Method::GET, reqwest::Method::HEAD] {
+                let res = client
+                    .request(
+                        method.clone(),
+                        format!("http://localhost:{}{path}", http.port()),
+                    )
+                    .send()
+                    .await?;
+                assert_eq!(res.status(), 308, "{method} {path}");
+                let location = res.headers()["location"].to_str()?.to_owned();
+                assert_eq!(
+                    location,
+                    format!("https://localhost:{}{path}", server.https.port())
+                );
+                // Nothing else is served on plain HTTP.
+                let body = res.text().await?;
+                assert!(!body.contains("\"status\""), "{body}");
+            }
+        }
+        // The development certificate names 127.0.0.1 too.
+        let res = client
+            .get(format!("http://127.0.0.1:{}/login", http.port()))
+            .send()
+            .await?;
+        assert_eq!(res.status(), 308);
+        assert_eq!(
+            res.headers()["location"],
+            format!("https://127.0.0.1:{}/login", server.https.port()).as_str()
+        );
+
+        // Without a public URL, a Host the certificate does not cover is not redirected to.
+        for host in [
+            "evil.example",
+            "evil.example:9444",
+            "localhost.evil.example",
+        ] {
+            let res = client
+                .get(format!("http://127.0.0.1:{}/login", http.port()))
+                .header("host", host)
+                .send()
+                .await?;
+            assert_eq!(res.status(), 400, "{host}");
+            assert!(!res.headers().contains_key("location"), "{host}");
+            assert!(!res.text().await?.contains("evil"), "{host}");
+        }
+
+        // The API over plain HTTP: an error naming the risk, never a redirect.
+        let res = client
+            .post(format!(
+                "http://localhost:{}/api/v1/auth/login",
+                http.port()
+            ))
+            .json(&serde_json::json!({ "email": "a@b.example", "password": "in clear" }))
+            .send()
+            .await?;
+        assert_eq!(res.status(), 403);
+        assert!(!res.headers().contains_key("location"));
+        assert_eq!(res.headers()["content-type"], "application/problem+json");
+        let problem: serde_json::Value = res.json().await?;
+        assert_eq!(problem["code"], "https_required", "{problem}");
+        let detail = problem["detail"].as_str().unwrap_or_default();
+        assert!(
+            detail.contains("HTTPS only") && detail.contains("exposed"),
+            "{detail}"
+        );
+        assert!(
+            detail.contains(&format!("https://localhost:{}", server.https.port())),
+            "{detail}"
+        );
         for (method, path) in [
-            (reqwest::Method::GET, "/"),
-            (reqwest::Method::GET, "/healthz"),
-            (reqwest::Method::POST, "/some/where?x=1&y=%20"),
+            (reqwest::Method::GET, "/api/v1/me"),
+            (reqwest::Method::GET, "/api"),
+            (reqwest::Method::POST, "/login"),
+            (reqwest::Method::PUT, "/account"),
         ] {
             let res = client
                 .request(
                     method.clone(),
                     format!("http://localhost:{}{path}", http.port()),
                 )
+                .header("authorization", "Bearer leaked")
+                .body("email=a%40b.example&password=in+clear")
                 .send()
                 .await?;
-            assert_eq!(res.status(), 308, "{method} {path}");
-            let location = res.headers()["location"].to_str()?.to_owned();
-            assert_eq!(
-                location,
-                format!("https://localhost:{}{path}", server.https.port())
-            );
-            // Nothing else is served on plain HTTP.
-            let body = res.text().await?;
-            assert!(!body.contains("\"status\""), "{body}");
+            assert_eq!(res.status(), 403, "{method} {path}");
+            assert!(!res.headers().contains_key("location"), "{method} {path}");
         }
         server.stop().await?;
 
@@ -187,6 +256,21 @@ matrix!(
         assert_eq!(
             res.headers()["location"],
             "https://extranet.example.org/login"
+        );
+        let res = client
+            .post(format!(
+                "http://127.0.0.1:{}/api/v1/auth/login",
+                http.port()
+            ))
+            .header("host", "evil.example")
+            .json(&serde_json::json!({ "email": "a@b.example", "password": "in clear" }))
+            .send()
+            .await?;
+        assert_eq!(res.status(), 403);
+        let detail = res.text().await?;
+        assert!(
+            detail.contains("https://extranet.example.org/") && !detail.contains("evil"),
+            "{detail}"
         );
         server.stop().await
     }
@@ -274,6 +358,106 @@ matrix!(
             .await?;
         let id = res.headers()["x-request-id"].to_str()?;
         assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
+        server.stop().await
+    }
+);
+
+/// `Cache-Control: no-store` and `Pragma: no-cache`, as a response carrying a token or
+/// someone's data must leave.
+fn check_no_store(what: &str, res: &reqwest::Response) -> anyhow::Result<()> {
+    let cc: Vec<_> = res.headers().get_all("cache-control").iter().collect();
+    ensure!(cc == ["no-store"], "{what}: cache-control {cc:?}");
+    ensure!(
+        res.headers().get("pragma").is_some_and(|v| v == "no-cache"),
+        "{what}: pragma {:?}",
+        res.headers().get("pragma")
+    );
+    Ok(())
+}
+
+extranet_tests::databases!(
+    /// Tokens and personal data are never kept by a browser or a proxy: the token responses,
+    /// API records and lists, errors and every page are `no-store`; only what is the same for
+    /// everyone and versioned (static files, the public keys) may be cached.
+    async fn tokens_and_personal_data_are_never_cached(b: Backends) {
+        let server = ServerBuilder::new(b).start().await?;
+        let email = "cache@cb.example";
+        let password = server.create_user(email, "staff").await?;
+        let client = server.client()?;
+        let res = client
+            .post(server.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({ "email": email, "password": password }))
+            .send()
+            .await?;
+        assert_eq!(res.status(), 200);
+        check_no_store("token response", &res)?;
+        let tokens: serde_json::Value = res.json().await?;
+        let access = tokens["access_token"]
+            .as_str()
+            .context("access")?
+            .to_owned();
+        let refresh = tokens["refresh_token"].as_str().context("refresh")?;
+        let res = client
+            .post(server.url("/api/v1/auth/refresh"))
+            .json(&serde_json::json!({ "refresh_token": refresh }))
+            .send()
+            .await?;
+        assert_eq!(res.status(), 200);
+        check_no_store("refreshed tokens", &res)?;
+        let me: serde_json::Value = client
+            .get(server.url("/api/v1/me"))
+            .bearer_auth(&access)
+            .send()
+            .await?
+            .json()
+            .await?;
+        let my_id = me["id"].as_str().context("my id")?.to_owned();
+        for path in [
+            "/api/v1/me".to_owned(),
+            "/api/v1/people".to_owned(),
+            format!("/api/v1/people/{my_id}"),
+            "/api/v1/organisations".to_owned(),
+            "/api/v1/people/export?format=csv".to_owned(),
+        ] {
+            let res = client
+                .get(server.url(&path))
+                .bearer_auth(&access)
+                .send()
+                .await?;
+            assert_eq!(res.status(), 200, "{path}");
+            check_no_store(&path, &res)?;
+        }
+        let res = client.get(server.url("/api/v1/me")).send().await?;
+        assert_eq!(res.status(), 401);
+        check_no_store("401", &res)?;
+
+        let browser = server.sign_in(email, &password).await?;
+        for path in [
+            "/account".to_owned(),
+            format!("/people/{my_id}"),
+            "/staff/organisations".to_owned(),
+            "/dossiers".to_owned(),
+        ] {
+            let res = browser.get(server.url(&path)).send().await?;
+            assert_eq!(res.status(), 200, "{path}");
+            check_no_store(&path, &res)?;
+        }
+        for path in ["/login", "/"] {
+            let res = server.browser()?.get(server.url(path)).send().await?;
+            assert_eq!(res.status(), 200, "{path}");
+            check_no_store(path, &res)?;
+        }
+
+        // What is the same for everyone keeps its own caching, without Pragma.
+        for (path, want) in [
+            ("/.well-known/jwks.json", "public, max-age=60"),
+            ("/static/app.css", "public, max-age=3600"),
+        ] {
+            let res = client.get(server.url(path)).send().await?;
+            assert_eq!(res.status(), 200, "{path}");
+            assert_eq!(res.headers()["cache-control"], want, "{path}");
+            assert!(!res.headers().contains_key("pragma"), "{path}");
+        }
         server.stop().await
     }
 );

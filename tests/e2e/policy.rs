@@ -162,6 +162,10 @@ databases!(
             &[
                 ("EXTRANET_ACCESS__POLICY_DIR", policy_dir.as_str()),
                 ("EXTRANET_DATA_DIR", dir.path().to_str().unwrap_or_default()),
+                (
+                    "EXTRANET_KEYS__ENCRYPTION_KEY",
+                    &extranet_tests::keys::new_kek()?,
+                ),
             ],
         )
         .await?;

@@ -176,6 +176,10 @@ async fn unreachable_database_stops_start_up_with_one_line() -> anyhow::Result<(
             ("EXTRANET_SERVER__LISTEN", "127.0.0.1:0"),
             ("EXTRANET_DATABASE__ACQUIRE_TIMEOUT_SECS", "2"),
             (
+                "EXTRANET_KEYS__ENCRYPTION_KEY",
+                &extranet_tests::keys::new_kek()?,
+            ),
+            (
                 "EXTRANET_DATABASE__URL",
                 "postgres://someone:hunter2-secret@127.0.0.1:1/nothing",
             ),
@@ -209,6 +213,10 @@ async fn unreachable_or_missing_bucket_stops_start_up() -> anyhow::Result<()> {
                 ("EXTRANET_DATA_DIR", &data),
                 ("EXTRANET_SERVER__LISTEN", "127.0.0.1:0"),
                 ("EXTRANET_STORAGE__KIND", "s3"),
+                (
+                    "EXTRANET_KEYS__ENCRYPTION_KEY",
+                    &extranet_tests::keys::new_kek()?,
+                ),
                 ("EXTRANET_STORAGE__S3__ENDPOINT", &endpoint),
                 ("EXTRANET_STORAGE__S3__BUCKET", &bucket),
                 ("EXTRANET_STORAGE__S3__ALLOW_HTTP", "true"),

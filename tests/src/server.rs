@@ -15,11 +15,15 @@ use crate::backends::{Backends, Db, PgDatabase, Store, TestEnv};
 
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The key-encryption key the harness gives a server, in its data directory.
+pub const TEST_KEK_FILE: &str = "test-encryption.key";
+
 pub struct ServerBuilder {
     backends: Backends,
     env: BTreeMap<String, String>,
     data_dir: Option<PathBuf>,
     args: Vec<String>,
+    umask: Option<u32>,
 }
 
 impl ServerBuilder {
@@ -36,7 +40,15 @@ impl ServerBuilder {
             env,
             data_dir: None,
             args: vec!["serve".into()],
+            umask: None,
         }
+    }
+
+    /// Starts the server under this umask (through `sh -c 'umask …; exec …'`), as an operator's
+    /// shell would.
+    pub fn umask(mut self, mask: u32) -> ServerBuilder {
+        self.umask = Some(mask);
+        self
     }
 
     /// Sets an `EXTRANET_*` configuration variable (or any other) for the child.
@@ -104,6 +116,31 @@ impl ServerBuilder {
         Ok(pg)
     }
 
+    /// `serve` refuses to start without a key-encryption key: unless the test configures keys
+    /// itself, each server gets its own, in a 0600 file of its data directory, so a restart on
+    /// the same data finds the same key (and CLI commands on the server's data get it too).
+    fn encryption_key(&mut self, data_dir: &Path) -> anyhow::Result<()> {
+        if self.args.first().map(String::as_str) != Some("serve")
+            || self.env.keys().any(|k| k.starts_with("EXTRANET_KEYS__"))
+        {
+            return Ok(());
+        }
+        let path = data_dir.join(TEST_KEK_FILE);
+        if !path.exists() {
+            std::fs::create_dir_all(data_dir)?;
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+            std::io::Write::write_all(&mut opts.open(&path)?, crate::keys::new_kek()?.as_bytes())?;
+        }
+        self.env.insert(
+            "EXTRANET_KEYS__ENCRYPTION_KEY_FILE".into(),
+            path.display().to_string(),
+        );
+        Ok(())
+    }
+
     /// Starts the server and waits for its "serving https://…" line.
     pub async fn start(mut self) -> anyhow::Result<Server> {
         crate::init_crypto();
@@ -117,8 +154,18 @@ impl ServerBuilder {
             }
         };
         let pg = self.backend_env().await?;
+        self.encryption_key(&data_dir)?;
 
-        let mut cmd = Command::new(&bin);
+        let mut cmd = match self.umask {
+            Some(mask) => {
+                let mut c = Command::new("sh");
+                c.arg("-c")
+                    .arg(format!("umask {mask:03o} && exec \"$0\" \"$@\""))
+                    .arg(&bin);
+                c
+            }
+            None => Command::new(&bin),
+        };
         cmd.args(&self.args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

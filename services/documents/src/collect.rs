@@ -5,6 +5,7 @@
 //!    object and multipart leftovers removed, then the intent deleted.
 //! 2. Objects under `documents/` older than `stale_after` that no version and no intent names
 //!    are deleted (a safety net: nothing should produce them).
+//! 3. Upload usage older than the upload limits' hour is forgotten.
 //!
 //! Every instance runs it; the claim is a conditional update, so two instances never work on
 //! the same intent at once, and every step is idempotent.
@@ -89,6 +90,7 @@ impl Documents {
                 break;
             }
         }
+        self.forget_old_usage().await?;
         if done != Collected::default() {
             tracing::info!(
                 uploads = done.uploads,

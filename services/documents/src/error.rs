@@ -44,6 +44,15 @@ pub enum DocumentsError {
     /// The upload stopped before its end (the client went away or sent a broken body).
     #[error("the upload was interrupted: {0}")]
     Interrupted(String),
+    /// The body came in slower than the installation's minimum rate, and was cut off.
+    #[error(
+        "the upload was cut off: it arrived slower than {min_rate} bytes a second over \
+         {window_secs} s"
+    )]
+    TooSlow { min_rate: u64, window_secs: u64 },
+    /// The person's hourly upload limit (a number of uploads, or bytes) is reached.
+    #[error("{0}")]
+    LimitReached(crate::limits::Reached),
     #[error("not authenticated")]
     Unauthenticated,
     #[error("{0}")]
@@ -73,6 +82,8 @@ impl DocumentsError {
             DocumentsError::LegalHold => "legal_hold",
             DocumentsError::Conflict(_) => "conflict",
             DocumentsError::Interrupted(_) => "interrupted",
+            DocumentsError::TooSlow { .. } => "too_slow",
+            DocumentsError::LimitReached(_) => "upload_limit",
             DocumentsError::Unauthenticated => "unauthenticated",
             DocumentsError::Internal(_) => "internal",
         }

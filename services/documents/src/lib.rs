@@ -16,6 +16,7 @@ pub mod access;
 pub mod access_log;
 pub mod collect;
 pub mod error;
+pub mod limits;
 pub mod manage;
 pub mod names;
 pub mod read;

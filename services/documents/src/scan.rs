@@ -45,7 +45,15 @@ impl ScanHook {
         match self {
             ScanHook::Command(argv) => {
                 let (program, args) = argv.split_first().ok_or(DocumentsError::ScanUnavailable)?;
-                let mut child = Command::new(program)
+                let mut command = Command::new(program);
+                // The scanner needs none of our configuration, and the environment may hold
+                // secrets (the key-encryption key, database and storage credentials).
+                for (name, _) in std::env::vars_os() {
+                    if name.to_string_lossy().starts_with("EXTRANET_") {
+                        command.env_remove(name);
+                    }
+                }
+                let mut child = command
                     .args(args)
                     .stdin(Stdio::piped())
                     .stdout(Stdio::null())

@@ -34,6 +34,14 @@ pub struct Settings {
     pub scan: Option<ScanHook>,
     /// An upload whose body stalls for this long is cut off (by the HTTP layer reading it).
     pub idle: Duration,
+    /// An upload whose body brings fewer bytes a second than this, over `rate_window` of
+    /// waiting for it, is cut off (by the HTTP layer reading it); 0: no minimum.
+    pub min_rate: u64,
+    pub rate_window: Duration,
+    /// Uploads one person may begin in an hour; 0: no limit.
+    pub uploads_per_hour: u32,
+    /// Bytes one person may upload in an hour; 0: no limit.
+    pub upload_bytes_per_hour: u64,
     /// An upload that received nothing for this long is considered dead and collected.
     pub stale_after: Duration,
     /// How often the collector runs.
@@ -48,6 +56,10 @@ impl Default for Settings {
             inspector_types: vec!["inspection_report".into()],
             scan: None,
             idle: Duration::from_secs(60),
+            min_rate: 1024,
+            rate_window: Duration::from_secs(30),
+            uploads_per_hour: 200,
+            upload_bytes_per_hour: 20 * 1024 * 1024 * 1024,
             stale_after: Duration::from_secs(3600),
             collect_every: Duration::from_secs(600),
         }

@@ -50,6 +50,8 @@ pub struct Upload<'a> {
     scan: Option<Scan>,
     touched: Instant,
     touch_every: Duration,
+    /// What the person may still send this hour (`upload_bytes_per_hour`).
+    allowance: crate::limits::Allowance,
 }
 
 #[derive(Debug, Clone)]
@@ -108,11 +110,13 @@ impl Documents {
         };
         self.check_inspector_type(caller, &dossier, &doc_type)
             .await?;
+        let allowance = self.check_upload_limit(caller).await?;
 
         let intent = Uuid::new_v4();
         let key = format!("documents/{}", Uuid::new_v4());
         let now = unix_now(self.clock());
-        on_pool!(self.db(), write, |pool| {
+        // The intent, and the upload's row for the hourly limits, together.
+        let res: Result<()> = write_tx!(self.db(), |tx| async {
             sqlx::query(
                 "INSERT INTO document_upload (id, object_key, dossier_id, person_id, started_at, touched_at) \
                  VALUES ($1, $2, $3, $4, $5, $5)",
@@ -122,10 +126,21 @@ impl Documents {
             .bind(dossier.id)
             .bind(caller.person)
             .bind(now)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO upload_usage (id, person_id, started_at, bytes) VALUES ($1, $2, $3, 0)",
+            )
+            .bind(intent)
+            .bind(caller.person)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            Ok::<(), DocumentsError>(())
+        }
+        .await)
+        .await;
+        res?;
         let opened = self.objects.begin_upload(&key).await;
         let (writer, multipart_id) = match opened {
             Ok(w) => w,
@@ -160,6 +175,7 @@ impl Documents {
             scan: None,
             touched: Instant::now(),
             touch_every: (self.settings.stale_after / 4).min(Duration::from_secs(30)),
+            allowance,
         };
         if let Some(hook) = &self.settings.scan {
             match hook.start().await {
@@ -241,6 +257,15 @@ impl Upload<'_> {
         if self.size + chunk.len() as u64 > limit {
             return Err(DocumentsError::TooLarge { limit });
         }
+        if let Some(left) = self.allowance.bytes_left
+            && self.size + chunk.len() as u64 > left
+        {
+            let reached = crate::limits::Reached {
+                limit: crate::limits::Limit::Bytes(self.docs.settings.upload_bytes_per_hour),
+                retry_after: self.allowance.bytes_free_in,
+            };
+            return Err(self.docs.refuse_over_limit(&self.caller, reached).await);
+        }
         self.size += chunk.len() as u64;
         self.hasher.update(&chunk);
         if self.kind.is_none() {
@@ -261,6 +286,7 @@ impl Upload<'_> {
         writer.write(chunk).await?;
         if self.touched.elapsed() >= self.touch_every {
             self.touched = Instant::now();
+            crate::limits::record_bytes(self.docs.db(), self.intent, self.size).await;
             let now = unix_now(self.docs.clock());
             on_pool!(self.docs.db(), write, |pool| {
                 sqlx::query("UPDATE document_upload SET touched_at = $1 WHERE id = $2")
@@ -404,6 +430,11 @@ impl Upload<'_> {
                 .bind(intent)
                 .execute(&mut *tx)
                 .await?;
+            sqlx::query("UPDATE upload_usage SET bytes = $1 WHERE id = $2")
+                .bind(size)
+                .bind(intent)
+                .execute(&mut *tx)
+                .await?;
             if deleted.rows_affected() != 1 {
                 // The collector judged this upload dead and removed its object.
                 return Err(DocumentsError::Interrupted(
@@ -448,8 +479,10 @@ impl Upload<'_> {
         let key = std::mem::take(&mut self.key);
         let db = self.docs.db().clone();
         let objects = self.docs.objects.clone();
-        let (intent, mut multipart) = (self.intent, self.multipart_id.clone());
+        let (intent, mut multipart, size) = (self.intent, self.multipart_id.clone(), self.size);
         Some(async move {
+            // What was received counts toward the hourly limit, refused or not.
+            crate::limits::record_bytes(&db, intent, size).await;
             // Once the multipart upload is aborted, only a completed object can be left.
             if let Some(w) = writer
                 && w.abort().await

@@ -46,9 +46,13 @@ async fn open(config: &Config) -> anyhow::Result<Db> {
     Ok(db)
 }
 
+/// Seals every signing key again under the current key-encryption key (opening those sealed
+/// under `keys.previous_encryption_key`), then adds a new signing key.
 pub async fn rotate_keys(config: &Config) -> anyhow::Result<()> {
+    let settings = config.token_settings()?;
     let db = open(config).await?;
-    let kid = tokens::rotate(&db, &SystemClock, &config.token_settings()).await?;
+    let resealed = tokens::reseal(&db, &SystemClock, &settings.sealer).await?;
+    let kid = tokens::rotate(&db, &SystemClock, &settings).await?;
     record(
         &db,
         NewEntry::new(SystemClock.now(), "keys.rotate", Outcome::Success)
@@ -56,7 +60,22 @@ pub async fn rotate_keys(config: &Config) -> anyhow::Result<()> {
     )
     .await?;
     db.close().await;
+    println!(
+        "signing keys sealed under key-encryption key {} ({resealed} sealed again)",
+        settings.sealer.current_id()
+    );
     println!("new signing key {kid}");
+    Ok(())
+}
+
+/// Prints a new random key-encryption key (base64) for `keys.encryption_key`.
+pub fn new_encryption_key() -> anyhow::Result<()> {
+    let (kek, text) = extranet_platform::sealed::Kek::generate()?;
+    eprintln!(
+        "key-encryption key {}: keep it secret, and keep a copy",
+        kek.id()
+    );
+    println!("{}", &*text);
     Ok(())
 }
 
@@ -342,7 +361,7 @@ async fn invite(config: &Config, db: &Db, person: Uuid) -> anyhow::Result<()> {
         Auth::new(
             db.clone(),
             clock.clone(),
-            config.token_settings(),
+            config.token_settings()?,
             config.session_settings(),
             config.throttle_settings(),
         )

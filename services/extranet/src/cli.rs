@@ -144,7 +144,13 @@ pub enum AuditCommand {
 pub enum KeysCommand {
     /// Add a new signing key; new tokens use it at once (running instances pick it up on first
     /// sight of its key id). Older public keys stay published until their last token expires.
+    ///
+    /// First seals every signing key again under the current key-encryption key: to change
+    /// that key, set the new one as keys.encryption_key and the old one as
+    /// keys.previous_encryption_key, run this, then remove the old one.
     Rotate,
+    /// Print a new random key-encryption key (base64) for keys.encryption_key.
+    NewEncryptionKey,
 }
 
 #[derive(Debug, Subcommand)]
@@ -195,8 +201,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::startup::serve(config, None).await
         }
         Command::Demo(args) => {
-            let config = Config::load(file, crate::demo::base_config(&args))?;
+            let mut config = Config::load(file, crate::demo::base_config(&args))?;
             crate::telemetry::init(&config.log);
+            crate::demo::ensure_encryption_key(&mut config)?;
             crate::startup::serve(config, Some(crate::demo::Demo)).await
         }
         Command::Migrate => {
@@ -216,6 +223,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::telemetry::init(&config.log);
             crate::admin::verify_audit(&config).await
         }
+        Command::Keys {
+            command: KeysCommand::NewEncryptionKey,
+        } => crate::admin::new_encryption_key(),
         Command::Keys {
             command: KeysCommand::Rotate,
         } => {

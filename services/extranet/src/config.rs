@@ -76,6 +76,105 @@ pub struct Config {
     pub site: extranet_web::Site,
     pub confirmation: ConfirmationConfig,
     pub documents: DocumentsConfig,
+    pub keys: KeysConfig,
+}
+
+/// The key-encryption key (KEK) that seals the token-signing keys in the database
+/// (`extranet_platform::sealed`): 32 random bytes in base64, given as a value (usually
+/// `EXTRANET_KEYS__ENCRYPTION_KEY`) or as a file (a systemd credential, a mounted Kubernetes
+/// secret). `serve` refuses to start without one.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeysConfig {
+    pub encryption_key: Option<Secret>,
+    pub encryption_key_file: Option<PathBuf>,
+    /// The KEK before the current one, while rotating: keys sealed under it still open, and
+    /// `extranet keys rotate` seals them again under the current one.
+    pub previous_encryption_key: Option<Secret>,
+    pub previous_encryption_key_file: Option<PathBuf>,
+}
+
+impl Config {
+    /// The configured KEKs, read (from their files) and checked. Without a current KEK this
+    /// is an error naming the key to set.
+    pub fn sealer(&self) -> Result<extranet_platform::sealed::Sealer, ConfigError> {
+        let k = &self.keys;
+        let current = read_kek(
+            ("keys.encryption_key", k.encryption_key.as_ref()),
+            ("keys.encryption_key_file", k.encryption_key_file.as_deref()),
+        )?
+        .ok_or_else(|| {
+            invalid(
+                "keys.encryption_key",
+                "no key-encryption key is configured, and the token-signing keys are kept \
+                 encrypted with one: set EXTRANET_KEYS__ENCRYPTION_KEY (or \
+                 keys.encryption_key_file) to 32 random bytes in base64 \
+                 (`extranet keys new-encryption-key` prints one)",
+            )
+        })?;
+        let previous = read_kek(
+            (
+                "keys.previous_encryption_key",
+                k.previous_encryption_key.as_ref(),
+            ),
+            (
+                "keys.previous_encryption_key_file",
+                k.previous_encryption_key_file.as_deref(),
+            ),
+        )?;
+        Ok(extranet_platform::sealed::Sealer::new(current, previous))
+    }
+
+    fn validate_keys(&self) -> Result<(), ConfigError> {
+        let k = &self.keys;
+        if k.encryption_key.is_some() && k.encryption_key_file.is_some() {
+            return Err(invalid(
+                "keys.encryption_key_file",
+                "set either keys.encryption_key or keys.encryption_key_file, not both",
+            ));
+        }
+        if k.previous_encryption_key.is_some() && k.previous_encryption_key_file.is_some() {
+            return Err(invalid(
+                "keys.previous_encryption_key_file",
+                "set either keys.previous_encryption_key or keys.previous_encryption_key_file, \
+                 not both",
+            ));
+        }
+        // Values given inline are checked now; files are read when the key is needed.
+        for (key, value) in [
+            ("keys.encryption_key", &k.encryption_key),
+            ("keys.previous_encryption_key", &k.previous_encryption_key),
+        ] {
+            if let Some(v) = value {
+                extranet_platform::sealed::Kek::parse(v.expose())
+                    .map_err(|e| invalid(key, e.to_string()))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A KEK given as a value or as a file; `None` when neither is set.
+fn read_kek(
+    (value_key, value): (&'static str, Option<&Secret>),
+    (file_key, file): (&'static str, Option<&Path>),
+) -> Result<Option<extranet_platform::sealed::Kek>, ConfigError> {
+    use extranet_platform::sealed::Kek;
+    if let Some(v) = value {
+        return Kek::parse(v.expose())
+            .map(Some)
+            .map_err(|e| invalid(value_key, e.to_string()));
+    }
+    let Some(path) = file else {
+        return Ok(None);
+    };
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(path)
+            .map_err(|e| invalid(file_key, format!("cannot read {}: {e}", path.display())))?,
+    );
+    Kek::parse(&text)
+        .map(Some)
+        .map_err(|e| invalid(file_key, format!("{}: {e}", path.display())))
 }
 
 /// Certification documents (`extranet_documents`).
@@ -96,6 +195,14 @@ pub struct DocumentsConfig {
     pub clamd_socket: Option<PathBuf>,
     /// An upload that receives nothing for this long is cut off.
     pub idle_timeout_secs: u64,
+    /// An upload whose body brings fewer bytes a second than this, over
+    /// `min_upload_rate_window_secs` of waiting for it, is cut off (408); 0: no minimum.
+    pub min_upload_rate_bytes_per_sec: u64,
+    pub min_upload_rate_window_secs: u64,
+    /// Uploads one person may begin in any hour (429 beyond); 0: no limit.
+    pub uploads_per_hour: u32,
+    /// Bytes one person may upload in any hour (429 beyond, also in mid-upload); 0: no limit.
+    pub upload_bytes_per_hour: u64,
     /// An interrupted upload's leftovers are collected once untouched for this long.
     pub stale_after_secs: u64,
     /// How often each instance runs the collector.
@@ -112,6 +219,10 @@ impl Default for DocumentsConfig {
             scan_command: Vec::new(),
             clamd_socket: None,
             idle_timeout_secs: d.idle.as_secs(),
+            min_upload_rate_bytes_per_sec: d.min_rate,
+            min_upload_rate_window_secs: d.rate_window.as_secs(),
+            uploads_per_hour: d.uploads_per_hour,
+            upload_bytes_per_hour: d.upload_bytes_per_hour,
             stale_after_secs: d.stale_after.as_secs(),
             collect_every_secs: d.collect_every.as_secs(),
         }
@@ -137,6 +248,10 @@ impl Config {
             inspector_types: d.inspector_types.clone(),
             scan,
             idle: Duration::from_secs(d.idle_timeout_secs),
+            min_rate: d.min_upload_rate_bytes_per_sec,
+            rate_window: Duration::from_secs(d.min_upload_rate_window_secs),
+            uploads_per_hour: d.uploads_per_hour,
+            upload_bytes_per_hour: d.upload_bytes_per_hour,
             stale_after: Duration::from_secs(d.stale_after_secs),
             collect_every: Duration::from_secs(d.collect_every_secs),
         }
@@ -216,6 +331,10 @@ impl Config {
         }
         for (key, v) in [
             ("documents.idle_timeout_secs", d.idle_timeout_secs),
+            (
+                "documents.min_upload_rate_window_secs",
+                d.min_upload_rate_window_secs,
+            ),
             ("documents.stale_after_secs", d.stale_after_secs),
             ("documents.collect_every_secs", d.collect_every_secs),
         ] {
@@ -515,6 +634,7 @@ impl Default for Config {
             site: extranet_web::Site::default(),
             confirmation: ConfirmationConfig::default(),
             documents: DocumentsConfig::default(),
+            keys: KeysConfig::default(),
         }
     }
 }
@@ -725,6 +845,7 @@ impl Config {
         self.validate_auth()?;
         self.validate_documents()?;
         self.validate_second_factor()?;
+        self.validate_keys()?;
         self.site
             .validate()
             .map_err(|(key, problem)| invalid(key, problem))?;
@@ -771,7 +892,9 @@ impl Config {
         }
     }
 
-    pub fn token_settings(&self) -> extranet_identity::tokens::TokenSettings {
+    /// The token settings, with the key-encryption keys read: an error names the missing or
+    /// unreadable key.
+    pub fn token_settings(&self) -> Result<extranet_identity::tokens::TokenSettings, ConfigError> {
         let issuer = if !self.auth.issuer.trim().is_empty() {
             self.auth.issuer.clone()
         } else if let Some(url) = &self.server.public_url {
@@ -779,12 +902,13 @@ impl Config {
         } else {
             "extranet".to_owned()
         };
-        extranet_identity::tokens::TokenSettings {
+        Ok(extranet_identity::tokens::TokenSettings {
             issuer,
             audience: self.auth.audience.clone(),
             access_lifetime: Duration::from_secs(self.auth.access_lifetime_secs),
             leeway: Duration::from_secs(self.auth.leeway_secs),
-        }
+            sealer: self.sealer()?,
+        })
     }
 
     pub fn session_settings(&self) -> extranet_identity::sessions::SessionSettings {

@@ -97,6 +97,26 @@ pub fn base_config(args: &DemoArgs) -> Config {
 
 pub struct Demo;
 
+/// The file a demo keeps its generated key-encryption key in.
+pub const ENCRYPTION_KEY_FILE: &str = "encryption.key";
+
+/// A demo needs no configured key-encryption key: one is generated into its data directory
+/// (0600) the first time, and used from there afterwards. A configured one wins.
+pub fn ensure_encryption_key(config: &mut Config) -> anyhow::Result<()> {
+    let k = &config.keys;
+    if k.encryption_key.is_some() || k.encryption_key_file.is_some() {
+        return Ok(());
+    }
+    let path = config.data_dir.join(ENCRYPTION_KEY_FILE);
+    if !path.exists() {
+        let (kek, text) = extranet_platform::sealed::Kek::generate()?;
+        crate::data_dir::write_private(&path, text.as_bytes(), true)?;
+        tracing::info!(file = %path.display(), kek = kek.id(), "demo key-encryption key generated");
+    }
+    config.keys.encryption_key_file = Some(path);
+    Ok(())
+}
+
 /// The demo's two companies: (kind, name, enterprise number, sector, street, postcode, city).
 const COMPANIES: [(OrganisationKind, &str, &str, &str, &str, &str, &str); 2] = [
     (

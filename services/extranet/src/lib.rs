@@ -6,6 +6,7 @@ pub mod api;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod data_dir;
 pub mod demo;
 pub mod health;
 pub mod http;

@@ -6,6 +6,8 @@ use clap::Parser;
 // kept some 30 MiB more resident (freed pages it holds on to): a document upload's peak RSS was
 // 64 MiB with it and 33 MiB without (`cargo bench -p extranet-tests --bench documents`).
 fn main() -> ExitCode {
+    // Before any file or thread exists: whatever the server writes is its own (0600/0700).
+    extranet::data_dir::restrict_umask();
     // One crypto provider for rustls, object_store, sqlx and reqwest alike.
     if rustls::crypto::aws_lc_rs::default_provider()
         .install_default()

@@ -407,13 +407,22 @@ async fn serve_connection<T, S, B>(
     let _ = tokio::time::timeout(limits.shutdown_grace, conn).await;
 }
 
-/// Where the redirect listener sends people.
+/// Where the redirect listener sends people, and what it refuses.
+///
+/// Only a browser's plain `GET`/`HEAD` is redirected, and only to a host this installation
+/// answers for: the public URL when one is configured, otherwise the request's host name if
+/// the served certificate covers it (never any name a client puts in `Host`). An API request,
+/// or any request with a body, gets an error instead of a redirect: a `308` would make the
+/// client send its password or token a second time, after it already crossed the network
+/// unencrypted.
 #[derive(Debug, Clone)]
 pub struct RedirectTarget {
     /// The configured public URL, if any: it wins over the request's `Host`.
     pub public_url: Option<url::Url>,
     /// The HTTPS port, used with the request's host name when no public URL is configured.
     pub https_port: u16,
+    /// The certificate being served: the host names it covers are the ones redirected to.
+    pub certificate: Arc<crate::tls::CertResolver>,
 }
 
 impl RedirectTarget {
@@ -424,24 +433,16 @@ impl RedirectTarget {
             .map(|p| p.as_str())
             .filter(|p| p.starts_with('/'))
             .unwrap_or("/");
-        let base = match &self.public_url {
-            Some(url) => url.as_str().trim_end_matches('/').to_owned(),
-            None => {
-                let host = req
-                    .headers()
-                    .get(header::HOST)
-                    .and_then(|h| h.to_str().ok())
-                    .and_then(|h| h.parse::<http::uri::Authority>().ok());
-                let Some(host) = host else {
-                    return plain(StatusCode::BAD_REQUEST, "missing or invalid Host header\n");
-                };
-                let name = host.host();
-                if self.https_port == 443 {
-                    format!("https://{name}")
-                } else {
-                    format!("https://{name}:{}", self.https_port)
-                }
-            }
+        let base = self.base(req);
+        let api = req.uri().path() == "/api" || req.uri().path().starts_with("/api/");
+        if api || !matches!(*req.method(), http::Method::GET | http::Method::HEAD) {
+            return https_required(api, base.as_deref());
+        }
+        let Some(base) = base else {
+            return plain(
+                StatusCode::BAD_REQUEST,
+                "This host name is not served here; use the address you were given, with https://.\n",
+            );
         };
         let location = format!("{base}{path}");
         match Response::builder()
@@ -454,6 +455,65 @@ impl RedirectTarget {
             Err(_) => plain(StatusCode::BAD_REQUEST, "invalid request target\n"),
         }
     }
+
+    /// `https://name[:port]` for this request, or `None` when its host is not ours.
+    fn base(&self, req: &Request<Body>) -> Option<String> {
+        if let Some(url) = &self.public_url {
+            return Some(url.as_str().trim_end_matches('/').to_owned());
+        }
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.parse::<http::uri::Authority>().ok())?;
+        let name = host.host();
+        let bare = name.trim_start_matches('[').trim_end_matches(']');
+        if !self.certificate.covers(bare) {
+            return None;
+        }
+        Some(if self.https_port == 443 {
+            format!("https://{name}")
+        } else {
+            format!("https://{name}:{}", self.https_port)
+        })
+    }
+}
+
+/// 403 for a request that must not be redirected: what to do instead, and that what it
+/// carried is to be considered exposed.
+fn https_required(api: bool, base: Option<&str>) -> Response<Body> {
+    let at = base.map(|b| format!(" ({b}/)")).unwrap_or_default();
+    if api {
+        let body = serde_json::json!({
+            "type": "about:blank",
+            "title": "Forbidden",
+            "status": 403,
+            "code": "https_required",
+            "detail": format!(
+                "The API answers over HTTPS only{at}; this request was not processed and will \
+                 not be redirected. It crossed the network unencrypted: consider any password \
+                 or token it carried exposed — change the password, and revoke the token \
+                 (sign out over HTTPS)."
+            ),
+        });
+        let mut r = Response::new(Body::from(body.to_string()));
+        *r.status_mut() = StatusCode::FORBIDDEN;
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/problem+json"),
+        );
+        return r;
+    }
+    let mut r = Response::new(Body::from(format!(
+        "This site accepts forms over HTTPS only{at}; nothing was processed. What you sent \
+         crossed the network unencrypted: if it held a password, change it.\n"
+    )));
+    *r.status_mut() = StatusCode::FORBIDDEN;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
 }
 
 fn plain(status: StatusCode, msg: &'static str) -> Response<Body> {

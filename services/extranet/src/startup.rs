@@ -29,13 +29,15 @@ pub async fn open_database(config: &Config, target: &DbTarget) -> anyhow::Result
 }
 
 pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
-    // The policy and the configured certificates are checked before anything is opened or
-    // created.
+    // The key-encryption key, the policy and the configured certificates are checked before
+    // anything is opened or created.
+    let token_settings = config.token_settings()?;
     let policy = extranet_access::Policy::load(&config.policy_source()?).await?;
     let configured = match tls::configured(&config) {
         Some(files) => Some((tls::load(&files)?, files)),
         None => None,
     };
+    crate::data_dir::secure(&config.data_dir)?;
     let objects = Objects::connect(&config.storage_options()).await?;
     let target = config.database_target()?;
     let db = open_database(&config, &target).await?;
@@ -47,6 +49,7 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
         }
     };
     let resolver = tls::CertResolver::new(key);
+    let served = resolver.clone();
     let acceptor = TlsAcceptor::from(tls::server_config(resolver.clone())?);
 
     let https = bind(config.server.listen, "server.listen").await?;
@@ -74,7 +77,7 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
         crate::api::Auth::new(
             db.clone(),
             Arc::new(SystemClock),
-            config.token_settings(),
+            token_settings,
             config.session_settings(),
             config.throttle_settings(),
         )
@@ -176,6 +179,7 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
         let target = RedirectTarget {
             public_url: config.server.public_url.clone(),
             https_port: https_addr.port(),
+            certificate: served,
         };
         tasks.spawn(run_redirect(listener, target, limits, shutdown.clone()));
         announce(&format!("redirecting http://{addr}/ to HTTPS"));

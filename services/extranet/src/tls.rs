@@ -69,34 +69,12 @@ fn generate_dev_cert(dir: &Path, files: &CertFiles) -> anyhow::Result<()> {
         .context("cannot generate a development certificate")?;
     // Key first, then certificate, each written whole then renamed: an interrupted start
     // leaves either nothing or a usable pair.
-    write_atomically(
+    crate::data_dir::write_private(
         &files.key,
         generated.signing_key.serialize_pem().as_bytes(),
-        true,
+        false,
     )?;
-    write_atomically(&files.cert, generated.cert.pem().as_bytes(), false)?;
-    Ok(())
-}
-
-fn write_atomically(path: &Path, bytes: &[u8], private: bool) -> anyhow::Result<()> {
-    use std::io::Write;
-    let tmp = path.with_extension("tmp");
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    if private {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    #[cfg(not(unix))]
-    let _ = private;
-    let mut f = opts
-        .open(&tmp)
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    f.write_all(bytes)
-        .and_then(|_| f.sync_all())
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    crate::data_dir::write_private(&files.cert, generated.cert.pem().as_bytes(), false)?;
     Ok(())
 }
 
@@ -139,6 +117,20 @@ impl CertResolver {
 
     pub fn replace(&self, next: Arc<CertifiedKey>) {
         self.0.store(next);
+    }
+
+    /// Whether the certificate served now is valid for `name` (a DNS name or an IP address):
+    /// the names the redirect listener may send people to when no public URL is configured.
+    pub fn covers(&self, name: &str) -> bool {
+        let Ok(name) = rustls_pki_types::ServerName::try_from(name) else {
+            return false;
+        };
+        let key = self.0.load();
+        let Ok(der) = key.end_entity_cert() else {
+            return false;
+        };
+        webpki::EndEntityCert::try_from(der)
+            .is_ok_and(|cert| cert.verify_is_valid_for_subject_name(&name).is_ok())
     }
 }
 

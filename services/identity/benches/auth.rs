@@ -93,6 +93,10 @@ async fn setup(dir: &std::path::Path) -> anyhow::Result<Auth> {
             audience: "extranet".into(),
             access_lifetime: Duration::from_secs(300),
             leeway: Duration::from_secs(5),
+            sealer: extranet_platform::sealed::Sealer::new(
+                extranet_platform::sealed::Kek::generate()?.0,
+                None,
+            ),
         },
         SessionSettings {
             idle_lifetime: Duration::from_secs(7200),

@@ -84,7 +84,7 @@ impl Auth {
         sessions: SessionSettings,
         throttle: ThrottleSettings,
     ) -> Result<Auth> {
-        let keys = KeyRing::load(&db, clock.as_ref()).await?;
+        let keys = KeyRing::load(&db, clock.as_ref(), &tokens.sealer).await?;
         // What was revoked shortly before this instance started still holds.
         let revocations = Arc::new(Revocations::new(tokens.access_lifetime, tokens.leeway));
         revocations.sync(&db, clock.as_ref()).await?;
@@ -140,7 +140,7 @@ impl Auth {
     }
 
     async fn reload_and_verify(&self, token: &str) -> std::result::Result<Claims, VerifyError> {
-        if let Ok(ring) = KeyRing::load(&self.db, self.clock.as_ref()).await {
+        if let Ok(ring) = KeyRing::load(&self.db, self.clock.as_ref(), &self.tokens.sealer).await {
             self.keys.store(Arc::new(ring));
         }
         self.keys.load().verify(token, &self.tokens)
@@ -456,7 +456,7 @@ impl Auth {
         let current = tokens::current_signing_kid(&self.db).await?;
         if current.as_deref() != Some(self.keys.load().signing_kid()) {
             self.keys.store(Arc::new(
-                KeyRing::load(&self.db, self.clock.as_ref()).await?,
+                KeyRing::load(&self.db, self.clock.as_ref(), &self.tokens.sealer).await?,
             ));
         }
         let person = store::get_person(&self.db, grant.person_id).await?;

@@ -1,6 +1,8 @@
 //! Access tokens: short-lived JWTs signed with Ed25519 (EdDSA), `kid` in the header, every
 //! claim required at verification, the algorithm pinned. Keys live in the database so that every
-//! instance signs and verifies with the same ones and a restart loses nothing.
+//! instance signs and verifies with the same ones and a restart loses nothing; their private
+//! halves are sealed there under the operator's key-encryption key
+//! ([`extranet_platform::sealed`]), so a copy of the database alone cannot sign tokens.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,7 +10,9 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use extranet_platform::{Clock, Db, on_pool};
+use extranet_audit::{NewEntry, Outcome};
+use extranet_platform::sealed::{self, SealError, Sealer};
+use extranet_platform::{Clock, Db, on_pool, write_tx};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sqlx::FromRow;
@@ -42,12 +46,16 @@ pub struct TokenSettings {
     /// At most five minutes: a deactivated account's token stops working within this bound.
     pub access_lifetime: Duration,
     pub leeway: Duration,
+    /// Seals and opens the private signing keys kept in the database.
+    pub sealer: Sealer,
 }
 
 #[derive(FromRow)]
 struct KeyRow {
     kid: String,
-    private_pem: String,
+    /// Sealed (`sealed-v1:…`); plain PEM only in rows written before sealing existed, until
+    /// the next [`KeyRing::load`] seals them.
+    private_key: String,
     public_pem: String,
     retired_at: Option<OffsetDateTime>,
 }
@@ -98,17 +106,37 @@ fn raw_public(public_pem: &str) -> Result<Vec<u8>> {
     Ok(der[der.len() - 32..].to_vec())
 }
 
-async fn insert_key(db: &Db, clock: &dyn Clock) -> Result<String> {
+/// What a signing key's sealed private half is bound to: its own row.
+fn context(kid: &str) -> String {
+    format!("signing_key:{kid}")
+}
+
+fn seal_error(kid: &str, e: SealError) -> IdentityError {
+    match e {
+        SealError::UnknownKek(id) => IdentityError::Internal(format!(
+            "signing key {kid} is sealed with key-encryption key {id}, which is not configured: \
+             set keys.encryption_key (or keys.encryption_key_file) to that key, or \
+             keys.previous_encryption_key while rotating to a new one"
+        )),
+        other => IdentityError::Internal(format!("signing key {kid}: {other}")),
+    }
+}
+
+async fn insert_key(db: &Db, clock: &dyn Clock, sealer: &Sealer) -> Result<String> {
     let (private_pem, public_pem) = generate()?;
+    let private_pem = zeroize::Zeroizing::new(private_pem);
     let kid = Uuid::now_v7().simple().to_string();
+    let sealed = sealer
+        .seal(private_pem.as_bytes(), &context(&kid))
+        .map_err(|e| seal_error(&kid, e))?;
     let now = clock.now();
     on_pool!(db, write, |pool| {
         sqlx::query(
-            "INSERT INTO signing_key (kid, algorithm, private_pem, public_pem, created_at) \
+            "INSERT INTO signing_key (kid, algorithm, private_key, public_pem, created_at) \
              VALUES ($1, 'EdDSA', $2, $3, $4)",
         )
         .bind(&kid)
-        .bind(&private_pem)
+        .bind(&sealed)
         .bind(&public_pem)
         .bind(now)
         .execute(pool)
@@ -118,10 +146,61 @@ async fn insert_key(db: &Db, clock: &dyn Clock) -> Result<String> {
     Ok(kid)
 }
 
+/// Seals again, under the current key-encryption key, every private key that is plain or
+/// sealed under another one (the previous KEK must be configured to open those), in one
+/// transaction with its audit record. Returns how many this call sealed.
+pub async fn reseal(db: &Db, clock: &dyn Clock, sealer: &Sealer) -> Result<usize> {
+    let rows = fetch(db).await?;
+    let mut changes = Vec::new();
+    for row in rows.iter().filter(|r| sealer.needs_rewrap(&r.private_key)) {
+        let ctx = context(&row.kid);
+        let sealed = match sealed::sealed_with(&row.private_key) {
+            None => sealer.seal(row.private_key.as_bytes(), &ctx),
+            Some(_) => sealer
+                .open(&row.private_key, &ctx)
+                .and_then(|plain| sealer.seal(&plain, &ctx)),
+        }
+        .map_err(|e| seal_error(&row.kid, e))?;
+        changes.push((row.kid.clone(), row.private_key.clone(), sealed));
+    }
+    if changes.is_empty() {
+        return Ok(0);
+    }
+    let now = clock.now();
+    let kek = sealer.current_id().to_owned();
+    let res: Result<usize> = write_tx!(db, |tx| async {
+        let mut sealed = Vec::new();
+        for (kid, before, after) in &changes {
+            // Conditional: a row another instance sealed meanwhile is left as it is.
+            let n = sqlx::query(
+                "UPDATE signing_key SET private_key = $1 WHERE kid = $2 AND private_key = $3",
+            )
+            .bind(after)
+            .bind(kid)
+            .bind(before)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 1 {
+                sealed.push(kid.as_str());
+            }
+        }
+        if !sealed.is_empty() {
+            let entry = NewEntry::new(now, "keys.seal", Outcome::Success)
+                .detail(serde_json::json!({ "signing_keys": sealed, "key_encryption_key": kek }));
+            extranet_audit::append_in(&mut *tx, &entry).await?;
+        }
+        Ok::<_, IdentityError>(sealed.len())
+    }
+    .await)
+    .await;
+    res
+}
+
 /// Adds a signing key and retires the others; public keys of retired keys stay published for
 /// one access lifetime plus leeway, then are dropped. Returns the new key id.
 pub async fn rotate(db: &Db, clock: &dyn Clock, settings: &TokenSettings) -> Result<String> {
-    let kid = insert_key(db, clock).await?;
+    let kid = insert_key(db, clock, &settings.sealer).await?;
     let now = clock.now();
     let keep = now - (settings.access_lifetime + settings.leeway + Duration::from_secs(60));
     on_pool!(db, write, |pool| {
@@ -145,11 +224,24 @@ pub async fn rotate(db: &Db, clock: &dyn Clock, settings: &TokenSettings) -> Res
 }
 
 impl KeyRing {
-    /// Loads the keys, creating the first one on a new installation.
-    pub async fn load(db: &Db, clock: &dyn Clock) -> Result<KeyRing> {
+    /// Loads the keys, creating the first one on a new installation and sealing any that
+    /// were stored plain (written before sealing existed).
+    pub async fn load(db: &Db, clock: &dyn Clock, sealer: &Sealer) -> Result<KeyRing> {
         let mut rows = fetch(db).await?;
+        if rows
+            .iter()
+            .any(|r| sealed::sealed_with(&r.private_key).is_none())
+        {
+            let n = reseal(db, clock, sealer).await?;
+            tracing::info!(
+                keys = n,
+                kek = sealer.current_id(),
+                "plain signing keys sealed"
+            );
+            rows = fetch(db).await?;
+        }
         if rows.iter().all(|r| r.retired_at.is_some()) {
-            insert_key(db, clock).await?;
+            insert_key(db, clock, sealer).await?;
             rows = fetch(db).await?;
         }
         let mut verifying = HashMap::new();
@@ -168,9 +260,12 @@ impl KeyRing {
             }
         }
         let row = signing.ok_or_else(|| internal("no signing key"))?;
+        let pem = sealer
+            .open(&row.private_key, &context(&row.kid))
+            .map_err(|e| seal_error(&row.kid, e))?;
         Ok(KeyRing {
             signing_kid: row.kid.clone(),
-            signing: EncodingKey::from_ed_pem(row.private_pem.as_bytes()).map_err(internal)?,
+            signing: EncodingKey::from_ed_pem(&pem).map_err(internal)?,
             verifying,
         })
     }
@@ -255,7 +350,7 @@ pub async fn current_signing_kid(db: &Db) -> Result<Option<String>> {
 async fn fetch(db: &Db) -> Result<Vec<KeyRow>> {
     Ok(on_pool!(db, read, |pool| {
         sqlx::query_as(
-            "SELECT kid, private_pem, public_pem, retired_at FROM signing_key ORDER BY created_at, kid",
+            "SELECT kid, private_key, public_pem, retired_at FROM signing_key ORDER BY created_at, kid",
         )
         .fetch_all(pool)
         .await

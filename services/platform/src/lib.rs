@@ -2,6 +2,7 @@
 //!
 //! - [`db`]: one SQL pool, SQLite (default) or PostgreSQL, with migrations for both;
 //! - [`objects`]: the object store, local filesystem (default) or any S3-compatible service;
+//! - [`sealed`]: secrets sealed at rest under a key-encryption key;
 //! - [`clock`]: time as a parameter, so that deadlines and expiry can be tested.
 //!
 //! Nothing here knows about HTTP.
@@ -10,6 +11,7 @@ pub mod clock;
 pub mod db;
 pub mod error;
 pub mod objects;
+pub mod sealed;
 pub mod settings;
 pub mod transfer;
 

@@ -4,17 +4,18 @@
 //!
 //! Uploads and downloads are "bulk" routes ([`bulk_routes`]): they stream, so they sit outside
 //! the request timeout and body limit every other route has, and enforce their own (the size
-//! limit while streaming, an idle timeout per chunk).
+//! limit while streaming; a body that stalls or drips in below the minimum rate is cut off);
+//! uploads also count toward the caller's hourly limits (429 with `Retry-After`).
 
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use extranet_access::Action;
 use extranet_documents::{Documents, DocumentsError};
-use extranet_web::transfer::{self, Destination};
+use extranet_web::transfer::{self, Destination, PacedForm};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -81,6 +82,14 @@ impl From<DocumentsError> for ApiError {
                 };
             }
             DocumentsError::Internal(m) => return ApiError::Internal(m.clone()),
+            DocumentsError::LimitReached(reached) => {
+                return ApiError::Limited {
+                    retry_after: reached.retry_after,
+                    code: e.code(),
+                    detail: e.to_string(),
+                };
+            }
+            DocumentsError::TooSlow { .. } => StatusCode::REQUEST_TIMEOUT,
             DocumentsError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             DocumentsError::TypeNotAllowed | DocumentsError::TypeMismatch { .. } => {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
@@ -127,28 +136,46 @@ fn refuse_oversized(docs: &Documents, headers: &HeaderMap) -> Result<(), ApiErro
     }
 }
 
-/// How much of a refused upload's body is read before the answer (see [`drained`]).
-const DRAIN_BYTES: usize = 1024 * 1024;
-const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(5);
+/// What is refused before a byte of an upload's body is read: a body announced over the size
+/// limit, a caller over their hourly upload limits, a body that is not a multipart form. The
+/// body is then read under the installation's pace.
+async fn refuse_early(
+    docs: &Documents,
+    caller: &extranet_directory::Caller,
+    request: Request,
+) -> Result<PacedForm, ApiError> {
+    // Announced over the limit: not read at all (the connection closes, as HTTP allows).
+    refuse_oversized(docs, request.headers())?;
+    if let Err(e) = docs.check_upload_limit(caller).await {
+        transfer::drain_body(request.into_body()).await;
+        return Err(e.into());
+    }
+    Ok(PacedForm::new(request, transfer::pace_of(docs)).await?)
+}
 
-/// An upload refused before its body was read to the end (401, 403, 404 before it, 415 or 422
-/// within it): up to [`DRAIN_BYTES`] of the rest is read and dropped first. Otherwise hyper closes the connection with the body unread
-/// and no `Connection: close`, so a client reusing the connection, or still sending, lost the
-/// answer to a reset. A larger body is left unread: the connection closes, as for a 413.
-async fn drained(mut form: Multipart, refusal: ApiError) -> ApiError {
-    let drain = async {
-        let mut read = 0usize;
-        while let Ok(Some(mut field)) = form.next_field().await {
-            while let Ok(Some(chunk)) = field.chunk().await {
-                read += chunk.len();
-                if read > DRAIN_BYTES {
-                    return;
-                }
-            }
+/// An upload: decided (404/403, recorded) and checked against the limits before its body is
+/// read, then streamed in. A refusal reads and drops a little of the body first
+/// ([`transfer::drain_body`]), so the client reads the answer rather than a reset.
+async fn upload(
+    docs: &Documents,
+    decided: Result<(extranet_directory::Caller, Destination), ApiError>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let (caller, into) = match decided {
+        Ok(d) => d,
+        Err(e) => {
+            transfer::drain_body(request.into_body()).await;
+            return Err(e);
         }
     };
-    let _ = tokio::time::timeout(DRAIN_TIME, drain).await;
-    refusal
+    let mut form = refuse_early(docs, &caller, request).await?;
+    match transfer::receive(docs, &caller, into, &mut form).await {
+        Ok(doc) => Ok((StatusCode::CREATED, Json(doc)).into_response()),
+        Err(e) => {
+            form.drain().await;
+            Err(e.into())
+        }
+    }
 }
 
 /// The configured document types, in the order forms offer them.
@@ -245,40 +272,24 @@ pub(crate) fn describe_forms(doc: &mut utoipa::openapi::OpenApi, types: &[String
     responses((status = 201, body = MaskedRecord), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 415, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "the body arrived slower than the installation's minimum rate and was cut off", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "the caller's hourly upload limit (uploads or bytes) is reached", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "seconds until the upload may be tried again")))))]
 async fn upload_document(
     State(docs): State<Arc<Documents>>,
     peer: Peer,
     who: Authenticated,
     Path(raw): Path<String>,
-    headers: HeaderMap,
-    mut form: Multipart,
+    request: Request,
 ) -> Result<Response, ApiError> {
     let decided = async {
         let caller = caller(&docs, &who, &peer).await?;
         let dossier = id(&raw)?;
         docs.dossier_for(&caller, dossier, Action::Upload).await?;
-        Ok::<_, ApiError>((caller, dossier))
+        Ok::<_, ApiError>((caller, Destination::Dossier(dossier)))
     };
-    let (caller, dossier) = match decided.await {
-        Ok(d) => d,
-        Err(e) => return Err(drained(form, e).await),
-    };
-    refuse_oversized(&docs, &headers)?;
-    let idle = docs.settings().idle;
-    let received = transfer::receive(
-        &docs,
-        &caller,
-        Destination::Dossier(dossier),
-        &mut form,
-        idle,
-    )
-    .await;
-    let doc = match received {
-        Ok(doc) => doc,
-        Err(e) => return Err(drained(form, e.into()).await),
-    };
-    Ok((StatusCode::CREATED, Json(doc)).into_response())
+    upload(&docs, decided.await, request).await
 }
 
 /// Upload a new version of a document.
@@ -288,40 +299,24 @@ async fn upload_document(
         (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 413, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "the body arrived slower than the installation's minimum rate and was cut off", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "the caller's hourly upload limit (uploads or bytes) is reached", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "seconds until the upload may be tried again")))))]
 async fn upload_version(
     State(docs): State<Arc<Documents>>,
     peer: Peer,
     who: Authenticated,
     Path(raw): Path<String>,
-    headers: HeaderMap,
-    mut form: Multipart,
+    request: Request,
 ) -> Result<Response, ApiError> {
     let decided = async {
         let caller = caller(&docs, &who, &peer).await?;
         let document = id(&raw)?;
         docs.document_for(&caller, document, Action::Upload).await?;
-        Ok::<_, ApiError>((caller, document))
+        Ok::<_, ApiError>((caller, Destination::Document(document)))
     };
-    let (caller, document) = match decided.await {
-        Ok(d) => d,
-        Err(e) => return Err(drained(form, e).await),
-    };
-    refuse_oversized(&docs, &headers)?;
-    let idle = docs.settings().idle;
-    let doc = transfer::receive(
-        &docs,
-        &caller,
-        Destination::Document(document),
-        &mut form,
-        idle,
-    )
-    .await;
-    let doc = match doc {
-        Ok(doc) => doc,
-        Err(e) => return Err(drained(form, e.into()).await),
-    };
-    Ok((StatusCode::CREATED, Json(doc)).into_response())
+    upload(&docs, decided.await, request).await
 }
 
 /// A document with its versions, newest first (recorded as a view).

@@ -40,6 +40,12 @@ pub enum ApiError {
     /// 429 with `Retry-After`: attempts (sign-in, passwords, refreshes, mails) are being slowed
     /// down.
     TooManyRequests(std::time::Duration),
+    /// 429 with `Retry-After` and a stable `code`: a limit of the caller's is reached.
+    Limited {
+        retry_after: std::time::Duration,
+        code: &'static str,
+        detail: String,
+    },
     /// Any other status, with a stable `code` a client can act on.
     Coded {
         status: StatusCode,
@@ -120,6 +126,23 @@ impl IntoResponse for ApiError {
                     Some(format!("too many attempts; try again in {secs} s")),
                 );
                 if let Ok(v) = axum::http::HeaderValue::from_str(&secs.max(1).to_string()) {
+                    res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+                }
+                res
+            }
+            ApiError::Limited {
+                retry_after,
+                code,
+                detail,
+            } => {
+                let mut res = ApiError::Coded {
+                    status: StatusCode::TOO_MANY_REQUESTS,
+                    code,
+                    detail,
+                }
+                .into_response();
+                let secs = retry_after.as_secs().max(1).to_string();
+                if let Ok(v) = axum::http::HeaderValue::from_str(&secs) {
                     res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
                 }
                 res

@@ -1,4 +1,9 @@
 //! Security headers on every response: pages, errors, static files and redirects alike.
+//!
+//! Caching is denied by default as a bank's portal does: every response is `Cache-Control:
+//! no-store` (with `Pragma: no-cache` for HTTP/1.0 proxies) unless its handler chose otherwise
+//! (static assets, the JWKS), so a token response or a page with someone's data is never kept
+//! by a browser or a proxy.
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 
@@ -48,6 +53,8 @@ impl SecurityHeaders {
         template.insert(PERMISSIONS, HeaderValue::from_static(PERMISSIONS_POLICY));
         template.insert(COOP, HeaderValue::from_static("same-origin"));
         template.insert(CORP, HeaderValue::from_static("same-origin"));
+        template.insert(header::CACHE_CONTROL, HeaderValue::from_static(NO_STORE));
+        template.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
         SecurityHeaders { template }
     }
 
@@ -55,12 +62,15 @@ impl SecurityHeaders {
     /// sensitive (HTTP/2 then never puts them in the HPACK table).
     ///
     /// A handler may tighten the Content-Security-Policy (a sandboxed preview): its own policy
-    /// replaces ours. Every other security header is ours, whatever the handler set.
+    /// replaces ours. A handler's `Cache-Control` replaces our `no-store` (and drops our
+    /// `Pragma` unless it is `no-store` too). Every other security header is ours, whatever
+    /// the handler set.
     pub fn apply(&self, h: &mut HeaderMap) {
         let own = std::mem::replace(h, self.template.clone());
         // `into_iter` names a header once, then gives its further values without a name.
         let mut current: Option<HeaderName> = None;
         let mut handler_policy = false;
+        let mut handler_cache = false;
         for (name, mut value) in own {
             if let Some(name) = name {
                 current = Some(name);
@@ -78,6 +88,16 @@ impl SecurityHeaders {
                     h.insert(name.clone(), value);
                     handler_policy = true;
                 }
+            } else if *name == header::CACHE_CONTROL {
+                if handler_cache {
+                    h.append(header::CACHE_CONTROL, value);
+                } else {
+                    if value.as_bytes() != NO_STORE.as_bytes() {
+                        h.remove(header::PRAGMA);
+                    }
+                    h.insert(header::CACHE_CONTROL, value);
+                    handler_cache = true;
+                }
             } else if !self.template.contains_key(name) {
                 h.append(name.clone(), value);
             }
@@ -85,6 +105,7 @@ impl SecurityHeaders {
     }
 }
 
+const NO_STORE: &str = "no-store";
 const PERMISSIONS: HeaderName = HeaderName::from_static("permissions-policy");
 const COOP: HeaderName = HeaderName::from_static("cross-origin-opener-policy");
 const CORP: HeaderName = HeaderName::from_static("cross-origin-resource-policy");
@@ -150,8 +171,29 @@ mod tests {
     fn a_response_without_headers_gets_all_of_ours() {
         let mut h = HeaderMap::new();
         SecurityHeaders::new(60).apply(&mut h);
-        assert_eq!(h.len(), 8);
+        assert_eq!(h.len(), 10);
         assert_eq!(h[header::CONTENT_SECURITY_POLICY], CONTENT_SECURITY_POLICY);
         assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert_eq!(h[header::CACHE_CONTROL], "no-store");
+        assert_eq!(h[header::PRAGMA], "no-cache");
+    }
+
+    #[test]
+    fn a_handlers_caching_wins_and_keeps_pragma_only_when_it_stores_nothing() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=60"),
+        );
+        SecurityHeaders::new(60).apply(&mut h);
+        let cc: Vec<_> = h.get_all(header::CACHE_CONTROL).iter().collect();
+        assert_eq!(cc, ["public, max-age=60"]);
+        assert!(!h.contains_key(header::PRAGMA));
+
+        let mut h = HeaderMap::new();
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        SecurityHeaders::new(60).apply(&mut h);
+        assert_eq!(h.get_all(header::CACHE_CONTROL).iter().count(), 1);
+        assert_eq!(h[header::PRAGMA], "no-cache");
     }
 }

@@ -250,15 +250,18 @@ databases!(
     }
 );
 
-/// Another instance of `first`'s installation: the same database, so the same signing keys and
-/// sessions.
+/// Another instance of `first`'s installation: the same database (so the same signing keys and
+/// sessions) and key-encryption key.
 async fn same_installation(first: &Server) -> anyhow::Result<Server> {
     let url = match first.backends.db {
         Db::Sqlite => format!("sqlite://{}", first.data_dir.join("extranet.db").display()),
         Db::Postgres => first.pg_url().context("pg url")?.to_owned(),
     };
+    // The same key-encryption key too: the signing keys are sealed under it.
+    let kek = first.data_dir.join(extranet_tests::server::TEST_KEK_FILE);
     ServerBuilder::new(first.backends)
         .env("EXTRANET_DATABASE__URL", url)
+        .env("EXTRANET_KEYS__ENCRYPTION_KEY_FILE", kek.display().to_string())
         .start()
         .await
 }

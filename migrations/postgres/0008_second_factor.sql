@@ -7,7 +7,8 @@ CREATE TABLE second_factor (
     person_id      UUID    NOT NULL REFERENCES person (id),
     kind           TEXT    NOT NULL,  -- totp (later: webauthn)
     name           TEXT    NOT NULL,  -- what the person calls it ("Authenticator app")
-    secret         BYTEA,             -- TOTP: the shared secret (160 random bits)
+    secret         TEXT,              -- TOTP: the shared secret (160 random bits), sealed
+                                      -- under the key-encryption key (sealed-v1:…)
     credential     TEXT,              -- kind-specific JSON (a passkey's public key, its counter…)
     created_at     TIMESTAMPTZ NOT NULL,
     confirmed_at   TIMESTAMPTZ,       -- NULL until a first code proved the enrolment

@@ -261,7 +261,10 @@ async fn same_installation(first: &Server) -> anyhow::Result<Server> {
     let kek = first.data_dir.join(extranet_tests::server::TEST_KEK_FILE);
     ServerBuilder::new(first.backends)
         .env("EXTRANET_DATABASE__URL", url)
-        .env("EXTRANET_KEYS__ENCRYPTION_KEY_FILE", kek.display().to_string())
+        .env(
+            "EXTRANET_KEYS__ENCRYPTION_KEY_FILE",
+            kek.display().to_string(),
+        )
         .start()
         .await
 }

@@ -771,3 +771,66 @@ databases!(
         server.stop().await
     }
 );
+
+databases!(
+    /// The shared secret is kept like the signing keys: sealed under the key-encryption key,
+    /// bound to its row, and moved by `keys rotate` to a new key-encryption key, after which
+    /// codes still check out with only the new key configured.
+    async fn secrets_are_sealed_and_move_with_the_key_encryption_key(b: Backends) {
+        let dir = tempfile::tempdir()?;
+        let (kek1, kek2) = (
+            extranet_tests::keys::new_kek()?,
+            extranet_tests::keys::new_kek()?,
+        );
+        let builder = |kek: &str, pg: &Option<String>| {
+            let mut s = ServerBuilder::new(b)
+                .unset(ROLES)
+                .data_dir(dir.path())
+                .env("EXTRANET_KEYS__ENCRYPTION_KEY", kek);
+            if let Some(url) = pg {
+                s = s.env("EXTRANET_DATABASE__URL", url.clone());
+            }
+            s
+        };
+        let mut first = builder(&kek1, &None).start().await?;
+        let pg = first.pg_url().map(str::to_owned);
+        let pw = first.create_user("staf@cb.example", "staff").await?;
+        let (_, _, secret, _) = enrol_at_sign_in(&first, "staf@cb.example", &pw).await?;
+        let compact: String = secret.chars().filter(|c| !c.is_whitespace()).collect();
+        let stored = sql_rows(&first, "SELECT secret FROM second_factor").await?;
+        let [row] = stored.as_slice() else {
+            anyhow::bail!("one factor expected: {stored:?}");
+        };
+        assert!(row[0].starts_with("sealed-v1:"), "{}", row[0]);
+        assert!(!row[0].contains(&compact), "the secret in clear");
+        first.signal("TERM")?;
+        first.wait_exit(std::time::Duration::from_secs(20)).await?;
+
+        // A new key-encryption key, the old one given as previous while `keys rotate` runs.
+        let data = dir.path().display().to_string();
+        let mut env = vec![
+            ("EXTRANET_DATA_DIR", data.as_str()),
+            ("EXTRANET_KEYS__ENCRYPTION_KEY", kek2.as_str()),
+            ("EXTRANET_KEYS__PREVIOUS_ENCRYPTION_KEY", kek1.as_str()),
+        ];
+        if let Some(url) = &pg {
+            env.push(("EXTRANET_DATABASE__URL", url.as_str()));
+        }
+        let (status, out, err) =
+            extranet_tests::server::run_command(&["keys", "rotate"], &env).await?;
+        assert!(status.success(), "{out}{err}");
+        let resealed = sql_rows(&first, "SELECT secret FROM second_factor").await?;
+        assert_ne!(resealed[0][0], row[0], "the secret was not sealed again");
+
+        // Only the new key: a code from the app signs in.
+        let second = builder(&kek2, &pg).start().await?;
+        let (s, v) = login(&second, "staf@cb.example", &pw).await?;
+        assert_eq!(s, 401, "{v}");
+        assert_eq!(v["code"], "second_factor_required", "{v}");
+        let challenge = v["challenge"].as_str().context("challenge")?;
+        let (s, v) = second_step(&second, challenge, &code(&secret, 1)?).await?;
+        assert_eq!(s, 200, "{v}");
+        second.stop().await?;
+        first.stop().await
+    }
+);

@@ -147,8 +147,9 @@ async fn insert_key(db: &Db, clock: &dyn Clock, sealer: &Sealer) -> Result<Strin
 }
 
 /// Seals again, under the current key-encryption key, every private key that is plain or
-/// sealed under another one (the previous KEK must be configured to open those), in one
-/// transaction with its audit record. Returns how many this call sealed.
+/// sealed under another one (the previous KEK must be configured to open those), and every
+/// second factor's secret sealed under another one, in one transaction with its audit record.
+/// Returns how many signing keys this call sealed.
 pub async fn reseal(db: &Db, clock: &dyn Clock, sealer: &Sealer) -> Result<usize> {
     let rows = fetch(db).await?;
     let mut changes = Vec::new();
@@ -163,12 +164,38 @@ pub async fn reseal(db: &Db, clock: &dyn Clock, sealer: &Sealer) -> Result<usize
         .map_err(|e| seal_error(&row.kid, e))?;
         changes.push((row.kid.clone(), row.private_key.clone(), sealed));
     }
-    if changes.is_empty() {
+    // Second factors' secrets are sealed under the same key-encryption key: moved with it.
+    let factors: Vec<(Uuid, String)> = on_pool!(db, read, |pool| {
+        sqlx::query_as("SELECT id, secret FROM second_factor WHERE secret IS NOT NULL")
+            .fetch_all(pool)
+            .await
+    })?;
+    let mut factor_changes = Vec::new();
+    for (id, stored) in factors.iter().filter(|(_, s)| sealer.needs_rewrap(s)) {
+        let ctx = crate::factor::store::context(*id);
+        let resealed = sealer
+            .open(stored, &ctx)
+            .and_then(|plain| sealer.seal(&plain, &ctx))
+            .map_err(|e| IdentityError::Internal(format!("second factor {id}: {e}")))?;
+        factor_changes.push((*id, stored.clone(), resealed));
+    }
+    if changes.is_empty() && factor_changes.is_empty() {
         return Ok(0);
     }
     let now = clock.now();
     let kek = sealer.current_id().to_owned();
     let res: Result<usize> = write_tx!(db, |tx| async {
+        let mut factors_sealed = 0u64;
+        for (id, before, after) in &factor_changes {
+            factors_sealed +=
+                sqlx::query("UPDATE second_factor SET secret = $1 WHERE id = $2 AND secret = $3")
+                    .bind(after)
+                    .bind(id)
+                    .bind(before)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+        }
         let mut sealed = Vec::new();
         for (kid, before, after) in &changes {
             // Conditional: a row another instance sealed meanwhile is left as it is.
@@ -185,9 +212,13 @@ pub async fn reseal(db: &Db, clock: &dyn Clock, sealer: &Sealer) -> Result<usize
                 sealed.push(kid.as_str());
             }
         }
-        if !sealed.is_empty() {
-            let entry = NewEntry::new(now, "keys.seal", Outcome::Success)
-                .detail(serde_json::json!({ "signing_keys": sealed, "key_encryption_key": kek }));
+        if !sealed.is_empty() || factors_sealed > 0 {
+            let entry =
+                NewEntry::new(now, "keys.seal", Outcome::Success).detail(serde_json::json!({
+                    "signing_keys": sealed,
+                    "second_factors": factors_sealed,
+                    "key_encryption_key": kek,
+                }));
             extranet_audit::append_in(&mut *tx, &entry).await?;
         }
         Ok::<_, IdentityError>(sealed.len())

@@ -86,6 +86,7 @@ impl Auth {
         let now = self.clock.now();
         let entry = own_entry(&p, now, "auth.second_factor.enrolment_started", client);
         let id = Uuid::now_v7();
+        let sealed = store::seal(&self.tokens.sealer, id, &secret)?;
         let res: Result<()> = write_tx!(&self.db, |tx| async {
             sqlx::query(store::DELETE_PENDING)
                 .bind(person)
@@ -95,7 +96,7 @@ impl Auth {
                 .bind(id)
                 .bind(person)
                 .bind("Authenticator app")
-                .bind(secret.as_slice())
+                .bind(&sealed)
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
@@ -110,9 +111,11 @@ impl Auth {
 
     /// The enrolment in progress, to show it again (after a wrong code).
     pub async fn pending_enrolment(&self, person: Uuid) -> Result<Option<Enrolment>> {
-        let Some(secret) = store::pending_totp(&self.db, person)
+        let Some((_, secret)) = store::pending_totp(&self.db, person)
             .await?
-            .and_then(|f| f.secret)
+            .map(|f| f.opened(&self.tokens.sealer))
+            .transpose()?
+            .flatten()
         else {
             return Ok(None);
         };

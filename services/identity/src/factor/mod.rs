@@ -280,7 +280,11 @@ impl Auth {
                     Against::Confirmed { .. } => store::confirmed_totp(&self.db, person).await?,
                     Against::Pending => store::pending_totp(&self.db, person).await?,
                 };
-                let Some((id, secret)) = row.and_then(|r| r.secret.map(|s| (r.id, s))) else {
+                let Some((id, secret)) = row
+                    .map(|r| r.opened(&self.tokens.sealer))
+                    .transpose()?
+                    .flatten()
+                else {
                     return Ok(Err("no authenticator"));
                 };
                 let Some(step) = totp::matching_step(&secret, &code, now.unix_timestamp()) else {

@@ -52,6 +52,10 @@ pub(crate) async fn gate(
         client,
     );
     let factor_id = Uuid::now_v7();
+    let sealed = secret
+        .as_ref()
+        .map(|s| store::seal(&auth.tokens.sealer, factor_id, s))
+        .transpose()?;
     let res: Result<()> = write_tx!(&auth.db, |tx| async {
         sqlx::query(store::INSERT_CHALLENGE)
             .bind(&hash)
@@ -61,7 +65,7 @@ pub(crate) async fn gate(
             .bind(expires)
             .execute(&mut *tx)
             .await?;
-        if let Some(secret) = &secret {
+        if let Some(sealed) = &sealed {
             // A new sign-in starts its enrolment afresh: an earlier, unfinished one is dropped.
             sqlx::query(store::DELETE_PENDING)
                 .bind(person)
@@ -71,7 +75,7 @@ pub(crate) async fn gate(
                 .bind(factor_id)
                 .bind(person)
                 .bind("Authenticator app")
-                .bind(secret.as_slice())
+                .bind(sealed)
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
@@ -140,9 +144,11 @@ impl Auth {
         if purpose != ENROL {
             return Ok(Some(PendingSignIn { enrolment: None }));
         }
-        let Some(secret) = store::pending_totp(&self.db, person)
+        let Some((_, secret)) = store::pending_totp(&self.db, person)
             .await?
-            .and_then(|f| f.secret)
+            .map(|f| f.opened(&self.tokens.sealer))
+            .transpose()?
+            .flatten()
         else {
             return Ok(None);
         };

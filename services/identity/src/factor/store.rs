@@ -8,14 +8,43 @@ use sqlx::FromRow;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::error::Result;
+use extranet_platform::sealed::Sealer;
+use zeroize::Zeroizing;
 
-/// A TOTP factor as stored.
+use crate::error::{IdentityError, Result};
+
+/// A TOTP factor as stored: its secret sealed under the key-encryption key.
 #[derive(Debug, Clone, FromRow)]
 pub(crate) struct FactorRow {
     pub id: Uuid,
-    pub secret: Option<Vec<u8>>,
+    pub secret: Option<String>,
     pub confirmed_at: Option<OffsetDateTime>,
+}
+
+/// What a factor's sealed secret is bound to: its own row, so that a sealed value copied to
+/// another row does not open.
+pub(crate) fn context(factor: Uuid) -> String {
+    format!("second_factor:{factor}")
+}
+
+/// Seals a new TOTP secret for the factor `id`.
+pub(crate) fn seal(sealer: &Sealer, id: Uuid, secret: &[u8]) -> Result<String> {
+    sealer
+        .seal(secret, &context(id))
+        .map_err(|e| IdentityError::Internal(format!("second factor {id}: {e}")))
+}
+
+impl FactorRow {
+    /// The factor's id and its secret, opened.
+    pub fn opened(self, sealer: &Sealer) -> Result<Option<(Uuid, Zeroizing<Vec<u8>>)>> {
+        let Some(sealed) = self.secret else {
+            return Ok(None);
+        };
+        let secret = sealer
+            .open(&sealed, &context(self.id))
+            .map_err(|e| IdentityError::Internal(format!("second factor {}: {e}", self.id)))?;
+        Ok(Some((self.id, secret)))
+    }
 }
 
 const FACTOR_COLUMNS: &str = "SELECT id, secret, confirmed_at FROM second_factor \

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use crate::i18n::Tr;
 use crate::lang::{Lang, negotiate};
-use crate::pages::{Chrome, render};
+use crate::ui::{Chrome, render};
 use crate::session::{Csrf, CurrentUser, cleared_cookies, form_allowed, session_cookies};
 use crate::site::Site;
 

@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use crate::i18n::Tr;
 use crate::lang::{Lang, negotiate};
-use crate::pages::{Chrome, render};
+use crate::ui::{Chrome, render};
 use crate::session::CurrentUser;
 use crate::site::Site;
 

@@ -25,7 +25,7 @@ use uuid::Uuid;
 use crate::facts::{Fact, cell, facts};
 use crate::i18n::Tr;
 use crate::lang::{Lang, negotiate};
-use crate::pages::{Chrome, render};
+use crate::ui::{Chrome, render};
 use crate::session::{Csrf, CurrentUser, form_allowed};
 use crate::site::Site;
 

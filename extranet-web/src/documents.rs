@@ -26,7 +26,7 @@ use crate::directory::{Row, form_caller, headers_of};
 use crate::facts::{Fact, cell, facts};
 use crate::i18n::Tr;
 use crate::lang::{Lang, negotiate};
-use crate::pages::{Chrome, render};
+use crate::ui::{Chrome, render};
 use crate::session::{Csrf, CurrentUser, form_allowed};
 use crate::site::Site;
 use crate::transfer::{self, Destination, PacedForm};

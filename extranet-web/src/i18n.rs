@@ -48,6 +48,15 @@ impl Tr {
             .unwrap_or_else(|| key.to_owned())
     }
 
+    /// The text for `key` with one named number (plural forms choose by it).
+    pub fn n(&self, key: &str, name: &str, value: u64) -> String {
+        let mut args: HashMap<Cow<'static, str>, FluentValue<'_>> = HashMap::new();
+        args.insert(Cow::Owned(name.to_owned()), FluentValue::from(value));
+        LOCALES
+            .try_lookup_with_args(&self.0.langid(), key, &args)
+            .unwrap_or_else(|| key.to_owned())
+    }
+
     /// The text for `key` with one named argument.
     pub fn t1(&self, key: &str, name: &str, value: &str) -> String {
         let mut args: HashMap<Cow<'static, str>, FluentValue<'_>> = HashMap::new();

@@ -19,6 +19,7 @@ pub mod session;
 mod site;
 mod staff;
 pub mod transfer;
+pub mod ui;
 
 pub use i18n::Tr;
 pub use lang::{LANG_COOKIE, Lang, negotiate};

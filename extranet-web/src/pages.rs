@@ -16,50 +16,12 @@ use extranet_identity::auth::Auth;
 use extranet_identity::recovery::Recovery;
 
 use crate::assets;
+use crate::ui::render::page_response;
+use crate::ui::signed_in::{is_local_path, lang_cookie};
+use crate::ui::{Chrome, render};
 use crate::i18n::Tr;
 use crate::lang::{LANG_COOKIE, Lang, negotiate};
 use crate::site::Site;
-
-/// What every page's layout needs.
-pub(crate) struct Chrome {
-    pub(crate) tr: Tr,
-    pub(crate) lang: Lang,
-    /// The current path, so that the language switch comes back to it.
-    pub(crate) here: String,
-    pub(crate) css: String,
-    pub(crate) favicon: String,
-}
-
-impl Chrome {
-    pub(crate) fn new(lang: Lang, here: &str) -> Chrome {
-        Chrome {
-            tr: Tr(lang),
-            lang,
-            here: here.to_owned(),
-            css: assets::url("app.css"),
-            favicon: assets::url("favicon.svg"),
-        }
-    }
-
-    /// `/lang/nl?next=/current/path`, for each language.
-    pub(crate) fn languages(&self) -> [Lang; 3] {
-        Lang::ALL
-    }
-
-    pub(crate) fn switch_links(&self) -> Vec<(Lang, String, bool)> {
-        let next = url::form_urlencoded::byte_serialize(self.here.as_bytes()).collect::<String>();
-        Lang::ALL
-            .iter()
-            .map(|l| {
-                (
-                    *l,
-                    format!("/lang/{}?next={next}", l.code()),
-                    *l == self.lang,
-                )
-            })
-            .collect()
-    }
-}
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -100,6 +62,7 @@ pub fn streaming_routes(s: &Services) -> Router {
         directory: s.directory.clone(),
         documents: s.documents.clone(),
     })
+    .layer(axum::Extension(Arc::new(s.clone())))
     .layer(axum::middleware::from_fn_with_state(
         s.auth.clone(),
         crate::session::layer,
@@ -158,6 +121,7 @@ pub fn routes(s: &Services) -> Router {
         .route("/lang/{code}", get(switch_language))
         .with_state(site)
         .merge(account)
+        .layer(axum::Extension(Arc::new(s.clone())))
         .layer(axum::middleware::from_fn_with_state(
             auth,
             crate::session::layer,
@@ -234,13 +198,6 @@ fn time_year() -> time::Duration {
     time::Duration::days(365)
 }
 
-fn is_local_path(p: &str) -> bool {
-    p.starts_with('/')
-        && !p.starts_with("//")
-        && !p.starts_with("/\\")
-        && !p.chars().any(|c| c.is_control() || c == '\\')
-}
-
 /// A page for an error status, in the visitor's language. Used by the server for every error
 /// that reaches a browser (unknown page, body too large, timeouts…).
 pub fn error_page(
@@ -277,53 +234,3 @@ pub fn error_page(
     )
 }
 
-pub(crate) fn render(lang: Lang, status: StatusCode, page: &impl Template) -> Response {
-    let body = match page.render() {
-        Ok(html) => html,
-        Err(e) => {
-            tracing::error!(error = %e, "template rendering failed");
-            return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
-        }
-    };
-    page_response(lang, status, body)
-}
-
-fn page_response(lang: Lang, status: StatusCode, body: impl IntoResponse) -> Response {
-    let mut res = (status, body).into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    h.insert(
-        header::CONTENT_LANGUAGE,
-        HeaderValue::from_static(lang.code()),
-    );
-    h.insert(
-        header::VARY,
-        HeaderValue::from_static("accept-language, cookie"),
-    );
-    // No Cache-Control here: the server's edge makes every response `no-store` unless its
-    // handler says otherwise, so a page with someone's data is never kept in a cache.
-    res
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_local_paths_are_followed() {
-        assert!(is_local_path("/"));
-        assert!(is_local_path("/login?x=1"));
-        for bad in [
-            "//evil.example",
-            "https://evil.example",
-            "/\\evil.example",
-            "evil",
-            "/a\nb",
-        ] {
-            assert!(!is_local_path(bad), "{bad:?}");
-        }
-    }
-}

@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::i18n::Tr;
 use crate::lang::{Lang, negotiate};
-use crate::pages::{Chrome, render};
+use crate::ui::{Chrome, render};
 use crate::session::{Csrf, form_allowed};
 use crate::site::Site;
 

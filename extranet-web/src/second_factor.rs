@@ -26,7 +26,7 @@ use uuid::Uuid;
 
 use crate::i18n::Tr;
 use crate::lang::{Lang, negotiate};
-use crate::pages::{Chrome, render};
+use crate::ui::{Chrome, render};
 use crate::session::{Csrf, CurrentUser, form_allowed, session_cookies};
 use crate::site::Site;
 

@@ -130,8 +130,19 @@ pub async fn layer(State(auth): State<Arc<Auth>>, mut req: Request, next: Next) 
     };
     req.extensions_mut().insert(CurrentUser(user));
     req.extensions_mut().insert(Csrf(csrf));
+    let flash = crate::ui::flash::Flash::of(req.headers());
+    if let Some(f) = &flash {
+        req.extensions_mut().insert(f.clone());
+    }
 
     let mut res = next.run(req).await;
+    // A message is cleared once a page has shown it (not by a redirect on the way there).
+    if flash.is_some()
+        && res.status().is_success()
+        && let Some(c) = crate::ui::flash::cleared()
+    {
+        res.headers_mut().append(header::SET_COOKIE, c);
+    }
     let handler_set: bool = res.headers().get_all(header::SET_COOKIE).iter().any(|v| {
         v.to_str()
             .is_ok_and(|s| s.starts_with(ACCESS_COOKIE) || s.starts_with(REFRESH_COOKIE))

@@ -18,6 +18,8 @@ pub struct Site {
     pub enterprise_number: Option<String>,
     /// The language of a visitor whose browser states none of nl, fr, en.
     pub default_language: Lang,
+    /// The installation's time zone (IANA name): every date and time is shown in it.
+    pub time_zone: String,
 }
 
 impl Default for Site {
@@ -30,6 +32,7 @@ impl Default for Site {
             website: None,
             enterprise_number: None,
             default_language: Lang::En,
+            time_zone: "Europe/Brussels".into(),
         }
     }
 }
@@ -55,7 +58,18 @@ impl Site {
                 _ => return Err(("site.website", "must be an http(s):// URL".into())),
             }
         }
+        if jiff::tz::TimeZone::get(&self.time_zone).is_err() {
+            return Err((
+                "site.time_zone",
+                format!("`{}` is not a time zone (e.g. Europe/Brussels)", self.time_zone),
+            ));
+        }
         Ok(())
+    }
+
+    /// The installation's time zone (checked at start-up; UTC should it fail later).
+    pub fn tz(&self) -> jiff::tz::TimeZone {
+        jiff::tz::TimeZone::get(&self.time_zone).unwrap_or(jiff::tz::TimeZone::UTC)
     }
 
     /// `mailto:` link for the contact address, if any.

@@ -410,3 +410,28 @@ second-factor-reset-button = Reset second factor…
 second-factor-reset-confirm = Reset the second factor of { $name }? Their authenticator app and recovery codes stop working and all their sessions end. At their next sign-in they set up a new one.
 second-factor-reset-submit = Reset the second factor
 second-factor-reset-done = The second factor is reset and the person's sessions have ended.
+
+# The shell of the signed-in part
+nav-menu = Menu
+nav-main = Main navigation
+menu-home = Home
+menu-dossiers = Certification files
+menu-company = My company
+menu-access-log = Who opened our documents
+menu-organisations = Organisations
+menu-assignments = Assignments
+menu-audit-log = Audit log
+menu-account = My account
+size-bytes = { $n } bytes
+duration-days = { $n ->
+    [one] { $n } day
+   *[other] { $n } days
+}
+duration-hours = { $n ->
+    [one] { $n } hour
+   *[other] { $n } hours
+}
+duration-minutes = { $n ->
+    [one] { $n } minute
+   *[other] { $n } minutes
+}

@@ -410,3 +410,28 @@ second-factor-reset-button = Réinitialiser le second facteur…
 second-factor-reset-confirm = Réinitialiser le second facteur de { $name } ? Son application d'authentification et ses codes de récupération cesseront de fonctionner et toutes ses sessions prendront fin. À sa prochaine connexion, la personne en configurera un nouveau.
 second-factor-reset-submit = Réinitialiser le second facteur
 second-factor-reset-done = Le second facteur est réinitialisé et les sessions de la personne ont pris fin.
+
+# The shell of the signed-in part
+nav-menu = Menu
+nav-main = Navigation principale
+menu-home = Accueil
+menu-dossiers = Dossiers de certification
+menu-company = Mon entreprise
+menu-access-log = Qui a ouvert nos documents
+menu-organisations = Organisations
+menu-assignments = Affectations
+menu-audit-log = Journal d'audit
+menu-account = Mon compte
+size-bytes = { $n } octets
+duration-days = { $n ->
+    [one] { $n } jour
+   *[other] { $n } jours
+}
+duration-hours = { $n ->
+    [one] { $n } heure
+   *[other] { $n } heures
+}
+duration-minutes = { $n ->
+    [one] { $n } minute
+   *[other] { $n } minutes
+}

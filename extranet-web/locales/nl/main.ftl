@@ -410,3 +410,28 @@ second-factor-reset-button = Tweede factor herstellen…
 second-factor-reset-confirm = De tweede factor van { $name } herstellen? De authenticator-app en de herstelcodes werken dan niet meer en alle sessies eindigen. Bij de volgende aanmelding stelt de persoon een nieuwe in.
 second-factor-reset-submit = De tweede factor herstellen
 second-factor-reset-done = De tweede factor is hersteld en de sessies van de persoon zijn beëindigd.
+
+# The shell of the signed-in part
+nav-menu = Menu
+nav-main = Hoofdnavigatie
+menu-home = Start
+menu-dossiers = Certificatiedossiers
+menu-company = Mijn bedrijf
+menu-access-log = Wie opende onze documenten
+menu-organisations = Organisaties
+menu-assignments = Toewijzingen
+menu-audit-log = Auditlogboek
+menu-account = Mijn account
+size-bytes = { $n } bytes
+duration-days = { $n ->
+    [one] { $n } dag
+   *[other] { $n } dagen
+}
+duration-hours = { $n ->
+    [one] { $n } uur
+   *[other] { $n } uur
+}
+duration-minutes = { $n ->
+    [one] { $n } minuut
+   *[other] { $n } minuten
+}

@@ -1,0 +1,104 @@
+//! The one error type of pages. A handler returns `PageResult<Response>` and uses `?`; the
+//! cause is logged here (never shown), and the bare status goes on to the server's edge, which
+//! renders the error page in the visitor's language with the request id (see `error_page`).
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use extranet_directory::DirectoryError;
+use extranet_documents::DocumentsError;
+use extranet_identity::IdentityError;
+
+pub(crate) type PageResult<T = Response> = Result<T, PageError>;
+
+#[derive(Debug)]
+pub(crate) enum PageError {
+    /// Not there, or not the visitor's to see (the same answer, so nothing is revealed).
+    NotFound,
+    /// The visitor sees the record but may not do this.
+    Forbidden,
+    /// A request no page of ours makes (a tampered form, a wrong parameter).
+    BadRequest,
+    /// Not this person's to reach while signed out, or an expired session on a form.
+    Unauthorized,
+    /// The change conflicts with the state of things (a value in use, the last administrator).
+    Conflict,
+    /// Too many attempts.
+    TooMany,
+    /// Our failure: the cause goes to the log, the visitor gets a reference.
+    Internal(String),
+}
+
+impl PageError {
+    pub(crate) fn internal(cause: impl std::fmt::Display) -> PageError {
+        PageError::Internal(cause.to_string())
+    }
+
+    pub(crate) fn status(&self) -> StatusCode {
+        match self {
+            PageError::NotFound => StatusCode::NOT_FOUND,
+            PageError::Forbidden => StatusCode::FORBIDDEN,
+            PageError::BadRequest => StatusCode::BAD_REQUEST,
+            PageError::Unauthorized => StatusCode::UNAUTHORIZED,
+            PageError::Conflict => StatusCode::CONFLICT,
+            PageError::TooMany => StatusCode::TOO_MANY_REQUESTS,
+            PageError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        if let PageError::Internal(cause) = &self {
+            // The request id is on the span of this request, so the log line and the page's
+            // reference meet.
+            tracing::error!(error = %cause, "page failed");
+        }
+        self.status().into_response()
+    }
+}
+
+impl From<DirectoryError> for PageError {
+    fn from(e: DirectoryError) -> PageError {
+        match e {
+            DirectoryError::NotFound => PageError::NotFound,
+            DirectoryError::Forbidden(_) => PageError::Forbidden,
+            DirectoryError::Unauthenticated => PageError::Unauthorized,
+            DirectoryError::Invalid { .. } => PageError::BadRequest,
+            DirectoryError::Taken(_) | DirectoryError::Conflict(_) | DirectoryError::LastAdmin => {
+                PageError::Conflict
+            }
+            DirectoryError::Throttled(_) => PageError::TooMany,
+            other => PageError::internal(other),
+        }
+    }
+}
+
+impl From<DocumentsError> for PageError {
+    fn from(e: DocumentsError) -> PageError {
+        match e {
+            DocumentsError::NotFound => PageError::NotFound,
+            DocumentsError::Forbidden(_) => PageError::Forbidden,
+            DocumentsError::Unauthenticated => PageError::Unauthorized,
+            other => PageError::internal(other),
+        }
+    }
+}
+
+impl From<IdentityError> for PageError {
+    fn from(e: IdentityError) -> PageError {
+        match e {
+            IdentityError::NotFound => PageError::NotFound,
+            IdentityError::Unauthenticated => PageError::Unauthorized,
+            IdentityError::Throttled(_) => PageError::TooMany,
+            IdentityError::Taken(_) | IdentityError::LastAdmin => PageError::Conflict,
+            IdentityError::Invalid(_) => PageError::BadRequest,
+            other => PageError::internal(other),
+        }
+    }
+}
+
+impl From<askama::Error> for PageError {
+    fn from(e: askama::Error) -> PageError {
+        PageError::internal(format!("template rendering failed: {e}"))
+    }
+}

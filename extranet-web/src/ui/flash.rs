@@ -1,0 +1,117 @@
+//! What an action says after it is done, on the page it leads to ("Document deleted."). The
+//! message travels as the key of a catalogue text in a short-lived `__Host-flash` cookie set
+//! with the redirect; the session layer hands it to the next page and clears it once a page has
+//! shown it. Only keys of the catalogue are shown, so a forged cookie can show nothing else.
+
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::{Cookie, SameSite};
+
+use crate::i18n::Tr;
+
+pub(crate) const FLASH_COOKIE: &str = "__Host-flash";
+
+/// A message for the next page: a catalogue key and whether it reports a success or a problem.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Flash {
+    pub(crate) key: String,
+    pub(crate) ok: bool,
+}
+
+/// A message as a page shows it.
+pub(crate) struct FlashView {
+    pub(crate) text: String,
+    pub(crate) ok: bool,
+}
+
+impl Flash {
+    /// The flash the browser sent, if any and well-formed (`ok:key` or `no:key`).
+    pub(crate) fn of(headers: &HeaderMap) -> Option<Flash> {
+        let raw = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| Cookie::split_parse(v).flatten())
+            .find(|c| c.name() == FLASH_COOKIE)?
+            .value()
+            .to_owned();
+        let (kind, key) = raw.split_once(':')?;
+        let well_formed = !key.is_empty()
+            && key.len() <= 64
+            && key.bytes().all(|b| b.is_ascii_lowercase() || b == b'-' || b.is_ascii_digit());
+        (well_formed && matches!(kind, "ok" | "no")).then(|| Flash {
+            key: key.to_owned(),
+            ok: kind == "ok",
+        })
+    }
+
+    /// The message in the visitor's language; a key the catalogue does not have shows nothing.
+    pub(crate) fn view(&self, tr: &Tr) -> Option<FlashView> {
+        let key = format!("flash-{}", self.key);
+        let text = tr.t(&key);
+        (text != key).then_some(FlashView { text, ok: self.ok })
+    }
+}
+
+fn cookie(value: String, max_age: time::Duration) -> Option<HeaderValue> {
+    let c = Cookie::build((FLASH_COOKIE, value))
+        .path("/")
+        .secure(true)
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .max_age(max_age)
+        .build();
+    HeaderValue::from_str(&c.to_string()).ok()
+}
+
+/// The cookie that removes a shown message.
+pub(crate) fn cleared() -> Option<HeaderValue> {
+    cookie(String::new(), time::Duration::ZERO)
+}
+
+/// Goes to `to` (a local path) and says there that `key` (`flash-<key>` in the catalogue)
+/// happened.
+pub(crate) fn done(to: &str, key: &str) -> Response {
+    with(to, key, true)
+}
+
+/// Goes to `to` and says there that `key` went wrong.
+pub(crate) fn failed(to: &str, key: &str) -> Response {
+    with(to, key, false)
+}
+
+fn with(to: &str, key: &str, ok: bool) -> Response {
+    let mut res = Redirect::to(to).into_response();
+    let value = format!("{}:{key}", if ok { "ok" } else { "no" });
+    if let Some(c) = cookie(value, time::Duration::minutes(5)) {
+        res.headers_mut().append(header::SET_COOKIE, c);
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_cookie(v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, HeaderValue::from_str(v).unwrap());
+        h
+    }
+
+    #[test]
+    fn only_catalogue_shaped_keys_are_read() {
+        let f = Flash::of(&with_cookie("__Host-flash=ok:document-deleted")).unwrap();
+        assert_eq!(f, Flash { key: "document-deleted".into(), ok: true });
+        for bad in ["__Host-flash=ok:<script>", "__Host-flash=maybe:x", "__Host-flash=ok:"] {
+            assert!(Flash::of(&with_cookie(bad)).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_show_nothing() {
+        let tr = Tr(crate::lang::Lang::En);
+        let f = Flash { key: "no-such-message".into(), ok: true };
+        assert!(f.view(&tr).is_none());
+    }
+}

@@ -3,27 +3,28 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{ConnectInfo, Form, State};
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Router, routing::get, routing::post};
 use extranet_identity::auth::{Auth, ChangePassword, LoginError};
 use extranet_identity::model::Person;
 use extranet_identity::password::Weakness;
 use extranet_identity::{confirmation, store};
 use serde::Deserialize;
 
-use crate::i18n::Tr;
-use crate::lang::{Lang, negotiate};
-use crate::ui::{Chrome, render};
-use crate::session::{Csrf, CurrentUser, cleared_cookies, form_allowed, session_cookies};
+use crate::lang::Lang;
+use crate::session::cleared_cookies;
 use crate::site::Site;
+use crate::ui::signed_in::{lang_cookie, session_started};
+use crate::ui::{
+    Chrome, CsrfForm, PageError, PageResult, PageRouter, SignedIn, Visitor, flash, render, words,
+};
 
 #[derive(Clone)]
 pub(crate) struct AccountState {
     pub site: Arc<Site>,
     pub auth: Arc<Auth>,
-    pub directory: Arc<extranet_directory::Directory>,
 }
 
 #[derive(Template)]
@@ -47,15 +48,8 @@ struct AccountPage<'a> {
     /// The profile form's values (what the person typed, when it is shown again with errors).
     form: ProfileForm,
     errors: FieldErrors,
-    notice: Option<String>,
-    /// Those who may search the audit log get a link to it.
-    audit_log: bool,
-    /// When the person last confirmed their data is correct (a UTC date), if ever.
+    /// When the person last confirmed their data is correct, if ever.
     confirmed_on: Option<String>,
-    /// Staff and administrators get a link to the organisations.
-    staff: bool,
-    /// A company's people get a link to "my company".
-    company: bool,
     /// Where their second factor stands (`None`: not readable just now).
     second_factor: Option<extranet_identity::factor::manage::Status>,
 }
@@ -72,8 +66,6 @@ struct ProfileForm {
     function: String,
     #[serde(default)]
     language: String,
-    #[serde(default)]
-    csrf: String,
 }
 
 impl ProfileForm {
@@ -84,7 +76,6 @@ impl ProfileForm {
             fax: p.fax.clone().unwrap_or_default(),
             function: p.function.clone().unwrap_or_default(),
             language: p.language.code().to_owned(),
-            csrf: String::new(),
         }
     }
 }
@@ -112,49 +103,39 @@ impl FieldErrors {
 }
 
 pub(crate) fn routes(state: AccountState) -> Router {
-    Router::new()
-        .route("/login", get(login_form).post(login))
-        .route("/account", get(account))
-        .route("/account/profile", post(save_profile))
-        .route("/account/password", post(change_password))
-        .route("/account/confirm", post(confirm_data))
-        .route("/logout", post(logout))
-        .route("/logout/everywhere", post(logout_everywhere))
+    PageRouter::new()
+        .page_and_form("/login", login_form, login)
+        .page("/account", account)
+        .form("/account/profile", save_profile)
+        .form("/account/password", change_password)
+        .form("/account/confirm", confirm_data)
+        .form("/logout", logout)
+        .form("/logout/everywhere", logout_everywhere)
         .with_state(state)
+        .into_router()
 }
 
-fn lang_of(headers: &HeaderMap, site: &Site) -> Lang {
-    negotiate(headers, site.default_language)
-}
-
-async fn login_form(
-    State(st): State<AccountState>,
-    Extension(user): Extension<CurrentUser>,
-    Extension(csrf): Extension<Csrf>,
-    headers: HeaderMap,
-) -> Response {
-    if user.0.is_some() {
-        return Redirect::to("/account").into_response();
+async fn login_form(State(st): State<AccountState>, v: Visitor) -> Response {
+    if v.claims.is_some() {
+        return Redirect::to("/home").into_response();
     }
-    let lang = lang_of(&headers, &st.site);
-    login_page(&st, lang, StatusCode::OK, csrf.0, String::new(), None)
+    login_page(&st, &v, StatusCode::OK, String::new(), None)
 }
 
 fn login_page(
     st: &AccountState,
-    lang: Lang,
+    v: &Visitor,
     status: StatusCode,
-    csrf: String,
     email: String,
     error: Option<String>,
 ) -> Response {
     render(
-        lang,
+        v.lang,
         status,
         &LoginPage {
-            c: Chrome::new(lang, "/login"),
+            c: Chrome::new(v.lang, "/login"),
             site: &st.site,
-            csrf,
+            csrf: v.csrf.clone(),
             email,
             error,
         },
@@ -167,45 +148,22 @@ struct LoginForm {
     email: String,
     #[serde(default)]
     password: String,
-    #[serde(default)]
-    csrf: String,
 }
 
 async fn login(
     State(st): State<AccountState>,
-    Extension(csrf): Extension<Csrf>,
-    peer: Option<Extension<ConnectInfo<std::net::SocketAddr>>>,
-    headers: HeaderMap,
-    uri: Uri,
-    Form(form): Form<LoginForm>,
+    v: Visitor,
+    headers: axum::http::HeaderMap,
+    CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Response {
-    let lang = lang_of(&headers, &st.site);
-    let tr = Tr(lang);
+    let tr = v.tr();
     let email = form.email.trim().chars().take(254).collect::<String>();
-    if !form_allowed(&headers, &uri, &csrf, &form.csrf) {
-        return login_page(
-            &st,
-            lang,
-            StatusCode::FORBIDDEN,
-            csrf.0,
-            email,
-            Some(tr.t("form-expired")),
-        );
-    }
-    let ip = peer.map(|Extension(ConnectInfo(a))| a.ip());
-    match st.auth.login(&email, &form.password, ip).await {
-        Ok(issued) => {
-            let mut res = Redirect::to("/account").into_response();
-            for c in session_cookies(&st.auth, &issued) {
-                res.headers_mut().append(header::SET_COOKIE, c);
-            }
-            res
-        }
+    match st.auth.login(&email, &form.password, v.ip).await {
+        Ok(issued) => session_started(&st.auth, &issued, &headers, "/home").await,
         Err(LoginError::Refused) => login_page(
             &st,
-            lang,
+            &v,
             StatusCode::UNAUTHORIZED,
-            csrf.0,
             email,
             Some(tr.t("login-failed")),
         ),
@@ -213,9 +171,8 @@ async fn login(
             let secs = wait.as_secs().max(1).to_string();
             let mut res = login_page(
                 &st,
-                lang,
+                &v,
                 StatusCode::TOO_MANY_REQUESTS,
-                csrf.0,
                 email,
                 Some(tr.t1("login-throttled", "seconds", &secs)),
             );
@@ -228,120 +185,61 @@ async fn login(
             crate::second_factor::challenge_redirect(&challenge)
         }
         Err(LoginError::Other(e)) => {
-            tracing::error!(error = %e, "sign-in failed");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            PageError::internal(format!("sign-in failed: {e}")).into_response()
         }
     }
 }
 
-#[derive(Deserialize)]
-struct Saved {
-    saved: Option<String>,
+async fn account(State(st): State<AccountState>, me: SignedIn) -> PageResult {
+    account_page(&st, &me, None, FieldErrors::default(), StatusCode::OK).await
 }
 
-async fn account(
-    State(st): State<AccountState>,
-    Extension(user): Extension<CurrentUser>,
-    Extension(csrf): Extension<Csrf>,
-    headers: HeaderMap,
-    axum::extract::Query(saved): axum::extract::Query<Saved>,
-) -> Response {
-    let Some(claims) = user.0 else {
-        return Redirect::to("/login").into_response();
-    };
-    let lang = lang_of(&headers, &st.site);
-    let notice = match saved.saved.as_deref() {
-        Some("profile") => Some(Tr(lang).t("account-saved")),
-        Some("password") => Some(Tr(lang).t("password-changed")),
-        Some("confirmed") => Some(Tr(lang).t("confirmation-done")),
-        _ => None,
-    };
-    account_page(
-        &st,
-        &claims,
-        lang,
-        csrf.0,
-        None,
-        FieldErrors::default(),
-        notice,
-        StatusCode::OK,
-    )
-    .await
-}
-
-#[allow(clippy::too_many_arguments)] // one page, many optional parts
 async fn account_page(
     st: &AccountState,
-    claims: &extranet_identity::tokens::Claims,
-    lang: Lang,
-    csrf: String,
+    me: &SignedIn,
     form: Option<ProfileForm>,
     errors: FieldErrors,
-    notice: Option<String>,
     status: StatusCode,
-) -> Response {
-    let person = match store::get_person(&st.auth.db, claims.sub).await {
-        Ok(p) => p,
-        Err(e) => {
-            tracing::error!(error = %e, "own record not readable");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
-    };
-    let tr = Tr(lang);
+) -> PageResult {
+    let person = store::get_person(&st.auth.db, me.claims.sub).await?;
+    let tr = me.tr();
     let roles = person
         .roles
         .iter()
-        .map(|r| tr.t(&format!("role-{}", r.as_str().replace('_', "-"))))
+        .map(|r| words::role(&tr, r.as_str()))
         .collect::<Vec<_>>()
         .join(", ");
     let form = form.unwrap_or_else(|| ProfileForm::of(&person));
-    let confirmed_on = match confirmation::confirmed_at(&st.auth.db, claims.sub).await {
-        Ok(at) => at.map(utc_date),
-        Err(e) => {
-            tracing::error!(error = %e, "confirmation date not readable");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
-    };
+    let confirmed_on = confirmation::confirmed_at(&st.auth.db, me.claims.sub)
+        .await?
+        .map(|at| words::day_of(me.lang(), &st.site.tz(), at));
     let mut res = render(
-        lang,
+        me.lang(),
         status,
         &AccountPage {
-            c: Chrome::new(lang, "/account"),
+            c: me.chrome().await,
             site: &st.site,
-            csrf,
+            csrf: me.csrf(),
             person,
             roles,
             form,
             errors,
-            notice,
-            audit_log: crate::audit_log::may_search_audit(&st.directory.policy(), claims),
             confirmed_on,
-            staff: claims.roles.iter().any(|r| r == "staff" || r == "admin"),
-            company: claims.roles.iter().any(|r| r.starts_with("client_")),
-            second_factor: crate::second_factor::summary(&st.auth, claims.sub).await,
+            second_factor: crate::second_factor::summary(&st.auth, me.claims.sub).await,
         },
     );
     res.headers_mut().insert(
         header::CACHE_CONTROL,
         header::HeaderValue::from_static("no-store"),
     );
-    res
+    Ok(res)
 }
 
 async fn save_profile(
     State(st): State<AccountState>,
-    Extension(user): Extension<CurrentUser>,
-    Extension(csrf): Extension<Csrf>,
-    headers: HeaderMap,
-    uri: Uri,
-    Form(form): Form<ProfileForm>,
-) -> Response {
-    let Some(claims) = user.0 else {
-        return Redirect::to("/login").into_response();
-    };
-    if !form_allowed(&headers, &uri, &csrf, &form.csrf) {
-        return StatusCode::FORBIDDEN.into_response();
-    }
+    me: SignedIn,
+    CsrfForm(form): CsrfForm<ProfileForm>,
+) -> PageResult {
     let mut errors = FieldErrors::default();
     let phone = |raw: &str, slot: &mut Option<String>| match store::parse_phone(raw) {
         Ok(v) => v,
@@ -361,10 +259,8 @@ async fn save_profile(
     if language.is_err() {
         errors.language = Some("language".into());
     }
-    // The language of the page is the one the person is choosing, when it is valid.
-    let lang = Lang::parse(&form.language).unwrap_or_else(|| lang_of(&headers, &st.site));
-    let tr = Tr(lang);
     if errors.any() {
+        let tr = me.tr();
         let errors = FieldErrors {
             phone: errors.phone.map(|_| tr.t("invalid-phone")),
             mobile: errors.mobile.map(|_| tr.t("invalid-phone")),
@@ -375,12 +271,9 @@ async fn save_profile(
         };
         return account_page(
             &st,
-            &claims,
-            lang,
-            csrf.0,
+            &me,
             Some(form),
             errors,
-            None,
             StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
@@ -392,56 +285,30 @@ async fn save_profile(
         function: (!function.is_empty()).then(|| function.to_owned()),
         language: language.unwrap_or_default(),
     };
-    if let Err(e) = st.auth.update_own_profile(&claims, &profile).await {
-        tracing::error!(error = %e, "profile update failed");
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    }
+    st.auth
+        .update_own_profile(&me.claims, &profile, me.v.ip)
+        .await?;
+    crate::ui::chrome::forget_name(me.claims.sub);
     // The interface follows the language just chosen.
-    let mut res = Redirect::to("/account?saved=profile").into_response();
-    let cookie = axum_extra::extract::cookie::Cookie::build((
-        crate::lang::LANG_COOKIE,
-        profile.language.code(),
-    ))
-    .path("/")
-    .secure(true)
-    .http_only(true)
-    .same_site(axum_extra::extract::cookie::SameSite::Lax)
-    .max_age(time::Duration::days(365))
-    .build();
-    if let Ok(v) = header::HeaderValue::from_str(&cookie.to_string()) {
-        res.headers_mut().append(header::SET_COOKIE, v);
+    let mut res = flash::done("/account", "profile-saved");
+    if let Some(c) = Lang::parse(profile.language.code()).and_then(lang_cookie) {
+        res.headers_mut().append(header::SET_COOKIE, c);
     }
-    res
+    Ok(res)
 }
 
-/// A UTC date as `YYYY-MM-DD`.
-pub(crate) fn utc_date(at: time::OffsetDateTime) -> String {
-    let d = at.to_offset(time::UtcOffset::UTC).date();
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
-}
+/// A form with nothing but its CSRF token (a button).
+#[derive(Deserialize)]
+pub(crate) struct Button {}
 
 /// "My data is correct": records the confirmation (and its audit entry) and comes back.
 async fn confirm_data(
     State(st): State<AccountState>,
-    Extension(user): Extension<CurrentUser>,
-    Extension(csrf): Extension<Csrf>,
-    headers: HeaderMap,
-    uri: Uri,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    let Some(claims) = user.0 else {
-        return Redirect::to("/login").into_response();
-    };
-    if !form_allowed(&headers, &uri, &csrf, &form.csrf) {
-        return StatusCode::FORBIDDEN.into_response();
-    }
-    match confirmation::confirm(&st.auth.db, st.auth.clock.as_ref(), claims.sub).await {
-        Ok(_) => Redirect::to("/account?saved=confirmed").into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "data confirmation not recorded");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-    }
+    me: SignedIn,
+    CsrfForm(_): CsrfForm<Button>,
+) -> PageResult {
+    confirmation::confirm(&st.auth.db, st.auth.clock.as_ref(), me.claims.sub, me.v.ip).await?;
+    Ok(flash::done("/account", "data-confirmed"))
 }
 
 #[derive(Deserialize)]
@@ -452,28 +319,14 @@ struct PasswordForm {
     password: String,
     #[serde(default)]
     confirm: String,
-    #[serde(default)]
-    csrf: String,
 }
 
 async fn change_password(
     State(st): State<AccountState>,
-    Extension(user): Extension<CurrentUser>,
-    Extension(csrf): Extension<Csrf>,
-    headers: HeaderMap,
-    uri: Uri,
-    peer: Option<Extension<ConnectInfo<std::net::SocketAddr>>>,
-    Form(form): Form<PasswordForm>,
-) -> Response {
-    let Some(claims) = user.0 else {
-        return Redirect::to("/login").into_response();
-    };
-    if !form_allowed(&headers, &uri, &csrf, &form.csrf) {
-        return StatusCode::FORBIDDEN.into_response();
-    }
-    let lang = lang_of(&headers, &st.site);
-    let tr = Tr(lang);
-    let ip = peer.map(|Extension(ConnectInfo(a))| a.ip());
+    me: SignedIn,
+    CsrfForm(form): CsrfForm<PasswordForm>,
+) -> PageResult {
+    let tr = me.tr();
     let mut status = StatusCode::UNPROCESSABLE_ENTITY;
     let mut retry_after = None;
     let error = if form.password != form.confirm {
@@ -481,100 +334,65 @@ async fn change_password(
     } else {
         match st
             .auth
-            .change_password(&claims, &form.current, &form.password, ip)
-            .await
+            .change_password(&me.claims, &form.current, &form.password, me.v.ip)
+            .await?
         {
-            Ok(ChangePassword::Throttled(wait)) => {
+            ChangePassword::Throttled(wait) => {
                 let secs = wait.as_secs().max(1);
                 status = StatusCode::TOO_MANY_REQUESTS;
                 retry_after = Some(secs);
                 Some(tr.t1("login-throttled", "seconds", &secs.to_string()))
             }
-            Ok(ChangePassword::Done) => {
-                return Redirect::to("/account?saved=password").into_response();
-            }
-            Ok(ChangePassword::WrongCurrent) => Some(tr.t("password-current-wrong")),
-            Ok(ChangePassword::Weak(Weakness::TooShort { min })) => {
+            ChangePassword::Done => return Ok(flash::done("/account", "password-changed")),
+            ChangePassword::WrongCurrent => Some(tr.t("password-current-wrong")),
+            ChangePassword::Weak(Weakness::TooShort { min }) => {
                 Some(tr.t1("password-too-short", "min", &min.to_string()))
             }
-            Ok(ChangePassword::Weak(Weakness::TooLong { max })) => {
+            ChangePassword::Weak(Weakness::TooLong { max }) => {
                 Some(tr.t1("password-too-long", "max", &max.to_string()))
             }
-            Ok(ChangePassword::Weak(Weakness::Guessable { .. })) => {
-                Some(tr.t("password-guessable"))
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "password change failed");
-                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-            }
+            ChangePassword::Weak(Weakness::Guessable { .. }) => Some(tr.t("password-guessable")),
         }
     };
     let errors = FieldErrors {
         password: error,
         ..FieldErrors::default()
     };
-    let mut res = account_page(&st, &claims, lang, csrf.0, None, errors, None, status).await;
+    let mut res = account_page(&st, &me, None, errors, status).await?;
     if let Some(secs) = retry_after {
         res.headers_mut()
             .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
     }
-    res
-}
-
-#[derive(Deserialize)]
-struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
+    Ok(res)
 }
 
 async fn logout(
     State(st): State<AccountState>,
-    Extension(user): Extension<CurrentUser>,
-    Extension(csrf): Extension<Csrf>,
-    headers: HeaderMap,
-    uri: Uri,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    sign_out(st, user, csrf, headers, uri, form, false).await
+    v: Visitor,
+    CsrfForm(_): CsrfForm<Button>,
+) -> PageResult {
+    sign_out(st, v, false).await
 }
 
 async fn logout_everywhere(
     State(st): State<AccountState>,
-    Extension(user): Extension<CurrentUser>,
-    Extension(csrf): Extension<Csrf>,
-    headers: HeaderMap,
-    uri: Uri,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    sign_out(st, user, csrf, headers, uri, form, true).await
+    v: Visitor,
+    CsrfForm(_): CsrfForm<Button>,
+) -> PageResult {
+    sign_out(st, v, true).await
 }
 
-async fn sign_out(
-    st: AccountState,
-    user: CurrentUser,
-    csrf: Csrf,
-    headers: HeaderMap,
-    uri: Uri,
-    form: CsrfForm,
-    everywhere: bool,
-) -> Response {
-    if !form_allowed(&headers, &uri, &csrf, &form.csrf) {
-        return StatusCode::FORBIDDEN.into_response();
-    }
-    if let Some(claims) = &user.0 {
-        let res = if everywhere {
-            st.auth.logout_everywhere(claims).await.map(|_| ())
+async fn sign_out(st: AccountState, v: Visitor, everywhere: bool) -> PageResult {
+    if let Some(claims) = &v.claims {
+        if everywhere {
+            st.auth.logout_everywhere(claims).await?;
         } else {
-            st.auth.logout(claims).await
-        };
-        if let Err(e) = res {
-            tracing::error!(error = %e, "sign-out failed");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            st.auth.logout(claims).await?;
         }
     }
-    let mut res = Redirect::to("/").into_response();
+    let mut res = flash::done("/login", "signed-out");
     for c in cleared_cookies() {
         res.headers_mut().append(header::SET_COOKIE, c);
     }
-    res
+    Ok(res)
 }

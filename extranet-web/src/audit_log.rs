@@ -24,9 +24,9 @@ use uuid::Uuid;
 
 use crate::i18n::Tr;
 use crate::lang::{Lang, negotiate};
-use crate::ui::{Chrome, render};
 use crate::session::CurrentUser;
 use crate::site::Site;
+use crate::ui::{Chrome, render};
 
 /// The most entries one search shows; a note says when there may be more.
 pub(crate) const LIMIT: u32 = 200;

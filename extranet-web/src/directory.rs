@@ -25,9 +25,9 @@ use uuid::Uuid;
 use crate::facts::{Fact, cell, facts};
 use crate::i18n::Tr;
 use crate::lang::{Lang, negotiate};
-use crate::ui::{Chrome, render};
 use crate::session::{Csrf, CurrentUser, form_allowed};
 use crate::site::Site;
+use crate::ui::{Chrome, render};
 
 #[derive(Clone)]
 pub(crate) struct DirectoryState {

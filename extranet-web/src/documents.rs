@@ -10,11 +10,10 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Form, Multipart, Path, Query, Request, State};
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Json, Router};
 use extranet_access::{Action, DocumentAccessView, DocumentView, Masked, Resource};
 use extranet_directory::Caller;
 use extranet_documents::{Documents, DocumentsError};
@@ -22,41 +21,45 @@ use extranet_identity::tokens::Claims;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::directory::{Row, form_caller, headers_of};
+use crate::directory::{Row, headers_of};
 use crate::facts::{Fact, cell, facts};
 use crate::i18n::Tr;
-use crate::lang::{Lang, negotiate};
-use crate::ui::{Chrome, render};
-use crate::session::{Csrf, CurrentUser, form_allowed};
+use crate::lang::Lang;
 use crate::site::Site;
-use crate::transfer::{self, Destination, PacedForm};
+use crate::transfer::{self, Destination};
+use crate::ui::confirm::{self, Confirm};
+use crate::ui::form::UploadRefused;
+use crate::ui::{
+    Chrome, CsrfForm, CsrfUpload, PageError, PageResult, PageRouter, SignedIn, flash, render, words,
+};
 
 #[derive(Clone)]
 pub(crate) struct DocsState {
     pub site: Arc<Site>,
-    pub directory: Arc<extranet_directory::Directory>,
     pub documents: Arc<Documents>,
 }
 
 pub(crate) fn routes(state: DocsState) -> Router {
-    Router::new()
-        .route("/documents/{id}", get(document_page))
-        .route("/documents/{id}/delete", post(delete))
-        .route("/documents/{id}/restore", post(restore))
-        .route("/dossiers/{id}/hold", post(hold))
-        .route("/company/access-log", get(access_log))
+    PageRouter::new()
+        .page("/documents/{id}", document_page)
+        .page_and_form("/documents/{id}/delete", confirm_delete, delete)
+        .form("/documents/{id}/restore", restore)
+        .page_and_form("/dossiers/{id}/hold", confirm_hold, hold)
+        .page("/company/access-log", access_log)
         .with_state(state)
+        .into_router()
 }
 
 /// Uploads and downloads: they stream, so they are served outside the standard request timeout
 /// and body limit (see the `extranet` crate's router).
 pub(crate) fn streaming_routes(state: DocsState) -> Router {
-    Router::new()
-        .route("/dossiers/{id}/documents", post(upload_document))
-        .route("/documents/{id}/versions", post(upload_version))
-        .route("/documents/{id}/content", get(content))
-        .layer(axum::extract::DefaultBodyLimit::disable())
+    PageRouter::new()
+        .form("/dossiers/{id}/documents", upload_document)
+        .form("/documents/{id}/versions", upload_version)
+        .page("/documents/{id}/content", content)
         .with_state(state)
+        .into_router()
+        .layer(axum::extract::DefaultBodyLimit::disable())
 }
 
 const LIST_COLUMNS: [&str; 7] = [
@@ -103,13 +106,14 @@ pub(crate) fn refusal_message(tr: &Tr, e: &DocumentsError) -> String {
         }
         DocumentsError::LimitReached(reached) => tr.t1(
             "doc-error-upload-limit",
-            "minutes",
-            &reached
-                .retry_after
-                .as_secs()
-                .div_ceil(60)
-                .max(1)
-                .to_string(),
+            "wait",
+            // Whole minutes at least: the limits count per hour.
+            &words::duration(
+                tr,
+                std::time::Duration::from_secs(
+                    reached.retry_after.as_secs().div_ceil(60).max(1) * 60,
+                ),
+            ),
         ),
         other => tr.t(&format!("doc-error-{}", other.code().replace('_', "-"))),
     }
@@ -155,24 +159,18 @@ pub(crate) fn human_size(bytes: u64) -> String {
     }
 }
 
-/// An RFC 3339 instant as pages show it: to the minute, in UTC.
-fn short_time(v: &str) -> String {
+/// An RFC 3339 instant as pages show it: to the minute, in the installation's time zone.
+fn short_time(tz: &jiff::tz::TimeZone, lang: Lang, v: &str) -> String {
     use time::format_description::well_known::Rfc3339;
     match time::OffsetDateTime::parse(v, &Rfc3339) {
-        Ok(t) => format!(
-            "{:04}-{:02}-{:02} {:02}:{:02} UTC",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute()
-        ),
+        Ok(t) => words::moment(lang, tz, t),
         Err(_) => v.to_owned(),
     }
 }
 
 /// Cells as the documents' tables show them: types and sizes in words.
 fn doc_rows<T: extranet_access::Outward>(
+    tz: &jiff::tz::TimeZone,
     tr: &Tr,
     items: &[Masked<T>],
     columns: &[&str],
@@ -187,9 +185,14 @@ fn doc_rows<T: extranet_access::Outward>(
                 .map(|c| {
                     let v = cell(tr, m, c)?;
                     Some(match *c {
-                        "uploaded_at" | "at" => short_time(&v),
+                        "uploaded_at" | "at" => short_time(tz, tr.0, &v),
                         "doc_type" => type_label(tr, &v),
-                        "size" => v.parse().map(human_size).unwrap_or(v),
+                        "size" => v.parse().map(|n| words::size(tr, n)).unwrap_or(v),
+                        "actor_roles" => v
+                            .split(',')
+                            .map(|r| words::role(tr, r.trim()))
+                            .collect::<Vec<_>>()
+                            .join(", "),
                         "action" => tr.t(&format!("access-{}", v.replace('.', "-"))),
                         _ => v,
                     })
@@ -197,10 +200,6 @@ fn doc_rows<T: extranet_access::Outward>(
                 .collect(),
         })
         .collect()
-}
-
-fn lang_of(headers: &HeaderMap, site: &Site) -> Lang {
-    negotiate(headers, site.default_language)
 }
 
 /// The documents part of a dossier's page.
@@ -260,9 +259,13 @@ pub(crate) async fn section(
     Ok(Some(Section {
         dossier,
         headers: headers_of(tr, "document", &LIST_COLUMNS),
-        rows: doc_rows(tr, &page.items, &LIST_COLUMNS, |d: &DocumentView| {
-            d.id.to_string()
-        }),
+        rows: doc_rows(
+            &words::installation_tz(),
+            tr,
+            &page.items,
+            &LIST_COLUMNS,
+            |d: &DocumentView| d.id.to_string(),
+        ),
         next: page.next.map(|n| {
             format!(
                 "/dossiers/{dossier}?after={}#documents-heading",
@@ -330,36 +333,27 @@ struct PageQuery {
     error: Option<String>,
 }
 
+fn id_of(raw: &str) -> Result<Uuid, PageError> {
+    raw.parse::<Uuid>().map_err(|_| PageError::NotFound)
+}
+
 async fn document_page(
     State(st): State<DocsState>,
-    Extension(user): Extension<CurrentUser>,
-    Extension(csrf): Extension<Csrf>,
-    headers: HeaderMap,
+    me: SignedIn,
     Path(raw): Path<String>,
     Query(q): Query<PageQuery>,
-) -> Response {
-    let Some(claims) = user.0.as_deref() else {
-        return Redirect::to("/login").into_response();
-    };
-    let Ok(id) = raw.parse::<Uuid>() else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let lang = lang_of(&headers, &st.site);
-    let tr = Tr(lang);
+) -> PageResult {
+    let id = id_of(&raw)?;
+    let lang = me.lang();
+    let tr = me.tr();
     let docs = &st.documents;
-    let caller = match docs.caller(claims.sub, None).await {
-        Ok(c) => c,
-        Err(e) => return status_of(&e).into_response(),
-    };
-    let (doc, versions) = match docs.get(&caller, id).await {
-        Ok(x) => x,
-        Err(e) => return status_of(&e).into_response(),
-    };
+    let caller = docs.caller(me.claims.sub, me.v.ip).await?;
+    let (doc, versions) = docs.get(&caller, id).await?;
     let d = doc.inner();
-    let relation = match docs.document_relation(&caller, id).await {
-        Ok(r) => r.unwrap_or_default(),
-        Err(e) => return status_of(&e).into_response(),
-    };
+    let relation = docs
+        .document_relation(&caller, id)
+        .await?
+        .unwrap_or_default();
     let allows = |a: Action| caller.grants.allows(Resource::Document, a, relation.0);
     let previewable =
         extranet_documents::sniff::by_media_type(&d.media_type).is_some_and(|k| k.previewable);
@@ -368,7 +362,7 @@ async fn document_page(
         .as_deref()
         .map(|code| tr.t(&format!("doc-error-{code}")));
     let page = DocumentPage {
-        c: Chrome::new(lang, &format!("/documents/{id}")),
+        c: me.chrome().await,
         site: &st.site,
         id,
         dossier: d.dossier_id,
@@ -379,170 +373,168 @@ async fn document_page(
             .filter(|f| f.id != "document-deleted-at" || d.deleted_at.is_some())
             .map(|mut f| {
                 if f.id == "document-uploaded-at" || f.id == "document-deleted-at" {
-                    f.value = f.value.map(|v| short_time(&v));
+                    f.value = f.value.map(|v| short_time(&st.site.tz(), lang, &v));
                 }
                 if f.id == "document-doc-type" {
                     f.value = f.value.map(|v| type_label(&tr, &v));
                 }
                 if f.id == "document-size" {
-                    f.value = f.value.map(|v| v.parse().map(human_size).unwrap_or(v));
+                    f.value = f
+                        .value
+                        .map(|v| v.parse().map(|n| words::size(&tr, n)).unwrap_or(v));
                 }
                 f
             })
             .collect(),
         version_headers: headers_of(&tr, "version", &VERSION_COLUMNS),
-        versions: doc_rows(&tr, &versions, &VERSION_COLUMNS, |v| v.version.to_string()),
+        versions: doc_rows(&st.site.tz(), &tr, &versions, &VERSION_COLUMNS, |v| {
+            v.version.to_string()
+        }),
         previewable,
         deleted: d.deleted_at.is_some(),
         can_upload: allows(Action::Upload) && d.deleted_at.is_none(),
         can_delete: allows(Action::Delete) && d.deleted_at.is_none() && !relation.1,
         can_restore: allows(Action::Restore) && d.deleted_at.is_some(),
         legal_hold: relation.1,
-        max_size: human_size(docs.settings().max_bytes),
-        csrf: csrf.0,
+        max_size: words::size(&tr, docs.settings().max_bytes),
+        csrf: me.csrf(),
         error,
         upload_action: format!("/documents/{id}/versions"),
     };
-    render(lang, StatusCode::OK, &page)
+    Ok(render(lang, StatusCode::OK, &page))
 }
 
 #[derive(Deserialize)]
-struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
+struct HoldForm {
     #[serde(default)]
     hold: Option<String>,
 }
 
+/// "Delete this document?" — what deleting does, before it is done.
+async fn confirm_delete(
+    State(st): State<DocsState>,
+    me: SignedIn,
+    Path(raw): Path<String>,
+) -> PageResult {
+    let id = id_of(&raw)?;
+    let tr = me.tr();
+    let caller = st.documents.caller(me.claims.sub, me.v.ip).await?;
+    let (doc, _) = st.documents.get(&caller, id).await?;
+    let title = cell(&tr, &doc, "title").unwrap_or_else(|| tr.t("hidden"));
+    Ok(confirm::page(
+        &me,
+        Confirm {
+            title: tr.t1("document-delete-confirm-title", "title", &title),
+            message: tr.t("document-delete-confirm-message"),
+            button: tr.t("document-delete"),
+            hidden: Vec::new(),
+            cancel: format!("/documents/{id}"),
+            danger: true,
+        },
+    )
+    .await)
+}
+
 async fn delete(
     State(st): State<DocsState>,
-    Extension(user): Extension<CurrentUser>,
-    Extension(csrf): Extension<Csrf>,
-    headers: HeaderMap,
-    uri: Uri,
+    me: SignedIn,
     Path(raw): Path<String>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    let (_, id, caller) = match form_caller(
-        &st.directory,
-        &user,
-        &raw,
-        &headers,
-        &uri,
-        &csrf,
-        &form.csrf,
-    )
-    .await
-    {
-        Ok(x) => x,
-        Err(s) => return s.into_response(),
-    };
+    CsrfForm(_): CsrfForm<crate::account::Button>,
+) -> PageResult {
+    let id = id_of(&raw)?;
+    let caller = me.current().await?;
     match st.documents.delete(&caller, id).await {
-        Ok(()) => match st.documents.document_relation(&caller, id).await {
-            // Staff still see it (and may restore it); anyone else goes back to the dossier.
-            Ok(Some(_)) => Redirect::to(&format!("/documents/{id}")).into_response(),
-            Ok(None) => Redirect::to("/dossiers").into_response(),
-            Err(e) => status_of(&e).into_response(),
-        },
-        Err(DocumentsError::LegalHold) => {
-            Redirect::to(&format!("/documents/{id}?error=legal-hold")).into_response()
-        }
-        Err(e) => status_of(&e).into_response(),
+        Ok(()) => Ok(match st.documents.document_relation(&caller, id).await? {
+            // Staff still see it (and may restore it); anyone else goes back to the dossiers.
+            Some(_) => flash::done(&format!("/documents/{id}"), "document-deleted"),
+            None => flash::done("/dossiers", "document-deleted"),
+        }),
+        Err(DocumentsError::LegalHold) => Ok(flash::failed(
+            &format!("/documents/{id}"),
+            "document-under-hold",
+        )),
+        Err(e) => Err(e.into()),
     }
 }
 
 async fn restore(
     State(st): State<DocsState>,
-    Extension(user): Extension<CurrentUser>,
-    Extension(csrf): Extension<Csrf>,
-    headers: HeaderMap,
-    uri: Uri,
+    me: SignedIn,
     Path(raw): Path<String>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    let (_, id, caller) = match form_caller(
-        &st.directory,
-        &user,
-        &raw,
-        &headers,
-        &uri,
-        &csrf,
-        &form.csrf,
-    )
-    .await
-    {
-        Ok(x) => x,
-        Err(s) => return s.into_response(),
+    CsrfForm(_): CsrfForm<crate::account::Button>,
+) -> PageResult {
+    let id = id_of(&raw)?;
+    let caller = me.current().await?;
+    st.documents.restore(&caller, id).await?;
+    Ok(flash::done(
+        &format!("/documents/{id}"),
+        "document-restored",
+    ))
+}
+
+#[derive(Deserialize)]
+struct HoldQuery {
+    place: Option<String>,
+}
+
+/// "Place a legal hold?" / "Lift the legal hold?" before doing it.
+async fn confirm_hold(
+    State(st): State<DocsState>,
+    me: SignedIn,
+    Path(raw): Path<String>,
+    Query(q): Query<HoldQuery>,
+) -> PageResult {
+    let id = id_of(&raw)?;
+    let tr = me.tr();
+    let caller = st.documents.caller(me.claims.sub, me.v.ip).await?;
+    st.documents.dossier_for(&caller, id, Action::Hold).await?;
+    let place = q.place.as_deref() == Some("1");
+    let (title, message, button) = if place {
+        (
+            "hold-place-confirm-title",
+            "hold-place-confirm-message",
+            "legal-hold-place",
+        )
+    } else {
+        (
+            "hold-lift-confirm-title",
+            "hold-lift-confirm-message",
+            "legal-hold-lift",
+        )
     };
-    match st.documents.restore(&caller, id).await {
-        Ok(_) => Redirect::to(&format!("/documents/{id}")).into_response(),
-        Err(e) => status_of(&e).into_response(),
-    }
+    Ok(confirm::page(
+        &me,
+        Confirm {
+            title: tr.t(title),
+            message: tr.t(message),
+            button: tr.t(button),
+            hidden: vec![("hold", if place { "1" } else { "0" }.to_owned())],
+            cancel: format!("/dossiers/{id}#documents-heading"),
+            danger: place,
+        },
+    )
+    .await)
 }
 
 async fn hold(
     State(st): State<DocsState>,
-    Extension(user): Extension<CurrentUser>,
-    Extension(csrf): Extension<Csrf>,
-    headers: HeaderMap,
-    uri: Uri,
+    me: SignedIn,
     Path(raw): Path<String>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    let (_, id, caller) = match form_caller(
-        &st.directory,
-        &user,
-        &raw,
-        &headers,
-        &uri,
-        &csrf,
-        &form.csrf,
-    )
-    .await
-    {
-        Ok(x) => x,
-        Err(s) => return s.into_response(),
-    };
+    CsrfForm(form): CsrfForm<HoldForm>,
+) -> PageResult {
+    let id = id_of(&raw)?;
+    let caller = me.current().await?;
     let place = form.hold.as_deref() == Some("1");
-    match st.documents.set_hold(&caller, id, place).await {
-        Ok(()) => Redirect::to(&format!("/dossiers/{id}#documents-heading")).into_response(),
-        Err(e) => status_of(&e).into_response(),
-    }
+    st.documents.set_hold(&caller, id, place).await?;
+    Ok(flash::done(
+        &format!("/dossiers/{id}#documents-heading"),
+        if place { "hold-placed" } else { "hold-lifted" },
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
 // Uploads, from the page's form: with script, an XMLHttpRequest (for its progress events) that
 // wants JSON back; without, a plain form post answered with a redirect or a page.
-
-/// Reads the form's first part, which must be the CSRF token, before anything else.
-async fn check_csrf(
-    form: &mut Multipart,
-    headers: &HeaderMap,
-    uri: &Uri,
-    csrf: &Csrf,
-) -> Result<(), StatusCode> {
-    let mut field = form
-        .next_field()
-        .await
-        .map_err(|_| StatusCode::BAD_REQUEST)?
-        .ok_or(StatusCode::BAD_REQUEST)?;
-    if field.name() != Some("csrf") {
-        return Err(StatusCode::FORBIDDEN);
-    }
-    let mut token = Vec::new();
-    while let Some(chunk) = field.chunk().await.map_err(|_| StatusCode::BAD_REQUEST)? {
-        if token.len() + chunk.len() > 256 {
-            return Err(StatusCode::FORBIDDEN);
-        }
-        token.extend_from_slice(&chunk);
-    }
-    let token = String::from_utf8(token).map_err(|_| StatusCode::FORBIDDEN)?;
-    if form_allowed(headers, uri, csrf, &token) {
-        Ok(())
-    } else {
-        Err(StatusCode::FORBIDDEN)
-    }
-}
 
 fn wants_json(headers: &HeaderMap) -> bool {
     headers
@@ -560,25 +552,19 @@ struct RefusedPage<'a> {
     back: String,
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn upload(
     st: DocsState,
-    user: CurrentUser,
-    csrf: Csrf,
-    headers: HeaderMap,
-    uri: Uri,
+    me: SignedIn,
     raw: String,
-    request: Request,
+    upload: CsrfUpload,
     new_document: bool,
 ) -> Response {
-    let Some(claims) = user.0.as_deref() else {
-        return StatusCode::UNAUTHORIZED.into_response();
-    };
     let Ok(id) = raw.parse::<Uuid>() else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let lang = lang_of(&headers, &st.site);
-    let tr = Tr(lang);
+    let lang = me.lang();
+    let tr = me.tr();
+    let headers = upload.headers().clone();
     let json = wants_json(&headers);
     let back = if new_document {
         format!("/dossiers/{id}")
@@ -587,7 +573,7 @@ async fn upload(
     };
     let docs = &st.documents;
     let result = async {
-        let caller = docs.caller(claims.sub, None).await?;
+        let caller = docs.caller(me.claims.sub, me.v.ip).await?;
         // Decided before a byte of the body is read.
         let destination = if new_document {
             docs.dossier_for(&caller, id, Action::Upload).await?;
@@ -624,13 +610,11 @@ async fn upload(
     if let Err(e) = docs.check_upload_limit(&caller).await {
         return refused(&st, lang, &tr, json, &back, &e);
     }
-    let mut form = match PacedForm::new(request, transfer::pace_of(docs)).await {
+    let mut form = match upload.open(transfer::pace_of(docs)).await {
         Ok(form) => form,
-        Err(e) => return refused(&st, lang, &tr, json, &back, &e),
+        Err(UploadRefused::Documents(e)) => return refused(&st, lang, &tr, json, &back, &e),
+        Err(UploadRefused::Form(e)) => return e.into_response(),
     };
-    if let Err(status) = check_csrf(&mut form.form, &headers, &uri, &csrf).await {
-        return status.into_response();
-    }
     match transfer::receive(docs, &caller, destination, &mut form).await {
         Ok(doc) => {
             let url = format!("/documents/{}", doc.inner().id);
@@ -714,26 +698,20 @@ fn refusal_response(
 
 async fn upload_document(
     State(st): State<DocsState>,
-    Extension(user): Extension<CurrentUser>,
-    Extension(csrf): Extension<Csrf>,
-    headers: HeaderMap,
-    uri: Uri,
+    me: SignedIn,
     Path(raw): Path<String>,
-    request: Request,
+    upload_form: CsrfUpload,
 ) -> Response {
-    upload(st, user, csrf, headers, uri, raw, request, true).await
+    upload(st, me, raw, upload_form, true).await
 }
 
 async fn upload_version(
     State(st): State<DocsState>,
-    Extension(user): Extension<CurrentUser>,
-    Extension(csrf): Extension<Csrf>,
-    headers: HeaderMap,
-    uri: Uri,
+    me: SignedIn,
     Path(raw): Path<String>,
-    request: Request,
+    upload_form: CsrfUpload,
 ) -> Response {
-    upload(st, user, csrf, headers, uri, raw, request, false).await
+    upload(st, me, raw, upload_form, false).await
 }
 
 #[derive(Deserialize)]
@@ -744,20 +722,17 @@ struct ContentQuery {
 
 async fn content(
     State(st): State<DocsState>,
-    Extension(user): Extension<CurrentUser>,
+    me: SignedIn,
     headers: HeaderMap,
     Path(raw): Path<String>,
     Query(q): Query<ContentQuery>,
 ) -> Response {
-    let Some(claims) = user.0.as_deref() else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
     let Ok(id) = raw.parse::<Uuid>() else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let inline = q.inline.as_deref() == Some("1");
     let docs = &st.documents;
-    let caller = match docs.caller(claims.sub, None).await {
+    let caller = match docs.caller(me.claims.sub, me.v.ip).await {
         Ok(c) => c,
         Err(e) => return status_of(&e).into_response(),
     };
@@ -779,32 +754,22 @@ struct AccessLogPage<'a> {
     rows: Vec<Row>,
 }
 
-async fn access_log(
-    State(st): State<DocsState>,
-    Extension(user): Extension<CurrentUser>,
-    headers: HeaderMap,
-) -> Response {
-    let Some(claims) = user.0.as_deref() else {
-        return Redirect::to("/login").into_response();
-    };
-    let lang = lang_of(&headers, &st.site);
-    let tr = Tr(lang);
+async fn access_log(State(st): State<DocsState>, me: SignedIn) -> PageResult {
+    let tr = me.tr();
     let docs = &st.documents;
-    let caller = match docs.caller(claims.sub, None).await {
-        Ok(c) => c,
-        Err(e) => return status_of(&e).into_response(),
-    };
-    let items = match docs.access_log(&caller, caller.organisation).await {
-        Ok(items) => items,
-        Err(e) => return status_of(&e).into_response(),
-    };
+    let caller = docs.caller(me.claims.sub, me.v.ip).await?;
+    let items = docs.access_log(&caller, caller.organisation).await?;
     let page = AccessLogPage {
-        c: Chrome::new(lang, "/company/access-log"),
+        c: me.chrome().await,
         site: &st.site,
         headers: headers_of(&tr, "document_access", &ACCESS_COLUMNS),
-        rows: doc_rows(&tr, &items, &ACCESS_COLUMNS, |a: &DocumentAccessView| {
-            a.document_id.to_string()
-        }),
+        rows: doc_rows(
+            &st.site.tz(),
+            &tr,
+            &items,
+            &ACCESS_COLUMNS,
+            |a: &DocumentAccessView| a.document_id.to_string(),
+        ),
     };
-    render(lang, StatusCode::OK, &page)
+    Ok(render(me.lang(), StatusCode::OK, &page))
 }

@@ -9,6 +9,7 @@ mod audit_log;
 mod directory;
 mod documents;
 mod facts;
+mod home;
 mod i18n;
 mod lang;
 pub mod pace;

@@ -5,10 +5,10 @@ use std::sync::{Arc, OnceLock};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum_extra::extract::cookie::{Cookie, SameSite};
+use axum_extra::extract::cookie::Cookie;
 use bytes::Bytes;
 use serde::Deserialize;
 
@@ -16,12 +16,12 @@ use extranet_identity::auth::Auth;
 use extranet_identity::recovery::Recovery;
 
 use crate::assets;
+use crate::i18n::Tr;
+use crate::lang::{Lang, negotiate};
+use crate::site::Site;
 use crate::ui::render::page_response;
 use crate::ui::signed_in::{is_local_path, lang_cookie};
 use crate::ui::{Chrome, render};
-use crate::i18n::Tr;
-use crate::lang::{LANG_COOKIE, Lang, negotiate};
-use crate::site::Site;
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -59,7 +59,6 @@ pub struct Services {
 pub fn streaming_routes(s: &Services) -> Router {
     crate::documents::streaming_routes(crate::documents::DocsState {
         site: s.site.clone(),
-        directory: s.directory.clone(),
         documents: s.documents.clone(),
     })
     .layer(axum::Extension(Arc::new(s.clone())))
@@ -70,6 +69,7 @@ pub fn streaming_routes(s: &Services) -> Router {
 }
 
 pub fn routes(s: &Services) -> Router {
+    crate::ui::words::set_installation_tz(s.site.tz());
     let Services {
         site,
         auth,
@@ -80,7 +80,6 @@ pub fn routes(s: &Services) -> Router {
     let account = crate::account::routes(crate::account::AccountState {
         site: site.clone(),
         auth: auth.clone(),
-        directory: directory.clone(),
     })
     .merge(crate::second_factor::routes(
         crate::second_factor::FactorState {
@@ -105,8 +104,12 @@ pub fn routes(s: &Services) -> Router {
     }))
     .merge(crate::documents::routes(crate::documents::DocsState {
         site: site.clone(),
-        directory: directory.clone(),
         documents: documents.clone(),
+    }))
+    .merge(crate::home::routes(crate::home::HomeState {
+        site: site.clone(),
+        auth: auth.clone(),
+        directory: directory.clone(),
     }))
     .merge(crate::directory::routes(crate::directory::DirectoryState {
         site: site.clone(),
@@ -141,6 +144,11 @@ struct HomeCache {
 }
 
 async fn home(State(cache): State<Arc<HomeCache>>, headers: HeaderMap) -> Response {
+    // Someone with a session goes to their own home page (which checks the session; this page
+    // stays free of the session's work for everyone else).
+    if has_session_cookie(&headers) {
+        return Redirect::to("/home").into_response();
+    }
     let lang = negotiate(&headers, cache.site.default_language);
     let slot = &cache.pages[lang.index()];
     let body = match slot.get() {
@@ -165,6 +173,19 @@ async fn home(State(cache): State<Arc<HomeCache>>, headers: HeaderMap) -> Respon
     page_response(lang, StatusCode::OK, body)
 }
 
+fn has_session_cookie(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| Cookie::split_parse(v).flatten())
+        .any(|c| {
+            (c.name() == crate::session::ACCESS_COOKIE
+                || c.name() == crate::session::REFRESH_COOKIE)
+                && !c.value().is_empty()
+        })
+}
+
 #[derive(Deserialize)]
 struct Next {
     next: Option<String>,
@@ -172,30 +193,35 @@ struct Next {
 
 /// Sets the language cookie and goes back where the visitor was. Only local paths are followed,
 /// so the switch cannot be used as an open redirect.
-async fn switch_language(Path(code): Path<String>, Query(next): Query<Next>) -> Response {
+async fn switch_language(
+    v: crate::ui::Visitor,
+    Path(code): Path<String>,
+    Query(next): Query<Next>,
+) -> Response {
     let Some(lang) = Lang::parse(&code) else {
         return StatusCode::NOT_FOUND.into_response();
     };
+    // Signed in, the choice is the profile's language (pages speak the profile's language
+    // first); a failure leaves the profile as it was and the switch still works.
+    if let Some(claims) = &v.claims
+        && let Ok(language) = code.parse::<extranet_identity::Language>()
+        && let Err(e) = v
+            .services
+            .auth
+            .set_own_language(claims, language, v.ip)
+            .await
+    {
+        tracing::warn!(error = %e, "profile language not saved");
+    }
     let target = next
         .next
         .filter(|p| is_local_path(p))
         .unwrap_or_else(|| "/".to_owned());
-    let cookie = Cookie::build((LANG_COOKIE, lang.code()))
-        .path("/")
-        .secure(true)
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .max_age(time_year())
-        .build();
     let mut res = Redirect::to(&target).into_response();
-    if let Ok(v) = HeaderValue::from_str(&cookie.to_string()) {
-        res.headers_mut().append(header::SET_COOKIE, v);
+    if let Some(c) = lang_cookie(lang) {
+        res.headers_mut().append(header::SET_COOKIE, c);
     }
     res
-}
-
-fn time_year() -> time::Duration {
-    time::Duration::days(365)
 }
 
 /// A page for an error status, in the visitor's language. Used by the server for every error
@@ -233,4 +259,3 @@ pub fn error_page(
         },
     )
 }
-

@@ -3,20 +3,17 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{ConnectInfo, Form, Query, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Router, routing::get};
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use extranet_identity::onetime::Purpose;
 use extranet_identity::password::Weakness;
 use extranet_identity::recovery::{Recovery, SetPassword};
 use serde::Deserialize;
 
-use crate::i18n::Tr;
-use crate::lang::{Lang, negotiate};
-use crate::ui::{Chrome, render};
-use crate::session::{Csrf, form_allowed};
 use crate::site::Site;
+use crate::ui::{Chrome, CsrfForm, PageError, PageRouter, Visitor, flash, render};
 
 #[derive(Clone)]
 pub(crate) struct RecoveryState {
@@ -47,30 +44,22 @@ struct SetPage<'a> {
 }
 
 pub(crate) fn routes(state: RecoveryState) -> Router {
-    Router::new()
-        .route("/password/forgot", get(forgot_form).post(forgot))
-        .route("/password/reset", get(reset_form).post(reset))
-        .route("/password/set", get(invitation_form).post(invitation))
+    PageRouter::new()
+        .page_and_form("/password/forgot", forgot_form, forgot)
+        .page_and_form("/password/reset", reset_form, reset)
+        .page_and_form("/password/set", invitation_form, invitation)
         .with_state(state)
+        .into_router()
 }
 
-fn lang_of(headers: &HeaderMap, site: &Site) -> Lang {
-    negotiate(headers, site.default_language)
-}
-
-async fn forgot_form(
-    State(st): State<RecoveryState>,
-    Extension(csrf): Extension<Csrf>,
-    headers: HeaderMap,
-) -> Response {
-    let lang = lang_of(&headers, &st.site);
+async fn forgot_form(State(st): State<RecoveryState>, v: Visitor) -> Response {
     render(
-        lang,
+        v.lang,
         StatusCode::OK,
         &ForgotPage {
-            c: Chrome::new(lang, "/password/forgot"),
+            c: v.chrome(),
             site: &st.site,
-            csrf: csrf.0,
+            csrf: v.csrf.clone(),
             sent: false,
         },
     )
@@ -80,36 +69,26 @@ async fn forgot_form(
 struct ForgotForm {
     #[serde(default)]
     email: String,
-    #[serde(default)]
-    csrf: String,
 }
 
 async fn forgot(
     State(st): State<RecoveryState>,
-    Extension(csrf): Extension<Csrf>,
-    headers: HeaderMap,
-    uri: Uri,
-    peer: Option<Extension<ConnectInfo<std::net::SocketAddr>>>,
-    Form(form): Form<ForgotForm>,
+    v: Visitor,
+    CsrfForm(form): CsrfForm<ForgotForm>,
 ) -> Response {
-    let lang = lang_of(&headers, &st.site);
-    if !form_allowed(&headers, &uri, &csrf, &form.csrf) {
-        return StatusCode::FORBIDDEN.into_response();
-    }
     // The same page whether or not the address has an account and whether or not a mail went
     // out within the limits. Even a failure is not shown: only a request for an existing account
     // writes anything, so a failure page would tell that the account exists. It is logged.
-    let ip = peer.map(|Extension(ConnectInfo(a))| a.ip());
-    if let Err(e) = st.recovery.request_reset(form.email.trim(), ip).await {
+    if let Err(e) = st.recovery.request_reset(form.email.trim(), v.ip).await {
         tracing::error!(error = %e, "password reset request failed");
     }
     render(
-        lang,
+        v.lang,
         StatusCode::OK,
         &ForgotPage {
-            c: Chrome::new(lang, "/password/forgot"),
+            c: v.chrome(),
             site: &st.site,
-            csrf: csrf.0,
+            csrf: v.csrf.clone(),
             sent: true,
         },
     )
@@ -129,8 +108,6 @@ struct SetForm {
     password: String,
     #[serde(default)]
     confirm: String,
-    #[serde(default)]
-    csrf: String,
 }
 
 struct Flow {
@@ -150,42 +127,20 @@ const INVITATION: Flow = Flow {
     title_key: "invite-title",
 };
 
-async fn reset_form(
-    st: State<RecoveryState>,
-    csrf: Extension<Csrf>,
-    headers: HeaderMap,
-    q: Query<TokenQuery>,
-) -> Response {
-    show_set_form(&RESET, st, csrf, headers, q).await
+async fn reset_form(st: State<RecoveryState>, v: Visitor, q: Query<TokenQuery>) -> Response {
+    show_set_form(&RESET, st, v, q).await
 }
 
-async fn invitation_form(
-    st: State<RecoveryState>,
-    csrf: Extension<Csrf>,
-    headers: HeaderMap,
-    q: Query<TokenQuery>,
-) -> Response {
-    show_set_form(&INVITATION, st, csrf, headers, q).await
+async fn invitation_form(st: State<RecoveryState>, v: Visitor, q: Query<TokenQuery>) -> Response {
+    show_set_form(&INVITATION, st, v, q).await
 }
 
-async fn reset(
-    st: State<RecoveryState>,
-    csrf: Extension<Csrf>,
-    headers: HeaderMap,
-    uri: Uri,
-    form: Form<SetForm>,
-) -> Response {
-    set_password(&RESET, st, csrf, headers, uri, form).await
+async fn reset(st: State<RecoveryState>, v: Visitor, form: CsrfForm<SetForm>) -> Response {
+    set_password(&RESET, st, v, form).await
 }
 
-async fn invitation(
-    st: State<RecoveryState>,
-    csrf: Extension<Csrf>,
-    headers: HeaderMap,
-    uri: Uri,
-    form: Form<SetForm>,
-) -> Response {
-    set_password(&INVITATION, st, csrf, headers, uri, form).await
+async fn invitation(st: State<RecoveryState>, v: Visitor, form: CsrfForm<SetForm>) -> Response {
+    set_password(&INVITATION, st, v, form).await
 }
 
 /// What the new-password page shows: the form (with an error) or that the link is invalid.
@@ -216,15 +171,16 @@ impl SetView {
     }
 }
 
-fn set_page(flow: &Flow, st: &RecoveryState, lang: Lang, csrf: String, view: SetView) -> Response {
-    let tr = Tr(lang);
+fn set_page(flow: &Flow, st: &RecoveryState, v: &Visitor, view: SetView) -> Response {
+    let tr = v.tr();
     let mut res = render(
-        lang,
+        v.lang,
         view.status,
         &SetPage {
-            c: Chrome::new(lang, flow.action),
+            // Not `v.chrome()`: the language switch must not carry the token in its link.
+            c: Chrome::new(v.lang, flow.action),
             site: &st.site,
-            csrf,
+            csrf: v.csrf.clone(),
             title: tr.t(flow.title_key),
             action: flow.action,
             token: view.token,
@@ -247,54 +203,43 @@ fn set_page(flow: &Flow, st: &RecoveryState, lang: Lang, csrf: String, view: Set
 async fn show_set_form(
     flow: &Flow,
     State(st): State<RecoveryState>,
-    Extension(csrf): Extension<Csrf>,
-    headers: HeaderMap,
+    v: Visitor,
     Query(q): Query<TokenQuery>,
 ) -> Response {
-    let lang = lang_of(&headers, &st.site);
     let valid = match st.recovery.link_is_valid(&q.token, flow.purpose).await {
-        Ok(v) => v,
-        Err(e) => {
-            tracing::error!(error = %e, "link check failed");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
+        Ok(valid) => valid,
+        Err(e) => return PageError::internal(format!("link check failed: {e}")).into_response(),
     };
     let view = if valid {
         SetView::form(StatusCode::OK, q.token, None)
     } else {
         SetView::invalid_link()
     };
-    set_page(flow, &st, lang, csrf.0, view)
+    set_page(flow, &st, &v, view)
 }
 
 async fn set_password(
     flow: &Flow,
     State(st): State<RecoveryState>,
-    Extension(csrf): Extension<Csrf>,
-    headers: HeaderMap,
-    uri: Uri,
-    Form(form): Form<SetForm>,
+    v: Visitor,
+    CsrfForm(form): CsrfForm<SetForm>,
 ) -> Response {
-    let lang = lang_of(&headers, &st.site);
-    let tr = Tr(lang);
-    if !form_allowed(&headers, &uri, &csrf, &form.csrf) {
-        return StatusCode::FORBIDDEN.into_response();
-    }
+    let tr = v.tr();
     if form.password != form.confirm {
         let view = SetView::form(
             StatusCode::UNPROCESSABLE_ENTITY,
             form.token,
             Some(tr.t("password-mismatch")),
         );
-        return set_page(flow, &st, lang, csrf.0, view);
+        return set_page(flow, &st, &v, view);
     }
     match st
         .recovery
         .set_password(&form.token, flow.purpose, &form.password)
         .await
     {
-        Ok(SetPassword::Done) => Redirect::to("/login").into_response(),
-        Ok(SetPassword::InvalidLink) => set_page(flow, &st, lang, csrf.0, SetView::invalid_link()),
+        Ok(SetPassword::Done) => flash::done("/login", "password-set"),
+        Ok(SetPassword::InvalidLink) => set_page(flow, &st, &v, SetView::invalid_link()),
         Ok(SetPassword::Weak(weak)) => {
             let reason = match weak {
                 Weakness::TooShort { min } => tr.t1("password-too-short", "min", &min.to_string()),
@@ -302,11 +247,8 @@ async fn set_password(
                 Weakness::Guessable { .. } => tr.t("password-guessable"),
             };
             let view = SetView::form(StatusCode::UNPROCESSABLE_ENTITY, form.token, Some(reason));
-            set_page(flow, &st, lang, csrf.0, view)
+            set_page(flow, &st, &v, view)
         }
-        Err(e) => {
-            tracing::error!(error = %e, "setting a password failed");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
+        Err(e) => PageError::internal(format!("setting a password failed: {e}")).into_response(),
     }
 }

@@ -10,13 +10,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use askama::Template;
-use axum::extract::{ConnectInfo, Form, Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Router, routing::get, routing::post};
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use base64::Engine;
-use extranet_directory::{Directory, DirectoryError};
+use extranet_directory::Directory;
 use extranet_identity::auth::Auth;
 use extranet_identity::factor::manage::{Manage, Status};
 use extranet_identity::factor::sign_in::{SignIn, Via};
@@ -24,11 +24,12 @@ use extranet_identity::factor::{Challenge, Enrolment, Proof};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::i18n::Tr;
-use crate::lang::{Lang, negotiate};
-use crate::ui::{Chrome, render};
-use crate::session::{Csrf, CurrentUser, form_allowed, session_cookies};
+use crate::session::session_cookies;
 use crate::site::Site;
+use crate::ui::signed_in::session_started;
+use crate::ui::{
+    Chrome, CsrfForm, PageError, PageResult, PageRouter, SignedIn, Visitor, flash, render, words,
+};
 
 /// The pending sign-in's challenge, between the password and the code.
 pub const CHALLENGE_COOKIE: &str = "__Host-signin";
@@ -41,18 +42,16 @@ pub(crate) struct FactorState {
 }
 
 pub(crate) fn routes(state: FactorState) -> Router {
-    Router::new()
-        .route("/login/second-factor", get(step_form).post(step))
-        .route("/account/second-factor", get(manage_page))
-        .route("/account/second-factor/enrol", post(enrol))
-        .route("/account/second-factor/confirm", post(confirm))
-        .route("/account/second-factor/recovery-codes", post(new_codes))
-        .route("/account/second-factor/disable", post(disable))
-        .route(
-            "/people/{id}/second-factor/reset",
-            get(reset_form).post(reset),
-        )
+    PageRouter::new()
+        .page_and_form("/login/second-factor", step_form, step)
+        .page("/account/second-factor", manage_page)
+        .form("/account/second-factor/enrol", enrol)
+        .form("/account/second-factor/confirm", confirm)
+        .form("/account/second-factor/recovery-codes", new_codes)
+        .form("/account/second-factor/disable", disable)
+        .page_and_form("/people/{id}/second-factor/reset", reset_form, reset)
         .with_state(state)
+        .into_router()
 }
 
 fn challenge_cookie(value: String, max_age: Duration) -> Option<HeaderValue> {
@@ -92,17 +91,8 @@ fn challenge_of(headers: &HeaderMap) -> Option<String> {
         .map(|c| c.value().to_owned())
 }
 
-fn lang_of(headers: &HeaderMap, site: &Site) -> Lang {
-    negotiate(headers, site.default_language)
-}
-
-fn client(peer: &Option<Extension<ConnectInfo<std::net::SocketAddr>>>) -> Option<std::net::IpAddr> {
-    peer.as_ref().map(|Extension(ConnectInfo(a))| a.ip())
-}
-
 fn internal(e: impl std::fmt::Display, what: &str) -> Response {
-    tracing::error!(error = %e, "{what}");
-    StatusCode::INTERNAL_SERVER_ERROR.into_response()
+    PageError::internal(format!("{what}: {e}")).into_response()
 }
 
 fn no_store(mut res: Response) -> Response {
@@ -184,7 +174,7 @@ struct CodePage<'a> {
 #[allow(clippy::too_many_arguments)] // one page, its variants
 fn code_page(
     st: &FactorState,
-    lang: Lang,
+    c: Chrome,
     status: StatusCode,
     csrf: String,
     action: &'static str,
@@ -195,11 +185,12 @@ fn code_page(
     // A sign-in answered 401 without a message of its own is one that can no longer be
     // completed (no challenge, or an expired or used one): only the way back is offered.
     let expired = signing_in && status == StatusCode::UNAUTHORIZED && error.is_none();
+    let lang = c.lang;
     no_store(render(
         lang,
         status,
         &CodePage {
-            c: Chrome::new(lang, action),
+            c,
             site: &st.site,
             csrf,
             action,
@@ -207,7 +198,7 @@ fn code_page(
             signing_in,
             required: signing_in && enrolment.is_some(),
             error: if expired {
-                Some(Tr(lang).t("second-factor-expired"))
+                Some(crate::i18n::Tr(lang).t("second-factor-expired"))
             } else {
                 error
             },
@@ -229,16 +220,16 @@ struct CodesPage<'a> {
 
 fn codes_page(
     st: &FactorState,
-    lang: Lang,
+    c: Chrome,
     codes: Vec<String>,
     notice: String,
     next: &'static str,
 ) -> Response {
     no_store(render(
-        lang,
+        c.lang,
         StatusCode::OK,
         &CodesPage {
-            c: Chrome::new(lang, "/account/second-factor"),
+            c,
             site: &st.site,
             codes,
             notice,
@@ -247,16 +238,10 @@ fn codes_page(
     ))
 }
 
-async fn step_form(
-    State(st): State<FactorState>,
-    Extension(user): Extension<CurrentUser>,
-    Extension(csrf): Extension<Csrf>,
-    headers: HeaderMap,
-) -> Response {
-    if user.0.is_some() {
-        return Redirect::to("/account").into_response();
+async fn step_form(State(st): State<FactorState>, v: Visitor, headers: HeaderMap) -> Response {
+    if v.claims.is_some() {
+        return Redirect::to("/home").into_response();
     }
-    let lang = lang_of(&headers, &st.site);
     let pending = match challenge_of(&headers) {
         Some(token) => match st.auth.pending_sign_in(&token).await {
             Ok(p) => p,
@@ -269,9 +254,9 @@ async fn step_form(
     };
     code_page(
         &st,
-        lang,
+        v.chrome(),
         StatusCode::OK,
-        csrf.0,
+        v.csrf.clone(),
         "/login/second-factor",
         pending.enrolment.as_ref(),
         true,
@@ -283,27 +268,22 @@ async fn step_form(
 struct CodeForm {
     #[serde(default)]
     code: String,
-    #[serde(default)]
-    csrf: String,
 }
 
 async fn step(
     State(st): State<FactorState>,
-    Extension(csrf): Extension<Csrf>,
-    peer: Option<Extension<ConnectInfo<std::net::SocketAddr>>>,
+    v: Visitor,
     headers: HeaderMap,
-    uri: Uri,
-    Form(form): Form<CodeForm>,
+    CsrfForm(form): CsrfForm<CodeForm>,
 ) -> Response {
-    let lang = lang_of(&headers, &st.site);
-    let tr = Tr(lang);
+    let tr = v.tr();
     let action = "/login/second-factor";
     let Some(token) = challenge_of(&headers) else {
         return code_page(
             &st,
-            lang,
+            v.chrome(),
             StatusCode::UNAUTHORIZED,
-            csrf.0,
+            v.csrf.clone(),
             action,
             None,
             true,
@@ -316,44 +296,32 @@ async fn step(
         Err(e) => return internal(e, "pending sign-in not readable"),
     };
     let enrolment = pending.as_ref().and_then(|p| p.enrolment.clone());
-    if !form_allowed(&headers, &uri, &csrf, &form.csrf) {
-        let msg = Some(tr.t("form-expired"));
-        return code_page(
-            &st,
-            lang,
-            StatusCode::FORBIDDEN,
-            csrf.0,
-            action,
-            enrolment.as_ref(),
-            true,
-            msg,
-        );
-    }
-    let outcome = match st
-        .auth
-        .complete_sign_in(&token, &form.code, client(&peer))
-        .await
-    {
+    let outcome = match st.auth.complete_sign_in(&token, &form.code, v.ip).await {
         Ok(o) => o,
         Err(e) => return internal(e, "second sign-in step failed"),
     };
     match outcome {
         SignIn::Done { issued, via } => {
+            // A code from the app starts the session like a password alone does (the page
+            // asked for, the profile's language); the other two show a page first.
+            let totp = matches!(via, Via::Totp);
             let mut res = match via {
-                Via::Totp => Redirect::to("/account").into_response(),
+                Via::Totp => session_started(&st.auth, &issued, &headers, "/home").await,
                 Via::RecoveryCode { .. } => {
                     Redirect::to("/account/second-factor?used=recovery-code").into_response()
                 }
                 Via::Enrolled { recovery_codes } => codes_page(
                     &st,
-                    lang,
+                    v.chrome(),
                     recovery_codes,
                     tr.t("second-factor-enrolled"),
-                    "/account",
+                    "/home",
                 ),
             };
-            for c in session_cookies(&st.auth, &issued) {
-                res.headers_mut().append(header::SET_COOKIE, c);
+            if !totp {
+                for c in session_cookies(&st.auth, &issued) {
+                    res.headers_mut().append(header::SET_COOKIE, c);
+                }
             }
             if let Some(c) = cleared_challenge() {
                 res.headers_mut().append(header::SET_COOKIE, c);
@@ -362,9 +330,9 @@ async fn step(
         }
         SignIn::Wrong => code_page(
             &st,
-            lang,
+            v.chrome(),
             StatusCode::UNAUTHORIZED,
-            csrf.0,
+            v.csrf.clone(),
             action,
             enrolment.as_ref(),
             true,
@@ -373,9 +341,9 @@ async fn step(
         SignIn::Throttled(wait) => retry_after(
             code_page(
                 &st,
-                lang,
+                v.chrome(),
                 StatusCode::TOO_MANY_REQUESTS,
-                csrf.0,
+                v.csrf.clone(),
                 action,
                 enrolment.as_ref(),
                 true,
@@ -386,9 +354,9 @@ async fn step(
         SignIn::Expired => {
             let mut res = code_page(
                 &st,
-                lang,
+                v.chrome(),
                 StatusCode::UNAUTHORIZED,
-                csrf.0,
+                v.csrf.clone(),
                 action,
                 None,
                 true,
@@ -423,64 +391,50 @@ struct ManageQuery {
 
 async fn manage_page(
     State(st): State<FactorState>,
-    Extension(user): Extension<CurrentUser>,
-    Extension(csrf): Extension<Csrf>,
-    headers: HeaderMap,
+    me: SignedIn,
     Query(q): Query<ManageQuery>,
 ) -> Response {
-    let Some(claims) = user.0 else {
-        return Redirect::to("/login").into_response();
-    };
-    let lang = lang_of(&headers, &st.site);
-    let tr = Tr(lang);
+    let tr = me.tr();
     let notice = match (q.used.as_deref(), q.done.as_deref()) {
         (Some("recovery-code"), _) => Some("recovery-code"),
         (_, Some("disabled")) => Some("disabled"),
         _ => None,
     };
-    manage(
-        &st,
-        claims.sub,
-        lang,
-        csrf.0,
-        StatusCode::OK,
-        None,
-        |status| {
-            notice.map(|n| match n {
-                "recovery-code" => tr.t1(
-                    "second-factor-recovery-used",
-                    "count",
-                    &status.recovery_codes_left.to_string(),
-                ),
-                _ => tr.t("second-factor-disabled"),
-            })
-        },
-    )
+    manage(&st, &me, StatusCode::OK, None, |status| {
+        notice.map(|n| match n {
+            "recovery-code" => tr.t1(
+                "second-factor-recovery-used",
+                "count",
+                &status.recovery_codes_left.to_string(),
+            ),
+            _ => tr.t("second-factor-disabled"),
+        })
+    })
     .await
 }
 
 async fn manage(
     st: &FactorState,
-    person: Uuid,
-    lang: Lang,
-    csrf: String,
+    me: &SignedIn,
     status_code: StatusCode,
     error: Option<String>,
     notice: impl FnOnce(&Status) -> Option<String>,
 ) -> Response {
-    let status = match st.auth.second_factor_status(person).await {
+    let status = match st.auth.second_factor_status(me.claims.sub).await {
         Ok(s) => s,
         Err(e) => return internal(e, "second factor status not readable"),
     };
-    let since = status.enrolled_since.map(crate::account::utc_date);
+    let since = status
+        .enrolled_since
+        .map(|at| words::day_of(me.lang(), &st.site.tz(), at));
     let notice = notice(&status);
     no_store(render(
-        lang,
+        me.lang(),
         status_code,
         &ManagePage {
-            c: Chrome::new(lang, "/account/second-factor"),
+            c: me.chrome().await,
             site: &st.site,
-            csrf,
+            csrf: me.csrf(),
             status,
             since,
             notice,
@@ -489,46 +443,29 @@ async fn manage(
     ))
 }
 
-#[derive(Deserialize)]
-struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// "Set up" (with the password again): a new secret, and the page to add it to an app and
 /// confirm it.
 async fn enrol(
     State(st): State<FactorState>,
-    Extension(user): Extension<CurrentUser>,
-    Extension(csrf): Extension<Csrf>,
-    peer: Option<Extension<ConnectInfo<std::net::SocketAddr>>>,
-    headers: HeaderMap,
-    uri: Uri,
-    Form(form): Form<PasswordForm>,
+    me: SignedIn,
+    CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> Response {
-    let Some(claims) = user.0 else {
-        return Redirect::to("/login").into_response();
-    };
-    if !form_allowed(&headers, &uri, &csrf, &form.csrf) {
-        return StatusCode::FORBIDDEN.into_response();
-    }
-    let lang = lang_of(&headers, &st.site);
     match st
         .auth
-        .begin_enrolment(claims.sub, &form.password, client(&peer))
+        .begin_enrolment(me.claims.sub, &form.password, me.v.ip)
         .await
     {
         Ok(Manage::Done(enrolment)) => code_page(
             &st,
-            lang,
+            me.chrome().await,
             StatusCode::OK,
-            csrf.0,
+            me.csrf(),
             "/account/second-factor/confirm",
             Some(&enrolment),
             false,
             None,
         ),
-        Ok(other) => refused(&st, claims.sub, lang, csrf.0, other).await,
+        Ok(other) => refused(&st, &me, other).await,
         Err(e) => internal(e, "enrolment not started"),
     }
 }
@@ -536,24 +473,13 @@ async fn enrol(
 /// The first code of a new factor: it is in force, and the recovery codes are shown once.
 async fn confirm(
     State(st): State<FactorState>,
-    Extension(user): Extension<CurrentUser>,
-    Extension(csrf): Extension<Csrf>,
-    peer: Option<Extension<ConnectInfo<std::net::SocketAddr>>>,
-    headers: HeaderMap,
-    uri: Uri,
-    Form(form): Form<CodeForm>,
+    me: SignedIn,
+    CsrfForm(form): CsrfForm<CodeForm>,
 ) -> Response {
-    let Some(claims) = user.0 else {
-        return Redirect::to("/login").into_response();
-    };
-    if !form_allowed(&headers, &uri, &csrf, &form.csrf) {
-        return StatusCode::FORBIDDEN.into_response();
-    }
-    let lang = lang_of(&headers, &st.site);
-    let tr = Tr(lang);
+    let tr = me.tr();
     let outcome = match st
         .auth
-        .confirm_enrolment(claims.sub, &form.code, client(&peer))
+        .confirm_enrolment(me.claims.sub, &form.code, me.v.ip)
         .await
     {
         Ok(o) => o,
@@ -562,34 +488,18 @@ async fn confirm(
     match outcome {
         Manage::Done(codes) => codes_page(
             &st,
-            lang,
+            me.chrome().await,
             codes,
             tr.t("second-factor-enrolled"),
             "/account/second-factor",
         ),
         Manage::Wrong => {
             let msg = tr.t("second-factor-wrong");
-            enrol_again(
-                &st,
-                claims.sub,
-                lang,
-                csrf.0,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                msg,
-            )
-            .await
+            enrol_again(&st, &me, StatusCode::UNPROCESSABLE_ENTITY, msg).await
         }
         Manage::Throttled(wait) => {
             let msg = tr.t1("second-factor-throttled", "seconds", &seconds(wait));
-            let res = enrol_again(
-                &st,
-                claims.sub,
-                lang,
-                csrf.0,
-                StatusCode::TOO_MANY_REQUESTS,
-                msg,
-            )
-            .await;
+            let res = enrol_again(&st, &me, StatusCode::TOO_MANY_REQUESTS, msg).await;
             retry_after(res, wait)
         }
         // Already enrolled, or nothing to confirm: the page says where things stand.
@@ -598,23 +508,16 @@ async fn confirm(
 }
 
 /// The enrolment in progress again, with what was wrong with the code.
-async fn enrol_again(
-    st: &FactorState,
-    person: Uuid,
-    lang: Lang,
-    csrf: String,
-    status: StatusCode,
-    msg: String,
-) -> Response {
-    let enrolment = match st.auth.pending_enrolment(person).await {
+async fn enrol_again(st: &FactorState, me: &SignedIn, status: StatusCode, msg: String) -> Response {
+    let enrolment = match st.auth.pending_enrolment(me.claims.sub).await {
         Ok(e) => e,
         Err(e) => return internal(e, "enrolment not readable"),
     };
     code_page(
         st,
-        lang,
+        me.chrome().await,
         status,
-        csrf,
+        me.csrf(),
         "/account/second-factor/confirm",
         enrolment.as_ref(),
         false,
@@ -625,24 +528,12 @@ async fn enrol_again(
 /// New recovery codes, after a current code.
 async fn new_codes(
     State(st): State<FactorState>,
-    Extension(user): Extension<CurrentUser>,
-    Extension(csrf): Extension<Csrf>,
-    peer: Option<Extension<ConnectInfo<std::net::SocketAddr>>>,
-    headers: HeaderMap,
-    uri: Uri,
-    Form(form): Form<CodeForm>,
+    me: SignedIn,
+    CsrfForm(form): CsrfForm<CodeForm>,
 ) -> Response {
-    let Some(claims) = user.0 else {
-        return Redirect::to("/login").into_response();
-    };
-    if !form_allowed(&headers, &uri, &csrf, &form.csrf) {
-        return StatusCode::FORBIDDEN.into_response();
-    }
-    let lang = lang_of(&headers, &st.site);
-    let tr = Tr(lang);
     let outcome = match st
         .auth
-        .new_recovery_codes(claims.sub, &form.code, client(&peer))
+        .new_recovery_codes(me.claims.sub, &form.code, me.v.ip)
         .await
     {
         Ok(o) => o,
@@ -651,12 +542,12 @@ async fn new_codes(
     match outcome {
         Manage::Done(codes) => codes_page(
             &st,
-            lang,
+            me.chrome().await,
             codes,
-            tr.t("recovery-codes-replaced"),
+            me.tr().t("recovery-codes-replaced"),
             "/account/second-factor",
         ),
-        other => refused(&st, claims.sub, lang, csrf.0, other).await,
+        other => refused(&st, &me, other).await,
     }
 }
 
@@ -664,50 +555,31 @@ async fn new_codes(
 struct PasswordForm {
     #[serde(default)]
     password: String,
-    #[serde(default)]
-    csrf: String,
 }
 
 /// Turning the factor off, with the password, when no role requires it.
 async fn disable(
     State(st): State<FactorState>,
-    Extension(user): Extension<CurrentUser>,
-    Extension(csrf): Extension<Csrf>,
-    peer: Option<Extension<ConnectInfo<std::net::SocketAddr>>>,
-    headers: HeaderMap,
-    uri: Uri,
-    Form(form): Form<PasswordForm>,
+    me: SignedIn,
+    CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> Response {
-    let Some(claims) = user.0 else {
-        return Redirect::to("/login").into_response();
-    };
-    if !form_allowed(&headers, &uri, &csrf, &form.csrf) {
-        return StatusCode::FORBIDDEN.into_response();
-    }
-    let lang = lang_of(&headers, &st.site);
     let proof = Proof::Password(form.password);
     match st
         .auth
-        .disable_second_factor(claims.sub, &proof, client(&peer))
+        .disable_second_factor(me.claims.sub, &proof, me.v.ip)
         .await
     {
         Ok(Manage::Done(())) => {
             Redirect::to("/account/second-factor?done=disabled").into_response()
         }
-        Ok(other) => refused(&st, claims.sub, lang, csrf.0, other).await,
+        Ok(other) => refused(&st, &me, other).await,
         Err(e) => internal(e, "second factor not turned off"),
     }
 }
 
 /// The management page again, with what stopped a change.
-async fn refused<T>(
-    st: &FactorState,
-    person: Uuid,
-    lang: Lang,
-    csrf: String,
-    m: Manage<T>,
-) -> Response {
-    let tr = Tr(lang);
+async fn refused<T>(st: &FactorState, me: &SignedIn, m: Manage<T>) -> Response {
+    let tr = me.tr();
     let (status, msg, wait) = match m {
         Manage::Wrong => (
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -726,7 +598,7 @@ async fn refused<T>(
             None,
         ),
     };
-    let res = manage(st, person, lang, csrf, status, Some(msg), |_| None).await;
+    let res = manage(st, me, status, Some(msg), |_| None).await;
     match wait {
         Some(w) => retry_after(res, w),
         None => res,
@@ -746,24 +618,13 @@ struct ResetPage<'a> {
 
 async fn reset_form(
     State(st): State<FactorState>,
-    Extension(user): Extension<CurrentUser>,
-    Extension(csrf): Extension<Csrf>,
-    headers: HeaderMap,
+    me: SignedIn,
     Path(raw): Path<String>,
-) -> Response {
-    let Some(claims) = user.0 else {
-        return Redirect::to("/login").into_response();
-    };
-    let Ok(id) = raw.parse::<Uuid>() else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
+) -> PageResult {
+    let id = raw.parse::<Uuid>().map_err(|_| PageError::NotFound)?;
     let dir = &st.directory;
-    let caller = dir.caller(claims.sub, claims.org, &claims.roles, None);
-    let person = match extranet_directory::people::get(dir.db(), dir.clock(), &caller, id).await {
-        Ok(p) => p,
-        Err(DirectoryError::NotFound) => return StatusCode::NOT_FOUND.into_response(),
-        Err(e) => return internal(e, "person not readable"),
-    };
+    let caller = &me.caller;
+    let person = extranet_directory::people::get(dir.db(), dir.clock(), caller, id).await?;
     let rel = caller
         .relation()
         .of(Some(person.inner().organisation_id), Some(id), false);
@@ -773,72 +634,50 @@ async fn reset_form(
         rel,
     );
     if !allowed {
-        return StatusCode::FORBIDDEN.into_response();
+        return Err(PageError::Forbidden);
     }
     let name = |f: &str| match person.cell(f) {
         extranet_access::Cell::Value(v) => v,
         _ => String::new(),
     };
-    let lang = lang_of(&headers, &st.site);
-    no_store(render(
-        lang,
+    Ok(no_store(render(
+        me.lang(),
         StatusCode::OK,
         &ResetPage {
-            c: Chrome::new(lang, &format!("/people/{id}/second-factor/reset")),
+            c: me.chrome().await,
             site: &st.site,
-            csrf: csrf.0,
+            csrf: me.csrf(),
             id,
             name: format!("{} {}", name("first_name"), name("surname"))
                 .trim()
                 .to_owned(),
         },
-    ))
+    )))
 }
 
-#[allow(clippy::too_many_arguments)] // a handler: one extractor per part of the request
 async fn reset(
     State(st): State<FactorState>,
-    Extension(user): Extension<CurrentUser>,
-    Extension(csrf): Extension<Csrf>,
-    peer: Option<Extension<ConnectInfo<std::net::SocketAddr>>>,
-    headers: HeaderMap,
-    uri: Uri,
+    me: SignedIn,
     Path(raw): Path<String>,
-    Form(form): Form<CsrfOnly>,
-) -> Response {
-    let Some(claims) = user.0 else {
-        return Redirect::to("/login").into_response();
-    };
-    let Ok(id) = raw.parse::<Uuid>() else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    if !form_allowed(&headers, &uri, &csrf, &form.csrf) {
-        return StatusCode::FORBIDDEN.into_response();
-    }
+    CsrfForm(_): CsrfForm<crate::account::Button>,
+) -> PageResult {
+    let id = raw.parse::<Uuid>().map_err(|_| PageError::NotFound)?;
     let dir = &st.directory;
-    let caller = match dir.current(claims.sub, client(&peer)).await {
+    let caller = match me.current().await {
         Ok(c) => c,
-        Err(extranet_directory::DirectoryError::Internal(detail)) => {
-            tracing::error!(error = %detail, "caller not readable");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
-        Err(_) => return StatusCode::FORBIDDEN.into_response(),
+        Err(PageError::Internal(detail)) => return Err(PageError::Internal(detail)),
+        Err(_) => return Err(PageError::Forbidden),
     };
-    match extranet_directory::second_factor::reset(
+    extranet_directory::second_factor::reset(
         dir.db(),
         dir.clock(),
         dir.revocations(),
         &caller,
         id,
-        Some(claims.sid),
+        Some(me.claims.sid),
     )
-    .await
-    {
-        Ok(_) => Redirect::to(&format!("/people/{id}?done=second-factor")).into_response(),
-        Err(DirectoryError::NotFound) => StatusCode::NOT_FOUND.into_response(),
-        Err(DirectoryError::Forbidden(_)) => StatusCode::FORBIDDEN.into_response(),
-        Err(e) => internal(e, "second factor not reset"),
-    }
+    .await?;
+    Ok(flash::done(&format!("/people/{id}"), "second-factor-reset"))
 }
 
 /// What the account page says of the second factor.

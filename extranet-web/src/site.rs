@@ -61,7 +61,10 @@ impl Site {
         if jiff::tz::TimeZone::get(&self.time_zone).is_err() {
             return Err((
                 "site.time_zone",
-                format!("`{}` is not a time zone (e.g. Europe/Brussels)", self.time_zone),
+                format!(
+                    "`{}` is not a time zone (e.g. Europe/Brussels)",
+                    self.time_zone
+                ),
             ));
         }
         Ok(())

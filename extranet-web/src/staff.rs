@@ -21,9 +21,9 @@ use uuid::Uuid;
 
 use crate::i18n::Tr;
 use crate::lang::{Lang, negotiate};
-use crate::ui::{Chrome, render};
 use crate::session::{Csrf, CurrentUser, form_allowed};
 use crate::site::Site;
+use crate::ui::{Chrome, render};
 
 #[derive(Clone)]
 pub(crate) struct StaffState {

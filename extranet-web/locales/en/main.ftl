@@ -318,7 +318,7 @@ doc-error-legal-hold = This certification file is under a legal hold: its docume
 doc-error-conflict = The document changed meanwhile (it may have been deleted). Please reload the page.
 doc-error-interrupted = The upload was interrupted. Nothing was stored; please try again.
 doc-error-too-slow = The upload arrived too slowly and was stopped. Nothing was stored; please try again on a better connection.
-doc-error-upload-limit = You have reached the number of uploads (or the amount of data) allowed per hour. Nothing was stored; please try again in { $minutes } min.
+doc-error-upload-limit = You have reached the number of uploads (or the amount of data) allowed per hour. Nothing was stored; please try again in { $wait }.
 doc-error-forbidden = Your role does not allow this.
 doc-error-not-found = This document does not exist or is not yours to see.
 doc-error-unauthenticated = Please sign in again.
@@ -435,3 +435,34 @@ duration-minutes = { $n ->
     [one] { $n } minute
    *[other] { $n } minutes
 }
+
+# Messages after an action (flash)
+flash-profile-saved = Your details have been saved.
+flash-password-changed = Your password has been changed. Your other sessions have been signed out.
+flash-data-confirmed = Thank you: your confirmation has been recorded.
+flash-signed-out = You have been signed out.
+flash-second-factor-reset = The second factor is reset and the person's sessions have ended.
+flash-password-set = Your password is set. You can sign in with it now.
+confirm-cancel = Cancel
+document-delete-confirm-title = Delete “{ $title }”?
+document-delete-confirm-message = The document and its versions disappear for everyone but the certification body's staff, who can restore it within the retention period.
+hold-place-confirm-title = Place a legal hold on this certification file?
+hold-place-confirm-message = While the hold lasts, no document of this file can be deleted, by anyone, until the hold is lifted.
+hold-lift-confirm-title = Lift the legal hold on this certification file?
+hold-lift-confirm-message = Its documents can be deleted again by those allowed to.
+flash-document-deleted = The document is deleted.
+flash-document-under-hold = This certification file is under a legal hold: its documents cannot be deleted.
+flash-document-restored = The document is restored.
+flash-hold-placed = The legal hold is placed.
+flash-hold-lifted = The legal hold is lifted.
+home-attention = What needs your attention
+home-data-check = Once a year we ask you to check that your details are still correct.
+home-data-check-link = Check my details
+home-no-files = No certification files to show.
+home-valid-until = valid until { $date }
+home-expiring = Expires within 90 days
+home-all-files = All certification files
+home-my-assignments = My assignments in force and planned
+home-assignments-ending = Assignments ending within 30 days
+home-no-assignments = Nothing here.
+home-period = { $from }

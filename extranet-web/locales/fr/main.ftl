@@ -318,7 +318,7 @@ doc-error-legal-hold = Ce dossier de certification fait l'objet d'une conservati
 doc-error-conflict = Le document a changé entre-temps (il a peut-être été supprimé). Veuillez recharger la page.
 doc-error-interrupted = Le téléversement a été interrompu. Rien n'a été enregistré ; veuillez réessayer.
 doc-error-too-slow = Le téléversement arrivait trop lentement et a été arrêté. Rien n'a été enregistré ; veuillez réessayer avec une meilleure connexion.
-doc-error-upload-limit = Vous avez atteint le nombre de téléversements (ou la quantité de données) autorisé par heure. Rien n'a été enregistré ; veuillez réessayer dans { $minutes } min.
+doc-error-upload-limit = Vous avez atteint le nombre de téléversements (ou la quantité de données) autorisé par heure. Rien n'a été enregistré ; veuillez réessayer dans { $wait }.
 doc-error-forbidden = Votre rôle ne le permet pas.
 doc-error-not-found = Ce document n'existe pas ou ne vous est pas accessible.
 doc-error-unauthenticated = Veuillez vous reconnecter.
@@ -435,3 +435,34 @@ duration-minutes = { $n ->
     [one] { $n } minute
    *[other] { $n } minutes
 }
+
+# Messages after an action (flash)
+flash-profile-saved = Vos données ont été enregistrées.
+flash-password-changed = Votre mot de passe a été changé. Vos autres sessions ont été déconnectées.
+flash-data-confirmed = Merci : votre confirmation a été enregistrée.
+flash-signed-out = Vous avez été déconnecté.
+flash-second-factor-reset = Le second facteur est réinitialisé et les sessions de la personne ont pris fin.
+flash-password-set = Votre mot de passe est défini. Vous pouvez maintenant vous connecter avec.
+confirm-cancel = Annuler
+document-delete-confirm-title = Supprimer « { $title } » ?
+document-delete-confirm-message = Le document et ses versions disparaissent pour tous sauf les collaborateurs de l'organisme de certification, qui peuvent le restaurer pendant la durée de conservation.
+hold-place-confirm-title = Placer ce dossier de certification en conservation pour litige ?
+hold-place-confirm-message = Tant qu'elle dure, personne ne peut supprimer un document de ce dossier, jusqu'à sa levée.
+hold-lift-confirm-title = Lever la conservation pour litige de ce dossier de certification ?
+hold-lift-confirm-message = Ceux qui y sont autorisés pourront à nouveau supprimer ses documents.
+flash-document-deleted = Le document est supprimé.
+flash-document-under-hold = Ce dossier de certification est en conservation pour litige : ses documents ne peuvent pas être supprimés.
+flash-document-restored = Le document est restauré.
+flash-hold-placed = La conservation pour litige est placée.
+flash-hold-lifted = La conservation pour litige est levée.
+home-attention = À traiter
+home-data-check = Une fois par an, nous vous demandons de vérifier que vos données sont toujours exactes.
+home-data-check-link = Vérifier mes données
+home-no-files = Aucun dossier de certification à afficher.
+home-valid-until = valable jusqu'au { $date }
+home-expiring = Expire dans les 90 jours
+home-all-files = Tous les dossiers de certification
+home-my-assignments = Mes affectations en cours et prévues
+home-assignments-ending = Affectations qui se terminent dans les 30 jours
+home-no-assignments = Rien ici.
+home-period = { $from }

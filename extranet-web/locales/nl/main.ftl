@@ -318,7 +318,7 @@ doc-error-legal-hold = Voor dit certificatiedossier geldt een bewaarplicht wegen
 doc-error-conflict = Het document is intussen gewijzigd (misschien verwijderd). Laad de pagina opnieuw.
 doc-error-interrupted = Het opladen werd onderbroken. Er werd niets bewaard; probeer het opnieuw.
 doc-error-too-slow = Het opladen verliep te traag en werd gestopt. Er werd niets bewaard; probeer het opnieuw met een betere verbinding.
-doc-error-upload-limit = U hebt het aantal opladingen (of de hoeveelheid gegevens) bereikt dat per uur is toegestaan. Er werd niets bewaard; probeer het opnieuw over { $minutes } min.
+doc-error-upload-limit = U hebt het aantal opladingen (of de hoeveelheid gegevens) bereikt dat per uur is toegestaan. Er werd niets bewaard; probeer het opnieuw over { $wait }.
 doc-error-forbidden = Uw rol laat dit niet toe.
 doc-error-not-found = Dit document bestaat niet of is niet voor u bestemd.
 doc-error-unauthenticated = Meld u opnieuw aan.
@@ -435,3 +435,34 @@ duration-minutes = { $n ->
     [one] { $n } minuut
    *[other] { $n } minuten
 }
+
+# Messages after an action (flash)
+flash-profile-saved = Uw gegevens zijn opgeslagen.
+flash-password-changed = Uw wachtwoord is gewijzigd. Uw andere sessies zijn afgemeld.
+flash-data-confirmed = Bedankt: uw bevestiging is geregistreerd.
+flash-signed-out = U bent afgemeld.
+flash-second-factor-reset = De tweede factor is hersteld en de sessies van de persoon zijn beëindigd.
+flash-password-set = Uw wachtwoord is ingesteld. U kunt zich er nu mee aanmelden.
+confirm-cancel = Annuleren
+document-delete-confirm-title = “{ $title }” verwijderen?
+document-delete-confirm-message = Het document en zijn versies verdwijnen voor iedereen behalve de medewerkers van de certificatie-instelling, die het binnen de bewaartermijn kunnen herstellen.
+hold-place-confirm-title = Bewaarplicht wegens geschil op dit certificatiedossier leggen?
+hold-place-confirm-message = Zolang ze geldt, kan niemand een document van dit dossier verwijderen, tot ze wordt opgeheven.
+hold-lift-confirm-title = Bewaarplicht wegens geschil op dit certificatiedossier opheffen?
+hold-lift-confirm-message = Wie daartoe gemachtigd is, kan de documenten dan weer verwijderen.
+flash-document-deleted = Het document is verwijderd.
+flash-document-under-hold = Op dit certificatiedossier rust een bewaarplicht wegens geschil: de documenten kunnen niet worden verwijderd.
+flash-document-restored = Het document is hersteld.
+flash-hold-placed = De bewaarplicht wegens geschil is ingesteld.
+flash-hold-lifted = De bewaarplicht wegens geschil is opgeheven.
+home-attention = Wat uw aandacht vraagt
+home-data-check = Eén keer per jaar vragen we u na te gaan of uw gegevens nog kloppen.
+home-data-check-link = Mijn gegevens nagaan
+home-no-files = Geen certificatiedossiers om te tonen.
+home-valid-until = geldig tot { $date }
+home-expiring = Vervalt binnen 90 dagen
+home-all-files = Alle certificatiedossiers
+home-my-assignments = Mijn lopende en geplande toewijzingen
+home-assignments-ending = Toewijzingen die binnen 30 dagen aflopen
+home-no-assignments = Niets hier.
+home-period = { $from }

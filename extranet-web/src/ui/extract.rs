@@ -43,18 +43,19 @@ impl Visitor {
 
 /// Pages are mounted with the services as an extension (see `pages::routes`); a router without
 /// them is a programming error that every page test would show at once.
-fn services(parts: &Parts) -> Result<Arc<Services>, Response> {
-    parts.extensions.get::<Arc<Services>>().cloned().ok_or_else(|| {
-        tracing::error!("page mounted without its services");
-        axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
-    })
+fn services(parts: &Parts) -> Result<Arc<Services>, super::PageError> {
+    parts
+        .extensions
+        .get::<Arc<Services>>()
+        .cloned()
+        .ok_or_else(|| super::PageError::internal("page mounted without its services"))
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Visitor {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let services = services(parts)?;
+        let services = services(parts).map_err(IntoResponse::into_response)?;
         let lang = negotiate(&parts.headers, services.site.default_language);
         Ok(Visitor {
             lang,
@@ -135,10 +136,10 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
         let Some(claims) = v.claims.clone() else {
             return Err(super::signed_in::sign_in_first(&parts.method, &parts.uri));
         };
-        let caller =
-            v.services
-                .directory
-                .caller(claims.sub, claims.org, &claims.roles, v.ip);
+        let caller = v
+            .services
+            .directory
+            .caller(claims.sub, claims.org, &claims.roles, v.ip);
         Ok(SignedIn { claims, caller, v })
     }
 }

@@ -11,11 +11,16 @@ use crate::i18n::Tr;
 
 pub(crate) const FLASH_COOKIE: &str = "__Host-flash";
 
+/// The longest value a message names (an e-mail address is at most 254 characters).
+const ARG_LIMIT: usize = 254;
+
 /// A message for the next page: a catalogue key and whether it reports a success or a problem.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Flash {
     pub(crate) key: String,
     pub(crate) ok: bool,
+    /// The one value the text names (`{ $value }`: an address, a name), shown escaped.
+    pub(crate) arg: Option<String>,
 }
 
 /// A message as a page shows it.
@@ -35,20 +40,40 @@ impl Flash {
             .find(|c| c.name() == FLASH_COOKIE)?
             .value()
             .to_owned();
-        let (kind, key) = raw.split_once(':')?;
+        let (kind, rest) = raw.split_once(':')?;
+        let (key, arg) = match rest.split_once(':') {
+            Some((key, arg)) => (
+                key,
+                Some(
+                    percent_encoding::percent_decode_str(arg)
+                        .decode_utf8()
+                        .ok()?
+                        .chars()
+                        .take(ARG_LIMIT)
+                        .collect::<String>(),
+                ),
+            ),
+            None => (rest, None),
+        };
         let well_formed = !key.is_empty()
             && key.len() <= 64
-            && key.bytes().all(|b| b.is_ascii_lowercase() || b == b'-' || b.is_ascii_digit());
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'-' || b.is_ascii_digit());
         (well_formed && matches!(kind, "ok" | "no")).then(|| Flash {
             key: key.to_owned(),
             ok: kind == "ok",
+            arg,
         })
     }
 
     /// The message in the visitor's language; a key the catalogue does not have shows nothing.
     pub(crate) fn view(&self, tr: &Tr) -> Option<FlashView> {
         let key = format!("flash-{}", self.key);
-        let text = tr.t(&key);
+        let text = match &self.arg {
+            Some(arg) => tr.t1(&key, "value", arg),
+            None => tr.t(&key),
+        };
         (text != key).then_some(FlashView { text, ok: self.ok })
     }
 }
@@ -72,17 +97,25 @@ pub(crate) fn cleared() -> Option<HeaderValue> {
 /// Goes to `to` (a local path) and says there that `key` (`flash-<key>` in the catalogue)
 /// happened.
 pub(crate) fn done(to: &str, key: &str) -> Response {
-    with(to, key, true)
+    with(to, key, true, None)
 }
 
 /// Goes to `to` and says there that `key` went wrong.
 pub(crate) fn failed(to: &str, key: &str) -> Response {
-    with(to, key, false)
+    with(to, key, false, None)
 }
 
-fn with(to: &str, key: &str, ok: bool) -> Response {
+fn with(to: &str, key: &str, ok: bool, arg: Option<&str>) -> Response {
     let mut res = Redirect::to(to).into_response();
-    let value = format!("{}:{key}", if ok { "ok" } else { "no" });
+    let mut value = format!("{}:{key}", if ok { "ok" } else { "no" });
+    if let Some(arg) = arg {
+        let arg: String = arg.chars().take(ARG_LIMIT).collect();
+        value.push(':');
+        value.extend(percent_encoding::utf8_percent_encode(
+            &arg,
+            percent_encoding::NON_ALPHANUMERIC,
+        ));
+    }
     if let Some(c) = cookie(value, time::Duration::minutes(5)) {
         res.headers_mut().append(header::SET_COOKIE, c);
     }
@@ -102,8 +135,21 @@ mod tests {
     #[test]
     fn only_catalogue_shaped_keys_are_read() {
         let f = Flash::of(&with_cookie("__Host-flash=ok:document-deleted")).unwrap();
-        assert_eq!(f, Flash { key: "document-deleted".into(), ok: true });
-        for bad in ["__Host-flash=ok:<script>", "__Host-flash=maybe:x", "__Host-flash=ok:"] {
+        assert_eq!(
+            f,
+            Flash {
+                key: "document-deleted".into(),
+                ok: true,
+                arg: None
+            }
+        );
+        let f = Flash::of(&with_cookie("__Host-flash=ok:invited:a%3Cb%40c")).unwrap();
+        assert_eq!(f.arg.as_deref(), Some("a<b@c"));
+        for bad in [
+            "__Host-flash=ok:<script>",
+            "__Host-flash=maybe:x",
+            "__Host-flash=ok:",
+        ] {
             assert!(Flash::of(&with_cookie(bad)).is_none(), "{bad}");
         }
     }
@@ -111,7 +157,11 @@ mod tests {
     #[test]
     fn unknown_keys_show_nothing() {
         let tr = Tr(crate::lang::Lang::En);
-        let f = Flash { key: "no-such-message".into(), ok: true };
+        let f = Flash {
+            key: "no-such-message".into(),
+            ok: true,
+            arg: None,
+        };
         assert!(f.view(&tr).is_none());
     }
 }

@@ -58,6 +58,36 @@ where
 /// The longest CSRF token read from a multipart form (ours are 43 characters).
 const TOKEN_LIMIT: usize = 256;
 
+/// Reads a multipart form's first part, which must be the CSRF token, before anything else.
+async fn first_part_checked(
+    form: &mut Multipart,
+    headers: &HeaderMap,
+    uri: &Uri,
+    csrf: Option<&Csrf>,
+) -> Result<(), PageError> {
+    let mut field = form
+        .next_field()
+        .await
+        .map_err(|_| PageError::BadRequest)?
+        .ok_or(PageError::BadRequest)?;
+    if field.name() != Some("csrf") {
+        return Err(PageError::Forbidden);
+    }
+    let mut token = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(|_| PageError::BadRequest)? {
+        if token.len() + chunk.len() > TOKEN_LIMIT {
+            return Err(PageError::Forbidden);
+        }
+        token.extend_from_slice(&chunk);
+    }
+    let token = String::from_utf8(token).map_err(|_| PageError::Forbidden)?;
+    if checked(headers, uri, csrf, &token) {
+        Ok(())
+    } else {
+        Err(PageError::Forbidden)
+    }
+}
+
 impl<S: Send + Sync> FromRequest<S> for CsrfMultipart {
     type Rejection = Response;
 
@@ -68,31 +98,55 @@ impl<S: Send + Sync> FromRequest<S> for CsrfMultipart {
         let mut form = Multipart::from_request(req, state)
             .await
             .map_err(|_| PageError::BadRequest.into_response())?;
-        let refused = || PageError::Forbidden.into_response();
-        let mut field = form
-            .next_field()
+        first_part_checked(&mut form, &headers, &uri, csrf.as_ref())
             .await
-            .map_err(|_| PageError::BadRequest.into_response())?
-            .ok_or_else(|| PageError::BadRequest.into_response())?;
-        if field.name() != Some("csrf") {
-            return Err(refused());
-        }
-        let mut token = Vec::new();
-        while let Some(chunk) = field
-            .chunk()
-            .await
-            .map_err(|_| PageError::BadRequest.into_response())?
-        {
-            if token.len() + chunk.len() > TOKEN_LIMIT {
-                return Err(refused());
-            }
-            token.extend_from_slice(&chunk);
-        }
-        drop(field);
-        let token = String::from_utf8(token).map_err(|_| refused())?;
-        if !checked(&headers, &uri, csrf.as_ref(), &token) {
-            return Err(refused());
-        }
+            .map_err(IntoResponse::into_response)?;
         Ok(CsrfMultipart(form))
+    }
+}
+
+/// An upload, whose body may be opened only once the handler has decided, unread, whether the
+/// caller may upload there at all (access, limits, announced size); opening it reads the CSRF
+/// token first and refuses the form without a valid one. The body is reachable no other way.
+pub struct CsrfUpload {
+    request: Request,
+}
+
+impl<S: Send + Sync> FromRequest<S> for CsrfUpload {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(CsrfUpload { request })
+    }
+}
+
+/// Why an upload's body was not opened.
+pub(crate) enum UploadRefused {
+    /// No valid CSRF token first (or a broken form).
+    Form(PageError),
+    /// The pace could not be set up.
+    Documents(extranet_documents::DocumentsError),
+}
+
+impl CsrfUpload {
+    pub(crate) fn headers(&self) -> &HeaderMap {
+        self.request.headers()
+    }
+
+    /// The paced form after its CSRF token, positioned at the part that follows it.
+    pub(crate) async fn open(
+        self,
+        pace: crate::pace::Pace,
+    ) -> Result<crate::transfer::PacedForm, UploadRefused> {
+        let headers = self.request.headers().clone();
+        let uri = self.request.uri().clone();
+        let csrf = self.request.extensions().get::<Csrf>().cloned();
+        let mut form = crate::transfer::PacedForm::new(self.request, pace)
+            .await
+            .map_err(UploadRefused::Documents)?;
+        first_part_checked(&mut form.form, &headers, &uri, csrf.as_ref())
+            .await
+            .map_err(UploadRefused::Form)?;
+        Ok(form)
     }
 }

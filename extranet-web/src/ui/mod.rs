@@ -16,6 +16,7 @@
 //! [`Caller`]: extranet_directory::Caller
 
 pub(crate) mod chrome;
+pub(crate) mod confirm;
 pub(crate) mod error;
 pub(crate) mod extract;
 pub(crate) mod flash;
@@ -29,7 +30,6 @@ pub(crate) mod words;
 pub(crate) use chrome::Chrome;
 pub(crate) use error::{PageError, PageResult};
 pub(crate) use extract::{SignedIn, Visitor};
-pub(crate) use flash::Flash;
-pub use form::{CsrfForm, CsrfMultipart};
+pub use form::{CsrfForm, CsrfMultipart, CsrfUpload};
 pub(crate) use render::render;
 pub use router::PageRouter;

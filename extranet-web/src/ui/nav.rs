@@ -66,7 +66,8 @@ pub(crate) fn links(grants: &Grants, here: &str) -> Vec<NavLink> {
     let current = ENTRIES
         .iter()
         .filter(|(href, _)| {
-            path == *href || (path.starts_with(href) && path.as_bytes().get(href.len()) == Some(&b'/'))
+            path == *href
+                || (path.starts_with(href) && path.as_bytes().get(href.len()) == Some(&b'/'))
         })
         .map(|(href, _)| *href)
         .max_by_key(|h| h.len());

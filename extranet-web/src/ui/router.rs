@@ -1,5 +1,6 @@
 //! The only way pages are routed. `page` registers a `GET` handler; `form` registers a `POST`
-//! handler and accepts only one whose last argument is a [`CsrfForm`] or a [`CsrfMultipart`]:
+//! handler and accepts only one whose last argument is a [`CsrfForm`], a [`CsrfMultipart`] or a
+//! [`CsrfUpload`]:
 //! a state-changing page route without the CSRF check does not compile.
 //!
 //! ```
@@ -25,7 +26,7 @@ use axum::Router;
 use axum::handler::Handler;
 use axum::routing::{get, post};
 
-use super::form::{CsrfForm, CsrfMultipart};
+use super::form::{CsrfForm, CsrfMultipart, CsrfUpload};
 
 mod sealed {
     pub trait Sealed {}
@@ -41,6 +42,8 @@ macro_rules! checks_csrf {
         impl<M, F, $($ty,)*> ChecksCsrf for (M, $($ty,)* CsrfForm<F>,) {}
         impl<M, $($ty,)*> sealed::Sealed for (M, $($ty,)* CsrfMultipart,) {}
         impl<M, $($ty,)*> ChecksCsrf for (M, $($ty,)* CsrfMultipart,) {}
+        impl<M, $($ty,)*> sealed::Sealed for (M, $($ty,)* CsrfUpload,) {}
+        impl<M, $($ty,)*> ChecksCsrf for (M, $($ty,)* CsrfUpload,) {}
     };
 }
 

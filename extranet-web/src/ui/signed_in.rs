@@ -25,7 +25,12 @@ pub(crate) fn is_local_path(p: &str) -> bool {
         && !p.chars().any(|c| c.is_control() || c == '\\')
 }
 
-fn cookie(name: &'static str, value: String, max_age: time::Duration, site: SameSite) -> Option<HeaderValue> {
+fn cookie(
+    name: &'static str,
+    value: String,
+    max_age: time::Duration,
+    site: SameSite,
+) -> Option<HeaderValue> {
     let c = Cookie::build((name, value))
         .path("/")
         .secure(true)
@@ -100,7 +105,12 @@ pub(crate) async fn session_started(
         }
         Err(e) => tracing::warn!(error = %e, "profile language not read at sign-in"),
     }
-    if let Some(c) = cookie(NEXT_COOKIE, String::new(), time::Duration::ZERO, SameSite::Strict) {
+    if let Some(c) = cookie(
+        NEXT_COOKIE,
+        String::new(),
+        time::Duration::ZERO,
+        SameSite::Strict,
+    ) {
         res.headers_mut().append(header::SET_COOKIE, c);
     }
     res
@@ -115,7 +125,13 @@ mod tests {
         for ok in ["/", "/dossiers/1?after=x", "/people/abc"] {
             assert!(is_local_path(ok), "{ok}");
         }
-        for bad in ["//evil.example", "/\\evil.example", "https://evil.example", "evil", "/a\nb"] {
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "evil",
+            "/a\nb",
+        ] {
             assert!(!is_local_path(bad), "{bad}");
         }
     }

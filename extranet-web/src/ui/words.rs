@@ -8,6 +8,22 @@ use jiff::tz::TimeZone;
 use crate::i18n::Tr;
 use crate::lang::Lang;
 
+/// The installation's time zone, for code that has no [`crate::Site`] at hand (set when the
+/// pages are mounted; Europe/Brussels before that).
+static INSTALLATION_TZ: std::sync::OnceLock<TimeZone> = std::sync::OnceLock::new();
+
+pub(crate) fn set_installation_tz(tz: TimeZone) {
+    let _ = INSTALLATION_TZ.set(tz);
+}
+
+pub(crate) fn installation_tz() -> TimeZone {
+    INSTALLATION_TZ
+        .get()
+        .cloned()
+        .or_else(|| TimeZone::get("Europe/Brussels").ok())
+        .unwrap_or(TimeZone::UTC)
+}
+
 /// A role's name in the visitor's language ("Primary contact"), from its stored name.
 pub(crate) fn role(tr: &Tr, role: &str) -> String {
     tr.t(&format!("role-{}", role.replace('_', "-")))
@@ -15,16 +31,46 @@ pub(crate) fn role(tr: &Tr, role: &str) -> String {
 
 const MONTHS: [[&str; 12]; 3] = [
     [
-        "januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
-        "oktober", "november", "december",
+        "januari",
+        "februari",
+        "maart",
+        "april",
+        "mei",
+        "juni",
+        "juli",
+        "augustus",
+        "september",
+        "oktober",
+        "november",
+        "december",
     ],
     [
-        "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-        "octobre", "novembre", "décembre",
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
     ],
     [
-        "January", "February", "March", "April", "May", "June", "July", "August", "September",
-        "October", "November", "December",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
     ],
 ];
 
@@ -50,14 +96,6 @@ pub(crate) fn moment(lang: Lang, tz: &TimeZone, at: time::OffsetDateTime) -> Str
         zoned.hour(),
         zoned.minute()
     )
-}
-
-/// A moment given in Unix seconds (as assignments keep their periods).
-pub(crate) fn moment_unix(lang: Lang, tz: &TimeZone, secs: i64) -> String {
-    match time::OffsetDateTime::from_unix_timestamp(secs) {
-        Ok(at) => moment(lang, tz, at),
-        Err(_) => secs.to_string(),
-    }
 }
 
 /// The calendar date of a moment in the installation's time zone.
@@ -99,7 +137,7 @@ pub(crate) fn size(tr: &Tr, bytes: u64) -> String {
 /// minutes.
 pub(crate) fn duration(tr: &Tr, d: std::time::Duration) -> String {
     let minutes = d.as_secs() / 60;
-    if minutes >= 24 * 60 && minutes % (24 * 60) == 0 || minutes >= 7 * 24 * 60 {
+    if minutes >= 24 * 60 && minutes.is_multiple_of(24 * 60) || minutes >= 7 * 24 * 60 {
         tr.n("duration-days", "n", minutes / (24 * 60))
     } else if minutes >= 60 {
         tr.n("duration-hours", "n", minutes / 60)
@@ -126,7 +164,13 @@ mod tests {
     fn sizes_and_durations_read_as_people_say_them() {
         assert_eq!(size(&Tr(Lang::En), 14_321), "14 KB");
         assert_eq!(size(&Tr(Lang::Nl), 2_540_000), "2,5 MB");
-        assert_eq!(duration(&Tr(Lang::En), std::time::Duration::from_secs(10_080 * 60)), "7 days");
-        assert_eq!(duration(&Tr(Lang::En), std::time::Duration::from_secs(3 * 3600)), "3 hours");
+        assert_eq!(
+            duration(&Tr(Lang::En), std::time::Duration::from_secs(10_080 * 60)),
+            "7 days"
+        );
+        assert_eq!(
+            duration(&Tr(Lang::En), std::time::Duration::from_secs(3 * 3600)),
+            "3 hours"
+        );
     }
 }

@@ -416,23 +416,47 @@ impl Auth {
     }
 
     /// Updates what a person may change on their own record, with an audit record.
+    /// The language switch while signed in: the profile's language follows it.
+    pub async fn set_own_language(
+        &self,
+        claims: &Claims,
+        language: crate::Language,
+        client: Option<IpAddr>,
+    ) -> Result<()> {
+        let entry = with_ip(
+            NewEntry::new(self.clock.now(), "person.update", Outcome::Success)
+                .actor(claims.sub)
+                .subject("person", claims.sub)
+                .detail(serde_json::json!({ "fields": ["language"] })),
+            client,
+        );
+        store::set_own_language(&self.db, self.clock.as_ref(), claims.sub, language, &entry).await
+    }
+
     pub async fn update_own_profile(
         &self,
         claims: &Claims,
         profile: &store::OwnProfile,
+        client: Option<IpAddr>,
     ) -> Result<()> {
         // Saving the profile also confirms the data is correct: both records commit with it.
         let now = self.clock.now();
         let entries = [
-            NewEntry::new(now, "person.update", Outcome::Success)
-                .actor(claims.sub)
-                .subject("person", claims.sub)
-                .detail(serde_json::json!({ "fields": ["phone", "mobile", "fax", "function", "language"] })),
-            crate::confirmation::confirmed_entry(
-                now,
-                claims.sub,
-                claims.org,
-                crate::confirmation::ConfirmedBy::Profile,
+            with_ip(
+                NewEntry::new(now, "person.update", Outcome::Success)
+                    .actor(claims.sub)
+                    .subject("person", claims.sub)
+                    .detail(serde_json::json!({ "fields": ["phone", "mobile", "fax", "function", "language"] })),
+                client,
+            ),
+            with_ip(
+                crate::confirmation::confirmed_entry(
+                    now,
+                    claims.sub,
+                    claims.org,
+                    crate::confirmation::ConfirmedBy::Profile,
+                ),
+                client,
             ),
         ];
         store::update_own_profile(&self.db, self.clock.as_ref(), claims.sub, profile, &entries)

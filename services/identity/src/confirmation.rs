@@ -201,7 +201,12 @@ pub fn confirmed_entry(
 
 /// The person says their data is correct: `data_confirmed_at` and the audit record
 /// `account.confirmation.confirmed` commit together.
-pub async fn confirm(db: &Db, clock: &dyn Clock, person: Uuid) -> Result<OffsetDateTime> {
+pub async fn confirm(
+    db: &Db,
+    clock: &dyn Clock,
+    person: Uuid,
+    client: Option<std::net::IpAddr>,
+) -> Result<OffsetDateTime> {
     let now = clock.now();
     write_tx!(db, |tx| async {
         let organisation: Option<Uuid> = sqlx::query_scalar(
@@ -212,7 +217,10 @@ pub async fn confirm(db: &Db, clock: &dyn Clock, person: Uuid) -> Result<OffsetD
         .fetch_optional(&mut *tx)
         .await?;
         let organisation = organisation.ok_or(IdentityError::NotFound)?;
-        let entry = confirmed_entry(now, person, organisation, ConfirmedBy::Button);
+        let mut entry = confirmed_entry(now, person, organisation, ConfirmedBy::Button);
+        if let Some(ip) = client {
+            entry = entry.ip(ip);
+        }
         extranet_audit::append_in(&mut *tx, &entry).await?;
         Ok::<_, IdentityError>(now)
     }

@@ -474,6 +474,36 @@ pub async fn update_own_profile(
     .await
 }
 
+/// The person's own choice of language (the language switch while signed in), with its audit
+/// record in the same transaction. Unlike a profile save, it confirms nothing else.
+pub async fn set_own_language(
+    db: &Db,
+    clock: &dyn Clock,
+    person: Uuid,
+    language: Language,
+    audit: &extranet_audit::NewEntry,
+) -> Result<()> {
+    let now = clock.now();
+    write_tx!(db, |tx| async {
+        let n = sqlx::query(
+            "UPDATE person SET language = $1, updated_at = $2 WHERE id = $3 AND language <> $1",
+        )
+        .bind(language.code())
+        .bind(now)
+        .bind(person)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        // Already the profile's language: nothing changed, nothing to record.
+        if n > 0 {
+            extranet_audit::append_in(&mut *tx, audit).await?;
+        }
+        Ok::<(), IdentityError>(())
+    }
+    .await)
+    .await
+}
+
 /// The stored password hash of a person, for checking the current password.
 pub async fn password_hash(db: &Db, person: Uuid) -> Result<Option<String>> {
     Ok(on_pool!(db, read, |pool| {

@@ -159,11 +159,17 @@ async fn self_check(browser: &Browser, server: &Server) -> anyhow::Result<()> {
     let c = &browser.client;
     c.goto(&server.url("/crawl-self-check/missing")).await?;
     let status = browser.page_status().await?;
-    ensure!(status == 404, "self-check: an unknown path answered {status}");
+    ensure!(
+        status == 404,
+        "self-check: an unknown path answered {status}"
+    );
     let status = browser
         .fetch_status(&server.url("/crawl-self-check/missing"))
         .await?;
-    ensure!(status == 404, "self-check: fetching an unknown path: {status}");
+    ensure!(
+        status == 404,
+        "self-check: fetching an unknown path: {status}"
+    );
 
     c.goto(&server.url("/login")).await?;
     ensure!(
@@ -270,6 +276,8 @@ struct Crawl<'a> {
     checked: BTreeSet<String>,
     routes: BTreeMap<String, usize>,
     rendered: usize,
+    /// Every page rendered, as the report lists them.
+    pages: Vec<String>,
     fetched: usize,
     skipped: usize,
     lang_checked: bool,
@@ -294,6 +302,7 @@ impl<'a> Crawl<'a> {
             checked: BTreeSet::new(),
             routes: BTreeMap::new(),
             rendered: 0,
+            pages: Vec::new(),
             fetched: 0,
             skipped: 0,
             lang_checked: false,
@@ -330,13 +339,21 @@ impl<'a> Crawl<'a> {
             }
         }
         Ok(format!(
-            "{} pages rendered and checked, {} links fetched for their status, {} left unchecked",
-            self.rendered, self.fetched, self.skipped
+            "{} pages rendered and checked, {} links fetched for their status, {} left unchecked\n    {}",
+            self.rendered,
+            self.fetched,
+            self.skipped,
+            self.pages.join(" ")
         ))
     }
 
     /// Queues a same-origin link once (the language switch: one link checked, then skipped).
-    async fn enqueue(&mut self, url: Url, from: &str, problems: &mut Problems) -> anyhow::Result<()> {
+    async fn enqueue(
+        &mut self,
+        url: Url,
+        from: &str,
+        problems: &mut Problems,
+    ) -> anyhow::Result<()> {
         if url.origin() != self.origin || !matches!(url.scheme(), "https" | "http") {
             return Ok(());
         }
@@ -409,6 +426,11 @@ impl<'a> Crawl<'a> {
         }
         let here = c.current_url().await?;
         let shown = display(&here);
+        self.pages.push(if shown == asked {
+            shown.clone()
+        } else {
+            format!("{asked}→{shown}")
+        });
         let status = self.browser.page_status().await?;
         if status >= 400 || status == 0 {
             let via = if here.path() == url.path() {
@@ -471,11 +493,18 @@ impl<'a> Crawl<'a> {
                 &self.who,
                 &shown,
                 format!(
-                    "wider than the viewport at {WIDTH} px: scrollWidth {} > innerWidth {}; widest: {} (right edge {} px)",
+                    "wider than the viewport at {WIDTH} px: scrollWidth {} > innerWidth {} (clientWidth {}); widest: {}{} (right edge {} px){}",
                     o.scroll_width,
                     o.inner_width,
+                    o.client_width,
                     o.widest.as_deref().unwrap_or("(none found)"),
+                    o.innermost
+                        .as_deref()
+                        .map_or(String::new(), |i| format!(", innermost {i}")),
                     o.widest_right.map_or("?".into(), |r| r.to_string()),
+                    o.text
+                        .as_deref()
+                        .map_or(String::new(), |t| format!("; furthest text: {t}")),
                 ),
             );
         }

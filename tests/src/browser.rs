@@ -147,8 +147,9 @@ impl Browser {
         bail!("window.innerWidth is {inner}, not {width}")
     }
 
-    /// Whether the page is wider than the viewport: `None`, or the widths and the widest element
-    /// that reaches past the viewport's edge (not counting what a scrolling ancestor clips).
+    /// Whether the page is wider than the viewport (its scroll width beyond `window.innerWidth`,
+    /// or beyond the root's client width when a scrollbar takes room): `None`, or the widths and
+    /// the widest element that reaches past the edge (not counting what a scrolling ancestor clips).
     pub async fn overflow(&self) -> anyhow::Result<Option<Overflow>> {
         let v = self.client.execute(OVERFLOW_JS, vec![]).await?;
         if v.is_null() {
@@ -157,7 +158,10 @@ impl Browser {
         Ok(Some(Overflow {
             scroll_width: v["scroll_width"].as_f64().context("scroll_width")?,
             inner_width: v["inner_width"].as_f64().context("inner_width")?,
+            client_width: v["client_width"].as_f64().context("client_width")?,
             widest: v["widest"].as_str().map(str::to_owned),
+            innermost: v["innermost"].as_str().map(str::to_owned),
+            text: v["text"].as_str().map(str::to_owned),
             widest_right: v["widest_right"].as_f64(),
         }))
     }
@@ -169,7 +173,9 @@ impl Browser {
         let loaded = self
             .client
             .execute(
-                &format!("{source}\n;return typeof window.axe === 'object' ? window.axe.version : null;"),
+                &format!(
+                    "{source}\n;return typeof window.axe === 'object' ? window.axe.version : null;"
+                ),
                 vec![],
             )
             .await?;
@@ -220,9 +226,15 @@ pub struct Overflow {
     pub scroll_width: f64,
     /// `window.innerWidth`.
     pub inner_width: f64,
-    /// The element reaching furthest right (`main > table.grid`), if one does.
+    /// `document.documentElement.clientWidth` (less than `inner_width` by a vertical scrollbar).
+    pub client_width: f64,
+    /// The outermost element reaching furthest right (`main > table.grid`), if one does.
     pub widest: Option<String>,
-    /// Its right edge, in CSS px from the page's left.
+    /// The innermost element inside it reaching as far (`input#surname`), if any.
+    pub innermost: Option<String>,
+    /// The text reaching furthest right, in its element (`dd#person-email «a@b.example»`).
+    pub text: Option<String>,
+    /// The widest element's right edge, in CSS px from the page's left.
     pub widest_right: Option<f64>,
 }
 
@@ -239,8 +251,9 @@ pub struct AxeViolation {
 }
 
 const OVERFLOW_JS: &str = "
-    const inner = window.innerWidth, scroll = document.documentElement.scrollWidth;
-    if (scroll <= inner) { return null; }
+    const inner = window.innerWidth, client = document.documentElement.clientWidth;
+    const scroll = document.documentElement.scrollWidth;
+    if (scroll <= Math.min(inner, client)) { return null; }
     const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
         Array.from(el.classList).slice(0, 3).map(c => '.' + c).join('');
     const clipped = el => {
@@ -249,16 +262,36 @@ const OVERFLOW_JS: &str = "
         }
         return false;
     };
-    let widest = null, right = inner + 0.5;
-    for (const el of document.body.querySelectorAll('*')) {
+    const edge = el => {
         const r = el.getBoundingClientRect();
-        const edge = r.right + window.scrollX;
-        if ((r.width > 0 || r.height > 0) && edge > right + 0.5 && !clipped(el)) {
-            widest = el; right = edge;
+        return (r.width > 0 || r.height > 0) ? r.right + window.scrollX : 0;
+    };
+    let widest = null, right = Math.min(inner, client) + 0.5;
+    for (const el of document.body.querySelectorAll('*')) {
+        const e = edge(el);
+        if (e > right + 0.5 && !clipped(el)) { widest = el; right = e; }
+    }
+    let innermost = null;
+    if (widest) {
+        for (const el of widest.querySelectorAll('*')) {
+            if (edge(el) >= right - 0.5 && !clipped(el)) { innermost = el; }
         }
     }
-    return { scroll_width: scroll, inner_width: inner,
+    // The text reaching furthest right: often what stretches a grid or a table cell.
+    let text = null, textRight = Math.min(inner, client) + 0.5;
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    const range = document.createRange();
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const p = n.parentElement;
+        if (!p || !n.textContent.trim() || getComputedStyle(p).overflowX !== 'visible' || clipped(p)) { continue; }
+        range.selectNodeContents(n);
+        const e = range.getBoundingClientRect().right + window.scrollX;
+        if (e > textRight + 0.5) { text = n; textRight = e; }
+    }
+    return { scroll_width: scroll, inner_width: inner, client_width: client,
+             text: text ? name(text.parentElement) + ' «' + text.textContent.trim().slice(0, 40) + '»' : null,
              widest: widest ? (widest.parentElement ? name(widest.parentElement) + ' > ' : '') + name(widest) : null,
+             innermost: innermost ? name(innermost) : null,
              widest_right: widest ? Math.round(right) : null };
 ";
 

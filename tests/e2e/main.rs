@@ -11,6 +11,7 @@ mod browser;
 mod cli;
 mod confirmation;
 mod contract;
+mod crawl;
 mod documents;
 mod documents_browser;
 mod errors;

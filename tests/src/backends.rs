@@ -55,15 +55,25 @@ pub struct TestEnv {
     pub chromium: String,
     /// The schemathesis executable (`infra/scripts/install-schemathesis.sh` installs it).
     pub schemathesis: std::path::PathBuf,
+    /// axe-core's `axe.min.js` (`infra/scripts/install-axe.sh` installs the pinned version).
+    pub axe: std::path::PathBuf,
 }
 
 /// The schemathesis version `infra/scripts/install-schemathesis.sh` pins, where it installs it.
 fn default_schemathesis() -> std::path::PathBuf {
-    let cache = std::env::var("XDG_CACHE_HOME")
+    cache_dir().join("extranet/schemathesis-4.32.5/bin/schemathesis")
+}
+
+/// The axe-core version `infra/scripts/install-axe.sh` pins, where it installs it.
+fn default_axe() -> std::path::PathBuf {
+    cache_dir().join("extranet/axe-core-4.14.1/axe.min.js")
+}
+
+fn cache_dir() -> std::path::PathBuf {
+    std::env::var("XDG_CACHE_HOME")
         .map(std::path::PathBuf::from)
         .or_else(|_| std::env::var("HOME").map(|h| std::path::Path::new(&h).join(".cache")))
-        .unwrap_or_else(|_| std::env::temp_dir());
-    cache.join("extranet/schemathesis-4.32.5/bin/schemathesis")
+        .unwrap_or_else(|_| std::env::temp_dir())
 }
 
 fn var(name: &str, default: &str) -> String {
@@ -92,6 +102,9 @@ impl TestEnv {
             schemathesis: std::env::var("TEST_EXTRANET_SCHEMATHESIS")
                 .map(std::path::PathBuf::from)
                 .unwrap_or_else(|_| default_schemathesis()),
+            axe: std::env::var("TEST_EXTRANET_AXE")
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|_| default_axe()),
         }
     }
 }

@@ -315,7 +315,7 @@ async fn step(
                     v.chrome(),
                     recovery_codes,
                     tr.t("second-factor-enrolled"),
-                    "/home",
+                    "/account",
                 ),
             };
             if !totp {

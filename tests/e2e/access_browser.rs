@@ -20,7 +20,7 @@ async fn sign_in(c: &Client, server: &Server, email: &str, password: &str) -> an
         .send_keys(password)
         .await?;
     c.find(Locator::Id("sign-in-submit")).await?.click().await?;
-    wait_for_path(c, "/account").await
+    wait_for_path(c, "/home").await
 }
 
 async fn wait_for_path(c: &Client, path: &str) -> anyhow::Result<()> {
@@ -55,7 +55,10 @@ databases!(
 async fn invite_flow(browser: &Browser, server: &Server, label: String) -> anyhow::Result<()> {
     let c = &browser.client;
     sign_in(c, server, "ca@a.example", PASSWORD).await?;
-    c.find(Locator::Id("company-link")).await?.click().await?;
+    c.find(Locator::Css("nav.site-nav a[href='/company']"))
+        .await?
+        .click()
+        .await?;
     wait_for_path(c, "/company").await?;
     ensure!(text_of(c, "h1").await? == "Beton A NV", "company heading");
     c.find(Locator::Css(".lang-switch a[data-lang=\"nl\"]"))
@@ -107,7 +110,7 @@ async fn invite_flow(browser: &Browser, server: &Server, label: String) -> anyho
     )?;
     c.goto(&server.url("/account")).await?;
     c.find(Locator::Id("sign-out")).await?.click().await?;
-    wait_for_path(c, "/").await?;
+    wait_for_path(c, "/login").await?;
 
     let mail = wait_for(
         &server.data_dir.join("mail"),
@@ -133,7 +136,10 @@ async fn invite_flow(browser: &Browser, server: &Server, label: String) -> anyho
     c.find(Locator::Id("set-submit")).await?.click().await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     sign_in(c, server, "lies@a.example", new_password).await?;
-    c.find(Locator::Id("company-link")).await?.click().await?;
+    c.find(Locator::Css("nav.site-nav a[href='/company']"))
+        .await?
+        .click()
+        .await?;
     wait_for_path(c, "/company").await?;
     // A contact person sees the company and its files, not the other contacts, and cannot invite.
     ensure!(
@@ -186,7 +192,10 @@ async fn inspector_flow(
         .click()
         .await?;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    c.find(Locator::Id("dossiers-link")).await?.click().await?;
+    c.find(Locator::Css("nav.site-nav a[href='/dossiers']"))
+        .await?
+        .click()
+        .await?;
     wait_for_path(c, "/dossiers").await?;
     ensure!(
         text_of(c, "h1").await? == "Les dossiers de certification qui vous sont affectés",

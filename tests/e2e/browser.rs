@@ -118,8 +118,9 @@ async fn sign_in_flow(
     password: &str,
 ) -> anyhow::Result<()> {
     let c = &browser.client;
-    c.goto(&server.url("/")).await?;
-    c.find(Locator::Id("sign-in")).await?.click().await?;
+    // A deep link opened signed out: sign-in first, then the page asked for (not the home page).
+    c.goto(&server.url("/account")).await?;
+    wait_for_path(c, "/login").await?;
     c.find(Locator::Id("email"))
         .await?
         .send_keys(crate::auth::EMAIL)

@@ -107,7 +107,7 @@ async fn flow(
         .send_keys(PASSWORD)
         .await?;
     c.find(Locator::Id("sign-in-submit")).await?.click().await?;
-    wait_for_path(c, "/account", "").await?;
+    wait_for_path(c, "/home", "").await?;
 
     let dir = tempfile::tempdir()?;
     let first = dir.path().join("keuringsverslag.pdf");

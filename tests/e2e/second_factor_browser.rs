@@ -141,14 +141,17 @@ async fn flow(
     ensure!(summary.contains("10"), "account page: {summary:?}");
     sign_out(c).await?;
 
-    // With a code from the app.
+    // With a code from the app, after opening a deep link signed out: the page asked for
+    // survives both steps of the sign-in.
+    c.goto(&server.url("/account/second-factor")).await?;
+    wait_for_path(c, "/login").await?;
     password_step(c, server, password).await?;
     ensure!(
         c.find(Locator::Id("totp-qr")).await.is_err(),
         "enrolment offered again"
     );
     type_code(c, &code(&secret, 1)?).await?;
-    wait_for_path(c, "/account").await?;
+    wait_for_path(c, "/account/second-factor").await?;
     sign_out(c).await?;
 
     // With a recovery code: it is spent, and the page says how many are left.

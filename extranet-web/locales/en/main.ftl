@@ -267,7 +267,7 @@ audit-invalid-date = Enter a date as YYYY-MM-DD.
 audit-until-before-from = This date is before the "From" date.
 # The yearly check of one's own data, on the account page
 confirmation-title = Is your data still correct?
-confirmation-last = You last confirmed your data on { $date } (UTC).
+confirmation-last = You last confirmed your data on { $date }.
 confirmation-never = You have not confirmed your data yet.
 confirmation-help = Once a year we ask you to check the personal data above. Saving your details also counts as confirming them.
 confirmation-button = My data is correct

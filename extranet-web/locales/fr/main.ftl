@@ -267,7 +267,7 @@ audit-invalid-date = Indiquez une date au format AAAA-MM-JJ.
 audit-until-before-from = Cette date précède la date « Du ».
 # La vérification annuelle de ses propres données, sur la page du compte
 confirmation-title = Vos données sont-elles toujours correctes ?
-confirmation-last = Vous avez confirmé vos données pour la dernière fois le { $date } (UTC).
+confirmation-last = Vous avez confirmé vos données pour la dernière fois le { $date }.
 confirmation-never = Vous n'avez pas encore confirmé vos données.
 confirmation-help = Une fois par an, nous vous demandons de vérifier les données à caractère personnel ci-dessus. Enregistrer vos données vaut aussi confirmation.
 confirmation-button = Mes données sont correctes

@@ -267,7 +267,7 @@ audit-invalid-date = Geef een datum als JJJJ-MM-DD.
 audit-until-before-from = Deze datum ligt vóór de datum bij "Van".
 # De jaarlijkse controle van de eigen gegevens, op de accountpagina
 confirmation-title = Kloppen uw gegevens nog?
-confirmation-last = U hebt uw gegevens het laatst bevestigd op { $date } (UTC).
+confirmation-last = U hebt uw gegevens het laatst bevestigd op { $date }.
 confirmation-never = U hebt uw gegevens nog niet bevestigd.
 confirmation-help = Eenmaal per jaar vragen we u de persoonsgegevens hierboven na te kijken. Uw gegevens opslaan geldt ook als bevestiging.
 confirmation-button = Mijn gegevens kloppen

@@ -7,6 +7,7 @@ mod admins;
 mod audit;
 mod audit_search;
 mod auth;
+mod backoffice;
 mod browser;
 mod cli;
 mod confirmation;

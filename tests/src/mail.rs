@@ -73,3 +73,44 @@ pub fn link(body: &str) -> anyhow::Result<String> {
         .unwrap_or_default()
         .to_owned())
 }
+
+/// Waits (up to `limit`) until at least `n` messages to `recipient` are under `dir`; returns
+/// them all (in no particular order).
+pub async fn wait_for_count(
+    dir: &Path,
+    recipient: &str,
+    n: usize,
+    limit: Duration,
+) -> anyhow::Result<Vec<Received>> {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let mut found = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if let Ok(raw) = std::fs::read(&path)
+                    && let Ok((to, msg)) = parse(&raw)
+                    && to.iter().any(|t| t.contains(recipient))
+                {
+                    found.push(msg);
+                }
+            }
+        }
+        if found.len() >= n {
+            return Ok(found);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            bail!(
+                "{} of {n} mails to {recipient} within {limit:?}",
+                found.len()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

@@ -115,6 +115,7 @@ words! {
         Audit = "audit",
         Document = "document",
         Subprocessor = "subprocessor",
+        Invitation = "invitation",
     }
 }
 
@@ -139,6 +140,10 @@ words! {
         Hold = "hold",
         AccessLog = "access_log",
         ResetSecondFactor = "reset_second_factor",
+        Status = "status",
+        History = "history",
+        Resend = "resend",
+        Withdraw = "withdraw",
     }
 }
 

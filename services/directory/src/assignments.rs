@@ -4,7 +4,7 @@
 
 use std::sync::LazyLock;
 
-use extranet_access::{Action, AssignmentView, Masked, Resource};
+use extranet_access::{Action, AssignmentView, Masked, PersonView, Resource};
 use extranet_audit::Outcome;
 use extranet_platform::{Clock, Db, on_pool};
 use sqlx::{AssertSqlSafe, FromRow};
@@ -269,4 +269,72 @@ pub async fn end(
         .await?;
     })?;
     get(db, clock, caller, id).await
+}
+
+/// The longest look-ahead of [`ending_soon`].
+pub const MAX_ENDING_DAYS: u32 = 366;
+
+/// Assignments in force now that end within `days` (1 to [`MAX_ENDING_DAYS`]), soonest first,
+/// within the caller's scope (staff: all; an inspector: their own).
+pub async fn ending_soon(
+    db: &Db,
+    clock: &dyn Clock,
+    caller: &Caller,
+    days: u32,
+) -> Result<Vec<Masked<AssignmentView>>> {
+    if days == 0 || days > MAX_ENDING_DAYS {
+        return Err(DirectoryError::invalid(
+            "days",
+            format!("1 to {MAX_ENDING_DAYS}"),
+        ));
+    }
+    let now = clock.now();
+    let horizon = now + time::Duration::days(i64::from(days));
+    let mut out: Vec<Masked<AssignmentView>> = visible(db, clock, caller, Action::List, None, None)
+        .await?
+        .into_iter()
+        .filter(|a| {
+            let ends = OffsetDateTime::parse(&a.inner().ends_at, &Rfc3339).ok();
+            a.inner().state == "active" && ends.is_some_and(|e| e <= horizon)
+        })
+        .collect();
+    out.sort_by(|a, b| a.inner().ends_at.cmp(&b.inner().ends_at));
+    Ok(out)
+}
+
+/// The inspectors the caller may assign: active people of the certification body holding the
+/// `inspector` role, as the caller may see them (the read is audited like any list of people).
+/// Empty for a caller who may not create assignments.
+pub async fn inspectors(
+    db: &Db,
+    clock: &dyn Clock,
+    caller: &Caller,
+) -> Result<Vec<Masked<PersonView>>> {
+    if caller
+        .grants
+        .domains(Resource::Assignment, Action::Create)
+        .is_empty()
+    {
+        return Ok(Vec::new());
+    }
+    let body: Option<Uuid> = on_pool!(db, read, |pool| {
+        sqlx::query_scalar("SELECT id FROM organisation WHERE kind = 'certification_body'")
+            .fetch_optional(pool)
+            .await
+    })?;
+    let Some(body) = body else {
+        return Ok(Vec::new());
+    };
+    let query = crate::people::PersonQuery {
+        organisation: Some(body),
+        limit: crate::people::MAX_LIMIT,
+        ..Default::default()
+    };
+    let people = crate::people::visible(db, clock, caller, Action::List, &query)
+        .await?
+        .into_iter()
+        .filter(|p| p.inner().state == "active" && p.inner().roles.iter().any(|r| r == "inspector"))
+        .collect::<Vec<_>>();
+    crate::people::record_reads(db, clock, caller, Action::List, &people).await?;
+    Ok(people)
 }

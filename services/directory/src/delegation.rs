@@ -211,7 +211,9 @@ pub async fn invite(
         .organisation(org.inner().id)
         .detail(serde_json::json!({ "roles": ["client_user"], "rights": rights }));
     replace_rights(db, clock, caller, person.id, &rights, entry).await?;
-    recovery.invite(person.id, caller.ip).await?;
+    recovery
+        .invite_by(person.id, caller.ip, Some(caller.person))
+        .await?;
     crate::people::get(db, clock, caller, person.id).await
 }
 

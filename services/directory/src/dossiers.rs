@@ -14,6 +14,8 @@ use uuid::Uuid;
 use crate::caller::{Caller, unix_now};
 use crate::error::{DirectoryError, Result};
 
+pub use crate::status::{StatusChange, set_status, status_history};
+
 pub const STATUSES: [&str; 5] = ["application", "active", "suspended", "withdrawn", "expired"];
 
 const ASSIGNED_DOSSIER: &str = "EXISTS (SELECT 1 FROM assignment a WHERE a.dossier_id = d.id \
@@ -168,38 +170,15 @@ pub async fn create(
         "dossiers belong to client or rental companies",
     )
     .await?;
-    let scheme = new.scheme.trim();
-    if scheme.is_empty() || scheme.chars().count() > 100 {
-        return Err(DirectoryError::invalid(
-            "scheme",
-            "the scheme is required, at most 100 characters",
-        ));
-    }
-    let certificate = new
-        .certificate_number
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
-    if certificate.is_some_and(|c| c.chars().count() > 50 || c.chars().any(char::is_control)) {
-        return Err(DirectoryError::invalid(
-            "certificate_number",
-            "at most 50 printable characters",
-        ));
-    }
+    let scheme = checked_scheme(&new.scheme)?;
+    let certificate = checked_certificate(new.certificate_number.as_deref())?;
     if !STATUSES.contains(&new.status.as_str()) {
         return Err(DirectoryError::invalid(
             "status",
             format!("one of {}", STATUSES.join(", ")),
         ));
     }
-    if let (Some(from), Some(until)) = (new.valid_from, new.valid_until)
-        && until < from
-    {
-        return Err(DirectoryError::invalid(
-            "valid_until",
-            "the end of validity comes before its start",
-        ));
-    }
+    checked_period(new.valid_from, new.valid_until)?;
     let id = Uuid::now_v7();
     let now = clock.now();
     let entry = caller
@@ -214,8 +193,8 @@ pub async fn create(
         )
         .bind(id)
         .bind(new.organisation_id)
-        .bind(scheme)
-        .bind(certificate)
+        .bind(&scheme)
+        .bind(&certificate)
         .bind(&new.status)
         .bind(new.valid_from)
         .bind(new.valid_until)
@@ -224,4 +203,138 @@ pub async fn create(
         .await?;
     })?;
     get(db, clock, caller, id).await
+}
+
+fn checked_scheme(raw: &str) -> Result<String> {
+    let scheme = raw.trim();
+    if scheme.is_empty() || scheme.chars().count() > 100 || scheme.chars().any(char::is_control) {
+        return Err(DirectoryError::invalid(
+            "scheme",
+            "the scheme is required, at most 100 characters",
+        ));
+    }
+    Ok(scheme.to_owned())
+}
+
+/// Blank is none.
+fn checked_certificate(raw: Option<&str>) -> Result<Option<String>> {
+    let certificate = raw.map(str::trim).filter(|s| !s.is_empty());
+    if certificate.is_some_and(|c| c.chars().count() > 50 || c.chars().any(char::is_control)) {
+        return Err(DirectoryError::invalid(
+            "certificate_number",
+            "at most 50 printable characters",
+        ));
+    }
+    Ok(certificate.map(str::to_owned))
+}
+
+fn checked_period(from: Option<Date>, until: Option<Date>) -> Result<()> {
+    if let (Some(from), Some(until)) = (from, until)
+        && until < from
+    {
+        return Err(DirectoryError::invalid(
+            "valid_until",
+            "the end of validity comes before its start",
+        ));
+    }
+    Ok(())
+}
+
+/// What an edit of a dossier changes: `None` leaves a field as it is; for the optional fields
+/// `Some(None)` clears it. The status has its own operation ([`set_status`]), with a reason.
+#[derive(Debug, Clone, Default)]
+pub struct DossierChanges {
+    pub scheme: Option<String>,
+    pub certificate_number: Option<Option<String>>,
+    pub valid_from: Option<Option<Date>>,
+    pub valid_until: Option<Option<Date>>,
+}
+
+/// Edits a dossier (staff), validated like [`create`]; the audit record `dossier.update` names
+/// each field that changed with its old and new value (none of them personal data).
+pub async fn update(
+    db: &Db,
+    clock: &dyn Clock,
+    caller: &Caller,
+    id: Uuid,
+    changes: &DossierChanges,
+) -> Result<Masked<DossierView>> {
+    let what = (Resource::Dossier, Action::Update);
+    let found = find(db, clock, caller, id).await?;
+    let current = caller
+        .found(db, clock, what, ("dossier", id), found)
+        .await?;
+    let d = current.inner();
+    let rel = caller.relation().of(Some(d.organisation_id), None, false);
+    caller.permit(db, clock, what, ("dossier", id), rel).await?;
+    let date = |s: &Option<String>| s.as_deref().and_then(|s| s.parse_date());
+    let scheme = match &changes.scheme {
+        Some(s) => checked_scheme(s)?,
+        None => d.scheme.clone(),
+    };
+    let certificate = match &changes.certificate_number {
+        Some(c) => checked_certificate(c.as_deref())?,
+        None => d.certificate_number.clone(),
+    };
+    let valid_from = changes.valid_from.unwrap_or_else(|| date(&d.valid_from));
+    let valid_until = changes.valid_until.unwrap_or_else(|| date(&d.valid_until));
+    checked_period(valid_from, valid_until)?;
+    let show = |v: Option<Date>| v.map(|d| d.to_string());
+    let mut changed = serde_json::Map::new();
+    for (field, old, new) in [
+        ("scheme", Some(d.scheme.clone()), Some(scheme.clone())),
+        (
+            "certificate_number",
+            d.certificate_number.clone(),
+            certificate.clone(),
+        ),
+        ("valid_from", d.valid_from.clone(), show(valid_from)),
+        ("valid_until", d.valid_until.clone(), show(valid_until)),
+    ] {
+        if old != new {
+            changed.insert(
+                field.to_owned(),
+                serde_json::json!({ "from": old, "to": new }),
+            );
+        }
+    }
+    if changed.is_empty() {
+        return Ok(current);
+    }
+    let entry = caller
+        .entry(clock, "dossier.update", Outcome::Success)
+        .subject("dossier", id)
+        .organisation(d.organisation_id)
+        .detail(serde_json::Value::Object(changed));
+    let now = clock.now();
+    with_audit!(db, entry, |tx| {
+        sqlx::query(
+            "UPDATE dossier SET scheme = $1, certificate_number = $2, valid_from = $3, \
+             valid_until = $4, updated_at = $5 WHERE id = $6",
+        )
+        .bind(&scheme)
+        .bind(&certificate)
+        .bind(valid_from)
+        .bind(valid_until)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    })?;
+    get(db, clock, caller, id).await
+}
+
+/// A date as the views write it (`YYYY-MM-DD`).
+trait ParseDate {
+    fn parse_date(&self) -> Option<Date>;
+}
+
+impl ParseDate for str {
+    fn parse_date(&self) -> Option<Date> {
+        Date::parse(
+            self,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .ok()
+    }
 }

@@ -25,11 +25,13 @@ pub mod caller;
 pub mod delegation;
 pub mod dossiers;
 pub mod error;
+pub mod invitations;
 pub mod organisations;
 pub mod people;
 pub mod second_factor;
 pub mod seed;
 pub mod service;
+pub mod status;
 
 pub use caller::{Caller, Scope};
 pub use error::{DirectoryError, Result};

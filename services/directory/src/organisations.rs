@@ -2,14 +2,19 @@
 
 use std::sync::LazyLock;
 
-use extranet_access::{Action, Masked, OrganisationView, Resource};
+use extranet_access::{Action, DossierView, Masked, OrganisationView, PersonView, Resource};
+use extranet_audit::Outcome;
 use extranet_identity::model::PostalAddress;
+use extranet_identity::organisations::{change_active, state_action};
+use extranet_identity::revocation::Revocations;
+use extranet_identity::store::parse_phone;
+use extranet_identity::{EnterpriseNumber, VatNumber};
 use extranet_platform::{Clock, Db, on_pool};
 use sqlx::{AssertSqlSafe, FromRow};
 use uuid::Uuid;
 
 use crate::caller::{Caller, unix_now};
-use crate::error::Result;
+use crate::error::{DirectoryError, Result};
 
 const ASSIGNED_ORG: &str = "EXISTS (SELECT 1 FROM dossier d JOIN assignment a \
     ON a.dossier_id = d.id WHERE d.organisation_id = o.id AND a.inspector_id = $3 \
@@ -170,10 +175,154 @@ pub(crate) async fn company_for(
         .permit(db, clock, what, ("organisation", id), rel)
         .await?;
     if org.inner().kind == "certification_body" {
-        return Err(crate::error::DirectoryError::invalid(
-            "organisation_id",
-            refusal,
-        ));
+        return Err(DirectoryError::invalid("organisation_id", refusal));
     }
     Ok(org)
+}
+
+/// A client or rental company to create. Text as typed; [`create`] validates it.
+#[derive(Debug, Clone, Default)]
+pub struct NewOrganisation {
+    /// `client` or `rental` (the certification body exists once, from installation).
+    pub kind: String,
+    pub name: String,
+    pub enterprise_number: Option<String>,
+    pub vat_number: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// Blank is none.
+fn given(raw: &Option<String>) -> Option<&str> {
+    raw.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Creates a client or rental company (staff), with the audit record `organisation.create` in
+/// the same transaction. An enterprise number another organisation holds is
+/// [`DirectoryError::Taken`] naming `enterprise_number`.
+pub async fn create(
+    db: &Db,
+    clock: &dyn Clock,
+    caller: &Caller,
+    new: NewOrganisation,
+) -> Result<Uuid> {
+    let id = Uuid::now_v7();
+    let rel = caller.relation().of(None, None, false);
+    caller
+        .permit(
+            db,
+            clock,
+            (Resource::Organisation, Action::Create),
+            ("organisation", id),
+            rel,
+        )
+        .await?;
+    let kind = match new.kind.as_str() {
+        "client" | "rental" => new.kind.clone(),
+        _ => return Err(DirectoryError::invalid("kind", "client or rental")),
+    };
+    let name = new.name.trim();
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(DirectoryError::invalid(
+            "name",
+            "the name is required, at most 200 characters",
+        ));
+    }
+    let enterprise = given(&new.enterprise_number)
+        .map(|raw| {
+            raw.parse::<EnterpriseNumber>()
+                .map(|n| n.digits().to_owned())
+                .map_err(|e| DirectoryError::invalid("enterprise_number", e.message))
+        })
+        .transpose()?;
+    let vat = given(&new.vat_number)
+        .map(|raw| {
+            raw.parse::<VatNumber>()
+                .map(|n| n.to_string())
+                .map_err(|e| DirectoryError::invalid("vat_number", e.message))
+        })
+        .transpose()?;
+    let phone = match &new.phone {
+        Some(raw) => parse_phone(raw).map_err(|e| DirectoryError::invalid("phone", e.message))?,
+        None => None,
+    };
+    let entry = caller
+        .entry(clock, "organisation.create", Outcome::Success)
+        .subject("organisation", id)
+        .organisation(id)
+        .detail(serde_json::json!({ "kind": kind, "name": name }));
+    let now = clock.now();
+    with_audit!(db, entry, |tx| {
+        sqlx::query(
+            "INSERT INTO organisation (id, kind, name, enterprise_number, vat_number, addresses, \
+             phone, fax, sector, active, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, '[]', $6, NULL, NULL, $7, $8, $8)",
+        )
+        .bind(id)
+        .bind(&kind)
+        .bind(name)
+        .bind(&enterprise)
+        .bind(&vat)
+        .bind(&phone)
+        .bind(true)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    })?;
+    Ok(id)
+}
+
+/// Deactivates or reactivates a client or rental company (staff). Deactivation ends every
+/// session of its people at once; the change, the revocations and the audit record (with the
+/// client address) commit together (`extranet_identity::organisations::change_active`).
+pub async fn set_active(
+    db: &Db,
+    clock: &dyn Clock,
+    revocations: &Revocations,
+    caller: &Caller,
+    id: Uuid,
+    active: bool,
+) -> Result<Masked<OrganisationView>> {
+    company_for(
+        db,
+        clock,
+        caller,
+        (Resource::Organisation, Action::Deactivate),
+        id,
+        "the certification body itself cannot be deactivated",
+    )
+    .await?;
+    let entry = caller.entry(clock, state_action(active), Outcome::Success);
+    let ended = change_active(db, clock, id, active, entry).await?;
+    revocations.after_commit(db, clock, &ended).await;
+    get(db, clock, caller, id).await
+}
+
+/// An organisation's page: the organisation, its dossiers and its people, each as the caller
+/// may see them (reads of people are audited as in [`crate::people::list`]).
+#[derive(Debug)]
+pub struct OrganisationDetail {
+    pub organisation: Masked<OrganisationView>,
+    pub dossiers: Vec<Masked<DossierView>>,
+    pub people: Vec<Masked<PersonView>>,
+}
+
+pub async fn detail(
+    db: &Db,
+    clock: &dyn Clock,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<OrganisationDetail> {
+    let organisation = get(db, clock, caller, id).await?;
+    let dossiers = crate::dossiers::list(db, clock, caller, Some(id)).await?;
+    let query = crate::people::PersonQuery {
+        organisation: Some(id),
+        limit: crate::people::MAX_LIMIT,
+        ..Default::default()
+    };
+    let people = crate::people::list(db, clock, caller, Action::List, &query).await?;
+    Ok(OrganisationDetail {
+        organisation,
+        dossiers,
+        people,
+    })
 }

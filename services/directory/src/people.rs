@@ -227,7 +227,25 @@ pub async fn visible(
     action: Action,
     query: &PersonQuery,
 ) -> Result<Vec<Masked<PersonView>>> {
-    let scope = caller.scope(Resource::Person, action);
+    in_scope(
+        db,
+        clock,
+        caller,
+        caller.scope(Resource::Person, action),
+        query,
+    )
+    .await
+}
+
+/// The people within `scope` — the caller's scope for another resource's action (pending
+/// invitations) — masked for the caller, WITHOUT recording the read (see [`visible`]).
+pub(crate) async fn in_scope(
+    db: &Db,
+    clock: &dyn Clock,
+    caller: &Caller,
+    scope: Scope,
+    query: &PersonQuery,
+) -> Result<Vec<Masked<PersonView>>> {
     let rows = fetch(db, scope, unix_now(clock), query).await?;
     let relation = caller.relation();
     let search = query
@@ -279,7 +297,7 @@ pub async fn get(
 
 /// Every read of a person's record by someone other than that person leaves an audit record
 /// (one per request, naming the records read).
-async fn record_reads(
+pub(crate) async fn record_reads(
     db: &Db,
     clock: &dyn Clock,
     caller: &Caller,

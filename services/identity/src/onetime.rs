@@ -16,7 +16,7 @@ pub enum Purpose {
 }
 
 impl Purpose {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Purpose::Invitation => "invitation",
             Purpose::PasswordReset => "password_reset",
@@ -25,7 +25,7 @@ impl Purpose {
 }
 
 pub(crate) const INSERT: &str = "INSERT INTO one_time_token (token_hash, person_id, purpose, \
-     created_at, expires_at) VALUES ($1, $2, $3, $4, $5)";
+     created_at, expires_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)";
 
 /// A new link token: the random text for the link, and what is stored (only its hash).
 pub(crate) struct NewLink {
@@ -67,6 +67,7 @@ pub async fn create(
             .bind(link.purpose)
             .bind(link.created_at)
             .bind(link.expires_at)
+            .bind(None::<Uuid>)
             .execute(pool)
             .await
             .map(|_| ())

@@ -34,8 +34,15 @@ pub async fn reactivate(db: &Db, clock: &dyn Clock, id: Uuid, actor: Option<Uuid
     set_active(db, clock, id, true, actor).await.map(|_| ())
 }
 
-/// One transaction: the flag, (on deactivation) the end of every session of the organisation's
-/// people, and the audit record with the number of sessions ended.
+/// The audit action of a change of an organisation's state.
+pub fn state_action(active: bool) -> &'static str {
+    if active {
+        "organisation.reactivate"
+    } else {
+        "organisation.deactivate"
+    }
+}
+
 async fn set_active(
     db: &Db,
     clock: &dyn Clock,
@@ -43,18 +50,25 @@ async fn set_active(
     active: bool,
     actor: Option<Uuid>,
 ) -> Result<Revoked> {
-    let now = clock.now();
-    let action = if active {
-        "organisation.reactivate"
-    } else {
-        "organisation.deactivate"
-    };
-    let mut entry = NewEntry::new(now, action, Outcome::Success)
-        .subject("organisation", id)
-        .organisation(id);
+    let mut entry = NewEntry::new(clock.now(), state_action(active), Outcome::Success);
     if let Some(actor) = actor {
         entry = entry.actor(actor);
     }
+    change_active(db, clock, id, active, entry).await
+}
+
+/// One transaction: the flag, (on deactivation) the end of every session of the organisation's
+/// people, and `entry` (its subject set here) with the number of sessions ended. Decisions
+/// (may the caller, is it the certification body) are the caller's to take first.
+pub async fn change_active(
+    db: &Db,
+    clock: &dyn Clock,
+    id: Uuid,
+    active: bool,
+    entry: NewEntry,
+) -> Result<Revoked> {
+    let now = clock.now();
+    let entry = entry.subject("organisation", id).organisation(id);
     write_tx!(db, |tx| async {
         let changed =
             sqlx::query("UPDATE organisation SET active = $1, updated_at = $2 WHERE id = $3")

@@ -94,24 +94,63 @@ impl Recovery {
             .await;
             return Ok(());
         }
-        self.send_link(
-            &person,
-            Purpose::PasswordReset,
+        let entry = NewEntry::new(
+            self.auth.clock.now(),
             "auth.password.reset_requested",
+            Outcome::Success,
         )
-        .await
+        .subject("person", person.id)
+        .organisation(person.organisation_id);
+        self.send_link(&person, Purpose::PasswordReset, entry, None, false)
+            .await
     }
 
     /// Sends an invitation link to a person whose account was created without a password. Past
     /// the account's limit, [`IdentityError::Throttled`]; the address's is checked before the
     /// account is created ([`Recovery::invitation_wait`]) and counted here.
     pub async fn invite(&self, person: uuid::Uuid, client: Option<IpAddr>) -> Result<()> {
+        self.invite_by(person, client, None).await
+    }
+
+    /// [`Recovery::invite`], naming who invited (kept with the link, for the list of pending
+    /// invitations).
+    pub async fn invite_by(
+        &self,
+        person: uuid::Uuid,
+        client: Option<IpAddr>,
+        actor: Option<uuid::Uuid>,
+    ) -> Result<()> {
         if let Some(wait) = self.account_wait(person).await? {
             return Err(IdentityError::Throttled(wait));
         }
         self.count_address(client).await?;
         let person = store::get_person(&self.auth.db, person).await?;
-        self.send_link(&person, Purpose::Invitation, "account.invited")
+        let entry = NewEntry::new(self.auth.clock.now(), "account.invited", Outcome::Success)
+            .subject("person", person.id)
+            .organisation(person.organisation_id);
+        self.send_link(&person, Purpose::Invitation, entry, actor, false)
+            .await
+    }
+
+    /// Mails an invitation again with a fresh link: the unused links of the earlier mails stop
+    /// working in the transaction that creates the new one, its mail and `entry` (the caller's
+    /// audit record). The same limits as the first mail apply ([`IdentityError::Throttled`]).
+    pub async fn resend_invitation(
+        &self,
+        person: uuid::Uuid,
+        client: Option<IpAddr>,
+        actor: uuid::Uuid,
+        entry: NewEntry,
+    ) -> Result<()> {
+        if let Some(wait) = self.account_wait(person).await? {
+            return Err(IdentityError::Throttled(wait));
+        }
+        if let Some(wait) = self.address_wait(client).await? {
+            return Err(IdentityError::Throttled(wait));
+        }
+        self.count_address(client).await?;
+        let person = store::get_person(&self.auth.db, person).await?;
+        self.send_link(&person, Purpose::Invitation, entry, Some(actor), true)
             .await
     }
 
@@ -174,12 +213,15 @@ impl Recovery {
     }
 
     /// The link token, its mail and the audit record commit together or not at all: a link
-    /// that exists was mailed, and a mail in the outbox holds a link that works.
+    /// that exists was mailed, and a mail in the outbox holds a link that works. `replace`: the
+    /// person's unused links of this purpose are used up first (a resent invitation).
     async fn send_link(
         &self,
         person: &crate::model::Person,
         purpose: Purpose,
-        action: &'static str,
+        entry: NewEntry,
+        actor: Option<uuid::Uuid>,
+        replace: bool,
     ) -> Result<()> {
         let clock = self.auth.clock.as_ref();
         let (template, path, lifetime) = match purpose {
@@ -198,16 +240,25 @@ impl Recovery {
                 "minutes": lifetime.as_secs() / 60,
             }),
         };
-        let entry = NewEntry::new(clock.now(), action, Outcome::Success)
-            .subject("person", person.id)
-            .organisation(person.organisation_id);
         let res: Result<()> = extranet_platform::write_tx!(&self.auth.db, |tx| async {
+            if replace {
+                sqlx::query(
+                    "UPDATE one_time_token SET used_at = $1 WHERE person_id = $2 \
+                     AND purpose = $3 AND used_at IS NULL",
+                )
+                .bind(link.created_at)
+                .bind(person.id)
+                .bind(purpose.as_str())
+                .execute(&mut *tx)
+                .await?;
+            }
             sqlx::query(onetime::INSERT)
                 .bind(&link.hash)
                 .bind(person.id)
                 .bind(link.purpose)
                 .bind(link.created_at)
                 .bind(link.expires_at)
+                .bind(actor)
                 .execute(&mut *tx)
                 .await?;
             enqueue_in(&mut *tx, clock, &mail).await?;

@@ -81,7 +81,10 @@ pub const PERMISSIONS: &[(&str, &str, &str)] = &[
 
 pub fn routes() -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
-        .routes(routes!(list_organisations))
+        .routes(routes!(
+            list_organisations,
+            super::backoffice::create_organisation
+        ))
         .routes(routes!(get_organisation))
         .routes(routes!(invite_contact))
         .routes(routes!(handover))
@@ -93,7 +96,7 @@ pub fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(set_rights))
         .routes(routes!(set_roles))
         .routes(routes!(list_dossiers, create_dossier))
-        .routes(routes!(get_dossier))
+        .routes(routes!(get_dossier, super::backoffice::update_dossier))
         .routes(routes!(list_assignments, create_assignment))
         .routes(routes!(get_assignment))
         .routes(routes!(end_assignment))
@@ -123,25 +126,29 @@ pub(crate) fn ip(peer: &Peer) -> Option<IpAddr> {
     peer.as_ref().map(|Extension(ConnectInfo(a))| a.ip())
 }
 
-fn reader(dir: &Directory, claims: &Authenticated, peer: &Peer) -> Caller {
+pub(crate) fn reader(dir: &Directory, claims: &Authenticated, peer: &Peer) -> Caller {
     let c = &claims.0;
     dir.caller(c.sub, c.org, &c.roles, ip(peer))
 }
 
-async fn writer(dir: &Directory, claims: &Authenticated, peer: &Peer) -> Result<Caller, ApiError> {
+pub(crate) async fn writer(
+    dir: &Directory,
+    claims: &Authenticated,
+    peer: &Peer,
+) -> Result<Caller, ApiError> {
     Ok(dir.current(claims.0.sub, ip(peer)).await?)
 }
 
 /// An id in a path: anything that is not an id cannot name a visible record.
-fn id(raw: &str) -> Result<Uuid, ApiError> {
+pub(crate) fn id(raw: &str) -> Result<Uuid, ApiError> {
     raw.parse().map_err(|_| ApiError::NotFound)
 }
 
-fn masked<T: Outward>(m: &Masked<T>) -> Response {
+pub(crate) fn masked<T: Outward>(m: &Masked<T>) -> Response {
     Json(m).into_response()
 }
 
-fn many<T: Outward>(items: &[Masked<T>]) -> Response {
+pub(crate) fn many<T: Outward>(items: &[Masked<T>]) -> Response {
     Json(serde_json::json!({ "items": items })).into_response()
 }
 
@@ -627,7 +634,7 @@ pub struct DossierCreation {
     valid_until: Option<String>,
 }
 
-fn date(field: &'static str, raw: Option<&str>) -> Result<Option<time::Date>, ApiError> {
+pub(crate) fn date(field: &'static str, raw: Option<&str>) -> Result<Option<time::Date>, ApiError> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     raw.map(|s| {
         time::Date::parse(s, &format).map_err(|_| ApiError::Invalid {

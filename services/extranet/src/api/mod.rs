@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`: problem+json errors, Bearer authentication.
 
 pub mod auth;
+pub mod backoffice;
 pub mod directory;
 pub mod documents;
 pub mod duplicates;

@@ -79,6 +79,7 @@ fn mark_permissions(doc: &mut utoipa::openapi::OpenApi) {
             let found = super::directory::PERMISSIONS
                 .iter()
                 .chain(super::documents::PERMISSIONS)
+                .chain(super::backoffice::PERMISSIONS)
                 .chain(super::second_factor::PERMISSIONS)
                 .find(|(m, p, _)| *m == method && p == path);
             if let Some((_, _, permission)) = found {
@@ -193,6 +194,7 @@ pub fn router(state: ApiState) -> (Router, Router) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(super::auth::routes())
         .merge(super::directory::routes())
+        .merge(super::backoffice::routes())
         .merge(super::documents::routes())
         .merge(super::second_factor::routes())
         .split_for_parts();

@@ -62,6 +62,11 @@ words! {
     }
 }
 
+words! {
+    /// The kind of an organisation staff create (the certification body exists once).
+    OrganisationKind { Client = "client", Rental = "rental" }
+}
+
 /// The words of a list, as the domain takes them.
 pub fn strings<T: Copy>(items: &[T], as_str: fn(T) -> &'static str) -> Vec<String> {
     items.iter().map(|w| as_str(*w).to_owned()).collect()
@@ -89,6 +94,9 @@ mod tests {
             texts(DossierStatus::ALL, DossierStatus::as_str),
             extranet_directory::dossiers::STATUSES
         );
+        for k in OrganisationKind::ALL {
+            assert!(extranet_identity::OrganisationKind::parse(k.as_str()).is_ok());
+        }
         for l in Language::ALL {
             assert!(l.as_str().parse::<extranet_identity::Language>().is_ok());
         }

@@ -91,6 +91,7 @@ pub fn base_config(args: &DemoArgs) -> Config {
         website: Some("https://certibel.example".into()),
         enterprise_number: Some("BE 0123.456.749".into()),
         default_language: extranet_web::Lang::Nl,
+        time_zone: "Europe/Brussels".into(),
     };
     config
 }

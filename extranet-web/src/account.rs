@@ -314,7 +314,11 @@ async fn account_page(
             form,
             errors,
             notice,
-            audit_log: crate::audit_log::may_search_audit(&st.directory.policy(), claims),
+            audit_log: crate::audit_log::may_search_audit(
+                &st.directory
+                    .policy()
+                    .grants(claims.roles.iter().map(String::as_str), []),
+            ),
             confirmed_on,
             staff: claims.roles.iter().any(|r| r == "staff" || r == "admin"),
             company: claims.roles.iter().any(|r| r.starts_with("client_")),

@@ -204,7 +204,9 @@ impl Names {
         }
         for o in organisations::list(dir.db(), dir.clock(), caller).await? {
             if o.is_visible("name") {
-                names.organisations.insert(o.inner().id, o.inner().name.clone());
+                names
+                    .organisations
+                    .insert(o.inner().id, o.inner().name.clone());
             }
         }
         for d in dossiers::list(dir.db(), dir.clock(), caller, None).await? {
@@ -407,7 +409,10 @@ fn subject(tr: &Tr, names: &Names, e: &Entry) -> Option<Named> {
     let name = match kind {
         "person" => names.person_name(&id),
         "organisation" => names.organisation_name(&id),
-        "dossier" => id.parse::<Uuid>().ok().and_then(|u| names.dossiers.get(&u).cloned()),
+        "dossier" => id
+            .parse::<Uuid>()
+            .ok()
+            .and_then(|u| names.dossiers.get(&u).cloned()),
         _ => None,
     };
     let text = name.unwrap_or_else(|| {
@@ -724,10 +729,9 @@ async fn export(me: SignedIn, Query(form): Query<SearchForm>) -> PageResult {
             .as_deref()
             .and_then(|id| names.organisation_name(id))
             .unwrap_or_default();
-        let at = e
-            .at
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default();
+        let at =
+            e.at.format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default();
         let record = [
             at,
             e.action.clone(),
@@ -818,6 +822,9 @@ mod tests {
             &serde_json::json!({ "sessions_ended": 2, "filter": { "action": "auth" }, "people": [] }),
             &mut out,
         );
-        assert_eq!(out, ["filter action: auth", "people: —", "sessions ended: 2"]);
+        assert_eq!(
+            out,
+            ["filter action: auth", "people: —", "sessions ended: 2"]
+        );
     }
 }

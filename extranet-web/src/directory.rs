@@ -36,7 +36,9 @@ use crate::i18n::Tr;
 use crate::lang::Lang;
 use crate::session::{Csrf, CurrentUser, form_allowed};
 use crate::site::Site;
-use crate::ui::{Chrome, CsrfForm, PageError, PageResult, PageRouter, SignedIn, flash, render, words};
+use crate::ui::{
+    Chrome, CsrfForm, PageError, PageResult, PageRouter, SignedIn, flash, render, words,
+};
 
 /// Built by `pages::routes`; the handlers read the services from [`SignedIn`].
 #[derive(Clone)]
@@ -274,7 +276,11 @@ struct InviteForm {
 }
 
 /// The rights a form may carry, with their form fields.
-fn chosen_rights(read: &Option<String>, upload: &Option<String>, object: &Option<String>) -> Vec<String> {
+fn chosen_rights(
+    read: &Option<String>,
+    upload: &Option<String>,
+    object: &Option<String>,
+) -> Vec<String> {
     [
         ("document.read", read),
         ("document.upload", upload),
@@ -762,7 +768,11 @@ async fn rights_confirm(
         .caller
         .relation()
         .of(Some(p.inner().organisation_id), Some(id), false);
-    if !me.caller.grants.allows(Resource::Person, Action::Grant, rel) {
+    if !me
+        .caller
+        .grants
+        .allows(Resource::Person, Action::Grant, rel)
+    {
         return Err(PageError::Forbidden);
     }
     let chosen = form.chosen();
@@ -804,7 +814,9 @@ async fn rights(
         // Taking a right away is asked for first.
         let p = target(&me, id).await?;
         if !removed(&p, &chosen).is_empty() {
-            return Ok(Redirect::to(&format!("/people/{id}/rights?{}", form.query())).into_response());
+            return Ok(
+                Redirect::to(&format!("/people/{id}/rights?{}", form.query())).into_response(),
+            );
         }
     }
     let dir = dir(&me);
@@ -1092,7 +1104,13 @@ mod tests {
             in_words(Lang::Nl, &tz, "2026-07-01T22:30:00Z").as_deref(),
             Some("2 juli 2026 00:30 CEST")
         );
-        for other in ["BE-1234", "0403.123.486", "+32 2 555 66 77", "2026-13-01", ""] {
+        for other in [
+            "BE-1234",
+            "0403.123.486",
+            "+32 2 555 66 77",
+            "2026-13-01",
+            "",
+        ] {
             assert!(in_words(Lang::En, &tz, other).is_none(), "{other}");
         }
     }

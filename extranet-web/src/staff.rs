@@ -244,7 +244,15 @@ async fn create(me: SignedIn, CsrfForm(form): CsrfForm<OrganisationForm>) -> Pag
     // TODO(issue 14): use the directory's create
     match store::create_organisation(&auth.db, auth.clock.as_ref(), &new).await {
         Ok(org) => {
-            audit(&me, &caller, "organisation.create", "organisation", org.id, org.id).await;
+            audit(
+                &me,
+                &caller,
+                "organisation.create",
+                "organisation",
+                org.id,
+                org.id,
+            )
+            .await;
             Ok(flash::done(
                 &format!("/staff/organisations/{}", org.id),
                 "organisation-created",
@@ -377,8 +385,7 @@ async fn show_page(
         limit: people::MAX_LIMIT,
         ..PersonQuery::default()
     };
-    let people_list =
-        people::list(dir.db(), dir.clock(), caller, Action::List, &query).await?;
+    let people_list = people::list(dir.db(), dir.clock(), caller, Action::List, &query).await?;
     let dossier_list = dossiers::list(dir.db(), dir.clock(), caller, Some(id)).await?;
     let mut facts = crate::facts::facts(&tr, &org, &["id", "name"]);
     reword_facts(me.lang(), &tz, &mut facts);
@@ -406,7 +413,10 @@ async fn show_page(
         form,
         errors,
         deactivatable: may(caller, Resource::Organisation, Action::Deactivate)
-            && matches!(kind, Some(OrganisationKind::Client | OrganisationKind::Rental)),
+            && matches!(
+                kind,
+                Some(OrganisationKind::Client | OrganisationKind::Rental)
+            ),
     };
     Ok(render(me.lang(), status, &page))
 }

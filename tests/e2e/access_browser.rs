@@ -104,7 +104,10 @@ async fn invite_flow(browser: &Browser, server: &Server, label: String) -> anyho
         .await?
         .text()
         .await?;
-    ensure!(contacts.contains("lies@a.example"), "contacts table {contacts:?}");
+    ensure!(
+        contacts.contains("lies@a.example"),
+        "contacts table {contacts:?}"
+    );
     std::fs::write(
         artifacts_dir("screenshots")?.join(format!("company-{label}-nl.png")),
         c.screenshot().await?,

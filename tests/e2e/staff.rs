@@ -113,8 +113,14 @@ matrix!(
             page.contains("<td>Hoofdcontactpersoon</td>"),
             "the role by its name: {page}"
         );
-        assert!(page.contains("De persoon is uitgenodigd"), "the flash: {page}");
-        assert!(page.contains("href=\"/people/"), "a link to the person: {page}");
+        assert!(
+            page.contains("De persoon is uitgenodigd"),
+            "the flash: {page}"
+        );
+        assert!(
+            page.contains("href=\"/people/"),
+            "a link to the person: {page}"
+        );
         let actions = crate::auth::sql_rows(&server, "SELECT action FROM audit_log").await?;
         for expected in ["organisation.create", "account.create", "account.invited"] {
             assert!(
@@ -169,7 +175,10 @@ matrix!(
             post(&client, &deactivate, client_token).await?.status(),
             404
         );
-        assert_eq!(post(&staff, &deactivate, String::new()).await?.status(), 403);
+        assert_eq!(
+            post(&staff, &deactivate, String::new()).await?.status(),
+            403
+        );
 
         // The button on the page is a link to a confirmation page, which changes nothing.
         let html = staff.get(server.url(&page)).send().await?.text().await?;
@@ -186,7 +195,10 @@ matrix!(
         let html = res.text().await?;
         assert!(html.contains("Désactiver Beton Zuid ?"), "{html}");
         assert!(html.contains(&format!("action=\"{deactivate}\"")), "{html}");
-        assert!(html.contains(&format!("href=\"{page}\"")), "a way back: {html}");
+        assert!(
+            html.contains(&format!("href=\"{page}\"")),
+            "a way back: {html}"
+        );
         assert!(html.contains("button danger"), "{html}");
 
         let res = post(&staff, &deactivate, token.clone()).await?;

@@ -2,34 +2,47 @@
 //! page (with the primary contact's and staff's forms), and the certification files — for an
 //! inspector, those assigned to them. What a page shows and offers follows from the policy
 //! through `extranet_directory`: records arrive masked, forms appear only where the caller's
-//! role allows the action, and every change is decided again by the directory.
+//! grants allow the action, and every change is decided again by the directory with the caller
+//! as the database says now (and the client address, for the audit record).
+//!
+//! Destructive changes (deactivating an account, handing over the primary contact's role,
+//! taking rights away) are asked for on a page of their own: the button on the person's page is
+//! a link to a confirmation page whose form does it.
 
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
+use axum::Router;
+use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Router};
-use extranet_access::{Action, Masked, OrganisationView, PersonView, Resource, vocab};
+use axum::response::{IntoResponse, Redirect};
+use extranet_access::{
+    Action, Domain, DomainSet, Masked, OrganisationView, PersonView, Resource, vocab,
+};
 use extranet_directory::delegation::{ContactChange, NewContact};
 use extranet_directory::people::PersonQuery;
 use extranet_directory::{
     Caller, Directory, DirectoryError, assignments, delegation, dossiers, organisations, people,
 };
 use extranet_identity::tokens::Claims;
+use jiff::tz::TimeZone;
 use serde::Deserialize;
+use time::macros::format_description;
+use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::facts::{Fact, cell, facts};
 use crate::i18n::Tr;
-use crate::lang::{Lang, negotiate};
+use crate::lang::Lang;
 use crate::session::{Csrf, CurrentUser, form_allowed};
 use crate::site::Site;
-use crate::ui::{Chrome, render};
+use crate::ui::{
+    Chrome, CsrfForm, PageError, PageResult, PageRouter, SignedIn, flash, render, words,
+};
 
+/// Built by `pages::routes`; the handlers read the services from [`SignedIn`].
 #[derive(Clone)]
+#[allow(dead_code)]
 pub(crate) struct DirectoryState {
     pub site: Arc<Site>,
     pub directory: Arc<Directory>,
@@ -37,16 +50,18 @@ pub(crate) struct DirectoryState {
 }
 
 pub(crate) fn routes(state: DirectoryState) -> Router {
-    Router::new()
-        .route("/company", get(company))
-        .route("/company/contacts", post(invite))
-        .route("/people/{id}", get(person).post(update))
-        .route("/people/{id}/rights", post(rights))
-        .route("/people/{id}/state", post(set_state))
-        .route("/people/{id}/primary", post(primary))
-        .route("/dossiers", get(dossier_list))
-        .route("/dossiers/{id}", get(dossier))
+    PageRouter::new()
+        .page("/company", company)
+        .form("/company/contacts", invite)
+        .page_and_form("/people/{id}", person, update)
+        .page_and_form("/people/{id}/rights", rights_confirm, rights)
+        .page_and_form("/people/{id}/deactivate", deactivate_confirm, deactivate)
+        .form("/people/{id}/reactivate", reactivate)
+        .page_and_form("/people/{id}/primary", primary_confirm, primary)
+        .page("/dossiers", dossier_list)
+        .page("/dossiers/{id}", dossier)
         .with_state(state)
+        .into_router()
 }
 
 /// A row of a table: the record's id (for the link) and its cells (`None`: hidden).
@@ -77,12 +92,47 @@ pub(crate) fn headers_of(tr: &Tr, ty: &str, columns: &[&str]) -> Vec<String> {
         .collect()
 }
 
-fn lang_of(headers: &HeaderMap, site: &Site) -> Lang {
-    negotiate(headers, site.default_language)
+/// A stored date (`2026-12-04`) or moment (RFC 3339) as people say it; `None` for anything
+/// else.
+pub(crate) fn in_words(lang: Lang, tz: &TimeZone, raw: &str) -> Option<String> {
+    let b = raw.as_bytes();
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    if b.len() == 10 {
+        return Date::parse(raw, format_description!("[year]-[month]-[day]"))
+            .ok()
+            .map(|d| words::date(lang, d));
+    }
+    OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|at| words::moment(lang, tz, at))
 }
 
-fn reader(dir: &Directory, claims: &Claims) -> Caller {
-    dir.caller(claims.sub, claims.org, &claims.roles, None)
+/// Dates and moments of a table in words.
+pub(crate) fn reword_rows(lang: Lang, tz: &TimeZone, rows: &mut [Row]) {
+    for v in rows.iter_mut().flat_map(|r| r.cells.iter_mut()).flatten() {
+        if let Some(w) = in_words(lang, tz, v) {
+            *v = w;
+        }
+    }
+}
+
+/// Dates and moments of a facts list in words.
+pub(crate) fn reword_facts(lang: Lang, tz: &TimeZone, facts: &mut [Fact]) {
+    for v in facts.iter_mut().filter_map(|f| f.value.as_mut()) {
+        if let Some(w) = in_words(lang, tz, v) {
+            *v = w;
+        }
+    }
+}
+
+fn dir<'a>(me: &'a SignedIn) -> &'a Directory {
+    &me.services().directory
+}
+
+fn all() -> DomainSet {
+    DomainSet::default().with(Domain::All)
 }
 
 /// Why the last submission of a form was refused: a message in the person's language, next to
@@ -149,51 +199,40 @@ fn message(tr: &Tr, e: &DirectoryError) -> (Option<&'static str>, String) {
 }
 
 /// A read a page shows if it may: `Ok(None)` when the record is not the caller's to see (the
-/// page goes on without it), `Err` with a 500 (logged) when the read failed — a failure is
-/// never shown as an empty list.
-fn shown<T>(res: std::result::Result<T, DirectoryError>) -> Result<Option<T>, StatusCode> {
+/// page goes on without it), `Err` (logged) when the read failed — a failure is never shown as
+/// an empty list.
+fn shown<T>(res: Result<T, DirectoryError>) -> PageResult<Option<T>> {
     match res {
         Ok(v) => Ok(Some(v)),
-        Err(DirectoryError::Internal(detail)) => {
-            tracing::error!(error = %detail, "page read failed");
-            Err(StatusCode::INTERNAL_SERVER_ERROR)
-        }
+        Err(DirectoryError::Internal(detail)) => Err(PageError::internal(detail)),
         Err(_) => Ok(None),
     }
 }
 
-/// The status of a page that shows a refusal next to the form.
-fn refused_status(e: &DirectoryError) -> StatusCode {
+/// A refusal the page shows next to its form (with this status), or `None` for one that ends
+/// the request (not found, signed out, our failure).
+fn shown_refusal(e: &DirectoryError) -> Option<StatusCode> {
     match e {
-        DirectoryError::Forbidden(_) => StatusCode::FORBIDDEN,
+        DirectoryError::NotFound
+        | DirectoryError::Unauthenticated
+        | DirectoryError::Internal(_) => None,
+        DirectoryError::Forbidden(_) => Some(StatusCode::FORBIDDEN),
         DirectoryError::Taken(_) | DirectoryError::LastAdmin | DirectoryError::Conflict(_) => {
-            StatusCode::CONFLICT
+            Some(StatusCode::CONFLICT)
         }
-        DirectoryError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
-        _ => StatusCode::UNPROCESSABLE_ENTITY,
-    }
-}
-
-/// The status a refusal answers with on a page: 404 for what is not the caller's to see.
-fn refusal(e: &DirectoryError) -> Option<StatusCode> {
-    match e {
-        DirectoryError::NotFound => Some(StatusCode::NOT_FOUND),
-        DirectoryError::Unauthenticated => Some(StatusCode::UNAUTHORIZED),
-        DirectoryError::Internal(detail) => {
-            tracing::error!(error = %detail, "directory error");
-            Some(StatusCode::INTERNAL_SERVER_ERROR)
-        }
-        _ => None,
+        DirectoryError::Throttled(_) => Some(StatusCode::TOO_MANY_REQUESTS),
+        _ => Some(StatusCode::UNPROCESSABLE_ENTITY),
     }
 }
 
 pub(crate) const CONTACT_COLUMNS: [&str; 5] =
     ["surname", "first_name", "email", "function", "state"];
-const DOSSIER_COLUMNS: [&str; 5] = [
+const DOSSIER_COLUMNS: [&str; 6] = [
     "organisation_name",
     "scheme",
     "certificate_number",
     "status",
+    "valid_from",
     "valid_until",
 ];
 const ASSIGNMENT_COLUMNS: [&str; 4] = ["inspector_name", "starts_at", "ends_at", "state"];
@@ -203,7 +242,6 @@ const ASSIGNMENT_COLUMNS: [&str; 4] = ["inspector_name", "starts_at", "ends_at",
 struct CompanyPage<'a> {
     c: Chrome,
     site: &'a Site,
-    csrf: String,
     name: String,
     facts: Vec<Fact>,
     dossier_headers: Vec<String>,
@@ -217,7 +255,6 @@ struct CompanyPage<'a> {
     can_see_access_log: bool,
     form: InviteForm,
     error: Refusal,
-    notice: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -236,21 +273,32 @@ struct InviteForm {
     right_document_upload: Option<String>,
     #[serde(default)]
     right_subprocessor_object: Option<String>,
-    #[serde(default)]
-    csrf: String,
+}
+
+/// The rights a form may carry, with their form fields.
+fn chosen_rights(
+    read: &Option<String>,
+    upload: &Option<String>,
+    object: &Option<String>,
+) -> Vec<String> {
+    [
+        ("document.read", read),
+        ("document.upload", upload),
+        ("subprocessor.object", object),
+    ]
+    .into_iter()
+    .filter(|(_, v)| v.is_some())
+    .map(|(r, _)| r.to_owned())
+    .collect()
 }
 
 impl InviteForm {
     fn rights(&self) -> Vec<String> {
-        [
-            ("document.read", &self.right_document_read),
-            ("document.upload", &self.right_document_upload),
-            ("subprocessor.object", &self.right_subprocessor_object),
-        ]
-        .into_iter()
-        .filter(|(_, v)| v.is_some())
-        .map(|(r, _)| r.to_owned())
-        .collect()
+        chosen_rights(
+            &self.right_document_read,
+            &self.right_document_upload,
+            &self.right_subprocessor_object,
+        )
     }
 }
 
@@ -268,14 +316,16 @@ fn rights_offered(
                 .and_then(|(res, act)| Some((Resource::parse(res)?, Action::parse(act)?)))
                 .is_some_and(|(res, act)| caller.grants.allows(res, act, rel))
         })
-        .map(|r| {
-            (
-                *r,
-                format!("right_{}", r.replace('.', "_")),
-                tr.t(&format!("right-{}", r.replace('.', "-"))),
-            )
-        })
+        .map(|r| (*r, right_field(r), right_label(tr, r)))
         .collect()
+}
+
+fn right_field(code: &str) -> String {
+    format!("right_{}", code.replace('.', "_"))
+}
+
+fn right_label(tr: &Tr, code: &str) -> String {
+    tr.t(&format!("right-{}", code.replace('.', "-")))
 }
 
 impl CompanyPage<'_> {
@@ -297,130 +347,71 @@ impl CompanyPage<'_> {
     }
 }
 
-#[allow(clippy::too_many_arguments)] // one page, its form and the outcome of the last submission
 async fn company_page(
-    st: &DirectoryState,
-    claims: &Claims,
-    lang: Lang,
-    csrf: String,
+    me: &SignedIn,
     form: InviteForm,
     error: Refusal,
-    notice: Option<String>,
     status: StatusCode,
-) -> Response {
-    let dir = &st.directory;
-    let tr = Tr(lang);
-    let caller = reader(dir, claims);
-    let org = match organisations::get(dir.db(), dir.clock(), &caller, claims.org).await {
-        Ok(o) => o,
-        Err(e) => return refusal(&e).unwrap_or(StatusCode::NOT_FOUND).into_response(),
-    };
-    let own = caller.relation().of(Some(claims.org), None, false);
-    let dossier_items =
-        match shown(dossiers::list(dir.db(), dir.clock(), &caller, Some(claims.org)).await) {
-            Ok(items) => items.unwrap_or_default(),
-            Err(status) => return status.into_response(),
-        };
+) -> PageResult {
+    let dir = dir(me);
+    let tr = me.tr();
+    let tz = me.services().site.tz();
+    let caller = &me.caller;
+    let own_org = me.claims.org;
+    let org = organisations::get(dir.db(), dir.clock(), caller, own_org).await?;
+    let own = caller.relation().of(Some(own_org), None, false);
+    let dossier_items = shown(dossiers::list(dir.db(), dir.clock(), caller, Some(own_org)).await)?
+        .unwrap_or_default();
     let contacts = if caller.grants.allows(Resource::Person, Action::List, own) {
         let q = PersonQuery {
-            organisation: Some(claims.org),
-            limit: 1000,
+            organisation: Some(own_org),
+            limit: people::MAX_LIMIT,
             ..PersonQuery::default()
         };
-        match people::list(dir.db(), dir.clock(), &caller, Action::List, &q).await {
-            Ok(list) => Some(rows(&tr, &list, &CONTACT_COLUMNS, |p: &PersonView| p.id)),
-            Err(e) => {
-                return refusal(&e)
-                    .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-                    .into_response();
-            }
-        }
+        let list = people::list(dir.db(), dir.clock(), caller, Action::List, &q).await?;
+        Some(rows(&tr, &list, &CONTACT_COLUMNS, |p: &PersonView| p.id))
     } else {
         None
     };
     let can_invite = caller.grants.allows(Resource::Person, Action::Invite, own)
         && org.inner().kind != "certification_body";
+    let mut dossiers = rows(&tr, &dossier_items, &DOSSIER_COLUMNS, |d| d.id);
+    reword_rows(me.lang(), &tz, &mut dossiers);
+    let mut org_facts = facts(&tr, &org, &["id", "name"]);
+    reword_facts(me.lang(), &tz, &mut org_facts);
     let page = CompanyPage {
-        c: Chrome::new(lang, "/company"),
-        site: &st.site,
-        csrf,
+        c: me.chrome().await,
+        site: &me.services().site,
         name: org.inner().name.clone(),
-        facts: facts(&tr, &org, &["id", "name"]),
+        facts: org_facts,
         dossier_headers: headers_of(&tr, "dossier", &DOSSIER_COLUMNS),
-        dossiers: rows(&tr, &dossier_items, &DOSSIER_COLUMNS, |d| d.id),
+        dossiers,
         contact_headers: headers_of(&tr, "person", &CONTACT_COLUMNS),
         contacts,
-        rights_offered: rights_offered(&tr, &caller, claims.org),
+        rights_offered: rights_offered(&tr, caller, own_org),
         can_invite,
         can_see_access_log: caller
             .grants
             .allows(Resource::Document, Action::AccessLog, own),
         form,
         error,
-        notice,
     };
-    render(lang, status, &page)
+    Ok(render(me.lang(), status, &page))
 }
 
-#[derive(Deserialize)]
-struct Notice {
-    invited: Option<String>,
-    done: Option<String>,
-}
-
-async fn company(
-    State(st): State<DirectoryState>,
-    Extension(user): Extension<CurrentUser>,
-    Extension(csrf): Extension<Csrf>,
-    headers: HeaderMap,
-    Query(n): Query<Notice>,
-) -> Response {
-    let Some(claims) = user.0.as_deref() else {
-        return Redirect::to("/login").into_response();
-    };
-    let lang = lang_of(&headers, &st.site);
-    let notice = n
-        .invited
-        .map(|e| Tr(lang).t1("contact-invited", "email", &e));
+async fn company(me: SignedIn) -> PageResult {
     let form = InviteForm {
-        language: lang.code().to_owned(),
+        language: me.lang().code().to_owned(),
         ..InviteForm::default()
     };
-    company_page(
-        &st,
-        claims,
-        lang,
-        csrf.0,
-        form,
-        Refusal::default(),
-        notice,
-        StatusCode::OK,
-    )
-    .await
+    company_page(&me, form, Refusal::default(), StatusCode::OK).await
 }
 
-async fn invite(
-    State(st): State<DirectoryState>,
-    Extension(user): Extension<CurrentUser>,
-    Extension(csrf): Extension<Csrf>,
-    headers: HeaderMap,
-    uri: Uri,
-    Form(form): Form<InviteForm>,
-) -> Response {
-    let Some(claims) = user.0.as_deref() else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    if !form_allowed(&headers, &uri, &csrf, &form.csrf) {
-        return StatusCode::FORBIDDEN.into_response();
-    }
-    let lang = lang_of(&headers, &st.site);
-    let dir = &st.directory;
-    let caller = match dir.current(claims.sub, None).await {
-        Ok(c) => c,
-        Err(e) => return refusal(&e).unwrap_or(StatusCode::FORBIDDEN).into_response(),
-    };
+async fn invite(me: SignedIn, CsrfForm(form): CsrfForm<InviteForm>) -> PageResult {
+    let caller = me.current().await?;
+    let dir = dir(&me);
     let new = NewContact {
-        organisation_id: claims.org,
+        organisation_id: me.claims.org,
         first_name: form.first_name.clone(),
         surname: form.surname.clone(),
         email: form.email.clone(),
@@ -428,17 +419,12 @@ async fn invite(
         rights: form.rights(),
     };
     match delegation::invite(dir.db(), dir.clock(), &dir.recovery, &caller, &new).await {
-        Ok(_) => {
-            let email = url::form_urlencoded::byte_serialize(form.email.trim().as_bytes())
-                .collect::<String>();
-            Redirect::to(&format!("/company?invited={email}")).into_response()
-        }
-        Err(e) => match refusal(&e) {
-            Some(status) => status.into_response(),
-            None => {
-                let status = refused_status(&e);
-                let error = Refusal::of(&Tr(lang), &e);
-                company_page(&st, claims, lang, csrf.0, form, error, None, status).await
+        Ok(_) => Ok(flash::done("/company", "contact-invited")),
+        Err(e) => match shown_refusal(&e) {
+            None => Err(e.into()),
+            Some(status) => {
+                let error = Refusal::of(&me.tr(), &e);
+                company_page(&me, form, error, status).await
             }
         },
     }
@@ -449,11 +435,11 @@ async fn invite(
 struct PersonPage<'a> {
     c: Chrome,
     site: &'a Site,
-    csrf: String,
     id: Uuid,
     name: String,
     facts: Vec<Fact>,
-    organisation: Option<(Uuid, String)>,
+    /// The person's organisation: its name and, when the caller may open it, its page.
+    organisation: Option<(String, Option<String>)>,
     edit: Option<EditForm>,
     rights_offered: Vec<(&'static str, String, String)>,
     rights_held: Vec<String>,
@@ -463,7 +449,6 @@ struct PersonPage<'a> {
     /// An administrator may reset this person's second factor.
     can_reset_second_factor: bool,
     error: Refusal,
-    notice: Option<String>,
 }
 
 impl PersonPage<'_> {
@@ -500,46 +485,59 @@ struct EditForm {
     function: String,
     #[serde(default)]
     language: String,
-    #[serde(default)]
-    csrf: String,
 }
 
-fn value(m: &Masked<PersonView>, field: &str) -> String {
+fn value<T: extranet_access::Outward>(m: &Masked<T>, field: &str) -> String {
     match m.cell(field) {
         extranet_access::Cell::Value(v) => v,
         _ => String::new(),
     }
 }
 
-#[allow(clippy::too_many_arguments)] // one page, its forms and their outcome
+/// "Jan Peeters", from what the caller sees of the record.
+fn name_of(p: &Masked<PersonView>) -> String {
+    format!("{} {}", value(p, "first_name"), value(p, "surname"))
+        .trim()
+        .to_owned()
+}
+
+/// Where an organisation's page is for this caller, if they may open one.
+pub(crate) fn organisation_link(caller: &Caller, org: Uuid) -> Option<String> {
+    if caller
+        .grants
+        .allows(Resource::Organisation, Action::List, all())
+    {
+        Some(format!("/staff/organisations/{org}"))
+    } else if org == caller.organisation
+        && caller.grants.allows(
+            Resource::Organisation,
+            Action::Read,
+            DomainSet::default().with(Domain::Organisation),
+        )
+    {
+        Some("/company".to_owned())
+    } else {
+        None
+    }
+}
+
 async fn person_page(
-    st: &DirectoryState,
-    claims: &Claims,
+    me: &SignedIn,
     id: Uuid,
-    lang: Lang,
-    csrf: String,
     edit: Option<EditForm>,
     error: Refusal,
-    notice: Option<String>,
     status: StatusCode,
-) -> Response {
-    let dir = &st.directory;
-    let tr = Tr(lang);
-    let caller = reader(dir, claims);
-    let p = match people::get(dir.db(), dir.clock(), &caller, id).await {
-        Ok(p) => p,
-        Err(e) => return refusal(&e).unwrap_or(StatusCode::NOT_FOUND).into_response(),
-    };
+) -> PageResult {
+    let dir = dir(me);
+    let tr = me.tr();
+    let caller = &me.caller;
+    let p = people::get(dir.db(), dir.clock(), caller, id).await?;
     let org_id = p.inner().organisation_id;
-    let organisation = match shown(organisations::get(dir.db(), dir.clock(), &caller, org_id).await)
-    {
-        Ok(o) => o
-            .filter(|o: &Masked<OrganisationView>| o.is_visible("name"))
-            .map(|o| (org_id, o.inner().name.clone())),
-        Err(status) => return status.into_response(),
-    };
+    let organisation = shown(organisations::get(dir.db(), dir.clock(), caller, org_id).await)?
+        .filter(|o: &Masked<OrganisationView>| o.is_visible("name"))
+        .map(|o| (o.inner().name.clone(), organisation_link(caller, org_id)));
     let rel = caller.relation().of(Some(org_id), Some(id), false);
-    let myself = id == claims.sub;
+    let myself = id == me.claims.sub;
     let client_contact = p.inner().roles.iter().any(|r| r.starts_with("client_"));
     let allows = |a: Action| caller.grants.allows(Resource::Person, a, rel);
     // The edit form only for a caller who sees every field it holds.
@@ -564,12 +562,11 @@ async fn person_page(
             fax: value(&p, "fax"),
             function: value(&p, "function"),
             language: value(&p, "language"),
-            csrf: String::new(),
         })
     });
     let rights_offered =
         if allows(Action::Grant) && !myself && client_contact && p.is_visible("rights") {
-            rights_offered(&tr, &caller, org_id)
+            rights_offered(&tr, caller, org_id)
         } else {
             Vec::new()
         };
@@ -579,15 +576,14 @@ async fn person_page(
         && state == "active"
         && client_contact
         && !p.inner().roles.iter().any(|r| r == "client_admin");
+    let mut person_facts = facts(&tr, &p, &["id", "organisation_id"]);
+    reword_facts(me.lang(), &me.services().site.tz(), &mut person_facts);
     let page = PersonPage {
-        c: Chrome::new(lang, &format!("/people/{id}")),
-        site: &st.site,
-        csrf,
+        c: me.chrome().await,
+        site: &me.services().site,
         id,
-        name: format!("{} {}", value(&p, "first_name"), value(&p, "surname"))
-            .trim()
-            .to_owned(),
-        facts: facts(&tr, &p, &["id", "organisation_id"]),
+        name: name_of(&p),
+        facts: person_facts,
         organisation,
         edit,
         rights_offered,
@@ -596,50 +592,22 @@ async fn person_page(
         can_make_primary,
         can_reset_second_factor: allows(Action::ResetSecondFactor),
         error,
-        notice,
     };
-    render(lang, status, &page)
+    Ok(render(me.lang(), status, &page))
 }
 
-fn parse_id(raw: &str) -> Option<Uuid> {
-    raw.parse().ok()
+fn parse_id(raw: &str) -> PageResult<Uuid> {
+    raw.parse().map_err(|_| PageError::NotFound)
 }
 
-async fn person(
-    State(st): State<DirectoryState>,
-    Extension(user): Extension<CurrentUser>,
-    Extension(csrf): Extension<Csrf>,
-    headers: HeaderMap,
-    Path(raw): Path<String>,
-    Query(n): Query<Notice>,
-) -> Response {
-    let Some(claims) = user.0.as_deref() else {
-        return Redirect::to("/login").into_response();
-    };
-    let Some(id) = parse_id(&raw) else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let lang = lang_of(&headers, &st.site);
-    let notice = n.done.map(|d| match d.as_str() {
-        "second-factor" => Tr(lang).t("second-factor-reset-done"),
-        _ => Tr(lang).t("contact-saved"),
-    });
-    person_page(
-        &st,
-        claims,
-        id,
-        lang,
-        csrf.0,
-        None,
-        Refusal::default(),
-        notice,
-        StatusCode::OK,
-    )
-    .await
+async fn person(me: SignedIn, Path(raw): Path<String>) -> PageResult {
+    let id = parse_id(&raw)?;
+    person_page(&me, id, None, Refusal::default(), StatusCode::OK).await
 }
 
 /// What every form on a person's page checks first: signed in, an id, a CSRF-safe submission,
-/// and the caller as the database says now.
+/// and the caller as the database says now. Kept for the document pages until they move onto
+/// the page layer (`SignedIn`, `CsrfForm`); the pages of this module do not use it.
 pub(crate) async fn form_caller(
     dir: &Directory,
     user: &CurrentUser,
@@ -650,37 +618,38 @@ pub(crate) async fn form_caller(
     submitted: &str,
 ) -> Result<(Claims, Uuid, Caller), StatusCode> {
     let claims = user.0.as_deref().cloned().ok_or(StatusCode::NOT_FOUND)?;
-    let id = parse_id(raw).ok_or(StatusCode::NOT_FOUND)?;
+    let id: Uuid = raw.parse().map_err(|_| StatusCode::NOT_FOUND)?;
     if !form_allowed(headers, uri, csrf, submitted) {
         return Err(StatusCode::FORBIDDEN);
     }
-    let caller = dir
-        .current(claims.sub, None)
-        .await
-        .map_err(|e| refusal(&e).unwrap_or(StatusCode::FORBIDDEN))?;
+    let caller = dir.current(claims.sub, None).await.map_err(|e| match e {
+        DirectoryError::NotFound => StatusCode::NOT_FOUND,
+        DirectoryError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        DirectoryError::Internal(detail) => {
+            tracing::error!(error = %detail, "directory error");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+        _ => StatusCode::FORBIDDEN,
+    })?;
     Ok((claims, id, caller))
 }
 
-/// After a change: back to the page, or the page again with the message next to its field.
-#[allow(clippy::too_many_arguments)]
+/// After a change: back to the person's page with `flash-<done>`, or the page again with the
+/// message next to its field.
 async fn outcome<T>(
-    st: &DirectoryState,
-    claims: &Claims,
+    me: &SignedIn,
     id: Uuid,
-    headers: &HeaderMap,
-    csrf: String,
+    done: &str,
     edit: Option<EditForm>,
     res: Result<T, DirectoryError>,
-) -> Response {
+) -> PageResult {
     match res {
-        Ok(_) => Redirect::to(&format!("/people/{id}?done=1")).into_response(),
-        Err(e) => match refusal(&e) {
-            Some(status) => status.into_response(),
-            None => {
-                let lang = lang_of(headers, &st.site);
-                let status = refused_status(&e);
-                let error = Refusal::of(&Tr(lang), &e);
-                person_page(st, claims, id, lang, csrf, edit, error, None, status).await
+        Ok(_) => Ok(flash::done(&format!("/people/{id}"), done)),
+        Err(e) => match shown_refusal(&e) {
+            None => Err(e.into()),
+            Some(status) => {
+                let error = Refusal::of(&me.tr(), &e);
+                person_page(me, id, edit, error, status).await
             }
         },
     }
@@ -691,28 +660,12 @@ fn text(s: &str) -> Option<String> {
 }
 
 async fn update(
-    State(st): State<DirectoryState>,
-    Extension(user): Extension<CurrentUser>,
-    Extension(csrf): Extension<Csrf>,
-    headers: HeaderMap,
-    uri: Uri,
+    me: SignedIn,
     Path(raw): Path<String>,
-    Form(form): Form<EditForm>,
-) -> Response {
-    let (claims, id, caller) = match form_caller(
-        &st.directory,
-        &user,
-        &raw,
-        &headers,
-        &uri,
-        &csrf,
-        &form.csrf,
-    )
-    .await
-    {
-        Ok(x) => x,
-        Err(s) => return s.into_response(),
-    };
+    CsrfForm(form): CsrfForm<EditForm>,
+) -> PageResult {
+    let id = parse_id(&raw)?;
+    let caller = me.current().await?;
     let change = ContactChange {
         surname: text(&form.surname),
         first_name: text(&form.first_name),
@@ -722,9 +675,17 @@ async fn update(
         function: text(&form.function),
         language: text(&form.language),
     };
-    let dir = &st.directory;
+    let dir = dir(&me);
     let res = delegation::update(dir.db(), dir.clock(), &caller, id, &change).await;
-    outcome(&st, &claims, id, &headers, csrf.0, Some(form), res).await
+    forget_if_self(&me, id, res.is_ok());
+    outcome(&me, id, "contact-saved", Some(form), res).await
+}
+
+/// A name changed on one's own page shows in the header at once.
+fn forget_if_self(me: &SignedIn, id: Uuid, changed: bool) {
+    if changed && id == me.claims.sub {
+        crate::ui::chrome::forget_name(id);
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -735,84 +696,176 @@ struct RightsForm {
     right_document_upload: Option<String>,
     #[serde(default)]
     right_subprocessor_object: Option<String>,
+    /// Set by the confirmation page: taking rights away was confirmed.
     #[serde(default)]
-    csrf: String,
+    confirmed: Option<String>,
+}
+
+impl RightsForm {
+    fn chosen(&self) -> Vec<String> {
+        chosen_rights(
+            &self.right_document_read,
+            &self.right_document_upload,
+            &self.right_subprocessor_object,
+        )
+    }
+
+    /// The same choice as a query string (for the confirmation page).
+    fn query(&self) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        for r in self.chosen() {
+            q.append_pair(&right_field(&r), "on");
+        }
+        q.finish()
+    }
+}
+
+/// A page that asks before doing something that cannot simply be undone: a heading naming it,
+/// what it does, the button (red when it takes something away) and a way back.
+#[derive(Template)]
+#[template(path = "confirm.html")]
+pub(crate) struct ConfirmPage<'a> {
+    pub(crate) c: Chrome,
+    pub(crate) site: &'a Site,
+    pub(crate) heading: String,
+    /// What it does, a paragraph each.
+    pub(crate) lines: Vec<String>,
+    /// Items concerned (rights taken away), listed under the text.
+    pub(crate) items: Vec<String>,
+    /// Where the form posts.
+    pub(crate) action: String,
+    /// Hidden fields the form carries.
+    pub(crate) hidden: Vec<(String, String)>,
+    pub(crate) button: String,
+    pub(crate) danger: bool,
+    pub(crate) cancel: String,
+}
+
+/// The person a confirmation page is about, as the caller sees them.
+async fn target(me: &SignedIn, id: Uuid) -> PageResult<Masked<PersonView>> {
+    let dir = dir(me);
+    Ok(people::get(dir.db(), dir.clock(), &me.caller, id).await?)
+}
+
+/// The rights taken away by a choice, as the caller sees the person now.
+fn removed(p: &Masked<PersonView>, chosen: &[String]) -> Vec<String> {
+    p.inner()
+        .rights
+        .iter()
+        .filter(|r| !chosen.contains(r))
+        .cloned()
+        .collect()
+}
+
+async fn rights_confirm(
+    me: SignedIn,
+    Path(raw): Path<String>,
+    Query(form): Query<RightsForm>,
+) -> PageResult {
+    let id = parse_id(&raw)?;
+    let p = target(&me, id).await?;
+    let rel = me
+        .caller
+        .relation()
+        .of(Some(p.inner().organisation_id), Some(id), false);
+    if !me
+        .caller
+        .grants
+        .allows(Resource::Person, Action::Grant, rel)
+    {
+        return Err(PageError::Forbidden);
+    }
+    let chosen = form.chosen();
+    let taken = removed(&p, &chosen);
+    if taken.is_empty() {
+        return Ok(Redirect::to(&format!("/people/{id}")).into_response());
+    }
+    let tr = me.tr();
+    let name = name_of(&p);
+    let mut hidden: Vec<(String, String)> = chosen
+        .iter()
+        .map(|r| (right_field(r), "on".to_owned()))
+        .collect();
+    hidden.push(("confirmed".to_owned(), "1".to_owned()));
+    let page = ConfirmPage {
+        c: me.chrome().await,
+        site: &me.services().site,
+        heading: tr.t1("confirm-rights-heading", "name", &name),
+        lines: vec![tr.t("confirm-rights-text")],
+        items: taken.iter().map(|r| right_label(&tr, r)).collect(),
+        action: format!("/people/{id}/rights"),
+        hidden,
+        button: tr.t("confirm-rights-button"),
+        danger: true,
+        cancel: format!("/people/{id}"),
+    };
+    Ok(render(me.lang(), StatusCode::OK, &page))
 }
 
 async fn rights(
-    State(st): State<DirectoryState>,
-    Extension(user): Extension<CurrentUser>,
-    Extension(csrf): Extension<Csrf>,
-    headers: HeaderMap,
-    uri: Uri,
+    me: SignedIn,
     Path(raw): Path<String>,
-    Form(form): Form<RightsForm>,
-) -> Response {
-    let (claims, id, caller) = match form_caller(
-        &st.directory,
-        &user,
-        &raw,
-        &headers,
-        &uri,
-        &csrf,
-        &form.csrf,
-    )
-    .await
-    {
-        Ok(x) => x,
-        Err(s) => return s.into_response(),
-    };
-    let chosen: Vec<String> = [
-        ("document.read", &form.right_document_read),
-        ("document.upload", &form.right_document_upload),
-        ("subprocessor.object", &form.right_subprocessor_object),
-    ]
-    .into_iter()
-    .filter(|(_, v)| v.is_some())
-    .map(|(r, _)| r.to_owned())
-    .collect();
-    let dir = &st.directory;
+    CsrfForm(form): CsrfForm<RightsForm>,
+) -> PageResult {
+    let id = parse_id(&raw)?;
+    let caller = me.current().await?;
+    let chosen = form.chosen();
+    if form.confirmed.as_deref() != Some("1") {
+        // Taking a right away is asked for first.
+        let p = target(&me, id).await?;
+        if !removed(&p, &chosen).is_empty() {
+            return Ok(
+                Redirect::to(&format!("/people/{id}/rights?{}", form.query())).into_response(),
+            );
+        }
+    }
+    let dir = dir(&me);
     let res = delegation::set_rights(dir.db(), dir.clock(), &caller, id, &chosen).await;
-    outcome(&st, &claims, id, &headers, csrf.0, None, res).await
+    outcome(&me, id, "rights-changed", None, res).await
+}
+
+async fn deactivate_confirm(me: SignedIn, Path(raw): Path<String>) -> PageResult {
+    let id = parse_id(&raw)?;
+    let p = target(&me, id).await?;
+    let rel = me
+        .caller
+        .relation()
+        .of(Some(p.inner().organisation_id), Some(id), false);
+    if !me
+        .caller
+        .grants
+        .allows(Resource::Person, Action::Deactivate, rel)
+        || id == me.claims.sub
+    {
+        return Err(PageError::Forbidden);
+    }
+    let tr = me.tr();
+    let name = name_of(&p);
+    let page = ConfirmPage {
+        c: me.chrome().await,
+        site: &me.services().site,
+        heading: tr.t1("confirm-deactivate-person-heading", "name", &name),
+        lines: vec![
+            tr.t("contact-deactivate-help"),
+            tr.t("confirm-deactivate-person-undo"),
+        ],
+        items: Vec::new(),
+        action: format!("/people/{id}/deactivate"),
+        hidden: Vec::new(),
+        button: tr.t("contact-deactivate"),
+        danger: true,
+        cancel: format!("/people/{id}"),
+    };
+    Ok(render(me.lang(), StatusCode::OK, &page))
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct StateForm {
-    #[serde(default)]
-    active: String,
-    #[serde(default)]
-    csrf: String,
-}
+struct Empty {}
 
-async fn set_state(
-    State(st): State<DirectoryState>,
-    Extension(user): Extension<CurrentUser>,
-    Extension(csrf): Extension<Csrf>,
-    headers: HeaderMap,
-    uri: Uri,
-    Path(raw): Path<String>,
-    Form(form): Form<StateForm>,
-) -> Response {
-    let (claims, id, caller) = match form_caller(
-        &st.directory,
-        &user,
-        &raw,
-        &headers,
-        &uri,
-        &csrf,
-        &form.csrf,
-    )
-    .await
-    {
-        Ok(x) => x,
-        Err(s) => return s.into_response(),
-    };
-    let active = match form.active.as_str() {
-        "true" => true,
-        "false" => false,
-        _ => return StatusCode::BAD_REQUEST.into_response(),
-    };
-    let dir = &st.directory;
+async fn set_active(me: &SignedIn, raw: &str, active: bool) -> PageResult {
+    let id = parse_id(raw)?;
+    let caller = me.current().await?;
+    let dir = dir(me);
     let res = delegation::set_active(
         dir.db(),
         dir.clock(),
@@ -822,47 +875,77 @@ async fn set_state(
         active,
     )
     .await;
-    outcome(&st, &claims, id, &headers, csrf.0, None, res).await
+    let done = if active {
+        "contact-reactivated"
+    } else {
+        "contact-deactivated"
+    };
+    outcome(me, id, done, None, res).await
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
+async fn deactivate(
+    me: SignedIn,
+    Path(raw): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> PageResult {
+    set_active(&me, &raw, false).await
+}
+
+async fn reactivate(
+    me: SignedIn,
+    Path(raw): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> PageResult {
+    set_active(&me, &raw, true).await
+}
+
+async fn primary_confirm(me: SignedIn, Path(raw): Path<String>) -> PageResult {
+    let id = parse_id(&raw)?;
+    let p = target(&me, id).await?;
+    let rel = me
+        .caller
+        .relation()
+        .of(Some(p.inner().organisation_id), Some(id), false);
+    if !me
+        .caller
+        .grants
+        .allows(Resource::Person, Action::Handover, rel)
+    {
+        return Err(PageError::Forbidden);
+    }
+    let tr = me.tr();
+    let name = name_of(&p);
+    let page = ConfirmPage {
+        c: me.chrome().await,
+        site: &me.services().site,
+        heading: tr.t1("confirm-primary-heading", "name", &name),
+        lines: vec![tr.t("contact-make-primary-help")],
+        items: Vec::new(),
+        action: format!("/people/{id}/primary"),
+        hidden: Vec::new(),
+        button: tr.t("contact-make-primary"),
+        danger: true,
+        cancel: format!("/people/{id}"),
+    };
+    Ok(render(me.lang(), StatusCode::OK, &page))
 }
 
 async fn primary(
-    State(st): State<DirectoryState>,
-    Extension(user): Extension<CurrentUser>,
-    Extension(csrf): Extension<Csrf>,
-    headers: HeaderMap,
-    uri: Uri,
+    me: SignedIn,
     Path(raw): Path<String>,
-    Form(form): Form<CsrfOnly>,
-) -> Response {
-    let (claims, id, caller) = match form_caller(
-        &st.directory,
-        &user,
-        &raw,
-        &headers,
-        &uri,
-        &csrf,
-        &form.csrf,
-    )
-    .await
-    {
-        Ok(x) => x,
-        Err(s) => return s.into_response(),
-    };
-    let dir = &st.directory;
+    CsrfForm(_): CsrfForm<Empty>,
+) -> PageResult {
+    let id = parse_id(&raw)?;
+    let caller = me.current().await?;
+    let dir = dir(&me);
     // The person's organisation, as the caller sees it (404 otherwise).
-    let org = match people::get(dir.db(), dir.clock(), &caller, id).await {
-        Ok(p) => p.inner().organisation_id,
-        Err(e) => return refusal(&e).unwrap_or(StatusCode::NOT_FOUND).into_response(),
-    };
+    let org = people::get(dir.db(), dir.clock(), &caller, id)
+        .await?
+        .inner()
+        .organisation_id;
     let res =
         delegation::handover(dir.db(), dir.clock(), dir.revocations(), &caller, org, id).await;
-    outcome(&st, &claims, id, &headers, csrf.0, None, res).await
+    outcome(&me, id, "primary-handed-over", None, res).await
 }
 
 #[derive(Template)]
@@ -875,40 +958,29 @@ struct DossiersPage<'a> {
     rows: Vec<Row>,
 }
 
-async fn dossier_list(
-    State(st): State<DirectoryState>,
-    Extension(user): Extension<CurrentUser>,
-    headers: HeaderMap,
-) -> Response {
-    let Some(claims) = user.0.as_deref() else {
-        return Redirect::to("/login").into_response();
-    };
-    let lang = lang_of(&headers, &st.site);
-    let tr = Tr(lang);
-    let dir = &st.directory;
-    let caller = reader(dir, claims);
-    let items = match dossiers::list(dir.db(), dir.clock(), &caller, None).await {
-        Ok(d) => d,
-        Err(e) => {
-            return refusal(&e)
-                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-                .into_response();
-        }
-    };
-    let inspector = claims.roles.iter().any(|r| r == "inspector")
-        && !claims.roles.iter().any(|r| r == "staff" || r == "admin");
+async fn dossier_list(me: SignedIn) -> PageResult {
+    let tr = me.tr();
+    let dir = dir(&me);
+    let items = dossiers::list(dir.db(), dir.clock(), &me.caller, None).await?;
+    // Someone who sees files only through their assignments sees "their" files.
+    let reach = me.caller.grants.domains(Resource::Dossier, Action::List);
+    let assigned_only = reach.contains(Domain::Assignment)
+        && !reach.contains(Domain::All)
+        && !reach.contains(Domain::Organisation);
+    let mut rows = rows(&tr, &items, &DOSSIER_COLUMNS, |d| d.id);
+    reword_rows(me.lang(), &me.services().site.tz(), &mut rows);
     let page = DossiersPage {
-        c: Chrome::new(lang, "/dossiers"),
-        site: &st.site,
-        heading: tr.t(if inspector {
+        c: me.chrome().await,
+        site: &me.services().site,
+        heading: tr.t(if assigned_only {
             "dossiers-mine"
         } else {
             "dossiers-title"
         }),
         headers: headers_of(&tr, "dossier", &DOSSIER_COLUMNS),
-        rows: rows(&tr, &items, &DOSSIER_COLUMNS, |d| d.id),
+        rows,
     };
-    render(lang, StatusCode::OK, &page)
+    Ok(render(me.lang(), StatusCode::OK, &page))
 }
 
 #[derive(Template)]
@@ -919,6 +991,8 @@ struct DossierPage<'a> {
     title: String,
     facts: Vec<Fact>,
     organisation: Vec<Fact>,
+    /// The organisation's page, when the caller may open it.
+    organisation_link: Option<String>,
     contact_headers: Vec<String>,
     contacts: Option<Vec<Row>>,
     assignment_headers: Vec<String>,
@@ -933,36 +1007,25 @@ struct DossierQuery {
 }
 
 async fn dossier(
-    State(st): State<DirectoryState>,
-    Extension(user): Extension<CurrentUser>,
-    Extension(csrf): Extension<Csrf>,
-    headers: HeaderMap,
+    me: SignedIn,
     Path(raw): Path<String>,
     Query(page): Query<DossierQuery>,
-) -> Response {
-    let Some(claims) = user.0.as_deref() else {
-        return Redirect::to("/login").into_response();
-    };
-    let Some(id) = parse_id(&raw) else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let lang = lang_of(&headers, &st.site);
-    let tr = Tr(lang);
-    let dir = &st.directory;
-    let caller = reader(dir, claims);
-    let d = match dossiers::get(dir.db(), dir.clock(), &caller, id).await {
-        Ok(d) => d,
-        Err(e) => return refusal(&e).unwrap_or(StatusCode::NOT_FOUND).into_response(),
-    };
+) -> PageResult {
+    let id = parse_id(&raw)?;
+    let tr = me.tr();
+    let lang = me.lang();
+    let tz = me.services().site.tz();
+    let dir = dir(&me);
+    let caller = &me.caller;
+    let d = dossiers::get(dir.db(), dir.clock(), caller, id).await?;
     let org_id = d.inner().organisation_id;
-    let organisation = match shown(organisations::get(dir.db(), dir.clock(), &caller, org_id).await)
-    {
-        Ok(o) => o.map(|o| facts(&tr, &o, &["id"])).unwrap_or_default(),
-        Err(status) => return status.into_response(),
-    };
+    let mut organisation = shown(organisations::get(dir.db(), dir.clock(), caller, org_id).await)?
+        .map(|o| facts(&tr, &o, &["id"]))
+        .unwrap_or_default();
+    reword_facts(lang, &tz, &mut organisation);
     let q = PersonQuery {
         organisation: Some(org_id),
-        limit: 1000,
+        limit: people::MAX_LIMIT,
         ..PersonQuery::default()
     };
     let contacts = if caller
@@ -972,10 +1035,8 @@ async fn dossier(
     {
         None
     } else {
-        match shown(people::list(dir.db(), dir.clock(), &caller, Action::List, &q).await) {
-            Ok(list) => list.map(|list| rows(&tr, &list, &CONTACT_COLUMNS, |p: &PersonView| p.id)),
-            Err(status) => return status.into_response(),
-        }
+        shown(people::list(dir.db(), dir.clock(), caller, Action::List, &q).await)?
+            .map(|list| rows(&tr, &list, &CONTACT_COLUMNS, |p: &PersonView| p.id))
     };
     let assignments = if caller
         .grants
@@ -984,47 +1045,73 @@ async fn dossier(
     {
         None
     } else {
-        match shown(assignments::list(dir.db(), dir.clock(), &caller, Some(id)).await) {
-            Ok(list) => list.map(|list| rows(&tr, &list, &ASSIGNMENT_COLUMNS, |a| a.id)),
-            Err(status) => return status.into_response(),
-        }
+        shown(assignments::list(dir.db(), dir.clock(), caller, Some(id)).await)?.map(|list| {
+            let mut r = rows(&tr, &list, &ASSIGNMENT_COLUMNS, |a| a.id);
+            reword_rows(lang, &tz, &mut r);
+            r
+        })
     };
     let title = format!(
         "{} — {}",
-        value_of(&d, "scheme"),
-        value_of(&d, "organisation_name")
+        value(&d, "scheme"),
+        value(&d, "organisation_name")
     );
-    let docs = match crate::documents::section(
-        &st.documents,
-        claims,
+    let docs = crate::documents::section(
+        &me.services().documents,
+        &me.claims,
         id,
         page.after.as_deref(),
         &tr,
-        &csrf.0,
+        &me.csrf(),
     )
     .await
-    {
-        Ok(docs) => docs,
-        Err(status) => return status.into_response(),
-    };
+    .map_err(|status| match status {
+        StatusCode::NOT_FOUND => PageError::NotFound,
+        StatusCode::FORBIDDEN => PageError::Forbidden,
+        StatusCode::UNAUTHORIZED => PageError::Unauthorized,
+        other => PageError::internal(format!("documents section: {other}")),
+    })?;
+    let mut dossier_facts = facts(&tr, &d, &["id", "organisation_id"]);
+    reword_facts(lang, &tz, &mut dossier_facts);
     let page = DossierPage {
         docs,
-        c: Chrome::new(lang, &format!("/dossiers/{id}")),
-        site: &st.site,
+        c: me.chrome().await,
+        site: &me.services().site,
         title,
-        facts: facts(&tr, &d, &["id", "organisation_id"]),
+        facts: dossier_facts,
         organisation,
+        organisation_link: organisation_link(caller, org_id),
         contact_headers: headers_of(&tr, "person", &CONTACT_COLUMNS),
         contacts,
         assignment_headers: headers_of(&tr, "assignment", &ASSIGNMENT_COLUMNS),
         assignments,
     };
-    render(lang, StatusCode::OK, &page)
+    Ok(render(lang, StatusCode::OK, &page))
 }
 
-fn value_of<T: extranet_access::Outward>(m: &Masked<T>, field: &str) -> String {
-    match m.cell(field) {
-        extranet_access::Cell::Value(v) => v,
-        _ => String::new(),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_dates_and_moments_read_as_words() {
+        let tz = TimeZone::get("Europe/Brussels").unwrap();
+        assert_eq!(
+            in_words(Lang::En, &tz, "2026-12-04").as_deref(),
+            Some("4 December 2026")
+        );
+        assert_eq!(
+            in_words(Lang::Nl, &tz, "2026-07-01T22:30:00Z").as_deref(),
+            Some("2 juli 2026 00:30 CEST")
+        );
+        for other in [
+            "BE-1234",
+            "0403.123.486",
+            "+32 2 555 66 77",
+            "2026-13-01",
+            "",
+        ] {
+            assert!(in_words(Lang::En, &tz, other).is_none(), "{other}");
+        }
     }
 }

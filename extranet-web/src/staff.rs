@@ -1,17 +1,23 @@
-//! Staff pages: client organisations and their people. Only `staff` and `admin` reach them;
-//! anyone else gets "not found", so the pages do not reveal that they exist.
+//! Staff pages: organisations, their people and their certification files. Whoever the policy
+//! grants `organisation.list` across all organisations reaches them (staff, administrators, the
+//! privacy coordinator); anyone else gets "not found", so the pages do not reveal that they
+//! exist. Creating an organisation needs `organisation.create`, inviting `person.invite`,
+//! deactivating `organisation.deactivate`: the forms appear only for those who have them, and
+//! the handlers check again.
 
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{ConnectInfo, Form, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, Uri, header};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Router};
-use extranet_identity::model::{NewOrganisation, NewPerson, Organisation, OrganisationKind, Role};
+use axum::Router;
+use axum::extract::Path;
+use axum::http::{StatusCode, header};
+use axum::response::Response;
+use extranet_access::{Action, Domain, DomainSet, OrganisationView, PersonView, Resource};
+use extranet_audit::Outcome;
+use extranet_directory::people::PersonQuery;
+use extranet_directory::{Caller, dossiers, organisations as dir_orgs, people};
+use extranet_identity::model::{NewOrganisation, NewPerson, OrganisationKind, Role};
 use extranet_identity::recovery::Recovery;
-use extranet_identity::tokens::Claims;
 use extranet_identity::{
     EmailAddress, EnterpriseNumber, Gender, IdentityError, Language, VatNumber, organisations,
     store,
@@ -19,13 +25,15 @@ use extranet_identity::{
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::directory::{ConfirmPage, Row, headers_of, reword_facts, reword_rows, rows};
+use crate::facts::Fact;
 use crate::i18n::Tr;
-use crate::lang::{Lang, negotiate};
-use crate::session::{Csrf, CurrentUser, form_allowed};
 use crate::site::Site;
-use crate::ui::{Chrome, render};
+use crate::ui::{Chrome, CsrfForm, PageError, PageResult, PageRouter, SignedIn, flash, render};
 
+/// Built by `pages::routes`; the handlers read the services from [`SignedIn`].
 #[derive(Clone)]
+#[allow(dead_code)]
 pub(crate) struct StaffState {
     pub site: Arc<Site>,
     pub recovery: Arc<Recovery>,
@@ -33,37 +41,42 @@ pub(crate) struct StaffState {
 }
 
 pub(crate) fn routes(state: StaffState) -> Router {
-    Router::new()
-        .route("/staff/organisations", get(list).post(create))
-        .route("/staff/organisations/{id}", get(show).post(invite))
-        .route("/staff/organisations/{id}/state", post(set_state))
+    PageRouter::new()
+        .page_and_form("/staff/organisations", list, create)
+        .page_and_form("/staff/organisations/{id}", show, invite)
+        .page_and_form(
+            "/staff/organisations/{id}/deactivate",
+            deactivate_confirm,
+            deactivate,
+        )
+        .form("/staff/organisations/{id}/reactivate", reactivate)
         .with_state(state)
+        .into_router()
 }
 
-/// What every staff form on an organisation's page checks first: a staff member (404 for anyone
-/// else, so the page does not reveal itself), an organisation id, and a CSRF-safe submission.
-fn staff_form(
-    user: &CurrentUser,
-    id: &str,
-    headers: &HeaderMap,
-    uri: &Uri,
-    csrf: &Csrf,
-    submitted: &str,
-) -> Result<(Claims, Uuid), StatusCode> {
-    let claims = is_staff(user).cloned().ok_or(StatusCode::NOT_FOUND)?;
-    let id = id.parse::<Uuid>().map_err(|_| StatusCode::NOT_FOUND)?;
-    if !form_allowed(headers, uri, csrf, submitted) {
-        return Err(StatusCode::FORBIDDEN);
+fn all() -> DomainSet {
+    DomainSet::default().with(Domain::All)
+}
+
+/// The staff pages exist only for whoever may list every organisation.
+fn staff_pages(caller: &Caller) -> PageResult<()> {
+    if caller
+        .grants
+        .allows(Resource::Organisation, Action::List, all())
+    {
+        Ok(())
+    } else {
+        Err(PageError::NotFound)
     }
-    Ok((claims, id))
 }
 
-fn is_staff(user: &CurrentUser) -> Option<&Claims> {
-    user.0.as_deref().filter(|c| {
-        c.roles
-            .iter()
-            .any(|r| r == Role::Staff.as_str() || r == Role::Admin.as_str())
-    })
+/// On a staff page, an action the caller's grants allow across all organisations.
+fn may(caller: &Caller, resource: Resource, action: Action) -> bool {
+    caller.grants.allows(resource, action, all())
+}
+
+fn parse_id(raw: &str) -> PageResult<Uuid> {
+    raw.parse().map_err(|_| PageError::NotFound)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -78,8 +91,6 @@ struct OrganisationForm {
     vat_number: String,
     #[serde(default)]
     phone: String,
-    #[serde(default)]
-    csrf: String,
 }
 
 #[derive(Debug, Default)]
@@ -91,101 +102,88 @@ struct OrganisationErrors {
     phone: Option<String>,
 }
 
+/// One line of the organisations table, in words.
+struct OrgLine {
+    id: Uuid,
+    name: String,
+    kind: String,
+    enterprise_number: String,
+    state: String,
+}
+
 #[derive(Template)]
 #[template(path = "staff_organisations.html")]
 struct ListPage<'a> {
     c: Chrome,
     site: &'a Site,
-    csrf: String,
-    organisations: Vec<Organisation>,
+    organisations: Vec<OrgLine>,
+    /// The creation form, for those who may create.
+    can_create: bool,
     form: OrganisationForm,
     errors: OrganisationErrors,
 }
 
-fn lang_of(headers: &HeaderMap, site: &Site) -> Lang {
-    negotiate(headers, site.default_language)
+fn kind_label(tr: &Tr, kind: &str) -> String {
+    tr.t(&format!("kind-{}", kind.replace('_', "-")))
 }
 
-fn kind_label(tr: &Tr, kind: OrganisationKind) -> String {
-    tr.t(&format!("kind-{}", kind.as_str().replace('_', "-")))
-}
-
-impl ListPage<'_> {
-    fn kind(&self, o: &Organisation) -> String {
-        kind_label(&self.c.tr, o.kind)
-    }
+fn active_label(tr: &Tr, active: bool) -> String {
+    tr.t(if active {
+        "state-active"
+    } else {
+        "state-deactivated"
+    })
 }
 
 async fn list_page(
-    st: &StaffState,
-    lang: Lang,
-    csrf: String,
+    me: &SignedIn,
     form: OrganisationForm,
     errors: OrganisationErrors,
     status: StatusCode,
-) -> Response {
-    let organisations = match store::list_organisations(&st.recovery.auth.db).await {
-        Ok(o) => o,
-        Err(e) => {
-            tracing::error!(error = %e, "organisations not readable");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
+) -> PageResult {
+    let dir = &me.services().directory;
+    let tr = me.tr();
+    let organisations = dir_orgs::list(dir.db(), dir.clock(), &me.caller)
+        .await?
+        .into_iter()
+        .map(|o| {
+            let v = o.inner();
+            OrgLine {
+                id: v.id,
+                name: v.name.clone(),
+                kind: kind_label(&tr, &v.kind),
+                enterprise_number: v.enterprise_number.clone().unwrap_or_default(),
+                state: active_label(&tr, v.active),
+            }
+        })
+        .collect();
+    let page = ListPage {
+        c: me.chrome().await,
+        site: &me.services().site,
+        organisations,
+        can_create: may(&me.caller, Resource::Organisation, Action::Create),
+        form,
+        errors,
     };
-    render(
-        lang,
-        status,
-        &ListPage {
-            c: Chrome::new(lang, "/staff/organisations"),
-            site: &st.site,
-            csrf,
-            organisations,
-            form,
-            errors,
-        },
-    )
+    Ok(render(me.lang(), status, &page))
 }
 
-async fn list(
-    State(st): State<StaffState>,
-    Extension(user): Extension<CurrentUser>,
-    Extension(csrf): Extension<Csrf>,
-    headers: HeaderMap,
-) -> Response {
-    if is_staff(&user).is_none() {
-        return StatusCode::NOT_FOUND.into_response();
-    }
-    let lang = lang_of(&headers, &st.site);
+async fn list(me: SignedIn) -> PageResult {
+    staff_pages(&me.caller)?;
     let form = OrganisationForm {
         kind: "client".into(),
         ..OrganisationForm::default()
     };
-    list_page(
-        &st,
-        lang,
-        csrf.0,
-        form,
-        OrganisationErrors::default(),
-        StatusCode::OK,
-    )
-    .await
+    list_page(&me, form, OrganisationErrors::default(), StatusCode::OK).await
 }
 
-async fn create(
-    State(st): State<StaffState>,
-    Extension(user): Extension<CurrentUser>,
-    Extension(csrf): Extension<Csrf>,
-    headers: HeaderMap,
-    uri: Uri,
-    Form(form): Form<OrganisationForm>,
-) -> Response {
-    let Some(claims) = is_staff(&user) else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    if !form_allowed(&headers, &uri, &csrf, &form.csrf) {
-        return StatusCode::FORBIDDEN.into_response();
+async fn create(me: SignedIn, CsrfForm(form): CsrfForm<OrganisationForm>) -> PageResult {
+    let caller = me.current().await?;
+    staff_pages(&caller)?;
+    if !may(&caller, Resource::Organisation, Action::Create) {
+        return Err(PageError::Forbidden);
     }
-    let lang = lang_of(&headers, &st.site);
-    let tr = Tr(lang);
+    let tr = me.tr();
     let mut errors = OrganisationErrors::default();
     let name = form.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 200 {
@@ -219,13 +217,10 @@ async fn create(
             }
         },
     };
-    let phone = match store::parse_phone(&form.phone) {
-        Ok(p) => p,
-        Err(_) => {
-            errors.phone = Some(tr.t("invalid-phone"));
-            None
-        }
-    };
+    let phone = store::parse_phone(&form.phone).unwrap_or_else(|_| {
+        errors.phone = Some(tr.t("invalid-phone"));
+        None
+    });
     let (Some(kind), true) = (
         kind,
         errors.name.is_none()
@@ -233,17 +228,9 @@ async fn create(
             && errors.vat_number.is_none()
             && errors.phone.is_none(),
     ) else {
-        return list_page(
-            &st,
-            lang,
-            csrf.0,
-            form,
-            errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        return list_page(&me, form, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
-    let auth = &st.recovery.auth;
+    let auth = &me.services().auth;
     let new = NewOrganisation {
         kind,
         name,
@@ -254,34 +241,49 @@ async fn create(
         fax: None,
         sector: None,
     };
+    // TODO(issue 14): use the directory's create
     match store::create_organisation(&auth.db, auth.clock.as_ref(), &new).await {
         Ok(org) => {
-            audit(&st, claims, "organisation.create", "organisation", org.id).await;
-            Redirect::to(&format!("/staff/organisations/{}", org.id)).into_response()
+            audit(
+                &me,
+                &caller,
+                "organisation.create",
+                "organisation",
+                org.id,
+                org.id,
+            )
+            .await;
+            Ok(flash::done(
+                &format!("/staff/organisations/{}", org.id),
+                "organisation-created",
+            ))
         }
         Err(IdentityError::Taken(_)) => {
             let errors = OrganisationErrors {
                 enterprise_number: Some(tr.t("enterprise-number-taken")),
                 ..OrganisationErrors::default()
             };
-            list_page(&st, lang, csrf.0, form, errors, StatusCode::CONFLICT).await
+            list_page(&me, form, errors, StatusCode::CONFLICT).await
         }
-        Err(e) => {
-            tracing::error!(error = %e, "organisation not created");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
+        Err(e) => Err(e.into()),
     }
 }
 
-async fn audit(st: &StaffState, claims: &Claims, action: &str, kind: &str, id: Uuid) {
-    let entry = extranet_audit::NewEntry::new(
-        st.recovery.auth.clock.now(),
-        action,
-        extranet_audit::Outcome::Success,
-    )
-    .actor(claims.sub)
-    .subject(kind, id);
-    if let Err(e) = extranet_audit::append(&st.recovery.auth.db, &entry).await {
+/// The audit record of a change made here by `caller` (with the client address).
+async fn audit(
+    me: &SignedIn,
+    caller: &Caller,
+    action: &str,
+    kind: &str,
+    id: Uuid,
+    organisation: Uuid,
+) {
+    let auth = &me.services().auth;
+    let entry = caller
+        .entry(auth.clock.as_ref(), action, Outcome::Success)
+        .subject(kind, id)
+        .organisation(organisation);
+    if let Err(e) = extranet_audit::append(&auth.db, &entry).await {
         tracing::error!(error = %e, %action, "audit record not written");
     }
 }
@@ -298,8 +300,6 @@ struct PersonForm {
     language: String,
     #[serde(default)]
     role: String,
-    #[serde(default)]
-    csrf: String,
 }
 
 #[derive(Debug, Default)]
@@ -311,29 +311,38 @@ struct PersonErrors {
     role: Option<String>,
 }
 
+/// The organisation's people as the staff page lists them.
+const PEOPLE_COLUMNS: [&str; 5] = ["first_name", "surname", "email", "roles", "state"];
+/// Its certification files.
+const DOSSIER_COLUMNS: [&str; 5] = [
+    "scheme",
+    "certificate_number",
+    "status",
+    "valid_from",
+    "valid_until",
+];
+
 #[derive(Template)]
 #[template(path = "staff_organisation.html")]
 struct ShowPage<'a> {
     c: Chrome,
     site: &'a Site,
-    csrf: String,
-    org: Organisation,
-    /// The organisation's facts and its people, as the caller may see them (masked).
-    facts: Vec<crate::facts::Fact>,
+    id: Uuid,
+    name: String,
+    active: bool,
+    /// The organisation's facts, as the caller may see them (masked).
+    facts: Vec<Fact>,
     people_headers: Vec<String>,
-    people: Vec<crate::directory::Row>,
+    people: Vec<Row>,
+    dossier_headers: Vec<String>,
+    dossiers: Vec<Row>,
+    /// Roles the invitation form offers; empty: no form.
     roles: Vec<(&'static str, String)>,
     form: PersonForm,
     errors: PersonErrors,
-    notice: Option<String>,
-    /// Client and rental companies; never the certification body itself.
+    /// Client and rental companies, for those who may deactivate; never the certification
+    /// body itself.
     deactivatable: bool,
-}
-
-#[derive(Deserialize)]
-struct Notice {
-    invited: Option<String>,
-    state: Option<String>,
 }
 
 /// Roles staff may give when inviting into this kind of organisation.
@@ -348,178 +357,95 @@ fn invitable(kind: OrganisationKind) -> &'static [Role] {
     }
 }
 
-/// The organisation and its people through the directory: masked like every other output, and
-/// the read of the people's records audited.
-async fn masked_view(
-    st: &StaffState,
-    claims: &Claims,
-    id: Uuid,
-    tr: &Tr,
-) -> Result<(Vec<crate::facts::Fact>, Vec<crate::directory::Row>), StatusCode> {
-    use extranet_directory::{organisations, people};
-    let dir = &st.directory;
-    let caller = dir.caller(claims.sub, claims.org, &claims.roles, None);
-    let org = organisations::get(dir.db(), dir.clock(), &caller, id)
-        .await
-        .map_err(|e| match e {
-            extranet_directory::DirectoryError::Internal(detail) => {
-                tracing::error!(error = %detail, "organisation not readable");
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-            _ => StatusCode::NOT_FOUND,
-        })?;
-    let query = people::PersonQuery {
-        organisation: Some(id),
-        limit: people::MAX_LIMIT,
-        ..people::PersonQuery::default()
-    };
-    let list = people::list(
-        dir.db(),
-        dir.clock(),
-        &caller,
-        extranet_access::Action::List,
-        &query,
-    )
-    .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "people not readable");
-        StatusCode::INTERNAL_SERVER_ERROR
-    })?;
-    Ok((
-        crate::facts::facts(tr, &org, &["id", "name"]),
-        crate::directory::rows(tr, &list, &crate::directory::CONTACT_COLUMNS, |p| p.id),
-    ))
+fn kind_of(view: &OrganisationView) -> Option<OrganisationKind> {
+    match view.kind.as_str() {
+        "certification_body" => Some(OrganisationKind::CertificationBody),
+        "client" => Some(OrganisationKind::Client),
+        "rental" => Some(OrganisationKind::Rental),
+        _ => None,
+    }
 }
 
-#[allow(clippy::too_many_arguments)] // one page, many optional parts
 async fn show_page(
-    st: &StaffState,
-    claims: &Claims,
+    me: &SignedIn,
     id: Uuid,
-    lang: Lang,
-    csrf: String,
     form: PersonForm,
     errors: PersonErrors,
-    notice: Option<String>,
     status: StatusCode,
-) -> Response {
-    let db = &st.recovery.auth.db;
-    let org = match store::get_organisation(db, id).await {
-        Ok(o) => o,
-        Err(IdentityError::NotFound) => return StatusCode::NOT_FOUND.into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "organisation not readable");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
+) -> PageResult {
+    let dir = &me.services().directory;
+    let caller = &me.caller;
+    let tr = me.tr();
+    let tz = me.services().site.tz();
+    let org = dir_orgs::get(dir.db(), dir.clock(), caller, id).await?;
+    let view = org.inner();
+    let kind = kind_of(view);
+    let query = PersonQuery {
+        organisation: Some(id),
+        limit: people::MAX_LIMIT,
+        ..PersonQuery::default()
     };
-    let tr = Tr(lang);
-    let (facts, people) = match masked_view(st, claims, id, &tr).await {
-        Ok(v) => v,
-        Err(status) => return status.into_response(),
+    let people_list = people::list(dir.db(), dir.clock(), caller, Action::List, &query).await?;
+    let dossier_list = dossiers::list(dir.db(), dir.clock(), caller, Some(id)).await?;
+    let mut facts = crate::facts::facts(&tr, &org, &["id", "name"]);
+    reword_facts(me.lang(), &tz, &mut facts);
+    let mut dossiers = rows(&tr, &dossier_list, &DOSSIER_COLUMNS, |d| d.id);
+    reword_rows(me.lang(), &tz, &mut dossiers);
+    let roles = match kind {
+        Some(k) if may(caller, Resource::Person, Action::Invite) => invitable(k)
+            .iter()
+            .map(|r| (r.as_str(), crate::ui::words::role(&tr, r.as_str())))
+            .collect(),
+        _ => Vec::new(),
     };
-    let roles = invitable(org.kind)
-        .iter()
-        .map(|r| {
-            (
-                r.as_str(),
-                tr.t(&format!("role-{}", r.as_str().replace('_', "-"))),
-            )
-        })
-        .collect();
-    let deactivatable = org.kind != OrganisationKind::CertificationBody;
-    render(
-        lang,
-        status,
-        &ShowPage {
-            c: Chrome::new(lang, "/staff/organisations"),
-            site: &st.site,
-            csrf,
-            org,
-            facts,
-            people_headers: crate::directory::headers_of(
-                &tr,
-                "person",
-                &crate::directory::CONTACT_COLUMNS,
+    let page = ShowPage {
+        c: me.chrome().await,
+        site: &me.services().site,
+        id,
+        name: view.name.clone(),
+        active: view.active,
+        facts,
+        people_headers: headers_of(&tr, "person", &PEOPLE_COLUMNS),
+        people: rows(&tr, &people_list, &PEOPLE_COLUMNS, |p: &PersonView| p.id),
+        dossier_headers: headers_of(&tr, "dossier", &DOSSIER_COLUMNS),
+        dossiers,
+        roles,
+        form,
+        errors,
+        deactivatable: may(caller, Resource::Organisation, Action::Deactivate)
+            && matches!(
+                kind,
+                Some(OrganisationKind::Client | OrganisationKind::Rental)
             ),
-            people,
-            roles,
-            form,
-            errors,
-            notice,
-            deactivatable,
-        },
-    )
+    };
+    Ok(render(me.lang(), status, &page))
 }
 
-async fn show(
-    State(st): State<StaffState>,
-    Extension(user): Extension<CurrentUser>,
-    Extension(csrf): Extension<Csrf>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Query(n): Query<Notice>,
-) -> Response {
-    let Some(claims) = is_staff(&user) else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let Ok(id) = id.parse::<Uuid>() else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let lang = lang_of(&headers, &st.site);
-    let tr = Tr(lang);
-    let notice = match (n.invited, n.state.as_deref()) {
-        (Some(email), _) => Some(tr.t1("person-invited", "email", &email)),
-        (None, Some("deactivated")) => Some(tr.t("org-deactivated-notice")),
-        (None, Some("reactivated")) => Some(tr.t("org-reactivated-notice")),
-        _ => None,
-    };
+async fn show(me: SignedIn, Path(raw): Path<String>) -> PageResult {
+    staff_pages(&me.caller)?;
+    let id = parse_id(&raw)?;
     let form = PersonForm {
         language: "nl".into(),
         ..PersonForm::default()
     };
-    show_page(
-        &st,
-        claims,
-        id,
-        lang,
-        csrf.0,
-        form,
-        PersonErrors::default(),
-        notice,
-        StatusCode::OK,
-    )
-    .await
+    show_page(&me, id, form, PersonErrors::default(), StatusCode::OK).await
 }
 
-// Each argument is an axum extractor; one extractor for the signed-in caller and their address
-// would fold three of them.
-#[allow(clippy::too_many_arguments)]
 async fn invite(
-    State(st): State<StaffState>,
-    Extension(user): Extension<CurrentUser>,
-    Extension(csrf): Extension<Csrf>,
-    headers: HeaderMap,
-    uri: Uri,
-    Path(id): Path<String>,
-    peer: Option<Extension<ConnectInfo<std::net::SocketAddr>>>,
-    Form(form): Form<PersonForm>,
-) -> Response {
-    let (claims, id) = match staff_form(&user, &id, &headers, &uri, &csrf, &form.csrf) {
-        Ok(ok) => ok,
-        Err(status) => return status.into_response(),
-    };
-    let lang = lang_of(&headers, &st.site);
-    let tr = Tr(lang);
-    let auth = &st.recovery.auth;
-    let ip = peer.map(|Extension(ConnectInfo(a))| a.ip());
-    let org = match store::get_organisation(&auth.db, id).await {
-        Ok(o) => o,
-        Err(IdentityError::NotFound) => return StatusCode::NOT_FOUND.into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "organisation not readable");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
-    };
+    me: SignedIn,
+    Path(raw): Path<String>,
+    CsrfForm(form): CsrfForm<PersonForm>,
+) -> PageResult {
+    let caller = me.current().await?;
+    staff_pages(&caller)?;
+    let id = parse_id(&raw)?;
+    if !may(&caller, Resource::Person, Action::Invite) {
+        return Err(PageError::Forbidden);
+    }
+    let tr = me.tr();
+    let services = me.services();
+    let auth = &services.auth;
+    let org = store::get_organisation(&auth.db, id).await?;
     let mut errors = PersonErrors::default();
     let first = form.first_name.trim().to_owned();
     let last = form.surname.trim().to_owned();
@@ -549,24 +475,13 @@ async fn invite(
     let (Some(email), Some(language), Some(role), None, None) =
         (email, language, role, &errors.first_name, &errors.surname)
     else {
-        return show_page(
-            &st,
-            &claims,
-            id,
-            lang,
-            csrf.0,
-            form,
-            errors,
-            None,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        return show_page(&me, id, form, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
     let new = NewPerson {
         organisation_id: org.id,
         surname: last,
         first_name: first,
-        email: email.clone(),
+        email,
         phone: None,
         mobile: None,
         fax: None,
@@ -579,39 +494,22 @@ async fn invite(
         roles: vec![role],
     };
     // Mails asked from this address: checked before the account exists.
-    match st.recovery.invitation_wait(ip).await {
-        Ok(None) => {}
-        Ok(Some(wait)) => {
-            let errors = PersonErrors {
-                email: Some(tr.t1(
-                    "mail-throttled",
-                    "minutes",
-                    &wait.as_secs().div_ceil(60).to_string(),
-                )),
-                ..PersonErrors::default()
-            };
-            let mut res = show_page(
-                &st,
-                &claims,
-                id,
-                lang,
-                csrf.0,
-                form,
-                errors,
-                None,
-                StatusCode::TOO_MANY_REQUESTS,
-            )
-            .await;
-            res.headers_mut().insert(
-                header::RETRY_AFTER,
-                header::HeaderValue::from(wait.as_secs().max(1)),
-            );
-            return res;
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "invitation limits not readable");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
+    if let Some(wait) = services.recovery.invitation_wait(caller.ip).await? {
+        let errors = PersonErrors {
+            email: Some(tr.t1(
+                "mail-throttled",
+                "minutes",
+                &wait.as_secs().div_ceil(60).to_string(),
+            )),
+            ..PersonErrors::default()
+        };
+        let mut res: Response =
+            show_page(&me, id, form, errors, StatusCode::TOO_MANY_REQUESTS).await?;
+        res.headers_mut().insert(
+            header::RETRY_AFTER,
+            header::HeaderValue::from(wait.as_secs().max(1)),
+        );
+        return Ok(res);
     }
     let person = match store::create_person(&auth.db, auth.clock.as_ref(), &new, None).await {
         Ok(p) => p,
@@ -620,90 +518,93 @@ async fn invite(
                 email: Some(tr.t("email-taken")),
                 ..PersonErrors::default()
             };
-            return show_page(
-                &st,
-                &claims,
-                id,
-                lang,
-                csrf.0,
-                form,
-                errors,
-                None,
-                StatusCode::CONFLICT,
-            )
-            .await;
+            return show_page(&me, id, form, errors, StatusCode::CONFLICT).await;
         }
-        Err(e) => {
-            tracing::error!(error = %e, "person not created");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
+        Err(e) => return Err(e.into()),
     };
-    audit(&st, &claims, "account.create", "person", person.id).await;
-    if let Err(e) = st.recovery.invite(person.id, ip).await {
-        tracing::error!(error = %e, "invitation not queued");
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    }
-    let target = format!(
-        "/staff/organisations/{}?invited={}",
-        org.id,
-        url::form_urlencoded::byte_serialize(email.as_str().as_bytes()).collect::<String>()
-    );
-    let mut res = Redirect::to(&target).into_response();
-    res.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
-    res
+    audit(&me, &caller, "account.create", "person", person.id, org.id).await;
+    services.recovery.invite(person.id, caller.ip).await?;
+    Ok(flash::done(
+        &format!("/staff/organisations/{}", org.id),
+        "person-invited",
+    ))
 }
 
-#[derive(Debug, Deserialize)]
-struct StateForm {
-    #[serde(default)]
-    csrf: String,
-    /// `true` to reactivate, `false` to deactivate; anything else is refused.
-    #[serde(default)]
-    active: String,
+/// The organisation a deactivation is about, if the caller may deactivate it.
+async fn deactivatable(me: &SignedIn, caller: &Caller, raw: &str) -> PageResult<OrganisationView> {
+    staff_pages(caller)?;
+    let id = parse_id(raw)?;
+    let dir = &me.services().directory;
+    let org = dir_orgs::get(dir.db(), dir.clock(), caller, id).await?;
+    if !may(caller, Resource::Organisation, Action::Deactivate) {
+        return Err(PageError::Forbidden);
+    }
+    let view = org.inner().clone();
+    // The certification body itself: the page offers no button, so this is a forged request.
+    if !matches!(
+        kind_of(&view),
+        Some(OrganisationKind::Client | OrganisationKind::Rental)
+    ) {
+        return Err(PageError::BadRequest);
+    }
+    Ok(view)
 }
 
-/// Deactivates or reactivates a client or rental company (staff and administrators only).
-async fn set_state(
-    State(st): State<StaffState>,
-    Extension(user): Extension<CurrentUser>,
-    Extension(csrf): Extension<Csrf>,
-    headers: HeaderMap,
-    uri: Uri,
-    Path(id): Path<String>,
-    Form(form): Form<StateForm>,
-) -> Response {
-    let (claims, id) = match staff_form(&user, &id, &headers, &uri, &csrf, &form.csrf) {
-        Ok(ok) => ok,
-        Err(status) => return status.into_response(),
+async fn deactivate_confirm(me: SignedIn, Path(raw): Path<String>) -> PageResult {
+    let org = deactivatable(&me, &me.caller, &raw).await?;
+    let tr = me.tr();
+    let page = ConfirmPage {
+        c: me.chrome().await,
+        site: &me.services().site,
+        heading: tr.t1("confirm-deactivate-org-heading", "name", &org.name),
+        lines: vec![
+            tr.t("org-deactivate-help"),
+            tr.t("confirm-deactivate-org-undo"),
+        ],
+        items: Vec::new(),
+        action: format!("/staff/organisations/{}/deactivate", org.id),
+        hidden: Vec::new(),
+        button: tr.t("org-deactivate"),
+        danger: true,
+        cancel: format!("/staff/organisations/{}", org.id),
     };
-    let auth = &st.recovery.auth;
-    let clock = auth.clock.as_ref();
-    let res = match form.active.as_str() {
-        "false" => match organisations::deactivate(&auth.db, clock, id, Some(claims.sub)).await {
-            Ok(ended) => {
-                auth.learn(&ended).await;
-                Ok("deactivated")
-            }
-            Err(e) => Err(e),
-        },
-        "true" => organisations::reactivate(&auth.db, clock, id, Some(claims.sub))
-            .await
-            .map(|()| "reactivated"),
-        _ => return StatusCode::BAD_REQUEST.into_response(),
-    };
-    match res {
-        Ok(done) => {
-            Redirect::to(&format!("/staff/organisations/{id}?state={done}")).into_response()
-        }
-        Err(IdentityError::NotFound) => StatusCode::NOT_FOUND.into_response(),
-        // The certification body itself: the page offers no button, so this is a forged form.
-        Err(IdentityError::Invalid(_)) => StatusCode::BAD_REQUEST.into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "organisation state not changed");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-    }
+    Ok(render(me.lang(), StatusCode::OK, &page))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Empty {}
+
+async fn deactivate(
+    me: SignedIn,
+    Path(raw): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> PageResult {
+    let caller = me.current().await?;
+    let org = deactivatable(&me, &caller, &raw).await?;
+    let auth = &me.services().auth;
+    // TODO: the identity service's deactivation takes no client address, so its audit record
+    // has none (see the report of the page-layer move).
+    let ended =
+        organisations::deactivate(&auth.db, auth.clock.as_ref(), org.id, Some(caller.person))
+            .await?;
+    auth.learn(&ended).await;
+    Ok(flash::done(
+        &format!("/staff/organisations/{}", org.id),
+        "organisation-deactivated",
+    ))
+}
+
+async fn reactivate(
+    me: SignedIn,
+    Path(raw): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> PageResult {
+    let caller = me.current().await?;
+    let org = deactivatable(&me, &caller, &raw).await?;
+    let auth = &me.services().auth;
+    organisations::reactivate(&auth.db, auth.clock.as_ref(), org.id, Some(caller.person)).await?;
+    Ok(flash::done(
+        &format!("/staff/organisations/{}", org.id),
+        "organisation-reactivated",
+    ))
 }

@@ -109,6 +109,18 @@ matrix!(
             page.contains("Uitgenodigd"),
             "the new person is listed as invited: {page}"
         );
+        assert!(
+            page.contains("<td>Hoofdcontactpersoon</td>"),
+            "the role by its name: {page}"
+        );
+        assert!(
+            page.contains("De persoon is uitgenodigd"),
+            "the flash: {page}"
+        );
+        assert!(
+            page.contains("href=\"/people/"),
+            "a link to the person: {page}"
+        );
         let actions = crate::auth::sql_rows(&server, "SELECT action FROM audit_log").await?;
         for expected in ["organisation.create", "account.create", "account.invited"] {
             assert!(
@@ -141,26 +153,58 @@ matrix!(
         let staff = server.sign_in("staff@cert.example", &password).await?;
         let client = server.sign_in("client@zuid.example", &password).await?;
         let page = format!("/staff/organisations/{org}");
-        let action = format!("{page}/state");
+        let deactivate = format!("{page}/deactivate");
+        let reactivate = format!("{page}/reactivate");
         let origin = server.origin();
         let token = server.csrf(&staff, &page).await?;
-        let post = |who: &reqwest::Client, active: &'static str, csrf: String| {
-            who.post(server.url(&action))
+        let post = |who: &reqwest::Client, action: &str, csrf: String| {
+            who.post(server.url(action))
                 .header("origin", &origin)
                 .header("accept-language", "fr")
-                .form(&[("active", active), ("csrf", csrf.as_str())])
+                .form(&[("csrf", csrf.as_str())])
                 .send()
         };
 
-        // Not staff: the page does not exist. No CSRF token: refused. A made-up value: refused.
+        // Not staff: neither the confirmation page nor the action exists. No CSRF token: refused.
         let client_token = server.csrf(&client, "/account").await?;
-        assert_eq!(post(&client, "false", client_token).await?.status(), 404);
-        assert_eq!(post(&staff, "false", String::new()).await?.status(), 403);
-        assert_eq!(post(&staff, "maybe", token.clone()).await?.status(), 400);
+        assert_eq!(
+            client.get(server.url(&deactivate)).send().await?.status(),
+            404
+        );
+        assert_eq!(
+            post(&client, &deactivate, client_token).await?.status(),
+            404
+        );
+        assert_eq!(
+            post(&staff, &deactivate, String::new()).await?.status(),
+            403
+        );
 
-        let res = post(&staff, "false", token.clone()).await?;
+        // The button on the page is a link to a confirmation page, which changes nothing.
+        let html = staff.get(server.url(&page)).send().await?.text().await?;
+        assert!(
+            html.contains(&format!("href=\"{deactivate}\" id=\"org-state-submit\"")),
+            "{html}"
+        );
+        let res = staff
+            .get(server.url(&deactivate))
+            .header("accept-language", "fr")
+            .send()
+            .await?;
+        assert_eq!(res.status(), 200);
+        let html = res.text().await?;
+        assert!(html.contains("Désactiver Beton Zuid ?"), "{html}");
+        assert!(html.contains(&format!("action=\"{deactivate}\"")), "{html}");
+        assert!(
+            html.contains(&format!("href=\"{page}\"")),
+            "a way back: {html}"
+        );
+        assert!(html.contains("button danger"), "{html}");
+
+        let res = post(&staff, &deactivate, token.clone()).await?;
         assert_eq!(res.status(), 303);
         let location = res.headers()["location"].to_str()?.to_owned();
+        assert_eq!(location, page);
         let html = staff
             .get(server.url(&location))
             .header("accept-language", "fr")
@@ -185,7 +229,7 @@ matrix!(
         );
         assert_eq!(res.headers()["location"], "/login");
 
-        let res = post(&staff, "true", token).await?;
+        let res = post(&staff, &reactivate, token).await?;
         assert_eq!(res.status(), 303);
         server.sign_in("client@zuid.example", &password).await?;
 
@@ -206,12 +250,7 @@ matrix!(
             .await?;
         assert!(!html.contains("org-state-submit"), "{html}");
         let token = server.csrf(&staff, &body_page).await?;
-        let res = staff
-            .post(server.url(&format!("{body_page}/state")))
-            .header("origin", &origin)
-            .form(&[("active", "false"), ("csrf", token.as_str())])
-            .send()
-            .await?;
+        let res = post(&staff, &format!("{body_page}/deactivate"), token).await?;
         assert_eq!(res.status(), 400);
 
         let rows = crate::auth::sql_rows(

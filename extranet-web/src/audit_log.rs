@@ -483,6 +483,8 @@ struct Checked {
 }
 
 /// The form checked and its names resolved; `Err` with the messages for its fields.
+// The error is the form's messages, shown together on the page: not worth a box.
+#[allow(clippy::result_large_err)]
 fn check(form: &SearchForm, names: &Names, tr: &Tr) -> Result<Checked, SearchErrors> {
     let mut errors = SearchErrors::default();
     for (raw, slot) in [

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use extranet_access::{
     Action, Domain, DomainSet, Masked, OrganisationView, PersonView, Resource, vocab,
@@ -24,7 +24,6 @@ use extranet_directory::people::PersonQuery;
 use extranet_directory::{
     Caller, Directory, DirectoryError, assignments, delegation, dossiers, organisations, people,
 };
-use extranet_identity::tokens::Claims;
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 use time::macros::format_description;
@@ -34,7 +33,6 @@ use uuid::Uuid;
 use crate::facts::{Fact, cell, facts};
 use crate::i18n::Tr;
 use crate::lang::Lang;
-use crate::session::{Csrf, CurrentUser, form_allowed};
 use crate::site::Site;
 use crate::ui::{
     Chrome, CsrfForm, PageError, PageResult, PageRouter, SignedIn, flash, render, words,
@@ -127,7 +125,7 @@ pub(crate) fn reword_facts(lang: Lang, tz: &TimeZone, facts: &mut [Fact]) {
     }
 }
 
-fn dir<'a>(me: &'a SignedIn) -> &'a Directory {
+fn dir(me: &SignedIn) -> &Directory {
     &me.services().directory
 }
 
@@ -603,35 +601,6 @@ fn parse_id(raw: &str) -> PageResult<Uuid> {
 async fn person(me: SignedIn, Path(raw): Path<String>) -> PageResult {
     let id = parse_id(&raw)?;
     person_page(&me, id, None, Refusal::default(), StatusCode::OK).await
-}
-
-/// What every form on a person's page checks first: signed in, an id, a CSRF-safe submission,
-/// and the caller as the database says now. Kept for the document pages until they move onto
-/// the page layer (`SignedIn`, `CsrfForm`); the pages of this module do not use it.
-pub(crate) async fn form_caller(
-    dir: &Directory,
-    user: &CurrentUser,
-    raw: &str,
-    headers: &HeaderMap,
-    uri: &Uri,
-    csrf: &Csrf,
-    submitted: &str,
-) -> Result<(Claims, Uuid, Caller), StatusCode> {
-    let claims = user.0.as_deref().cloned().ok_or(StatusCode::NOT_FOUND)?;
-    let id: Uuid = raw.parse().map_err(|_| StatusCode::NOT_FOUND)?;
-    if !form_allowed(headers, uri, csrf, submitted) {
-        return Err(StatusCode::FORBIDDEN);
-    }
-    let caller = dir.current(claims.sub, None).await.map_err(|e| match e {
-        DirectoryError::NotFound => StatusCode::NOT_FOUND,
-        DirectoryError::Unauthenticated => StatusCode::UNAUTHORIZED,
-        DirectoryError::Internal(detail) => {
-            tracing::error!(error = %detail, "directory error");
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
-        _ => StatusCode::FORBIDDEN,
-    })?;
-    Ok((claims, id, caller))
 }
 
 /// After a change: back to the person's page with `flash-<done>`, or the page again with the

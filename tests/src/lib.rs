@@ -27,6 +27,26 @@ pub fn init_crypto() {
 /// ```
 #[macro_export]
 macro_rules! matrix {
+    // Work in progress, run on demand (`cargo test -- --ignored`): `ignore = "why"` first.
+    (ignore = $why:literal; async fn $name:ident($b:ident : Backends) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($b: $crate::Backends) -> anyhow::Result<()> $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[ignore = $why]
+            async fn sqlite_local() -> anyhow::Result<()> {
+                run($crate::Backends::new($crate::Db::Sqlite, $crate::Store::Local)).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[ignore = $why]
+            async fn postgres_s3() -> anyhow::Result<()> {
+                run($crate::Backends::new($crate::Db::Postgres, $crate::Store::S3)).await
+            }
+        }
+    };
     ($(#[$meta:meta])* async fn $name:ident($b:ident : Backends) $body:block) => {
         $(#[$meta])*
         mod $name {

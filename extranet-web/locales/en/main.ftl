@@ -443,7 +443,6 @@ flash-data-confirmed = Thank you: your confirmation has been recorded.
 flash-signed-out = You have been signed out.
 flash-second-factor-reset = The second factor is reset and the person's sessions have ended.
 flash-password-set = Your password is set. You can sign in with it now.
-confirm-cancel = Cancel
 document-delete-confirm-title = Delete “{ $title }”?
 document-delete-confirm-message = The document and its versions disappear for everyone but the certification body's staff, who can restore it within the retention period.
 hold-place-confirm-title = Place a legal hold on this certification file?

@@ -443,7 +443,6 @@ flash-data-confirmed = Merci : votre confirmation a été enregistrée.
 flash-signed-out = Vous avez été déconnecté.
 flash-second-factor-reset = Le second facteur est réinitialisé et les sessions de la personne ont pris fin.
 flash-password-set = Votre mot de passe est défini. Vous pouvez maintenant vous connecter avec.
-confirm-cancel = Annuler
 document-delete-confirm-title = Supprimer « { $title } » ?
 document-delete-confirm-message = Le document et ses versions disparaissent pour tous sauf les collaborateurs de l'organisme de certification, qui peuvent le restaurer pendant la durée de conservation.
 hold-place-confirm-title = Placer ce dossier de certification en conservation pour litige ?

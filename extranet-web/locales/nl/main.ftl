@@ -443,7 +443,6 @@ flash-data-confirmed = Bedankt: uw bevestiging is geregistreerd.
 flash-signed-out = U bent afgemeld.
 flash-second-factor-reset = De tweede factor is hersteld en de sessies van de persoon zijn beëindigd.
 flash-password-set = Uw wachtwoord is ingesteld. U kunt zich er nu mee aanmelden.
-confirm-cancel = Annuleren
 document-delete-confirm-title = “{ $title }” verwijderen?
 document-delete-confirm-message = Het document en zijn versies verdwijnen voor iedereen behalve de medewerkers van de certificatie-instelling, die het binnen de bewaartermijn kunnen herstellen.
 hold-place-confirm-title = Bewaarplicht wegens geschil op dit certificatiedossier leggen?

@@ -55,10 +55,13 @@ databases!(
 async fn invite_flow(browser: &Browser, server: &Server, label: String) -> anyhow::Result<()> {
     let c = &browser.client;
     sign_in(c, server, "ca@a.example", PASSWORD).await?;
-    c.find(Locator::Css("nav.site-nav a[href='/company']"))
-        .await?
-        .click()
-        .await?;
+    ensure!(
+        c.find(Locator::Css("nav.site-nav a[href='/company']"))
+            .await
+            .is_ok(),
+        "no /company link in the navigation"
+    );
+    c.goto(&server.url("/company")).await?;
     wait_for_path(c, "/company").await?;
     ensure!(text_of(c, "h1").await? == "Beton A NV", "company heading");
     c.find(Locator::Css(".lang-switch a[data-lang=\"nl\"]"))
@@ -143,10 +146,13 @@ async fn invite_flow(browser: &Browser, server: &Server, label: String) -> anyho
     c.find(Locator::Id("set-submit")).await?.click().await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     sign_in(c, server, "lies@a.example", new_password).await?;
-    c.find(Locator::Css("nav.site-nav a[href='/company']"))
-        .await?
-        .click()
-        .await?;
+    ensure!(
+        c.find(Locator::Css("nav.site-nav a[href='/company']"))
+            .await
+            .is_ok(),
+        "no /company link in the navigation"
+    );
+    c.goto(&server.url("/company")).await?;
     wait_for_path(c, "/company").await?;
     // A contact person sees the company and its files, not the other contacts, and cannot invite.
     ensure!(
@@ -199,10 +205,13 @@ async fn inspector_flow(
         .click()
         .await?;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    c.find(Locator::Css("nav.site-nav a[href='/dossiers']"))
-        .await?
-        .click()
-        .await?;
+    ensure!(
+        c.find(Locator::Css("nav.site-nav a[href='/dossiers']"))
+            .await
+            .is_ok(),
+        "no /dossiers link in the navigation"
+    );
+    c.goto(&server.url("/dossiers")).await?;
     wait_for_path(c, "/dossiers").await?;
     ensure!(
         text_of(c, "h1").await? == "Les dossiers de certification qui vous sont affectés",

@@ -163,10 +163,10 @@ async fn sign_in_flow(
         png,
     )?;
 
-    // Sign out: back home, and the account page sends to sign-in.
+    // Sign out: on the sign-in page, which says so, and the account page sends to sign-in.
     c.find(Locator::Id("sign-out")).await?.click().await?;
-    let url = wait_for_path(c, "/").await?;
-    ensure!(url.path() == "/", "after sign-out at {url}");
+    let url = wait_for_path(c, "/login").await?;
+    ensure!(url.path() == "/login", "after sign-out at {url}");
     c.goto(&server.url("/account")).await?;
     let url = c.current_url().await?;
     ensure!(

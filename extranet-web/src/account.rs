@@ -133,7 +133,8 @@ fn login_page(
         v.lang,
         status,
         &LoginPage {
-            c: Chrome::new(v.lang, "/login"),
+            // With the message of the action that led here (signed out, password set).
+            c: v.chrome(),
             site: &st.site,
             csrf: v.csrf.clone(),
             email,

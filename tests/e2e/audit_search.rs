@@ -104,9 +104,9 @@ async fn search(
     lang: &str,
     query: &[(&str, &str)],
 ) -> anyhow::Result<(u16, String)> {
+    server.speak(who, lang).await?;
     let res = who
         .get(server.url("/staff/audit"))
-        .header("accept-language", lang)
         .query(&[("search", "1")])
         .query(query)
         .send()
@@ -585,6 +585,7 @@ matrix!(
         let password = server.create_user(STAFF, "staff").await?;
         let org = server.create_client_org("Beton West").await?;
         let staff = server.sign_in(STAFF, &password).await?;
+        server.speak(&staff, "en").await?;
         let origin = server.origin();
         // Staff invite a person into a company.
         let page = format!("/staff/organisations/{org}");

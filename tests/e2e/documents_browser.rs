@@ -108,6 +108,17 @@ async fn flow(
         .await?;
     c.find(Locator::Id("sign-in-submit")).await?.click().await?;
     wait_for_path(c, "/home", "").await?;
+    // Her profile says Dutch; she switches to English with the language menu, as people do.
+    c.find(Locator::Css("a[data-lang='en']"))
+        .await?
+        .click()
+        .await?;
+    wait_for_path(c, "/home", "").await?;
+    let lang = c.find(Locator::Css("html")).await?.attr("lang").await?;
+    ensure!(
+        lang.as_deref() == Some("en"),
+        "page language after the switch: {lang:?}"
+    );
 
     let dir = tempfile::tempdir()?;
     let first = dir.path().join("keuringsverslag.pdf");

@@ -20,11 +20,8 @@ async fn fails_with_reference(
     client: &reqwest::Client,
     path: &str,
 ) -> anyhow::Result<()> {
-    let res = client
-        .get(server.url(path))
-        .header("accept-language", "en")
-        .send()
-        .await?;
+    server.speak(client, "en").await?;
+    let res = client.get(server.url(path)).send().await?;
     assert_eq!(res.status(), 500, "{path}");
     let id = res.headers()["x-request-id"].to_str()?.to_owned();
     let page = res.text().await?;

@@ -60,8 +60,12 @@ async fn type_code(c: &Client, value: &str) -> anyhow::Result<()> {
 }
 
 async fn sign_out(c: &Client) -> anyhow::Result<()> {
-    c.find(Locator::Id("sign-out")).await?.click().await?;
-    wait_for_path(c, "/").await
+    // The header's sign-out, on every signed-in page.
+    c.find(Locator::Css("form.sign-out button"))
+        .await?
+        .click()
+        .await?;
+    wait_for_path(c, "/login").await
 }
 
 /// The page's error message once it shows `needle` (a form post navigates after `click`).
@@ -162,14 +166,15 @@ async fn flow(
     ensure!(notice.contains('9'), "notice: {notice:?}");
     sign_out_from_account(c, server).await?;
 
-    // Five wrong codes; the next attempt is told to wait.
+    // Five wrong codes; the next attempt is told to wait. Signed in before, the browser
+    // remembers her profile's language (Dutch) from then on, whatever it asks for.
     password_step(c, server, password).await?;
     for (i, wrong) in ["111111", "222222", "333333", "444444", "555555"]
         .iter()
         .enumerate()
     {
         type_code(c, wrong).await?;
-        let msg = error_with(c, "not right").await?;
+        let msg = error_with(c, "klopt niet").await?;
         ensure!(!msg.is_empty(), "attempt {i}");
         // The next attempt must see a page rendered after this one.
         c.execute(
@@ -179,8 +184,8 @@ async fn flow(
         .await?;
     }
     type_code(c, "666666").await?;
-    let msg = error_with(c, "Too many wrong codes").await?;
-    ensure!(msg.contains("seconds"), "{msg}");
+    let msg = error_with(c, "Te veel foute codes").await?;
+    ensure!(msg.contains("seconden"), "{msg}");
     std::fs::write(
         shots.join(format!("second-factor-throttled-{label}.png")),
         c.screenshot().await?,

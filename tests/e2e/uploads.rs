@@ -214,6 +214,7 @@ matrix!(
         let browser = server
             .sign_in("ca@a.example", "vlaai-tram-Kortrijk-42-brug")
             .await?;
+        server.speak(&browser, "fr").await?;
         let page = format!("/dossiers/{}", f.dossier_a);
         let csrf = server.csrf(&browser, &page).await?;
         let form = reqwest::multipart::Form::new()
@@ -229,7 +230,6 @@ matrix!(
         let res = browser
             .post(server.url(&format!("{page}/documents")))
             .header("origin", server.origin())
-            .header("accept-language", "fr")
             .multipart(form)
             .send()
             .await?;

@@ -363,6 +363,20 @@ impl Server {
         Ok(client)
     }
 
+    /// Switches a signed-in browser's language the way a person does, with the language menu:
+    /// the profile keeps it and every following page speaks it (whatever `Accept-Language` says).
+    pub async fn speak(&self, client: &reqwest::Client, lang: &str) -> anyhow::Result<()> {
+        let res = client
+            .get(self.url(&format!("/lang/{lang}")))
+            .query(&[("next", "/home")])
+            .send()
+            .await?;
+        if res.status() != 303 {
+            bail!("language switch to {lang}: {}", res.status());
+        }
+        Ok(())
+    }
+
     /// A client that trusts the development certificate.
     pub fn client(&self) -> anyhow::Result<reqwest::Client> {
         self.client_trusting(&self.dev_cert_pem()?)

@@ -71,14 +71,9 @@ const LIST_COLUMNS: [&str; 7] = [
     "uploaded_at",
     "uploaded_by",
 ];
-const VERSION_COLUMNS: [&str; 6] = [
-    "version",
-    "file_name",
-    "media_type",
-    "size",
-    "uploaded_at",
-    "uploaded_by",
-];
+/// Facts of a document that mean something to a technician only (shown behind a fold).
+const TECHNICAL: [&str; 2] = ["document-media-type", "document-sha256"];
+const VERSION_COLUMNS: [&str; 5] = ["version", "file_name", "size", "uploaded_at", "uploaded_by"];
 const ACCESS_COLUMNS: [&str; 6] = [
     "at",
     "action",
@@ -216,6 +211,8 @@ pub(crate) struct Section {
     pub max_size: String,
     pub csrf: String,
     pub upload_action: String,
+    /// Set when the caller may not read the documents: why, and who can change that.
+    pub no_right: Option<String>,
 }
 
 /// The documents section of a dossier's page, if the caller may read its documents; a failure
@@ -234,12 +231,15 @@ pub(crate) async fn section(
         .map_err(|e| status_of(&e))?;
     let may = |a: Action| !caller.grants.domains(Resource::Document, a).is_empty();
     if !may(Action::Read) {
-        return Ok(None);
+        return no_right(docs, &caller, dossier, tr, csrf).await.map(Some);
     }
     let page = match docs.list(&caller, dossier, after, 50).await {
         Ok(p) => p,
         // The dossier is not the caller's (the page itself answers for that).
-        Err(DocumentsError::NotFound | DocumentsError::Forbidden(_)) => return Ok(None),
+        Err(DocumentsError::NotFound) => return Ok(None),
+        Err(DocumentsError::Forbidden(_)) => {
+            return no_right(docs, &caller, dossier, tr, csrf).await.map(Some);
+        }
         Err(e) => return Err(status_of(&e)),
     };
     let can_upload = docs
@@ -281,7 +281,42 @@ pub(crate) async fn section(
         max_size: human_size(docs.settings().max_bytes),
         csrf: csrf.to_owned(),
         upload_action: format!("/dossiers/{dossier}/documents"),
+        no_right: None,
     }))
+}
+
+/// The section for whoever sees the dossier but may not read its documents. A contact person
+/// of the file's own company is told that the right exists and who gives it: the primary
+/// contact, by role (their name is a field a contact person may not see).
+async fn no_right(
+    docs: &Documents,
+    caller: &Caller,
+    dossier: Uuid,
+    tr: &Tr,
+    csrf: &str,
+) -> Result<Section, StatusCode> {
+    let own = docs
+        .dossier_relation(caller, dossier)
+        .await
+        .map_err(|e| status_of(&e))?
+        .is_some_and(|r| r.contains(extranet_access::Domain::Organisation));
+    Ok(Section {
+        dossier,
+        headers: Vec::new(),
+        rows: Vec::new(),
+        next: None,
+        legal_hold: false,
+        can_hold: false,
+        types: Vec::new(),
+        max_size: String::new(),
+        csrf: csrf.to_owned(),
+        upload_action: String::new(),
+        no_right: Some(tr.t(if own {
+            "documents-no-right-ask"
+        } else {
+            "documents-no-right"
+        })),
+    })
 }
 
 /// The types a form offers this caller: inspectors (uploading only through an assignment)
@@ -314,6 +349,8 @@ struct DocumentPage<'a> {
     dossier: Uuid,
     title: String,
     facts: Vec<Fact>,
+    /// The file type and fingerprint: for whoever needs them, behind a fold.
+    technical: Vec<Fact>,
     version_headers: Vec<String>,
     versions: Vec<Row>,
     previewable: bool,
@@ -361,13 +398,8 @@ async fn document_page(
         .error
         .as_deref()
         .map(|code| tr.t(&format!("doc-error-{code}")));
-    let page = DocumentPage {
-        c: me.chrome().await,
-        site: &st.site,
-        id,
-        dossier: d.dossier_id,
-        title: cell(&tr, &doc, "title").unwrap_or_else(|| tr.t("hidden")),
-        facts: facts(&tr, &doc, &["id", "dossier_id", "title"])
+    let (technical, facts): (Vec<Fact>, Vec<Fact>) =
+        facts(&tr, &doc, &["id", "dossier_id", "title"])
             .into_iter()
             // "Deleted" only on a deleted document (which only staff see).
             .filter(|f| f.id != "document-deleted-at" || d.deleted_at.is_some())
@@ -385,7 +417,15 @@ async fn document_page(
                 }
                 f
             })
-            .collect(),
+            .partition(|f| TECHNICAL.contains(&f.id.as_str()));
+    let page = DocumentPage {
+        c: me.chrome().await,
+        site: &st.site,
+        id,
+        dossier: d.dossier_id,
+        title: cell(&tr, &doc, "title").unwrap_or_else(|| tr.t("hidden")),
+        facts,
+        technical,
         version_headers: headers_of(&tr, "version", &VERSION_COLUMNS),
         versions: doc_rows(&st.site.tz(), &tr, &versions, &VERSION_COLUMNS, |v| {
             v.version.to_string()
@@ -487,7 +527,7 @@ async fn confirm_hold(
     let id = id_of(&raw)?;
     let tr = me.tr();
     let caller = st.documents.caller(me.claims.sub, me.v.ip).await?;
-    st.documents.dossier_for(&caller, id, Action::Hold).await?;
+    st.documents.dossier_for_hold(&caller, id).await?;
     let place = q.place.as_deref() == Some("1");
     let (title, message, button) = if place {
         (

@@ -110,6 +110,7 @@ pub fn routes(s: &Services) -> Router {
         site: site.clone(),
         auth: auth.clone(),
         directory: directory.clone(),
+        documents: documents.clone(),
     }))
     .merge(crate::directory::routes(crate::directory::DirectoryState {
         site: site.clone(),

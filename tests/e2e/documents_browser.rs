@@ -177,6 +177,32 @@ async fn flow(
             .is_ok(),
         "version 1 listed"
     );
+    // The file type and fingerprint wait behind "Technical details".
+    let sha = c.find(Locator::Id("document-sha256")).await?;
+    ensure!(
+        !sha.is_displayed().await?,
+        "the SHA-256 shows before the fold is opened"
+    );
+    c.find(Locator::Css("#technical-details summary"))
+        .await?
+        .click()
+        .await?;
+    let shown = sha.text().await?;
+    ensure!(
+        sha.is_displayed().await?
+            && shown.len() == 64
+            && shown.chars().all(|ch| ch.is_ascii_hexdigit()),
+        "the SHA-256 behind the fold: {shown:?}"
+    );
+    let facts = c
+        .find(Locator::Css("section > dl.facts"))
+        .await?
+        .text()
+        .await?;
+    ensure!(
+        !facts.contains("application/pdf") && !facts.contains(&shown),
+        "technical values among the facts: {facts}"
+    );
 
     // A second version from the document's page.
     let values = upload_with_form(c, &second, None).await?;

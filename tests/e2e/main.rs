@@ -16,6 +16,7 @@ mod crawl;
 mod documents;
 mod documents_browser;
 mod errors;
+mod home;
 mod hostile;
 mod https;
 mod keys;

@@ -278,6 +278,15 @@ async fn demo_serves_https_and_seeds_once() -> anyhow::Result<()> {
     let cert = server.dev_cert_pem()?;
     // The printed accounts sign in with the printed password.
     assert!(out.contains("staff@certibel.example"), "{out}");
+    // Roles as people call them, with the company they belong to.
+    assert!(
+        out.contains("admin@betonbouw.example") && out.contains("primary contact — Betonbouw NV"),
+        "{out}"
+    );
+    assert!(
+        out.contains("contact person — Hoogwerkers Verhuur BV") && !out.contains("client_admin"),
+        "{out}"
+    );
     let password = out
         .split("with password ")
         .nth(1)

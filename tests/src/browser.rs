@@ -98,7 +98,9 @@ impl Browser {
             .unwrap_or_default())
     }
 
-    /// The HTTP status of the page shown (Navigation Timing's `responseStatus`, after redirects).
+    /// The HTTP status of the page shown, after redirects: Navigation Timing's `responseStatus`
+    /// where the browser gives it (Chromium under WebDriver may leave it 0), else the status of
+    /// fetching the same address again with the same session.
     pub async fn page_status(&self) -> anyhow::Result<u16> {
         let v = self
             .client
@@ -107,7 +109,13 @@ impl Browser {
                 vec![],
             )
             .await?;
-        Ok(v.as_u64().and_then(|s| u16::try_from(s).ok()).unwrap_or(0))
+        match v.as_u64().and_then(|s| u16::try_from(s).ok()) {
+            Some(status) if status > 0 => Ok(status),
+            _ => {
+                let here = self.client.current_url().await?;
+                self.fetch_status(here.as_str()).await
+            }
+        }
     }
 
     /// The status of a GET of `url` from the page, with the browser's session (redirects followed).

@@ -276,9 +276,12 @@ confirmation-done = Thank you: your confirmation has been recorded.
 ## Documents
 documents-title = Documents
 documents-none = No documents in this certification file yet.
+documents-no-right-ask = You may not see this company's documents yet. Your company's primary contact can give you this right on the "My company" page.
+documents-no-right = Your role does not include reading documents.
 documents-more = More documents
 documents-upload = Upload a document
 document-download = Download
+document-technical = Technical details
 document-preview = Preview
 document-versions = Versions
 document-new-version = Upload a new version
@@ -464,7 +467,16 @@ home-all-files = All certification files
 home-my-assignments = My assignments in force and planned
 home-assignments-ending = Assignments ending within 30 days
 home-no-assignments = Nothing here.
-home-period = { $from }
+home-recent = Documents since your last visit
+home-recent-since = Since { $date }
+home-recent-days = { $days ->
+    [one] In the last day
+   *[other] In the last { $days } days
+}
+home-no-recent = No new documents.
+home-invitations = Invitations not yet accepted
+home-invitation-sent = Last sent { $date }
+home-watch = In the audit log this week
 # staff, directory and audit-log pages
 flash-contact-invited = The invitation has been sent.
 flash-contact-saved = The changes have been saved.

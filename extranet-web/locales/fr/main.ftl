@@ -276,9 +276,12 @@ confirmation-done = Merci : votre confirmation a été enregistrée.
 ## Documents
 documents-title = Documents
 documents-none = Ce dossier de certification ne contient encore aucun document.
+documents-no-right-ask = Vous ne pouvez pas encore voir les documents de cette entreprise. Le contact principal de votre entreprise peut vous donner ce droit sur la page « Mon entreprise ».
+documents-no-right = Votre rôle ne comprend pas la consultation des documents.
 documents-more = Plus de documents
 documents-upload = Téléverser un document
 document-download = Télécharger
+document-technical = Détails techniques
 document-preview = Aperçu
 document-versions = Versions
 document-new-version = Téléverser une nouvelle version
@@ -464,7 +467,16 @@ home-all-files = Tous les dossiers de certification
 home-my-assignments = Mes affectations en cours et prévues
 home-assignments-ending = Affectations qui se terminent dans les 30 jours
 home-no-assignments = Rien ici.
-home-period = { $from }
+home-recent = Documents depuis votre dernière visite
+home-recent-since = Depuis le { $date }
+home-recent-days = { $days ->
+    [one] Depuis hier
+   *[other] Ces { $days } derniers jours
+}
+home-no-recent = Aucun nouveau document.
+home-invitations = Invitations pas encore acceptées
+home-invitation-sent = Envoyée pour la dernière fois le { $date }
+home-watch = Cette semaine dans le journal d'audit
 # staff, directory and audit-log pages
 flash-contact-invited = L'invitation a été envoyée.
 flash-contact-saved = Les modifications ont été enregistrées.

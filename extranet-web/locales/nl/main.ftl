@@ -276,9 +276,12 @@ confirmation-done = Bedankt: uw bevestiging is geregistreerd.
 ## Documenten
 documents-title = Documenten
 documents-none = Dit certificatiedossier bevat nog geen documenten.
+documents-no-right-ask = U mag de documenten van dit bedrijf nog niet inzien. De hoofdcontactpersoon van uw bedrijf kan u dat recht geven op de pagina "Mijn bedrijf".
+documents-no-right = Uw rol omvat het inzien van documenten niet.
 documents-more = Meer documenten
 documents-upload = Een document opladen
 document-download = Downloaden
+document-technical = Technische details
 document-preview = Voorbeeld
 document-versions = Versies
 document-new-version = Een nieuwe versie opladen
@@ -464,7 +467,16 @@ home-all-files = Alle certificatiedossiers
 home-my-assignments = Mijn lopende en geplande toewijzingen
 home-assignments-ending = Toewijzingen die binnen 30 dagen aflopen
 home-no-assignments = Niets hier.
-home-period = { $from }
+home-recent = Documenten sinds uw vorige bezoek
+home-recent-since = Sinds { $date }
+home-recent-days = { $days ->
+    [one] De voorbije dag
+   *[other] De voorbije { $days } dagen
+}
+home-no-recent = Geen nieuwe documenten.
+home-invitations = Uitnodigingen die nog niet aanvaard zijn
+home-invitation-sent = Laatst verstuurd op { $date }
+home-watch = Deze week in het auditlogboek
 # staff, directory and audit-log pages
 flash-contact-invited = De uitnodiging is verstuurd.
 flash-contact-saved = De wijzigingen zijn bewaard.

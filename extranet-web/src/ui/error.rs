@@ -73,6 +73,13 @@ impl From<DirectoryError> for PageError {
     }
 }
 
+/// The audit log failing to be read or written is never the visitor's doing.
+impl From<extranet_audit::AuditError> for PageError {
+    fn from(e: extranet_audit::AuditError) -> PageError {
+        PageError::internal(e)
+    }
+}
+
 impl From<DocumentsError> for PageError {
     fn from(e: DocumentsError) -> PageError {
         match e {

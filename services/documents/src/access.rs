@@ -155,6 +155,15 @@ impl Documents {
         )
     }
 
+    /// How the dossier relates to the caller, if they see it at all; nothing is recorded (for
+    /// what a page says, not for access).
+    pub async fn dossier_relation(&self, caller: &Caller, id: Uuid) -> Result<Option<DomainSet>> {
+        Ok(self
+            .visible_dossier(caller, id)
+            .await?
+            .map(|(_, _, relation)| relation))
+    }
+
     /// The relation of a document's dossier to the caller and whether it is held, if the
     /// caller finds the document (see [`Documents::document_for`]); nothing is recorded. A
     /// failure to read is an error, not "not found".

@@ -86,8 +86,9 @@ impl Documents {
         self.document_view(caller, id, &dossier).await
     }
 
-    /// Places or lifts a legal hold on a dossier (staff).
-    pub async fn set_hold(&self, caller: &Caller, dossier: Uuid, hold: bool) -> Result<()> {
+    /// Whether the caller may place or lift a legal hold on the dossier (404 when they do not
+    /// see it, 403 when they may not; refusals recorded): the dossier's organisation.
+    pub async fn dossier_for_hold(&self, caller: &Caller, dossier: Uuid) -> Result<Uuid> {
         let what = (Resource::Dossier, Action::Hold);
         let found = self.visible_dossier(caller, dossier).await?;
         let (organisation, _, relation) = caller
@@ -102,6 +103,12 @@ impl Documents {
                 relation,
             )
             .await?;
+        Ok(organisation)
+    }
+
+    /// Places or lifts a legal hold on a dossier (staff).
+    pub async fn set_hold(&self, caller: &Caller, dossier: Uuid, hold: bool) -> Result<()> {
+        let organisation = self.dossier_for_hold(caller, dossier).await?;
         let action = if hold {
             "dossier.hold.place"
         } else {

@@ -118,6 +118,19 @@ pub fn ensure_encryption_key(config: &mut Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A role as people call it (the start-up banner speaks English, as the logs do).
+fn role_in_words(role: &str) -> &'static str {
+    match role {
+        "admin" => "administrator",
+        "staff" => "staff member",
+        "privacy_officer" => "privacy coordinator",
+        "inspector" => "inspector",
+        "client_admin" => "primary contact",
+        "client_user" => "contact person",
+        _ => "other role",
+    }
+}
+
 /// The demo's two companies: (kind, name, enterprise number, sector, street, postcode, city).
 const COMPANIES: [(OrganisationKind, &str, &str, &str, &str, &str, &str); 2] = [
     (
@@ -526,11 +539,18 @@ impl Demo {
             "  The certificate is self-signed for localhost: your browser will ask you to accept it."
         );
         println!("  Sign in at {url}login with password {DEMO_PASSWORD} and one of:");
-        for (email, _, _, role, _) in ACCOUNTS {
-            println!("    {email:<30} {role}");
+        for (email, first, surname, role, org) in ACCOUNTS {
+            let company = org
+                .checked_sub(1)
+                .and_then(|i| COMPANIES.get(i))
+                .map_or("the certification body", |c| c.1);
+            println!(
+                "    {email:<30} {first} {surname}, {} — {company}",
+                role_in_words(role)
+            );
         }
         println!(
-            "  The certification body's accounts (admin, staff, privacy_officer, inspector) also need a\n  \
+            "  The certification body's people (administrator, staff, privacy coordinator, inspector) also need a\n  \
              second factor: at their first sign-in they set one up by scanning a QR code with an\n  \
              authenticator app (FreeOTP, Aegis, Google or Microsoft Authenticator…). Client accounts\n  \
              can turn one on from their account page."

@@ -415,7 +415,12 @@ impl Auth {
         Ok(ChangePassword::Done)
     }
 
-    /// Updates what a person may change on their own record, with an audit record.
+    /// When the person last came before this session: the start of their previous session
+    /// (`None` on a first visit). What is new "since your last visit" starts there.
+    pub async fn previous_visit(&self, claims: &Claims) -> Result<Option<time::OffsetDateTime>> {
+        store::previous_session_start(&self.db, claims.sub, claims.sid).await
+    }
+
     /// The language switch while signed in: the profile's language follows it.
     pub async fn set_own_language(
         &self,

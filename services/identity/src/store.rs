@@ -504,6 +504,26 @@ pub async fn set_own_language(
     .await
 }
 
+/// The start of the person's session before `current` (`None` when `current` is the first).
+pub async fn previous_session_start(
+    db: &Db,
+    person: Uuid,
+    current: Uuid,
+) -> Result<Option<OffsetDateTime>> {
+    Ok(on_pool!(db, read, |pool| {
+        sqlx::query_scalar(
+            "SELECT s.created_at FROM auth_session s \
+             JOIN auth_session c ON c.id = $2 \
+             WHERE s.person_id = $1 AND s.created_at < c.created_at \
+             ORDER BY s.created_at DESC LIMIT 1",
+        )
+        .bind(person)
+        .bind(current)
+        .fetch_optional(pool)
+        .await
+    })?)
+}
+
 /// The stored password hash of a person, for checking the current password.
 pub async fn password_hash(db: &Db, person: Uuid) -> Result<Option<String>> {
     Ok(on_pool!(db, read, |pool| {

@@ -28,6 +28,7 @@ mod second_factor_browser;
 mod session;
 mod staff;
 mod storage;
+mod tasks_browser;
 mod throttling;
 mod uploads;
 mod web;

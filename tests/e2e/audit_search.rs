@@ -8,7 +8,7 @@ use extranet_tests::{Server, ServerBuilder, matrix};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use crate::auth::{break_audit_head, restore_audit_head, sql_rows};
+use crate::auth::{break_audit_head, rename, restore_audit_head, sql_rows};
 
 const STAFF: &str = "staff@cert.example";
 const PRIVACY: &str = "privacy@cert.example";
@@ -112,18 +112,6 @@ async fn search(
         .send()
         .await?;
     Ok((res.status().as_u16(), res.text().await?))
-}
-
-/// Gives an account a name of its own (the CLI names everyone "Test Persoon").
-async fn rename(server: &Server, email: &str, first: &str, last: &str) -> anyhow::Result<()> {
-    sql_rows(
-        server,
-        &format!(
-            "UPDATE person SET first_name = '{first}', surname = '{last}' WHERE email = '{email}'"
-        ),
-    )
-    .await?;
-    Ok(())
 }
 
 async fn count(server: &Server, sql_where: &str) -> anyhow::Result<usize> {

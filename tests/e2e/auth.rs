@@ -67,6 +67,23 @@ pub(crate) async fn restore_audit_head(server: &Server) -> anyhow::Result<()> {
     .map(|_| ())
 }
 
+/// Gives an account a name of its own (the CLI names everyone "Test Persoon").
+pub(crate) async fn rename(
+    server: &Server,
+    email: &str,
+    first: &str,
+    last: &str,
+) -> anyhow::Result<()> {
+    sql_rows(
+        server,
+        &format!(
+            "UPDATE person SET first_name = '{first}', surname = '{last}' WHERE email = '{email}'"
+        ),
+    )
+    .await?;
+    Ok(())
+}
+
 pub(crate) async fn sql_rows(server: &Server, sql: &str) -> anyhow::Result<Vec<Vec<String>>> {
     match server.backends.db {
         Db::Sqlite => {

@@ -12,10 +12,9 @@ use fantoccini::{Client, Locator};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::access::PASSWORD;
 use crate::documents::{big_pdf, fixture};
 
-async fn wait_for_path(c: &Client, prefix: &str, not: &str) -> anyhow::Result<String> {
+pub(crate) async fn wait_for_path(c: &Client, prefix: &str, not: &str) -> anyhow::Result<String> {
     for _ in 0..300 {
         let path = c.current_url().await?.path().to_owned();
         if path.starts_with(prefix) && path != not {
@@ -35,7 +34,9 @@ const WATCH_PROGRESS: &str = "
         .observe(bar, { attributes: true, attributeFilter: ['value'] });
 ";
 
-async fn upload_with_form(
+/// Fills the dossier's (with a title) or the document's upload form, sends it and returns the
+/// values the progress bar took.
+pub(crate) async fn upload_with_form(
     c: &Client,
     file: &std::path::Path,
     title: Option<&str>,
@@ -97,23 +98,8 @@ async fn flow(
     label: String,
 ) -> anyhow::Result<()> {
     let c = &browser.client;
-    c.goto(&server.url("/login")).await?;
-    c.find(Locator::Id("email"))
-        .await?
-        .send_keys("ca@a.example")
-        .await?;
-    c.find(Locator::Id("password"))
-        .await?
-        .send_keys(PASSWORD)
-        .await?;
-    c.find(Locator::Id("sign-in-submit")).await?.click().await?;
-    wait_for_path(c, "/home", "").await?;
     // Her profile says Dutch; she switches to English with the language menu, as people do.
-    c.find(Locator::Css("a[data-lang='en']"))
-        .await?
-        .click()
-        .await?;
-    wait_for_path(c, "/home", "").await?;
+    crate::tasks_browser::sign_in(c, server, "ca@a.example").await?;
     let lang = c.find(Locator::Css("html")).await?.attr("lang").await?;
     ensure!(
         lang.as_deref() == Some("en"),

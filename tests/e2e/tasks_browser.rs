@@ -16,7 +16,8 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::access::{PASSWORD, World, api, pdf_bytes, world};
-use crate::auth::sql_rows;
+use crate::auth::{rename, sql_rows};
+use crate::documents_browser::{upload_with_form, wait_for_path};
 
 async fn start(b: extranet_tests::Backends) -> anyhow::Result<(Server, World)> {
     let server = ServerBuilder::new(b)
@@ -27,31 +28,8 @@ async fn start(b: extranet_tests::Backends) -> anyhow::Result<(Server, World)> {
     Ok((server, w))
 }
 
-/// Gives a fixture person a name of their own (the CLI names everyone "Test Persoon").
-async fn rename(server: &Server, email: &str, first: &str, last: &str) -> anyhow::Result<()> {
-    sql_rows(
-        server,
-        &format!(
-            "UPDATE person SET first_name = '{first}', surname = '{last}' WHERE email = '{email}'"
-        ),
-    )
-    .await?;
-    Ok(())
-}
-
-async fn wait_for_path(c: &Client, prefix: &str) -> anyhow::Result<String> {
-    for _ in 0..200 {
-        let path = c.current_url().await?.path().to_owned();
-        if path.starts_with(prefix) {
-            return Ok(path);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    anyhow::bail!("still at {} instead of {prefix}…", c.current_url().await?)
-}
-
 /// Signs in through the form, in English (the language menu), and lands on the home page.
-async fn sign_in(c: &Client, server: &Server, email: &str) -> anyhow::Result<()> {
+pub(crate) async fn sign_in(c: &Client, server: &Server, email: &str) -> anyhow::Result<()> {
     c.goto(&server.url("/login")).await?;
     c.find(Locator::Id("email")).await?.send_keys(email).await?;
     c.find(Locator::Id("password"))
@@ -59,12 +37,12 @@ async fn sign_in(c: &Client, server: &Server, email: &str) -> anyhow::Result<()>
         .send_keys(PASSWORD)
         .await?;
     c.find(Locator::Id("sign-in-submit")).await?.click().await?;
-    wait_for_path(c, "/home").await?;
+    wait_for_path(c, "/home", "").await?;
     c.find(Locator::Css("a[data-lang='en']"))
         .await?
         .click()
         .await?;
-    wait_for_path(c, "/home").await?;
+    wait_for_path(c, "/home", "").await?;
     Ok(())
 }
 
@@ -94,7 +72,7 @@ async fn menu(c: &Client, href: &str) -> anyhow::Result<()> {
             .await?;
         link.click().await?;
     }
-    wait_for_path(c, href).await?;
+    wait_for_path(c, href, "").await?;
     Ok(())
 }
 
@@ -152,24 +130,13 @@ matrix!(
                 .await?
                 .click()
                 .await?;
-                wait_for_path(c, &format!("/dossiers/{dossier}")).await?;
+                wait_for_path(c, &format!("/dossiers/{dossier}"), "").await?;
                 let dir = tempfile::tempdir()?;
                 let file = dir.path().join("attest.pdf");
                 let bytes = pdf_bytes("attest 2026");
                 std::fs::write(&file, &bytes)?;
-                c.find(Locator::Id("upload-title"))
-                    .await?
-                    .send_keys("Attest 2026")
-                    .await?;
-                c.find(Locator::Id("upload-file"))
-                    .await?
-                    .send_keys(&file.display().to_string())
-                    .await?;
-                c.find(Locator::Css("form[data-upload] button[type=submit]"))
-                    .await?
-                    .click()
-                    .await?;
-                let path = wait_for_path(c, "/documents/").await?;
+                upload_with_form(c, &file, Some("Attest 2026")).await?;
+                let path = wait_for_path(c, "/documents/", "/documents/").await?;
                 let id = path.trim_start_matches("/documents/").to_owned();
                 let heading = c
                     .find(Locator::Id("document-heading"))
@@ -225,14 +192,14 @@ matrix!(
                 .await?
                 .click()
                 .await?;
-                wait_for_path(c, &format!("/dossiers/{dossier}")).await?;
+                wait_for_path(c, &format!("/dossiers/{dossier}"), "").await?;
                 c.find(Locator::Css(&format!(
                     "#documents a[href='/documents/{doc}']"
                 )))
                 .await?
                 .click()
                 .await?;
-                wait_for_path(c, &format!("/documents/{doc}")).await?;
+                wait_for_path(c, &format!("/documents/{doc}"), "").await?;
                 let href = c
                     .find(Locator::Id("download-latest"))
                     .await?

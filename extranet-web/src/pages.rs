@@ -125,6 +125,10 @@ pub fn routes(s: &Services) -> Router {
         .route("/lang/{code}", get(switch_language))
         .with_state(site)
         .merge(account)
+        // An address no page answers: 404 through the layers below, so a signed-in person gets
+        // it inside the shell.
+        .fallback(|| async { StatusCode::NOT_FOUND })
+        .layer(axum::middleware::from_fn(crate::ui::error::in_the_shell))
         .layer(axum::Extension(Arc::new(s.clone())))
         .layer(axum::middleware::from_fn_with_state(
             auth,
@@ -234,6 +238,17 @@ pub fn error_page(
     request_id: Option<&str>,
 ) -> Response {
     let lang = negotiate(headers, site.default_language);
+    error_page_in(Chrome::new(lang, "/"), lang, site, status, request_id)
+}
+
+/// The error page inside a given shell (a signed-in person's, with the navigation).
+pub(crate) fn error_page_in(
+    c: Chrome,
+    lang: Lang,
+    site: &Site,
+    status: StatusCode,
+    request_id: Option<&str>,
+) -> Response {
     let tr = Tr(lang);
     let (title_key, message_key) = match status.as_u16() {
         400 => ("error-400-title", "error-400-message"),
@@ -249,7 +264,7 @@ pub fn error_page(
         lang,
         status,
         &ErrorPage {
-            c: Chrome::new(lang, "/"),
+            c,
             site_name: site.name.clone(),
             status: status.as_u16(),
             title: tr.t(title_key),

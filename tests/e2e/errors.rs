@@ -184,3 +184,77 @@ async fn an_access_lifetime_out_of_range_is_refused_with_its_key() -> anyhow::Re
     assert!(status.success(), "{err}");
     Ok(())
 }
+
+databases!(
+    async fn a_signed_in_persons_error_pages_keep_the_navigation(b: Backends) {
+        let server = ServerBuilder::new(b).start().await?;
+        let org = server.create_client_org("Beton NV").await?;
+        let pw = server
+            .create_user_in("ca@beton.example", "client_admin", &org)
+            .await?;
+        server.create_user("staff@cb.example", "staff").await?;
+        let staff = login(&server, "staff@cb.example").await?;
+        let (status, body) = api(
+            &server,
+            &staff,
+            Method::POST,
+            "/api/v1/dossiers",
+            Some(json!({ "organisation_id": org, "scheme": "BENOR", "status": "active" })),
+        )
+        .await?;
+        assert_eq!(status, 201, "{body}");
+        let dossier: Value = serde_json::from_str(&body)?;
+        let dossier = dossier["id"].as_str().context("id")?.to_owned();
+        let client = server.sign_in("ca@beton.example", &pw).await?;
+        server.speak(&client, "fr").await?;
+        let page = |path: String| {
+            client
+                .get(server.url(&path))
+                .header("accept", "text/html,application/xhtml+xml")
+                .send()
+        };
+        // An unknown address, and a page the person may not use (a legal hold is staff's).
+        for (path, status, title) in [
+            ("/no-such-page".to_owned(), 404, "Page introuvable"),
+            (
+                format!("/dossiers/{dossier}/hold?place=1"),
+                403,
+                "Accès refusé",
+            ),
+        ] {
+            let res = page(path.clone()).await?;
+            assert_eq!(res.status(), status, "{path}");
+            let html = res.text().await?;
+            assert!(html.contains("lang=\"fr\""), "{path}: {html}");
+            assert!(html.contains(title), "{path}: {html}");
+            assert!(
+                html.contains("class=\"site-nav\""),
+                "{path}: no navigation: {html}"
+            );
+            assert!(
+                html.contains("action=\"/logout\""),
+                "{path}: no sign-out: {html}"
+            );
+            assert!(html.contains("href=\"/company\""), "{path}: {html}");
+        }
+        // Signed out, the same address: the error page without a shell of a session.
+        let anonymous = server.browser()?;
+        let res = anonymous
+            .get(server.url("/no-such-page"))
+            .header("accept", "text/html")
+            .send()
+            .await?;
+        assert_eq!(res.status(), 404);
+        let html = res.text().await?;
+        assert!(!html.contains("action=\"/logout\""), "{html}");
+        // An API client still reads a problem document.
+        let res = client
+            .get(server.url("/no-such-page"))
+            .header("accept", "application/json")
+            .send()
+            .await?;
+        assert_eq!(res.status(), 404);
+        assert_eq!(res.headers()["content-type"], "application/problem+json");
+        server.stop().await
+    }
+);

@@ -2,7 +2,9 @@
 //! cause is logged here (never shown), and the bare status goes on to the server's edge, which
 //! renders the error page in the visitor's language with the request id (see `error_page`).
 
-use axum::http::StatusCode;
+use axum::extract::{ConnectInfo, FromRequestParts, Request};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use extranet_directory::DirectoryError;
 use extranet_documents::DocumentsError;
@@ -108,4 +110,67 @@ impl From<askama::Error> for PageError {
     fn from(e: askama::Error) -> PageError {
         PageError::internal(format!("template rendering failed: {e}"))
     }
+}
+
+/// For a signed-in person asking for a page, a client-error status that a page (or an unknown
+/// address) left bare becomes the error page inside the shell — navigation, name, sign-out — so
+/// the way on is at hand. Server errors go on to the edge, which quotes the request id.
+pub(crate) async fn in_the_shell(req: Request, next: Next) -> Response {
+    let wants_page = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    let signed_in = req
+        .extensions()
+        .get::<crate::session::CurrentUser>()
+        .is_some_and(|u| u.0.is_some());
+    if !(wants_page && signed_in) {
+        return next.run(req).await;
+    }
+    // What the shell needs of the request, kept before the handler consumes it.
+    let mut kept = Request::new(());
+    *kept.method_mut() = req.method().clone();
+    *kept.uri_mut() = req.uri().clone();
+    *kept.headers_mut() = req.headers().clone();
+    let from = req.extensions();
+    let to = kept.extensions_mut();
+    if let Some(v) = from.get::<std::sync::Arc<crate::pages::Services>>() {
+        to.insert(v.clone());
+    }
+    if let Some(v) = from.get::<crate::session::CurrentUser>() {
+        to.insert(v.clone());
+    }
+    if let Some(v) = from.get::<crate::session::Csrf>() {
+        to.insert(v.clone());
+    }
+    if let Some(v) = from.get::<ConnectInfo<std::net::SocketAddr>>() {
+        to.insert(*v);
+    }
+    let res = next.run(req).await;
+    let status = res.status();
+    if !status.is_client_error() || res.headers().contains_key(header::CONTENT_TYPE) {
+        return res;
+    }
+    let (mut parts, ()) = kept.into_parts();
+    let Ok(me) = super::SignedIn::from_request_parts(&mut parts, &()).await else {
+        return res;
+    };
+    let mut page = crate::pages::error_page_in(
+        me.chrome().await,
+        me.lang(),
+        &me.services().site,
+        status,
+        None,
+    );
+    // What the producer said about the error (Allow, Retry-After…) and the cookies it set.
+    for name in [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
+        if let Some(v) = res.headers().get(&name) {
+            page.headers_mut().insert(name, v.clone());
+        }
+    }
+    for v in res.headers().get_all(header::SET_COOKIE) {
+        page.headers_mut().append(header::SET_COOKIE, v.clone());
+    }
+    page
 }

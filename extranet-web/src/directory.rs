@@ -569,7 +569,12 @@ async fn person_page(
             Vec::new()
         };
     let state = p.inner().state.as_str();
-    let state_button = (allows(Action::Deactivate) && !myself).then_some(state != "deactivated");
+    // The directory refuses to deactivate someone holding a role the caller could not give (an
+    // administrator, for staff): no button that would only lead to that refusal.
+    let givable = caller.grants.givable(rel);
+    let outranks = p.inner().roles.iter().any(|r| !givable.contains_role(r));
+    let state_button =
+        (allows(Action::Deactivate) && !myself && !outranks).then_some(state != "deactivated");
     let can_make_primary = allows(Action::Handover)
         && state == "active"
         && client_contact

@@ -227,3 +227,50 @@ databases!(
         server.stop().await
     }
 );
+
+databases!(
+    async fn pages_offer_no_deactivation_of_those_above_the_viewer(b: Backends) {
+        let server = ServerBuilder::new(b).start().await?;
+        let mut password = String::new();
+        for (email, role) in [
+            ("admin@cb.example", "admin"),
+            ("staff@cb.example", "staff"),
+            ("po@cb.example", "privacy_officer"),
+            ("insp@cb.example", "inspector"),
+        ] {
+            password = server.create_user(email, role).await?;
+        }
+        let mut ids = std::collections::BTreeMap::new();
+        for email in ["admin@cb.example", "po@cb.example", "insp@cb.example"] {
+            ids.insert(email, id_of(&server, &login(&server, email).await?).await?);
+        }
+        let staff = server.sign_in("staff@cb.example", &password).await?;
+        for (email, offered) in [
+            ("admin@cb.example", false),
+            ("po@cb.example", false),
+            ("insp@cb.example", true),
+        ] {
+            let html = staff
+                .get(server.url(&format!("/people/{}", ids[email])))
+                .send()
+                .await?
+                .text()
+                .await?;
+            assert_eq!(
+                html.contains("id=\"state-submit\""),
+                offered,
+                "{email}: deactivation offered to staff: {html}"
+            );
+        }
+        // The administrator is offered it for the privacy coordinator.
+        let admin = server.sign_in("admin@cb.example", &password).await?;
+        let html = admin
+            .get(server.url(&format!("/people/{}", ids["po@cb.example"])))
+            .send()
+            .await?
+            .text()
+            .await?;
+        assert!(html.contains("id=\"state-submit\""), "{html}");
+        server.stop().await
+    }
+);

@@ -113,6 +113,11 @@ pub fn routes(s: &Services) -> Router {
     }))
     .merge(crate::directory::routes(crate::directory::DirectoryState {
         site: site.clone(),
+        directory: directory.clone(),
+        documents: documents.clone(),
+    }))
+    .merge(crate::backoffice::routes(crate::backoffice::BackOfficeState {
+        site: site.clone(),
         directory,
         documents,
     }));

@@ -498,10 +498,17 @@ async fn dossier_page(
             reword_rows(lang, &tz, &mut r);
             r.into_iter()
                 .zip(list.iter())
-                .map(|(row, a)| AssignmentLine {
-                    id: a.inner().id,
-                    cells: row.cells,
-                    can_end: may_end && a.inner().state != "ended",
+                .map(|(mut row, a)| {
+                    // An assignment's state in its own words ("in force", not an account's
+                    // "active").
+                    if let Some(Some(cell)) = row.cells.get_mut(3) {
+                        *cell = tr.t(&format!("assignment-state-{}", a.inner().state));
+                    }
+                    AssignmentLine {
+                        id: a.inner().id,
+                        cells: row.cells,
+                        can_end: may_end && a.inner().state != "ended",
+                    }
                 })
                 .collect()
         })

@@ -218,7 +218,9 @@ pub(crate) async fn dossier_creation(
     let caller = &me.caller;
     let may = match fixed {
         Some(org) => may_dossier(caller, Action::Create, org),
-        None => caller.grants.allows(Resource::Dossier, Action::Create, all()),
+        None => caller
+            .grants
+            .allows(Resource::Dossier, Action::Create, all()),
     };
     if !may {
         return Ok(None);
@@ -308,7 +310,10 @@ async fn dossier_list(me: SignedIn) -> PageResult {
 
 async fn create_dossier(me: SignedIn, CsrfForm(form): CsrfForm<DossierForm>) -> PageResult {
     let caller = me.current().await?;
-    if !caller.grants.allows(Resource::Dossier, Action::Create, all()) {
+    if !caller
+        .grants
+        .allows(Resource::Dossier, Action::Create, all())
+    {
         return Err(PageError::Forbidden);
     }
     let tr = me.tr();
@@ -433,7 +438,10 @@ struct DossierQuery {
 
 /// People's names by id, as the caller sees them; someone the caller may not see is "a member
 /// of staff".
-async fn names(me: &SignedIn, ids: impl Iterator<Item = Uuid>) -> PageResult<HashMap<Uuid, String>> {
+async fn names(
+    me: &SignedIn,
+    ids: impl Iterator<Item = Uuid>,
+) -> PageResult<HashMap<Uuid, String>> {
     let d = dir(me);
     let mut out = HashMap::new();
     for id in ids {
@@ -463,10 +471,9 @@ async fn dossier_page(
     let caller = &me.caller;
     let dossier = dossiers::get(d.db(), d.clock(), caller, id).await?;
     let org_id = dossier.inner().organisation_id;
-    let mut organisation =
-        shown(organisations::get(d.db(), d.clock(), caller, org_id).await)?
-            .map(|o| facts(&tr, &o, &["id"]))
-            .unwrap_or_default();
+    let mut organisation = shown(organisations::get(d.db(), d.clock(), caller, org_id).await)?
+        .map(|o| facts(&tr, &o, &["id"]))
+        .unwrap_or_default();
     reword_facts(lang, &tz, &mut organisation);
     let q = PersonQuery {
         organisation: Some(org_id),
@@ -483,9 +490,11 @@ async fn dossier_page(
         shown(people::list(d.db(), d.clock(), caller, Action::List, &q).await)?
             .map(|list| rows(&tr, &list, &CONTACT_COLUMNS, |p: &PersonView| p.id))
     };
-    let may_end = caller
-        .grants
-        .allows(Resource::Assignment, Action::End, caller.relation().of(None, None, false));
+    let may_end = caller.grants.allows(
+        Resource::Assignment,
+        Action::End,
+        caller.relation().of(None, None, false),
+    );
     let assignments = if caller
         .grants
         .domains(Resource::Assignment, Action::List)
@@ -550,12 +559,11 @@ async fn dossier_page(
         Action::Create,
         caller.relation().of(Some(org_id), None, false),
     ) {
-        let inspectors: Vec<(String, String)> =
-            assignments::inspectors(d.db(), d.clock(), caller)
-                .await?
-                .iter()
-                .map(|p| (p.inner().id.to_string(), name_of(p)))
-                .collect();
+        let inspectors: Vec<(String, String)> = assignments::inspectors(d.db(), d.clock(), caller)
+            .await?
+            .iter()
+            .map(|p| (p.inner().id.to_string(), name_of(p)))
+            .collect();
         let (form, problems) = assign.unwrap_or_else(|| {
             let start = today(me);
             let end = start
@@ -692,7 +700,10 @@ async fn assign(
         ends_at,
     };
     match assignments::create(d.db(), d.clock(), &caller, &new).await {
-        Ok(_) => Ok(flash::done(&format!("/dossiers/{id}"), "bo-assignment-made")),
+        Ok(_) => Ok(flash::done(
+            &format!("/dossiers/{id}"),
+            "bo-assignment-made",
+        )),
         Err(e) => match shown_refusal(&e) {
             None | Some(StatusCode::FORBIDDEN) => Err(e.into()),
             Some(status) => {
@@ -751,11 +762,7 @@ async fn changeable(
 }
 
 fn title_of(d: &Masked<extranet_access::DossierView>) -> String {
-    format!(
-        "{} — {}",
-        value(d, "scheme"),
-        value(d, "organisation_name")
-    )
+    format!("{} — {}", value(d, "scheme"), value(d, "organisation_name"))
 }
 
 async fn edit_form(
@@ -810,7 +817,14 @@ async fn edit(
         None
     });
     if !problems.is_empty() {
-        return edit_form(&me, id, Some(form), problems, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return edit_form(
+            &me,
+            id,
+            Some(form),
+            problems,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     let changes = DossierChanges {
         scheme: Some(form.scheme.clone()),
@@ -907,14 +921,26 @@ async fn set_status(
     let allowed = status::next(&dossier.inner().status);
     let Some(to) = allowed.iter().find(|s| **s == form.status).copied() else {
         problems.add("status", tr.t("bo-error-status"));
-        return status_form(&me, id, Some(form), problems, StatusCode::UNPROCESSABLE_ENTITY)
-            .await;
+        return status_form(
+            &me,
+            id,
+            Some(form),
+            problems,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     };
     let reason = form.reason.trim();
     if reason.is_empty() || reason.chars().count() > status::MAX_REASON {
         problems.add("reason", tr.t("bo-error-reason"));
-        return status_form(&me, id, Some(form), problems, StatusCode::UNPROCESSABLE_ENTITY)
-            .await;
+        return status_form(
+            &me,
+            id,
+            Some(form),
+            problems,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     // Suspending or withdrawing a certificate is asked first.
     if matches!(to, "suspended" | "withdrawn") && form.confirmed.as_deref() != Some("1") {
@@ -1138,11 +1164,7 @@ async fn end_confirm(me: SignedIn, Path(raw): Path<String>) -> PageResult {
 #[derive(Debug, Default, Deserialize)]
 struct Empty {}
 
-async fn end(
-    me: SignedIn,
-    Path(raw): Path<String>,
-    CsrfForm(_): CsrfForm<Empty>,
-) -> PageResult {
+async fn end(me: SignedIn, Path(raw): Path<String>, CsrfForm(_): CsrfForm<Empty>) -> PageResult {
     let caller = me.current().await?;
     let a = endable(&me, &caller, &raw).await?;
     let d = dir(&me);
@@ -1173,10 +1195,16 @@ pub(crate) struct Invitations {
 }
 
 /// The pending invitations of `org` the caller may see (`None`: the policy shows them none).
-pub(crate) async fn pending_invitations(me: &SignedIn, org: Uuid) -> PageResult<Option<Invitations>> {
+pub(crate) async fn pending_invitations(
+    me: &SignedIn,
+    org: Uuid,
+) -> PageResult<Option<Invitations>> {
     let caller = &me.caller;
     let rel = caller.relation().of(Some(org), None, false);
-    if !caller.grants.allows(Resource::Invitation, Action::List, rel) {
+    if !caller
+        .grants
+        .allows(Resource::Invitation, Action::List, rel)
+    {
         return Ok(None);
     }
     let d = dir(me);
@@ -1201,7 +1229,9 @@ pub(crate) async fn pending_invitations(me: &SignedIn, org: Uuid) -> PageResult<
         .collect();
     Ok(Some(Invitations {
         lines,
-        can_resend: caller.grants.allows(Resource::Invitation, Action::Resend, rel),
+        can_resend: caller
+            .grants
+            .allows(Resource::Invitation, Action::Resend, rel),
         can_withdraw: caller
             .grants
             .allows(Resource::Invitation, Action::Withdraw, rel),
@@ -1210,7 +1240,11 @@ pub(crate) async fn pending_invitations(me: &SignedIn, org: Uuid) -> PageResult<
 
 /// The invited person (404 when not the caller's to see) and the page their invitations are
 /// listed on for this caller.
-async fn invited(me: &SignedIn, caller: &Caller, raw: &str) -> PageResult<(Masked<PersonView>, String)> {
+async fn invited(
+    me: &SignedIn,
+    caller: &Caller,
+    raw: &str,
+) -> PageResult<(Masked<PersonView>, String)> {
     let id = parse_id(raw)?;
     let d = dir(me);
     let p = people::get(d.db(), d.clock(), caller, id).await?;
@@ -1222,11 +1256,7 @@ async fn invited(me: &SignedIn, caller: &Caller, raw: &str) -> PageResult<(Maske
     Ok((p, back))
 }
 
-async fn resend(
-    me: SignedIn,
-    Path(raw): Path<String>,
-    CsrfForm(_): CsrfForm<Empty>,
-) -> PageResult {
+async fn resend(me: SignedIn, Path(raw): Path<String>, CsrfForm(_): CsrfForm<Empty>) -> PageResult {
     let caller = me.current().await?;
     let (p, back) = invited(&me, &caller, &raw).await?;
     let d = dir(&me);

@@ -116,11 +116,13 @@ pub fn routes(s: &Services) -> Router {
         directory: directory.clone(),
         documents: documents.clone(),
     }))
-    .merge(crate::backoffice::routes(crate::backoffice::BackOfficeState {
-        site: site.clone(),
-        directory,
-        documents,
-    }));
+    .merge(crate::backoffice::routes(
+        crate::backoffice::BackOfficeState {
+            site: site.clone(),
+            directory,
+            documents,
+        },
+    ));
     let home_page = Arc::new(HomeCache {
         site: site.clone(),
         pages: Default::default(),

@@ -43,7 +43,8 @@ async fn click(c: &Client, css: &str) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("find {css}"))?
         .click()
-        .await?;
+        .await
+        .with_context(|| format!("click {css}"))?;
     Ok(())
 }
 
@@ -89,37 +90,43 @@ async fn flow(browser: &Browser, server: &Server, org: &str, label: String) -> a
     click(c, "a[data-lang='en']").await?;
     wait_for_path(c, |p| p == "/home").await?;
 
-    // From the navigation to the list of files, whose form opens one.
+    // On a phone, from the navigation's menu to the list of files, whose form opens one.
+    browser.set_viewport_width(390, 844).await?;
+    narrow(browser, "/home").await?;
+    click(c, ".site-menu summary").await?;
     click(c, "nav.site-nav a[href='/dossiers']").await?;
     wait_for_path(c, |p| p == "/dossiers").await?;
-    c.find(Locator::XPath(
-        "//select[@id='organisation_id']/option[normalize-space()='Beton A NV']",
-    ))
-    .await
-    .context("the company by its name")?
-    .click()
-    .await?;
+    narrow(browser, "/dossiers").await?;
+    c.find(Locator::Id("organisation_id"))
+        .await?
+        .select_by_label("Beton A NV")
+        .await
+        .context("the company by its name")?;
     c.find(Locator::Id("scheme"))
         .await?
         .send_keys("ISO 9001")
-        .await?;
+        .await
+        .context("type the scheme")?;
     c.find(Locator::Id("certificate_number"))
         .await?
         .send_keys("BE-2026-17")
         .await?;
-    click(c, "#status option[value='active']").await?;
+    c.find(Locator::Id("status"))
+        .await?
+        .select_by_value("active")
+        .await
+        .context("granted from the start")?;
     click(c, "#dossier-create-submit").await?;
     let file = wait_for_path(c, |p| p.starts_with("/dossiers/") && p.len() > 20).await?;
     wait_for_notice(c, "The certification file has been opened.").await?;
+    narrow(browser, &file).await?;
 
     // An inspector, chosen by name; the period is filled in already.
-    c.find(Locator::XPath(
-        "//select[@id='inspector_id']/option[normalize-space()='Test Persoon']",
-    ))
-    .await
-    .context("the inspector by name")?
-    .click()
-    .await?;
+    c.find(Locator::Id("inspector_id"))
+        .await?
+        .select_by_label("Test Persoon")
+        .await
+        .context("the inspector by name")?;
     click(c, "#assign-submit").await?;
     wait_for_notice(c, "The inspector has been assigned.").await?;
     let rows = c.find_all(Locator::Css("#assignments tbody tr")).await?;
@@ -128,11 +135,16 @@ async fn flow(browser: &Browser, server: &Server, org: &str, label: String) -> a
     // Suspending: the form, then the confirmation page, then the file with the message.
     click(c, "#dossier-status-link").await?;
     wait_for_path(c, |p| p.ends_with("/status")).await?;
-    click(c, "#status option[value='suspended']").await?;
+    c.find(Locator::Id("status"))
+        .await?
+        .select_by_value("suspended")
+        .await
+        .context("suspended")?;
     c.find(Locator::Id("reason"))
         .await?
         .send_keys("Surveillance audit missed")
         .await?;
+    narrow(browser, "the status form").await?;
     click(c, "#status-submit").await?;
     let heading = c
         .wait()
@@ -145,6 +157,7 @@ async fn flow(browser: &Browser, server: &Server, org: &str, label: String) -> a
         heading == "Suspend the certificate of ISO 9001 — Beton A NV?",
         "{heading}"
     );
+    narrow(browser, "the confirmation").await?;
     click(c, "#confirm-action").await?;
     wait_for_path(c, |p| p == file).await?;
     wait_for_notice(c, "The certificate is suspended").await?;
@@ -154,24 +167,28 @@ async fn flow(browser: &Browser, server: &Server, org: &str, label: String) -> a
         "{history}"
     );
 
-    // On a phone: no page of the back office is wider than the screen.
-    browser.set_viewport_width(390, 844).await?;
+    narrow(browser, &file).await?;
+    std::fs::write(
+        artifacts_dir("screenshots")?.join(format!("backoffice-390-{label}.png")),
+        c.screenshot().await?,
+    )?;
+
+    // The other back-office pages on the same phone (typed here only to measure them).
     for path in [
-        file.clone(),
-        format!("{file}/status"),
         format!("{file}/edit"),
-        "/dossiers".to_owned(),
         "/staff/assignments".to_owned(),
         format!("/staff/organisations/{org}"),
     ] {
         c.goto(&server.url(&path)).await?;
-        if let Some(o) = browser.overflow().await? {
-            std::fs::write(
-                artifacts_dir("screenshots")?.join(format!("backoffice-390-{label}.png")),
-                c.screenshot().await?,
-            )?;
-            anyhow::bail!("{path} is wider than 390 px: {o:?}");
-        }
+        narrow(browser, &path).await?;
     }
     Ok(())
+}
+
+/// The page is no wider than the viewport.
+async fn narrow(browser: &Browser, what: &str) -> anyhow::Result<()> {
+    match browser.overflow().await? {
+        None => Ok(()),
+        Some(o) => anyhow::bail!("{what} is wider than the screen: {o:?}"),
+    }
 }

@@ -63,7 +63,8 @@ async fn audited(server: &Server, action: &str) -> anyhow::Result<Vec<Vec<String
 /// A signed-up person's id, as the API tells them.
 async fn person_id(server: &Server, email: &str) -> anyhow::Result<String> {
     let token = crate::access::login(server, email).await?;
-    let (_, me) = crate::access::api(server, &token, reqwest::Method::GET, "/api/v1/me", None).await?;
+    let (_, me) =
+        crate::access::api(server, &token, reqwest::Method::GET, "/api/v1/me", None).await?;
     let me: serde_json::Value = serde_json::from_str(&me)?;
     Ok(me["id"].as_str().context("id")?.to_owned())
 }
@@ -190,14 +191,22 @@ matrix!(
                 html.contains(&format!("<option value=\"{org}\" selected>")),
                 "company kept: {html}"
             );
-            assert_eq!(count(&server, files).await?, 0, "{field}: a file was written");
+            assert_eq!(
+                count(&server, files).await?,
+                0,
+                "{field}: a file was written"
+            );
         }
         // No company chosen.
         let (code, _, html) = post(
             &server,
             &staff,
             "/dossiers",
-            &[("organisation_id", ""), ("scheme", "ISO 9001"), ("status", "application")],
+            &[
+                ("organisation_id", ""),
+                ("scheme", "ISO 9001"),
+                ("status", "application"),
+            ],
         )
         .await?;
         assert_eq!(code, 422);
@@ -238,11 +247,7 @@ matrix!(
         assert_eq!(code, 422, "{html}");
         assert!(html.contains("id=\"valid_until-error\""), "{html}");
         assert!(html.contains("value=\"ISO 14001\""), "{html}");
-        let stored = sql_rows(
-            &server,
-            "SELECT scheme FROM dossier",
-        )
-        .await?;
+        let stored = sql_rows(&server, "SELECT scheme FROM dossier").await?;
         assert_eq!(stored[0][0], "ISO 9001", "a refused edit was written");
         let (code, location, _) = post(
             &server,
@@ -295,7 +300,10 @@ matrix!(
             &server,
             &staff,
             &status,
-            &[("status", "suspended"), ("reason", "Missed <the> surveillance audit")],
+            &[
+                ("status", "suspended"),
+                ("reason", "Missed <the> surveillance audit"),
+            ],
         )
         .await?;
         assert_eq!(code, 200);
@@ -305,11 +313,7 @@ matrix!(
         );
         assert!(html.contains("name=\"confirmed\" value=\"1\""), "{html}");
         assert!(html.contains(&format!("href=\"{file}\"")), "a way back");
-        let now = sql_rows(
-            &server,
-            "SELECT status FROM dossier",
-        )
-        .await?;
+        let now = sql_rows(&server, "SELECT status FROM dossier").await?;
         assert_eq!(now[0][0], "active", "suspended before confirmation");
         let (code, location, _) = post(
             &server,
@@ -334,7 +338,10 @@ matrix!(
                 || history.contains("Missed &#60;the&#62; surveillance audit"),
             "{history}"
         );
-        assert!(!history.contains("T1") && !history.contains("+00:00"), "{history}");
+        assert!(
+            !history.contains("T1") && !history.contains("+00:00"),
+            "{history}"
+        );
         let changes = sql_rows(
             &server,
             "SELECT from_status, to_status, reason FROM dossier_status_change \
@@ -342,7 +349,10 @@ matrix!(
         )
         .await?;
         assert_eq!(changes.len(), 2, "{changes:?}");
-        assert_eq!(changes[1], ["active", "suspended", "Missed <the> surveillance audit"]);
+        assert_eq!(
+            changes[1],
+            ["active", "suspended", "Missed <the> surveillance audit"]
+        );
         let audit = audited(&server, "dossier.status").await?;
         assert_eq!(audit.len(), 2);
         for row in audit {
@@ -364,7 +374,11 @@ matrix!(
         for (path, fields) in [
             (
                 "/dossiers".to_owned(),
-                vec![("organisation_id", org.as_str()), ("scheme", "X"), ("status", "active")],
+                vec![
+                    ("organisation_id", org.as_str()),
+                    ("scheme", "X"),
+                    ("status", "active"),
+                ],
             ),
             (
                 format!("{file}/edit"),
@@ -379,11 +393,7 @@ matrix!(
             assert_eq!(code, 403, "{path}");
         }
         assert_eq!(count(&server, files).await?, 1);
-        let stored = sql_rows(
-            &server,
-            "SELECT scheme, status FROM dossier",
-        )
-        .await?;
+        let stored = sql_rows(&server, "SELECT scheme, status FROM dossier").await?;
         assert_eq!(stored[0], ["ISO 14001", "suspended"]);
         server.stop().await
     }
@@ -411,7 +421,9 @@ matrix!(
         let (_, html) = page(&server, &staff, &file).await?;
         assert!(html.contains("id=\"assign-form\""), "{html}");
         assert!(
-            html.contains(&format!("<option value=\"{insp_id}\">Test Persoon</option>")),
+            html.contains(&format!(
+                "<option value=\"{insp_id}\">Test Persoon</option>"
+            )),
             "the inspector by name: {html}"
         );
         let today = time::OffsetDateTime::now_utc().date();
@@ -424,19 +436,36 @@ matrix!(
         let staff_id = person_id(&server, "staff@cb.example").await?;
         for (who, from, until, field) in [
             ("", yesterday.as_str(), soon.as_str(), "inspector_id"),
-            (insp_id.as_str(), soon.as_str(), yesterday.as_str(), "ends_on"),
-            (staff_id.as_str(), yesterday.as_str(), soon.as_str(), "inspector_id"),
+            (
+                insp_id.as_str(),
+                soon.as_str(),
+                yesterday.as_str(),
+                "ends_on",
+            ),
+            (
+                staff_id.as_str(),
+                yesterday.as_str(),
+                soon.as_str(),
+                "inspector_id",
+            ),
             (insp_id.as_str(), "someday", soon.as_str(), "starts_on"),
         ] {
             let (code, _, html) = post(
                 &server,
                 &staff,
                 &assign,
-                &[("inspector_id", who), ("starts_on", from), ("ends_on", until)],
+                &[
+                    ("inspector_id", who),
+                    ("starts_on", from),
+                    ("ends_on", until),
+                ],
             )
             .await?;
             assert_eq!(code, 422, "{field}: {html}");
-            assert!(html.contains(&format!("id=\"{field}-error\"")), "{field}: {html}");
+            assert!(
+                html.contains(&format!("id=\"{field}-error\"")),
+                "{field}: {html}"
+            );
             assert!(html.contains(&format!("value=\"{until}\"")), "kept: {html}");
             assert_eq!(count(&server, assignments).await?, 0, "{field}");
         }
@@ -460,7 +489,10 @@ matrix!(
         assert!(html.contains("The inspector has been assigned."), "{html}");
         let table = element(&html, "assignments");
         assert!(table.contains("Test Persoon"), "{table}");
-        assert!(table.contains("In force") && table.contains("Planned"), "{table}");
+        assert!(
+            table.contains("In force") && table.contains("Planned"),
+            "{table}"
+        );
         let made = audited(&server, "assignment.create").await?;
         assert_eq!(made.len(), 2);
         assert_eq!(made[0], vec![staff_id.clone(), "127.0.0.1".to_owned()]);
@@ -475,7 +507,10 @@ matrix!(
             assert!(part.contains("Test Persoon"), "{section}: {part}");
             assert!(part.contains("Prefab B BV"), "{section}: {part}");
             assert!(part.contains("BENOR beton"), "{section}: {part}");
-            assert!(part.contains(&format!("href=\"{file}\"")), "{section}: {part}");
+            assert!(
+                part.contains(&format!("href=\"{file}\"")),
+                "{section}: {part}"
+            );
         }
         assert!(!html.contains("T00:00"), "moments in words: {html}");
         // No link on the page leads nowhere.
@@ -497,9 +532,16 @@ matrix!(
         let end = format!("/staff/assignments/{end}");
         let (code, html) = page(&server, &staff, &end).await?;
         assert_eq!(code, 200);
-        assert!(html.contains("End the assignment of Test Persoon?"), "{html}");
+        assert!(
+            html.contains("End the assignment of Test Persoon?"),
+            "{html}"
+        );
         assert_eq!(
-            count(&server, "SELECT count(*) FROM assignment WHERE ended_by IS NOT NULL").await?,
+            count(
+                &server,
+                "SELECT count(*) FROM assignment WHERE ended_by IS NOT NULL"
+            )
+            .await?,
             0
         );
         // Not for a company's contact, nor for the inspector.
@@ -508,7 +550,10 @@ matrix!(
         for who in [&ca, &insp] {
             assert_eq!(page(&server, who, "/staff/assignments").await?.0, 404);
             let (_, html) = page(&server, who, &file).await?;
-            assert!(!html.contains("assign-form") && !html.contains("/end\""), "{html}");
+            assert!(
+                !html.contains("assign-form") && !html.contains("/end\""),
+                "{html}"
+            );
             let (code, _, _) = post(&server, who, &end, &[]).await?;
             assert!(code == 403 || code == 404, "{code}");
             let (code, _, _) = post(
@@ -530,7 +575,11 @@ matrix!(
         let (_, html) = page(&server, &staff, &file).await?;
         assert!(html.contains("The assignment has ended"), "{html}");
         assert_eq!(
-            count(&server, "SELECT count(*) FROM assignment WHERE ended_by IS NOT NULL").await?,
+            count(
+                &server,
+                "SELECT count(*) FROM assignment WHERE ended_by IS NOT NULL"
+            )
+            .await?,
             1
         );
         let ended = audited(&server, "assignment.end").await?;
@@ -581,7 +630,10 @@ matrix!(
         let an = invited_id(&html, "an@a.example")?;
         let pending = element(&html, "invitations");
         assert!(pending.contains("wim@a.example") && pending.contains("an@a.example"));
-        assert!(pending.contains(&format!("id=\"resend-{wim}\"")), "{pending}");
+        assert!(
+            pending.contains(&format!("id=\"resend-{wim}\"")),
+            "{pending}"
+        );
         assert!(
             pending.contains(&format!("href=\"/invitations/{wim}/withdraw\"")),
             "{pending}"
@@ -595,14 +647,22 @@ matrix!(
             post(&server, &staff, &format!("/invitations/{wim}/resend"), &[]).await?;
         assert_eq!((code, location.as_str()), (303, org_page.as_str()));
         let (_, html) = page(&server, &staff, &org_page).await?;
-        assert!(html.contains("The invitation has been sent again"), "{html}");
+        assert!(
+            html.contains("The invitation has been sent again"),
+            "{html}"
+        );
         assert_eq!(count(&server, links).await?, before + 1);
-        assert_eq!(audited(&server, "invitation.resend").await?[0][1], "127.0.0.1");
+        assert_eq!(
+            audited(&server, "invitation.resend").await?[0][1],
+            "127.0.0.1"
+        );
 
         // Another company's contact: not theirs.
         let cb = server.sign_in("cb@b.example", PASSWORD).await?;
         assert_eq!(
-            page(&server, &cb, &format!("/invitations/{wim}/withdraw")).await?.0,
+            page(&server, &cb, &format!("/invitations/{wim}/withdraw"))
+                .await?
+                .0,
             404
         );
         for action in ["resend", "withdraw"] {
@@ -623,25 +683,49 @@ matrix!(
         let withdraw = format!("/invitations/{wim}/withdraw");
         let (code, html) = page(&server, &ca, &withdraw).await?;
         assert_eq!(code, 200);
-        assert!(html.contains("Retirer l'invitation de Wim Wouters") || html.contains("Retirer l&#39;invitation de Wim Wouters"), "{html}");
-        assert_eq!(count(&server, "SELECT count(*) FROM person WHERE email = 'wim@a.example'").await?, 1);
+        assert!(
+            html.contains("Retirer l'invitation de Wim Wouters")
+                || html.contains("Retirer l&#39;invitation de Wim Wouters"),
+            "{html}"
+        );
+        assert_eq!(
+            count(
+                &server,
+                "SELECT count(*) FROM person WHERE email = 'wim@a.example'"
+            )
+            .await?,
+            1
+        );
         let (code, location, _) = post(&server, &ca, &withdraw, &[]).await?;
         assert_eq!((code, location.as_str()), (303, "/company"));
         let (_, html) = page(&server, &ca, "/company").await?;
         assert!(html.contains("invitation est retirée"), "{html}");
         assert!(!html.contains("wim@a.example"), "{html}");
-        assert_eq!(count(&server, "SELECT count(*) FROM person WHERE email = 'wim@a.example'").await?, 0);
+        assert_eq!(
+            count(
+                &server,
+                "SELECT count(*) FROM person WHERE email = 'wim@a.example'"
+            )
+            .await?,
+            0
+        );
 
         // Staff withdraw the other one from the organisation's page.
         let (code, location, _) =
             post(&server, &staff, &format!("/invitations/{an}/withdraw"), &[]).await?;
         assert_eq!((code, location.as_str()), (303, org_page.as_str()));
         let (_, html) = page(&server, &staff, &org_page).await?;
-        assert!(html.contains("The invitation has been withdrawn."), "{html}");
+        assert!(
+            html.contains("The invitation has been withdrawn."),
+            "{html}"
+        );
         assert!(element(&html, "invitations").contains("No invitation is waiting"));
         let withdrawn = audited(&server, "invitation.withdraw").await?;
         assert_eq!(withdrawn.len(), 2);
-        assert!(withdrawn.iter().all(|r| r[1] == "127.0.0.1"), "{withdrawn:?}");
+        assert!(
+            withdrawn.iter().all(|r| r[1] == "127.0.0.1"),
+            "{withdrawn:?}"
+        );
         server.stop().await
     }
 );

@@ -729,3 +729,67 @@ matrix!(
         server.stop().await
     }
 );
+
+matrix!(
+    /// The staff's organisation page creates and (de)activates through the directory: each
+    /// change has its audit record with the actor and the client address; the page lists the
+    /// organisation's people and certification files.
+    async fn organisations_created_and_deactivated_with_the_client_address(b: Backends) {
+        let server = ServerBuilder::new(b).start().await?;
+        server.create_user("staff@cb.example", "staff").await?;
+        let staff = server.sign_in("staff@cb.example", PASSWORD).await?;
+        server.speak(&staff, "en").await?;
+        let staff_id = person_id(&server, "staff@cb.example").await?;
+        let (code, location, body) = post(
+            &server,
+            &staff,
+            "/staff/organisations",
+            &[
+                ("name", "Verhuur C BV"),
+                ("kind", "rental"),
+                ("enterprise_number", "0403.170.701"),
+                ("vat_number", ""),
+                ("phone", ""),
+            ],
+        )
+        .await?;
+        assert_eq!(code, 303, "{body}");
+        let org = location
+            .strip_prefix("/staff/organisations/")
+            .context("the organisation's page")?
+            .to_owned();
+        let (_, html) = page(&server, &staff, &location).await?;
+        assert!(
+            html.contains("The organisation has been created."),
+            "{html}"
+        );
+        server
+            .create_user_in("contact@c.example", "client_admin", &org)
+            .await?;
+        open_file(&server, &staff, &org, "Hoogwerkers", "application").await?;
+        let (_, html) = page(&server, &staff, &location).await?;
+        assert!(
+            element(&html, "people").contains("contact@c.example"),
+            "{html}"
+        );
+        assert!(element(&html, "dossiers").contains("Hoogwerkers"), "{html}");
+
+        let (code, to, _) = post(&server, &staff, &format!("{location}/deactivate"), &[]).await?;
+        assert_eq!((code, to.as_str()), (303, location.as_str()));
+        let (code, _, _) = post(&server, &staff, &format!("{location}/reactivate"), &[]).await?;
+        assert_eq!(code, 303);
+        for action in [
+            "organisation.create",
+            "organisation.deactivate",
+            "organisation.reactivate",
+        ] {
+            let rows = audited(&server, action).await?;
+            assert_eq!(
+                rows,
+                vec![vec![staff_id.clone(), "127.0.0.1".to_owned()]],
+                "{action}"
+            );
+        }
+        server.stop().await
+    }
+);

@@ -392,7 +392,12 @@ async fn company_page(
             .allows(Resource::Document, Action::AccessLog, own),
         form,
         error,
-        invitations: crate::backoffice::pending_invitations(me, own_org).await?,
+        // The certification body's own people are invited and managed by administrators.
+        invitations: if org.inner().kind == "certification_body" {
+            None
+        } else {
+            crate::backoffice::pending_invitations(me, own_org).await?
+        },
     };
     Ok(render(me.lang(), status, &page))
 }

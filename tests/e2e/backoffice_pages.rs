@@ -395,6 +395,21 @@ matrix!(
         assert_eq!(count(&server, files).await?, 1);
         let stored = sql_rows(&server, "SELECT scheme, status FROM dossier").await?;
         assert_eq!(stored[0], ["ISO 14001", "suspended"]);
+
+        // The message is in the person's language.
+        server.speak(&staff, "nl").await?;
+        let (code, _, html) = post(
+            &server,
+            &staff,
+            &status,
+            &[("status", "active"), ("reason", "")],
+        )
+        .await?;
+        assert_eq!(code, 422);
+        assert!(
+            html.contains("id=\"reason-error\">Geef een reden"),
+            "{html}"
+        );
         server.stop().await
     }
 );

@@ -22,7 +22,7 @@ use extranet_access::{
 use extranet_directory::delegation::{ContactChange, NewContact};
 use extranet_directory::people::PersonQuery;
 use extranet_directory::{
-    Caller, Directory, DirectoryError, assignments, delegation, dossiers, organisations, people,
+    Caller, Directory, DirectoryError, delegation, dossiers, organisations, people,
 };
 use jiff::tz::TimeZone;
 use serde::Deserialize;
@@ -56,8 +56,6 @@ pub(crate) fn routes(state: DirectoryState) -> Router {
         .page_and_form("/people/{id}/deactivate", deactivate_confirm, deactivate)
         .form("/people/{id}/reactivate", reactivate)
         .page_and_form("/people/{id}/primary", primary_confirm, primary)
-        .page("/dossiers", dossier_list)
-        .page("/dossiers/{id}", dossier)
         .with_state(state)
         .into_router()
 }
@@ -199,7 +197,7 @@ fn message(tr: &Tr, e: &DirectoryError) -> (Option<&'static str>, String) {
 /// A read a page shows if it may: `Ok(None)` when the record is not the caller's to see (the
 /// page goes on without it), `Err` (logged) when the read failed — a failure is never shown as
 /// an empty list.
-fn shown<T>(res: Result<T, DirectoryError>) -> PageResult<Option<T>> {
+pub(crate) fn shown<T>(res: Result<T, DirectoryError>) -> PageResult<Option<T>> {
     match res {
         Ok(v) => Ok(Some(v)),
         Err(DirectoryError::Internal(detail)) => Err(PageError::internal(detail)),
@@ -209,7 +207,7 @@ fn shown<T>(res: Result<T, DirectoryError>) -> PageResult<Option<T>> {
 
 /// A refusal the page shows next to its form (with this status), or `None` for one that ends
 /// the request (not found, signed out, our failure).
-fn shown_refusal(e: &DirectoryError) -> Option<StatusCode> {
+pub(crate) fn shown_refusal(e: &DirectoryError) -> Option<StatusCode> {
     match e {
         DirectoryError::NotFound
         | DirectoryError::Unauthenticated
@@ -233,7 +231,6 @@ const DOSSIER_COLUMNS: [&str; 6] = [
     "valid_from",
     "valid_until",
 ];
-const ASSIGNMENT_COLUMNS: [&str; 4] = ["inspector_name", "starts_at", "ends_at", "state"];
 
 #[derive(Template)]
 #[template(path = "company.html")]
@@ -253,6 +250,8 @@ struct CompanyPage<'a> {
     can_see_access_log: bool,
     form: InviteForm,
     error: Refusal,
+    /// Pending invitations, for those the policy shows them to.
+    invitations: Option<crate::backoffice::Invitations>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -393,6 +392,12 @@ async fn company_page(
             .allows(Resource::Document, Action::AccessLog, own),
         form,
         error,
+        // The certification body's own people are invited and managed by administrators.
+        invitations: if org.inner().kind == "certification_body" {
+            None
+        } else {
+            crate::backoffice::pending_invitations(me, own_org).await?
+        },
     };
     Ok(render(me.lang(), status, &page))
 }
@@ -485,7 +490,7 @@ struct EditForm {
     language: String,
 }
 
-fn value<T: extranet_access::Outward>(m: &Masked<T>, field: &str) -> String {
+pub(crate) fn value<T: extranet_access::Outward>(m: &Masked<T>, field: &str) -> String {
     match m.cell(field) {
         extranet_access::Cell::Value(v) => v,
         _ => String::new(),
@@ -493,7 +498,7 @@ fn value<T: extranet_access::Outward>(m: &Masked<T>, field: &str) -> String {
 }
 
 /// "Jan Peeters", from what the caller sees of the record.
-fn name_of(p: &Masked<PersonView>) -> String {
+pub(crate) fn name_of(p: &Masked<PersonView>) -> String {
     format!("{} {}", value(p, "first_name"), value(p, "surname"))
         .trim()
         .to_owned()
@@ -920,147 +925,6 @@ async fn primary(
     let res =
         delegation::handover(dir.db(), dir.clock(), dir.revocations(), &caller, org, id).await;
     outcome(&me, id, "primary-handed-over", None, res).await
-}
-
-#[derive(Template)]
-#[template(path = "dossiers.html")]
-struct DossiersPage<'a> {
-    c: Chrome,
-    site: &'a Site,
-    heading: String,
-    headers: Vec<String>,
-    rows: Vec<Row>,
-}
-
-async fn dossier_list(me: SignedIn) -> PageResult {
-    let tr = me.tr();
-    let dir = dir(&me);
-    let items = dossiers::list(dir.db(), dir.clock(), &me.caller, None).await?;
-    // Someone who sees files only through their assignments sees "their" files.
-    let reach = me.caller.grants.domains(Resource::Dossier, Action::List);
-    let assigned_only = reach.contains(Domain::Assignment)
-        && !reach.contains(Domain::All)
-        && !reach.contains(Domain::Organisation);
-    let mut rows = rows(&tr, &items, &DOSSIER_COLUMNS, |d| d.id);
-    reword_rows(me.lang(), &me.services().site.tz(), &mut rows);
-    let page = DossiersPage {
-        c: me.chrome().await,
-        site: &me.services().site,
-        heading: tr.t(if assigned_only {
-            "dossiers-mine"
-        } else {
-            "dossiers-title"
-        }),
-        headers: headers_of(&tr, "dossier", &DOSSIER_COLUMNS),
-        rows,
-    };
-    Ok(render(me.lang(), StatusCode::OK, &page))
-}
-
-#[derive(Template)]
-#[template(path = "dossier.html")]
-struct DossierPage<'a> {
-    c: Chrome,
-    site: &'a Site,
-    title: String,
-    facts: Vec<Fact>,
-    organisation: Vec<Fact>,
-    /// The organisation's page, when the caller may open it.
-    organisation_link: Option<String>,
-    contact_headers: Vec<String>,
-    contacts: Option<Vec<Row>>,
-    assignment_headers: Vec<String>,
-    assignments: Option<Vec<Row>>,
-    docs: Option<crate::documents::Section>,
-}
-
-#[derive(Deserialize)]
-struct DossierQuery {
-    /// The documents list's page cursor.
-    after: Option<String>,
-}
-
-async fn dossier(
-    me: SignedIn,
-    Path(raw): Path<String>,
-    Query(page): Query<DossierQuery>,
-) -> PageResult {
-    let id = parse_id(&raw)?;
-    let tr = me.tr();
-    let lang = me.lang();
-    let tz = me.services().site.tz();
-    let dir = dir(&me);
-    let caller = &me.caller;
-    let d = dossiers::get(dir.db(), dir.clock(), caller, id).await?;
-    let org_id = d.inner().organisation_id;
-    let mut organisation = shown(organisations::get(dir.db(), dir.clock(), caller, org_id).await)?
-        .map(|o| facts(&tr, &o, &["id"]))
-        .unwrap_or_default();
-    reword_facts(lang, &tz, &mut organisation);
-    let q = PersonQuery {
-        organisation: Some(org_id),
-        limit: people::MAX_LIMIT,
-        ..PersonQuery::default()
-    };
-    let contacts = if caller
-        .grants
-        .domains(Resource::Person, Action::List)
-        .is_empty()
-    {
-        None
-    } else {
-        shown(people::list(dir.db(), dir.clock(), caller, Action::List, &q).await)?
-            .map(|list| rows(&tr, &list, &CONTACT_COLUMNS, |p: &PersonView| p.id))
-    };
-    let assignments = if caller
-        .grants
-        .domains(Resource::Assignment, Action::List)
-        .is_empty()
-    {
-        None
-    } else {
-        shown(assignments::list(dir.db(), dir.clock(), caller, Some(id)).await)?.map(|list| {
-            let mut r = rows(&tr, &list, &ASSIGNMENT_COLUMNS, |a| a.id);
-            reword_rows(lang, &tz, &mut r);
-            r
-        })
-    };
-    let title = format!(
-        "{} — {}",
-        value(&d, "scheme"),
-        value(&d, "organisation_name")
-    );
-    let docs = crate::documents::section(
-        &me.services().documents,
-        &me.claims,
-        id,
-        page.after.as_deref(),
-        &tr,
-        &me.csrf(),
-    )
-    .await
-    .map_err(|status| match status {
-        StatusCode::NOT_FOUND => PageError::NotFound,
-        StatusCode::FORBIDDEN => PageError::Forbidden,
-        StatusCode::UNAUTHORIZED => PageError::Unauthorized,
-        other => PageError::internal(format!("documents section: {other}")),
-    })?;
-    let mut dossier_facts = facts(&tr, &d, &["id", "organisation_id"]);
-    reword_facts(lang, &tz, &mut dossier_facts);
-    let page = DossierPage {
-        docs,
-        c: me.chrome().await,
-        site: &me.services().site,
-        title,
-        facts: dossier_facts,
-        organisation,
-        organisation_link: organisation_link(caller, org_id),
-        contact_headers: headers_of(&tr, "person", &CONTACT_COLUMNS),
-        contacts,
-        assignment_headers: headers_of(&tr, "assignment", &ASSIGNMENT_COLUMNS),
-        assignments,
-    };
-    Ok(render(lang, StatusCode::OK, &page))
 }
 
 #[cfg(test)]

@@ -57,6 +57,16 @@ impl Tr {
             .unwrap_or_else(|| key.to_owned())
     }
 
+    /// The text for `key` with two named arguments.
+    pub fn t2(&self, key: &str, (n1, v1): (&str, &str), (n2, v2): (&str, &str)) -> String {
+        let mut args: HashMap<Cow<'static, str>, FluentValue<'_>> = HashMap::new();
+        args.insert(Cow::Owned(n1.to_owned()), FluentValue::from(v1.to_owned()));
+        args.insert(Cow::Owned(n2.to_owned()), FluentValue::from(v2.to_owned()));
+        LOCALES
+            .try_lookup_with_args(&self.0.langid(), key, &args)
+            .unwrap_or_else(|| key.to_owned())
+    }
+
     /// The text for `key` with one named argument.
     pub fn t1(&self, key: &str, name: &str, value: &str) -> String {
         let mut args: HashMap<Cow<'static, str>, FluentValue<'_>> = HashMap::new();

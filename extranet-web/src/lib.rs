@@ -6,6 +6,7 @@
 mod account;
 mod assets;
 mod audit_log;
+mod backoffice;
 mod directory;
 mod documents;
 mod facts;

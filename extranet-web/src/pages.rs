@@ -114,9 +114,16 @@ pub fn routes(s: &Services) -> Router {
     }))
     .merge(crate::directory::routes(crate::directory::DirectoryState {
         site: site.clone(),
-        directory,
-        documents,
-    }));
+        directory: directory.clone(),
+        documents: documents.clone(),
+    }))
+    .merge(crate::backoffice::routes(
+        crate::backoffice::BackOfficeState {
+            site: site.clone(),
+            directory,
+            documents,
+        },
+    ));
     let home_page = Arc::new(HomeCache {
         site: site.clone(),
         pages: Default::default(),

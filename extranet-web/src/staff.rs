@@ -15,12 +15,11 @@ use axum::response::Response;
 use extranet_access::{Action, Domain, DomainSet, OrganisationView, PersonView, Resource};
 use extranet_audit::Outcome;
 use extranet_directory::people::PersonQuery;
-use extranet_directory::{Caller, dossiers, organisations as dir_orgs, people};
-use extranet_identity::model::{NewOrganisation, NewPerson, OrganisationKind, Role};
+use extranet_directory::{Caller, DirectoryError, dossiers, organisations as dir_orgs, people};
+use extranet_identity::model::{NewPerson, OrganisationKind, Role};
 use extranet_identity::recovery::Recovery;
 use extranet_identity::{
-    EmailAddress, EnterpriseNumber, Gender, IdentityError, Language, VatNumber, organisations,
-    store,
+    EmailAddress, EnterpriseNumber, Gender, IdentityError, Language, VatNumber, store,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -230,35 +229,22 @@ async fn create(me: SignedIn, CsrfForm(form): CsrfForm<OrganisationForm>) -> Pag
     ) else {
         return list_page(&me, form, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
-    let auth = &me.services().auth;
-    let new = NewOrganisation {
-        kind,
+    // Checked above for messages in the person's language; the directory checks again, and
+    // writes the organisation and its audit record (with the client address) together.
+    let new = dir_orgs::NewOrganisation {
+        kind: kind.as_str().to_owned(),
         name,
-        enterprise_number: enterprise,
-        vat_number: vat,
-        addresses: Vec::new(),
+        enterprise_number: enterprise.map(|n| n.digits().to_owned()),
+        vat_number: vat.map(|n| n.to_string()),
         phone,
-        fax: None,
-        sector: None,
     };
-    // TODO(issue 14): use the directory's create
-    match store::create_organisation(&auth.db, auth.clock.as_ref(), &new).await {
-        Ok(org) => {
-            audit(
-                &me,
-                &caller,
-                "organisation.create",
-                "organisation",
-                org.id,
-                org.id,
-            )
-            .await;
-            Ok(flash::done(
-                &format!("/staff/organisations/{}", org.id),
-                "organisation-created",
-            ))
-        }
-        Err(IdentityError::Taken(_)) => {
+    let dir = &me.services().directory;
+    match dir_orgs::create(dir.db(), dir.clock(), &caller, new).await {
+        Ok(id) => Ok(flash::done(
+            &format!("/staff/organisations/{id}"),
+            "organisation-created",
+        )),
+        Err(DirectoryError::Taken(_)) => {
             let errors = OrganisationErrors {
                 enterprise_number: Some(tr.t("enterprise-number-taken")),
                 ..OrganisationErrors::default()
@@ -343,6 +329,10 @@ struct ShowPage<'a> {
     /// Client and rental companies, for those who may deactivate; never the certification
     /// body itself.
     deactivatable: bool,
+    /// A new certification file for this company, for those who may create one.
+    create: Option<crate::backoffice::DossierCreation>,
+    /// Its pending invitations, for those the policy shows them to.
+    invitations: Option<crate::backoffice::Invitations>,
 }
 
 /// Roles staff may give when inviting into this kind of organisation.
@@ -380,6 +370,10 @@ async fn show_page(
     let org = dir_orgs::get(dir.db(), dir.clock(), caller, id).await?;
     let view = org.inner();
     let kind = kind_of(view);
+    let company = matches!(
+        kind,
+        Some(OrganisationKind::Client | OrganisationKind::Rental)
+    );
     let query = PersonQuery {
         organisation: Some(id),
         limit: people::MAX_LIMIT,
@@ -417,6 +411,16 @@ async fn show_page(
                 kind,
                 Some(OrganisationKind::Client | OrganisationKind::Rental)
             ),
+        create: if company && view.active {
+            crate::backoffice::dossier_creation(me, Some(id), None, Default::default()).await?
+        } else {
+            None
+        },
+        invitations: if company {
+            crate::backoffice::pending_invitations(me, id).await?
+        } else {
+            None
+        },
     };
     Ok(render(me.lang(), status, &page))
 }
@@ -581,13 +585,16 @@ async fn deactivate(
 ) -> PageResult {
     let caller = me.current().await?;
     let org = deactivatable(&me, &caller, &raw).await?;
-    let auth = &me.services().auth;
-    // TODO: the identity service's deactivation takes no client address, so its audit record
-    // has none (see the report of the page-layer move).
-    let ended =
-        organisations::deactivate(&auth.db, auth.clock.as_ref(), org.id, Some(caller.person))
-            .await?;
-    auth.learn(&ended).await;
+    let dir = &me.services().directory;
+    dir_orgs::set_active(
+        dir.db(),
+        dir.clock(),
+        dir.revocations(),
+        &caller,
+        org.id,
+        false,
+    )
+    .await?;
     Ok(flash::done(
         &format!("/staff/organisations/{}", org.id),
         "organisation-deactivated",
@@ -601,8 +608,16 @@ async fn reactivate(
 ) -> PageResult {
     let caller = me.current().await?;
     let org = deactivatable(&me, &caller, &raw).await?;
-    let auth = &me.services().auth;
-    organisations::reactivate(&auth.db, auth.clock.as_ref(), org.id, Some(caller.person)).await?;
+    let dir = &me.services().directory;
+    dir_orgs::set_active(
+        dir.db(),
+        dir.clock(),
+        dir.revocations(),
+        &caller,
+        org.id,
+        true,
+    )
+    .await?;
     Ok(flash::done(
         &format!("/staff/organisations/{}", org.id),
         "organisation-reactivated",

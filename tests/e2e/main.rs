@@ -8,6 +8,8 @@ mod audit;
 mod audit_search;
 mod auth;
 mod backoffice;
+mod backoffice_browser;
+mod backoffice_pages;
 mod browser;
 mod cli;
 mod confirmation;

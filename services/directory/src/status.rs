@@ -18,8 +18,8 @@ pub const MAX_REASON: usize = 1000;
 
 /// Where a certificate may go from each status. A withdrawn certificate stays withdrawn (a new
 /// certification opens a new dossier); nothing goes back to `application`, and an application
-/// is granted or withdrawn, never suspended or expired.
-fn next(from: &str) -> &'static [&'static str] {
+/// is granted or withdrawn, never suspended or expired. Pages offer these choices.
+pub fn next(from: &str) -> &'static [&'static str] {
     match from {
         "application" => &["active", "withdrawn"],
         "active" => &["suspended", "withdrawn", "expired"],

@@ -957,9 +957,9 @@ async fn set_status(
                 message: tr.t1("bo-confirm-status-message", "reason", reason),
                 button: tr.t(button),
                 hidden: vec![
-                    ("status", to.to_owned()),
-                    ("reason", form.reason.clone()),
-                    ("confirmed", "1".to_owned()),
+                    ("status".into(), to.to_owned()),
+                    ("reason".into(), form.reason.clone()),
+                    ("confirmed".into(), "1".to_owned()),
                 ],
                 cancel: format!("/dossiers/{id}"),
                 danger: true,

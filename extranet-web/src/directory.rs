@@ -34,6 +34,7 @@ use crate::facts::{Fact, cell, facts};
 use crate::i18n::Tr;
 use crate::lang::Lang;
 use crate::site::Site;
+use crate::ui::confirm::{self, Confirm};
 use crate::ui::{
     Chrome, CsrfForm, PageError, PageResult, PageRouter, SignedIn, flash, render, words,
 };
@@ -699,27 +700,6 @@ impl RightsForm {
     }
 }
 
-/// A page that asks before doing something that cannot simply be undone: a heading naming it,
-/// what it does, the button (red when it takes something away) and a way back.
-#[derive(Template)]
-#[template(path = "confirm.html")]
-pub(crate) struct ConfirmPage<'a> {
-    pub(crate) c: Chrome,
-    pub(crate) site: &'a Site,
-    pub(crate) heading: String,
-    /// What it does, a paragraph each.
-    pub(crate) lines: Vec<String>,
-    /// Items concerned (rights taken away), listed under the text.
-    pub(crate) items: Vec<String>,
-    /// Where the form posts.
-    pub(crate) action: String,
-    /// Hidden fields the form carries.
-    pub(crate) hidden: Vec<(String, String)>,
-    pub(crate) button: String,
-    pub(crate) danger: bool,
-    pub(crate) cancel: String,
-}
-
 /// The person a confirmation page is about, as the caller sees them.
 async fn target(me: &SignedIn, id: Uuid) -> PageResult<Masked<PersonView>> {
     let dir = dir(me);
@@ -761,24 +741,27 @@ async fn rights_confirm(
     }
     let tr = me.tr();
     let name = name_of(&p);
-    let mut hidden: Vec<(String, String)> = chosen
+    let mut hidden: Vec<(std::borrow::Cow<'static, str>, String)> = chosen
         .iter()
-        .map(|r| (right_field(r), "on".to_owned()))
+        .map(|r| (right_field(r).into(), "on".to_owned()))
         .collect();
-    hidden.push(("confirmed".to_owned(), "1".to_owned()));
-    let page = ConfirmPage {
-        c: me.chrome().await,
-        site: &me.services().site,
-        heading: tr.t1("confirm-rights-heading", "name", &name),
-        lines: vec![tr.t("confirm-rights-text")],
-        items: taken.iter().map(|r| right_label(&tr, r)).collect(),
-        action: format!("/people/{id}/rights"),
-        hidden,
+    hidden.push(("confirmed".into(), "1".to_owned()));
+    let ask = Confirm {
+        title: tr.t1("confirm-rights-heading", "name", &name),
+        message: tr.t("confirm-rights-text"),
         button: tr.t("confirm-rights-button"),
-        danger: true,
+        hidden: hidden,
         cancel: format!("/people/{id}"),
+        danger: true,
     };
-    Ok(render(me.lang(), StatusCode::OK, &page))
+    Ok(confirm::detailed_page(
+        &me,
+        ask.detailed(
+            Vec::new(),
+            taken.iter().map(|r| right_label(&tr, r)).collect(),
+        ),
+    )
+    .await)
 }
 
 async fn rights(
@@ -820,22 +803,19 @@ async fn deactivate_confirm(me: SignedIn, Path(raw): Path<String>) -> PageResult
     }
     let tr = me.tr();
     let name = name_of(&p);
-    let page = ConfirmPage {
-        c: me.chrome().await,
-        site: &me.services().site,
-        heading: tr.t1("confirm-deactivate-person-heading", "name", &name),
-        lines: vec![
-            tr.t("contact-deactivate-help"),
-            tr.t("confirm-deactivate-person-undo"),
-        ],
-        items: Vec::new(),
-        action: format!("/people/{id}/deactivate"),
-        hidden: Vec::new(),
+    let ask = Confirm {
+        title: tr.t1("confirm-deactivate-person-heading", "name", &name),
+        message: tr.t("contact-deactivate-help"),
         button: tr.t("contact-deactivate"),
-        danger: true,
+        hidden: Vec::new(),
         cancel: format!("/people/{id}"),
+        danger: true,
     };
-    Ok(render(me.lang(), StatusCode::OK, &page))
+    Ok(confirm::detailed_page(
+        &me,
+        ask.detailed(vec![tr.t("confirm-deactivate-person-undo")], Vec::new()),
+    )
+    .await)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -894,19 +874,15 @@ async fn primary_confirm(me: SignedIn, Path(raw): Path<String>) -> PageResult {
     }
     let tr = me.tr();
     let name = name_of(&p);
-    let page = ConfirmPage {
-        c: me.chrome().await,
-        site: &me.services().site,
-        heading: tr.t1("confirm-primary-heading", "name", &name),
-        lines: vec![tr.t("contact-make-primary-help")],
-        items: Vec::new(),
-        action: format!("/people/{id}/primary"),
-        hidden: Vec::new(),
+    let ask = Confirm {
+        title: tr.t1("confirm-primary-heading", "name", &name),
+        message: tr.t("contact-make-primary-help"),
         button: tr.t("contact-make-primary"),
-        danger: true,
+        hidden: Vec::new(),
         cancel: format!("/people/{id}"),
+        danger: true,
     };
-    Ok(render(me.lang(), StatusCode::OK, &page))
+    Ok(confirm::detailed_page(&me, ask.detailed(Vec::new(), Vec::new())).await)
 }
 
 async fn primary(

@@ -548,7 +548,7 @@ async fn confirm_hold(
             title: tr.t(title),
             message: tr.t(message),
             button: tr.t(button),
-            hidden: vec![("hold", if place { "1" } else { "0" }.to_owned())],
+            hidden: vec![("hold".into(), if place { "1" } else { "0" }.to_owned())],
             cancel: format!("/dossiers/{id}#documents-heading"),
             danger: place,
         },

@@ -26,6 +26,7 @@ use uuid::Uuid;
 
 use crate::session::session_cookies;
 use crate::site::Site;
+use crate::ui::confirm::{self, Confirm};
 use crate::ui::signed_in::session_started;
 use crate::ui::{
     Chrome, CsrfForm, PageError, PageResult, PageRouter, SignedIn, Visitor, flash, render, words,
@@ -605,17 +606,6 @@ async fn refused<T>(st: &FactorState, me: &SignedIn, m: Manage<T>) -> Response {
     }
 }
 
-/// The confirmation step of an administrator's reset.
-#[derive(Template)]
-#[template(path = "second_factor_reset.html")]
-struct ResetPage<'a> {
-    c: Chrome,
-    site: &'a Site,
-    csrf: String,
-    id: Uuid,
-    name: String,
-}
-
 async fn reset_form(
     State(st): State<FactorState>,
     me: SignedIn,
@@ -640,19 +630,17 @@ async fn reset_form(
         extranet_access::Cell::Value(v) => v,
         _ => String::new(),
     };
-    Ok(no_store(render(
-        me.lang(),
-        StatusCode::OK,
-        &ResetPage {
-            c: me.chrome().await,
-            site: &st.site,
-            csrf: me.csrf(),
-            id,
-            name: format!("{} {}", name("first_name"), name("surname"))
-                .trim()
-                .to_owned(),
-        },
-    )))
+    let tr = me.tr();
+    let full = format!("{} {}", name("first_name"), name("surname"));
+    let ask = Confirm {
+        title: tr.t("second-factor-reset-title"),
+        message: tr.t1("second-factor-reset-confirm", "name", full.trim()),
+        button: tr.t("second-factor-reset-submit"),
+        hidden: Vec::new(),
+        cancel: format!("/people/{id}"),
+        danger: true,
+    };
+    Ok(no_store(confirm::page(&me, ask).await))
 }
 
 async fn reset(

@@ -24,10 +24,11 @@ use extranet_identity::{
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::directory::{ConfirmPage, Row, headers_of, reword_facts, reword_rows, rows};
+use crate::directory::{Row, headers_of, reword_facts, reword_rows, rows};
 use crate::facts::Fact;
 use crate::i18n::Tr;
 use crate::site::Site;
+use crate::ui::confirm::{self, Confirm};
 use crate::ui::{Chrome, CsrfForm, PageError, PageResult, PageRouter, SignedIn, flash, render};
 
 /// Built by `pages::routes`; the handlers read the services from [`SignedIn`].
@@ -557,22 +558,19 @@ async fn deactivatable(me: &SignedIn, caller: &Caller, raw: &str) -> PageResult<
 async fn deactivate_confirm(me: SignedIn, Path(raw): Path<String>) -> PageResult {
     let org = deactivatable(&me, &me.caller, &raw).await?;
     let tr = me.tr();
-    let page = ConfirmPage {
-        c: me.chrome().await,
-        site: &me.services().site,
-        heading: tr.t1("confirm-deactivate-org-heading", "name", &org.name),
-        lines: vec![
-            tr.t("org-deactivate-help"),
-            tr.t("confirm-deactivate-org-undo"),
-        ],
-        items: Vec::new(),
-        action: format!("/staff/organisations/{}/deactivate", org.id),
-        hidden: Vec::new(),
+    let ask = Confirm {
+        title: tr.t1("confirm-deactivate-org-heading", "name", &org.name),
+        message: tr.t("org-deactivate-help"),
         button: tr.t("org-deactivate"),
-        danger: true,
+        hidden: Vec::new(),
         cancel: format!("/staff/organisations/{}", org.id),
+        danger: true,
     };
-    Ok(render(me.lang(), StatusCode::OK, &page))
+    Ok(confirm::detailed_page(
+        &me,
+        ask.detailed(vec![tr.t("confirm-deactivate-org-undo")], Vec::new()),
+    )
+    .await)
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -750,7 +750,7 @@ async fn rights_confirm(
         title: tr.t1("confirm-rights-heading", "name", &name),
         message: tr.t("confirm-rights-text"),
         button: tr.t("confirm-rights-button"),
-        hidden: hidden,
+        hidden,
         cancel: format!("/people/{id}"),
         danger: true,
     };

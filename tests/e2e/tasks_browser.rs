@@ -158,7 +158,6 @@ matrix!(
                 ensure!(status == 200, "staff download: {status}");
 
                 // Who opened it: the company's access log, from the menu.
-                c.goto(&server.url("/home")).await?;
                 menu(c, "/company/access-log").await?;
                 let log = c.find(Locator::Css("main")).await?.text().await?;
                 let line = log
@@ -209,7 +208,7 @@ matrix!(
                 let got = download(c, &href).await?;
                 ensure!(got == sha256(&pdf_bytes("docA")), "downloaded {got}");
                 // The file whose assignment ended is not on his home page.
-                c.goto(&server.url("/home")).await?;
+                menu(c, "/home").await?;
                 let home = c.source().await?;
                 ensure!(
                     !home.contains(&format!("/dossiers/{}", w.dossiers["dB"])),

@@ -19,6 +19,8 @@ struct ConfirmPage {
     more: Vec<String>,
     items: Vec<String>,
     csrf: String,
+    /// The path the page was asked at, without its query: the form posts there.
+    action: String,
 }
 
 /// What a confirmation page asks.
@@ -66,6 +68,7 @@ pub(crate) async fn detailed_page(me: &SignedIn, d: Detailed) -> Response {
             c: me.chrome().await,
             site_name: me.services().site.name.clone(),
             csrf: me.csrf(),
+            action: me.v.here.split('?').next().unwrap_or("/").to_owned(),
             ask: d.ask,
             more: d.more,
             items: d.items,

@@ -700,6 +700,20 @@ impl RightsForm {
     }
 }
 
+/// A confirmation page is shown only to whom the policy lets do the action to this person.
+fn allowed_on(me: &SignedIn, p: &Masked<PersonView>, action: Action) -> PageResult<()> {
+    let person = p.inner();
+    let rel = me
+        .caller
+        .relation()
+        .of(Some(person.organisation_id), Some(person.id), false);
+    if me.caller.grants.allows(Resource::Person, action, rel) {
+        Ok(())
+    } else {
+        Err(PageError::Forbidden)
+    }
+}
+
 /// The person a confirmation page is about, as the caller sees them.
 async fn target(me: &SignedIn, id: Uuid) -> PageResult<Masked<PersonView>> {
     let dir = dir(me);
@@ -723,17 +737,7 @@ async fn rights_confirm(
 ) -> PageResult {
     let id = parse_id(&raw)?;
     let p = target(&me, id).await?;
-    let rel = me
-        .caller
-        .relation()
-        .of(Some(p.inner().organisation_id), Some(id), false);
-    if !me
-        .caller
-        .grants
-        .allows(Resource::Person, Action::Grant, rel)
-    {
-        return Err(PageError::Forbidden);
-    }
+    allowed_on(&me, &p, Action::Grant)?;
     let chosen = form.chosen();
     let taken = removed(&p, &chosen);
     if taken.is_empty() {
@@ -789,16 +793,8 @@ async fn rights(
 async fn deactivate_confirm(me: SignedIn, Path(raw): Path<String>) -> PageResult {
     let id = parse_id(&raw)?;
     let p = target(&me, id).await?;
-    let rel = me
-        .caller
-        .relation()
-        .of(Some(p.inner().organisation_id), Some(id), false);
-    if !me
-        .caller
-        .grants
-        .allows(Resource::Person, Action::Deactivate, rel)
-        || id == me.claims.sub
-    {
+    allowed_on(&me, &p, Action::Deactivate)?;
+    if id == me.claims.sub {
         return Err(PageError::Forbidden);
     }
     let tr = me.tr();
@@ -861,17 +857,7 @@ async fn reactivate(
 async fn primary_confirm(me: SignedIn, Path(raw): Path<String>) -> PageResult {
     let id = parse_id(&raw)?;
     let p = target(&me, id).await?;
-    let rel = me
-        .caller
-        .relation()
-        .of(Some(p.inner().organisation_id), Some(id), false);
-    if !me
-        .caller
-        .grants
-        .allows(Resource::Person, Action::Handover, rel)
-    {
-        return Err(PageError::Forbidden);
-    }
+    allowed_on(&me, &p, Action::Handover)?;
     let tr = me.tr();
     let name = name_of(&p);
     let ask = Confirm {

@@ -43,27 +43,41 @@ async fn target(
         .of(Some(person.inner().organisation_id), Some(id), false);
     caller.permit(db, clock, what, ("person", id), rel).await?;
     if matches!(action, Action::Grant | Action::Deactivate) && id != caller.person {
-        let givable = caller.grants.givable(rel);
-        if let Some(role) = person
-            .inner()
-            .roles
-            .iter()
-            .find(|r| !givable.contains_role(r))
-        {
-            return Err(caller
-                .deny(
-                    db,
-                    clock,
-                    what,
-                    ("person", Some(id)),
-                    DirectoryError::Forbidden(format!(
-                        "this person holds the role `{role}`, which you cannot give"
-                    )),
-                )
-                .await);
-        }
+        refuse_outranked(db, clock, caller, what, &person, rel).await?;
     }
     Ok(person)
+}
+
+/// Nobody changes someone above them: refused (and recorded) when `person` holds a role the
+/// caller could not give in relation `rel`.
+pub(crate) async fn refuse_outranked(
+    db: &Db,
+    clock: &dyn Clock,
+    caller: &Caller,
+    what: (Resource, Action),
+    person: &Masked<PersonView>,
+    rel: extranet_access::DomainSet,
+) -> Result<()> {
+    let givable = caller.grants.givable(rel);
+    match person
+        .inner()
+        .roles
+        .iter()
+        .find(|r| !givable.contains_role(r))
+    {
+        Some(role) => Err(caller
+            .deny(
+                db,
+                clock,
+                what,
+                ("person", Some(person.inner().id)),
+                DirectoryError::Forbidden(format!(
+                    "this person holds the role `{role}`, which you cannot give"
+                )),
+            )
+            .await),
+        None => Ok(()),
+    }
 }
 
 /// Refuses (409) a change that would leave no active administrator: `tx.may_leave_admins`

@@ -168,26 +168,9 @@ async fn target(
     caller.permit(db, clock, what, ("person", id), rel).await?;
     // Withdrawing removes an account: like a deactivation, only of someone holding no role the
     // caller could not give.
-    let givable = caller.grants.givable(rel);
-    if action == Action::Withdraw
-        && let Some(role) = invitation
-            .person
-            .inner()
-            .roles
-            .iter()
-            .find(|r| !givable.contains_role(r))
-    {
-        return Err(caller
-            .deny(
-                db,
-                clock,
-                what,
-                ("person", Some(id)),
-                DirectoryError::Forbidden(format!(
-                    "this person holds the role `{role}`, which you cannot give"
-                )),
-            )
-            .await);
+    if action == Action::Withdraw {
+        crate::delegation::refuse_outranked(db, clock, caller, what, &invitation.person, rel)
+            .await?;
     }
     Ok(invitation)
 }

@@ -22,7 +22,7 @@ pub use mask::{Cell, Masked};
 pub use policy::{Policy, PolicySource, Report};
 pub use roles::RoleSet;
 pub use views::{
-    AssignmentView, DocumentAccessView, DocumentView, DossierView, OrganisationView, PersonView,
-    VersionView,
+    AssignmentView, DocumentAccessView, DocumentView, DossierView, NoticeView, ObjectionView,
+    OrganisationView, PersonView, SubprocessorView, VersionView,
 };
 pub use vocab::{Action, Domain, DomainSet, Resource};

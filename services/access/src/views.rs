@@ -93,7 +93,7 @@ outward! {
 }
 
 /// Every outward type's name and fields: what the field grants must cover.
-pub const fn outward_types() -> [(&'static str, &'static [&'static str]); 7] {
+pub const fn outward_types() -> [(&'static str, &'static [&'static str]); 10] {
     [
         (OrganisationView::TYPE, OrganisationView::FIELDS),
         (PersonView::TYPE, PersonView::FIELDS),
@@ -102,7 +102,100 @@ pub const fn outward_types() -> [(&'static str, &'static [&'static str]); 7] {
         (DocumentView::TYPE, DocumentView::FIELDS),
         (VersionView::TYPE, VersionView::FIELDS),
         (DocumentAccessView::TYPE, DocumentAccessView::FIELDS),
+        (SubprocessorView::TYPE, SubprocessorView::FIELDS),
+        (NoticeView::TYPE, NoticeView::FIELDS),
+        (ObjectionView::TYPE, ObjectionView::FIELDS),
     ]
+}
+
+outward! {
+    /// A subprocessor in the register, as it stands on the date asked for.
+    pub struct SubprocessorView as "subprocessor" {
+        pub id: Uuid,
+        pub legal_name: String,
+        /// Enterprise or registration number.
+        pub registration_number: String,
+        pub website: String,
+        /// What it does for the certification body.
+        pub service: String,
+        /// Codes of `policies/data_categories.csv` (kind `data`).
+        pub data_categories: Vec<String>,
+        /// Codes of `policies/data_categories.csv` (kind `subjects`).
+        pub subject_categories: Vec<String>,
+        /// ISO 3166-1 alpha-2 codes of where it processes personal data.
+        pub locations: Vec<String>,
+        /// `US: standard_contractual_clauses` for each location outside the EEA.
+        pub transfers: Vec<String>,
+        /// ISO date of the processing agreement.
+        pub agreement_date: Option<String>,
+        /// `announced`, `active` or `retired`.
+        pub state: String,
+        /// True when an upheld objection took the caller's company out of this entry: it does
+        /// not process that company's data.
+        pub excluded: bool,
+    }
+}
+
+outward! {
+    /// A change notice: a planned addition, replacement, removal or change of an entry.
+    pub struct NoticeView as "notice" {
+        pub id: Uuid,
+        /// `add`, `replace`, `remove` or `change`.
+        pub kind: String,
+        /// `draft`, `published`, `withdrawn` or `applied`.
+        pub state: String,
+        /// The entry added, changed or removed (for a replacement: the new one).
+        pub subprocessor_id: Option<Uuid>,
+        pub subprocessor_name: String,
+        /// A replacement: the entry it replaces.
+        pub replaces_id: Option<Uuid>,
+        pub replaces_name: Option<String>,
+        /// What changes and why (plain text).
+        pub summary: String,
+        /// The entry as it will be (empty for a removal).
+        pub service: Option<String>,
+        pub locations: Vec<String>,
+        pub transfers: Vec<String>,
+        pub data_categories: Vec<String>,
+        pub subject_categories: Vec<String>,
+        /// RFC 3339: the change takes effect, and the period to object closes, then.
+        pub effective_at: String,
+        /// RFC 3339.
+        pub published_at: Option<String>,
+        pub withdrawn_at: Option<String>,
+        pub withdrawal_reason: Option<String>,
+        pub applied_at: Option<String>,
+        /// Whole days left to object (0 once closed).
+        pub days_left: i64,
+        /// Its date has come, and it waits for the objections still open to be decided.
+        pub waiting: bool,
+    }
+}
+
+outward! {
+    /// A client company's objection to a notice, with its decision.
+    pub struct ObjectionView as "objection" {
+        pub id: Uuid,
+        pub notice_id: Uuid,
+        pub organisation_id: Uuid,
+        pub organisation_name: String,
+        /// Who lodged it (name).
+        pub author_name: String,
+        /// Cleaned HTML (paragraphs, lists, emphasis, links).
+        pub reasons: String,
+        /// `open`, `withdrawn`, `upheld`, `rejected` or `settled`.
+        pub state: String,
+        /// For an upheld objection: `withdraw_notice` or `exclude`.
+        pub outcome: Option<String>,
+        /// The justification of a rejection, or the note of an upheld or settled objection.
+        pub decision_note: Option<String>,
+        /// RFC 3339.
+        pub decided_at: Option<String>,
+        /// RFC 3339.
+        pub created_at: String,
+        /// RFC 3339.
+        pub updated_at: String,
+    }
 }
 
 outward! {

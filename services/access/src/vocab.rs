@@ -116,6 +116,7 @@ words! {
         Document = "document",
         Subprocessor = "subprocessor",
         Invitation = "invitation",
+        Objection = "objection",
     }
 }
 
@@ -144,6 +145,8 @@ words! {
         History = "history",
         Resend = "resend",
         Withdraw = "withdraw",
+        Publish = "publish",
+        Decide = "decide",
     }
 }
 

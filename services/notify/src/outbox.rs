@@ -38,10 +38,21 @@ pub trait OutboxConn: sealed::Sealed + Send {
         now: time::OffsetDateTime,
         mail: &'a Mail,
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'a;
+
+    #[doc(hidden)]
+    fn insert_mails<'a>(
+        &'a mut self,
+        now: time::OffsetDateTime,
+        mails: &'a [Mail],
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'a;
 }
 
+/// Rows per statement when many messages are queued at once: 8 parameters a row stays well
+/// under SQLite's limit of 32,766 bound parameters and PostgreSQL's of 65,535.
+const BATCH: usize = 1000;
+
 macro_rules! impl_outbox_conn {
-    ($conn:ty) => {
+    ($conn:ty, $db:ty) => {
         impl OutboxConn for $conn {
             fn insert_mail<'a>(
                 &'a mut self,
@@ -62,12 +73,39 @@ macro_rules! impl_outbox_conn {
                         .map(|_| ())
                 }
             }
+
+            fn insert_mails<'a>(
+                &'a mut self,
+                now: time::OffsetDateTime,
+                mails: &'a [Mail],
+            ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'a {
+                async move {
+                    for chunk in mails.chunks(BATCH) {
+                        let mut q = sqlx::QueryBuilder::<$db>::new(
+                            "INSERT INTO outbox (id, created_at, recipient, language, template, \
+                             payload, attempts, next_attempt_at) ",
+                        );
+                        q.push_values(chunk, |mut row, mail| {
+                            row.push_bind(Uuid::now_v7())
+                                .push_bind(now)
+                                .push_bind(mail.recipient.clone())
+                                .push_bind(mail.language.clone())
+                                .push_bind(mail.template)
+                                .push_bind(mail.args.to_string())
+                                .push_bind(0_i32)
+                                .push_bind(now);
+                        });
+                        q.build().execute(&mut *self).await?;
+                    }
+                    Ok(())
+                }
+            }
         }
     };
 }
 
-impl_outbox_conn!(sqlx::SqliteConnection);
-impl_outbox_conn!(sqlx::PgConnection);
+impl_outbox_conn!(sqlx::SqliteConnection, sqlx::Sqlite);
+impl_outbox_conn!(sqlx::PgConnection, sqlx::Postgres);
 
 /// Queues a message inside the caller's transaction: it is sent only if that commits.
 pub async fn enqueue_in<C: OutboxConn + ?Sized>(
@@ -78,6 +116,16 @@ pub async fn enqueue_in<C: OutboxConn + ?Sized>(
     let id = Uuid::now_v7();
     conn.insert_mail(id, clock.now(), mail).await?;
     Ok(id)
+}
+
+/// Queues many messages inside the caller's transaction, a thousand rows per statement: sent
+/// only if that commits.
+pub async fn enqueue_many_in<C: OutboxConn + ?Sized>(
+    conn: &mut C,
+    clock: &dyn Clock,
+    mails: &[Mail],
+) -> Result<(), sqlx::Error> {
+    conn.insert_mails(clock.now(), mails).await
 }
 
 /// Queues a message in a transaction of its own, for mail that no change of ours causes.

@@ -29,6 +29,7 @@ pub struct Shared {
     pub recovery: Arc<extranet_identity::recovery::Recovery>,
     pub directory: Arc<extranet_directory::Directory>,
     pub documents: Arc<extranet_documents::Documents>,
+    pub subprocessors: Arc<extranet_subprocessors::Subprocessors>,
 }
 
 impl AppState {
@@ -93,6 +94,7 @@ fn router(config: &Config, state: AppState) -> Router {
         auth: state.auth.clone(),
         directory: state.directory.clone(),
         documents: state.documents.clone(),
+        subprocessors: state.subprocessors.clone(),
     });
     let api_unknown = Router::new().fallback(|| async { StatusCode::NOT_FOUND });
     let jwks = crate::api::auth::jwks_route(state.auth.clone());

@@ -76,7 +76,39 @@ pub struct Config {
     pub site: extranet_web::Site,
     pub confirmation: ConfirmationConfig,
     pub documents: DocumentsConfig,
+    pub subprocessors: SubprocessorsConfig,
     pub keys: KeysConfig,
+}
+
+/// Subprocessors (`extranet_subprocessors`): the notice period, the EEA rule, what a notice
+/// with undecided objections does on its date, and who may read the list.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SubprocessorsConfig {
+    /// Days between a notice's publication and its effective date, at least.
+    pub notice_days: u32,
+    /// Accept locations outside the European Economic Area, each with a transfer mechanism
+    /// (adequacy decision, standard contractual clauses, binding corporate rules).
+    pub allow_outside_eea: bool,
+    /// `wait`: a notice whose date arrives with undecided objections waits for the decisions;
+    /// `proceed`: it takes effect and the objections stay to be decided.
+    pub on_open_objections: String,
+    /// The list, its JSON, CSV and Atom feed without signing in.
+    pub public: bool,
+    /// How often each instance applies the notices whose date has come.
+    pub apply_every_secs: u64,
+}
+
+impl Default for SubprocessorsConfig {
+    fn default() -> Self {
+        SubprocessorsConfig {
+            notice_days: 30,
+            allow_outside_eea: false,
+            on_open_objections: "wait".into(),
+            public: false,
+            apply_every_secs: 60,
+        }
+    }
 }
 
 /// The key-encryption key (KEK) that seals the token-signing keys in the database
@@ -255,6 +287,42 @@ impl Config {
             stale_after: Duration::from_secs(d.stale_after_secs),
             collect_every: Duration::from_secs(d.collect_every_secs),
         }
+    }
+
+    /// The subprocessors service's settings; `base_url` is where mails link to.
+    pub fn subprocessor_settings(&self, base_url: &str) -> extranet_subprocessors::Settings {
+        let s = &self.subprocessors;
+        extranet_subprocessors::Settings {
+            notice_days: s.notice_days,
+            allow_outside_eea: s.allow_outside_eea,
+            on_open_objections: if s.on_open_objections == "proceed" {
+                extranet_subprocessors::OnOpenObjections::Proceed
+            } else {
+                extranet_subprocessors::OnOpenObjections::Wait
+            },
+            public: s.public,
+            apply_every: Duration::from_secs(s.apply_every_secs),
+            time_zone: self.site.tz(),
+            base_url: base_url.to_owned(),
+            site_name: self.site.name.clone(),
+        }
+    }
+
+    fn validate_subprocessors(&self) -> Result<(), ConfigError> {
+        let s = &self.subprocessors;
+        if !matches!(s.on_open_objections.as_str(), "wait" | "proceed") {
+            return Err(invalid(
+                "subprocessors.on_open_objections",
+                format!("\"{}\" is not wait or proceed", s.on_open_objections),
+            ));
+        }
+        if s.apply_every_secs == 0 {
+            return Err(invalid("subprocessors.apply_every_secs", "must be at least 1"));
+        }
+        if s.notice_days > 365 {
+            return Err(invalid("subprocessors.notice_days", "at most 365 days"));
+        }
+        Ok(())
     }
 
     fn validate_auth(&self) -> Result<(), ConfigError> {
@@ -634,6 +702,7 @@ impl Default for Config {
             site: extranet_web::Site::default(),
             confirmation: ConfirmationConfig::default(),
             documents: DocumentsConfig::default(),
+            subprocessors: SubprocessorsConfig::default(),
             keys: KeysConfig::default(),
         }
     }
@@ -843,6 +912,7 @@ impl Config {
             ));
         }
         self.validate_auth()?;
+        self.validate_subprocessors()?;
         self.validate_documents()?;
         self.validate_second_factor()?;
         self.validate_keys()?;

@@ -124,7 +124,7 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
     }
     let recovery = Arc::new(extranet_identity::recovery::Recovery {
         auth: auth.clone(),
-        base_url,
+        base_url: base_url.clone(),
         site_name: config.site.name.clone(),
         sender,
         limits: config.mail_limits(),
@@ -147,6 +147,15 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
         config.document_settings(),
     ));
     documents.clone().spawn_collector(shutdown.clone());
+    let subprocessors = Arc::new(
+        extranet_subprocessors::Subprocessors::new(
+            directory.clone(),
+            Arc::new(SystemClock),
+            config.subprocessor_settings(&base_url),
+        )
+        .map_err(|e| anyhow::anyhow!("subprocessors: {e}"))?,
+    );
+    subprocessors.clone().spawn_applier(shutdown.clone());
     let limits = Limits {
         max_connections: config.server.max_connections,
         handshake_timeout: Duration::from_secs(config.server.handshake_timeout_secs),
@@ -163,6 +172,7 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
             recovery,
             directory,
             documents,
+            subprocessors,
         }),
     );
 

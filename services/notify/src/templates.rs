@@ -46,8 +46,17 @@ mod tests {
 
     #[test]
     fn every_template_in_every_language() {
-        let args = serde_json::json!({ "name": "An", "link": "https://x.example/l", "site": "CertiBel", "minutes": 60 });
-        for template in ["password-reset", "invitation", "data-confirmation"] {
+        let args = serde_json::json!({ "name": "An", "link": "https://x.example/l", "site": "CertiBel", "minutes": 60,
+            "kind": "add", "date": "2027-01-04", "summary": "Hosting moves", "reason": "objection upheld",
+            "decision": "upheld", "outcome": "exclude", "note": "agreed" });
+        for template in [
+            "password-reset",
+            "invitation",
+            "data-confirmation",
+            "subprocessor-notice",
+            "subprocessor-withdrawn",
+            "objection-decided",
+        ] {
             let mut seen = Vec::new();
             for lang in ["nl", "fr", "en"] {
                 let (subject, body) = render(template, lang, &args).unwrap_or_default();

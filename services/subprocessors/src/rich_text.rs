@@ -66,12 +66,16 @@ mod tests {
             "<p style=\"background:url(javascript:alert(1))\">ok</p>",
             "<noscript><p title=\"</noscript><img src=x onerror=alert(1)>\">ok",
         ] {
-            let out = clean("reasons", payload)?;
+            // A payload with nothing readable left is refused; otherwise it comes back inert.
+            let Ok(out) = clean("reasons", payload) else {
+                continue;
+            };
             let lower = out.to_ascii_lowercase();
             for bad in ["<script", "onerror", "javascript:", "<svg", "<math", "style=", "<img", "<style"] {
                 assert!(!lower.contains(bad), "{payload} → {out}");
             }
         }
+        assert!(clean("reasons", "<img src=x onerror=alert(1)>ok")?.contains("ok"));
         let kept = clean("reasons", "<p>We <em>object</em>:</p><ul><li><a href=\"https://x.example\">why</a></li></ul>")?;
         assert!(kept.contains("<em>object</em>") && kept.contains("<li>"), "{kept}");
         assert!(kept.contains("rel=\"noopener noreferrer nofollow\""), "{kept}");

@@ -10,6 +10,7 @@ pub mod json;
 pub mod openapi;
 pub mod query;
 pub mod second_factor;
+pub mod subprocessors;
 pub mod words;
 
 pub use auth::{Auth, Authenticated};
@@ -25,6 +26,7 @@ pub struct ApiState {
     pub auth: Arc<Auth>,
     pub directory: Arc<Directory>,
     pub documents: Arc<extranet_documents::Documents>,
+    pub subprocessors: Arc<extranet_subprocessors::Subprocessors>,
 }
 
 impl FromRef<ApiState> for Arc<extranet_documents::Documents> {

@@ -81,6 +81,7 @@ fn mark_permissions(doc: &mut utoipa::openapi::OpenApi) {
                 .chain(super::documents::PERMISSIONS)
                 .chain(super::backoffice::PERMISSIONS)
                 .chain(super::second_factor::PERMISSIONS)
+                .chain(super::subprocessors::PERMISSIONS)
                 .find(|(m, p, _)| *m == method && p == path);
             if let Some((_, _, permission)) = found {
                 let ext: utoipa::openapi::extensions::Extensions =
@@ -197,6 +198,7 @@ pub fn router(state: ApiState) -> (Router, Router) {
         .merge(super::backoffice::routes())
         .merge(super::documents::routes())
         .merge(super::second_factor::routes())
+        .merge(super::subprocessors::routes())
         .split_for_parts();
     let (bulk, bulk_doc) = OpenApiRouter::new()
         .merge(super::documents::bulk_routes())

@@ -72,6 +72,26 @@ pub fn strings<T: Copy>(items: &[T], as_str: fn(T) -> &'static str) -> Vec<Strin
     items.iter().map(|w| as_str(*w).to_owned()).collect()
 }
 
+words! {
+    /// Where a notice stands.
+    NoticeState { Draft = "draft", Published = "published", Withdrawn = "withdrawn", Applied = "applied" }
+}
+
+words! {
+    /// What a notice changes.
+    NoticeKind { Add = "add", Replace = "replace", Remove = "remove", Change = "change" }
+}
+
+words! {
+    /// The privacy coordinator's decision on an objection.
+    DecisionWord { Upheld = "upheld", Rejected = "rejected", Settled = "settled" }
+}
+
+words! {
+    /// How an upheld objection is met.
+    OutcomeWord { WithdrawNotice = "withdraw_notice", Exclude = "exclude" }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

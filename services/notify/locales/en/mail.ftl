@@ -28,3 +28,54 @@ data-confirmation-body =
     { $link }
 
     If everything is correct, press "My data is correct". If something has changed, correct it there or let us know.
+subprocessor-notice-subject = { $kind ->
+        [add] New subprocessor announced: { $name }
+        [replace] Subprocessor replacement announced: { $name }
+        [remove] Subprocessor removal announced: { $name }
+       *[other] Subprocessor change announced: { $name }
+    }
+subprocessor-notice-body =
+    Hello,
+
+    { $site } announces a change to the subprocessors that process personal data on its behalf. It takes effect on { $date }.
+
+    { $summary }
+
+    Until then your company may object to it in the extranet. The notice, the days left and the "Object" button are here:
+
+    { $link }
+
+    You receive this message as a contact of a client company. You can unsubscribe on the subprocessors page.
+subprocessor-withdrawn-subject = Notice withdrawn: { $name }
+subprocessor-withdrawn-body =
+    Hello,
+
+    { $site } has withdrawn its notice about the subprocessor { $name }, which was to take effect on { $date }. Nothing changes.
+
+    Reason: { $reason }
+
+    { $link }
+objection-decided-subject = { $decision ->
+        [upheld] Your objection was upheld: { $name }
+        [rejected] Your objection was rejected: { $name }
+       *[other] Your objection was settled: { $name }
+    }
+objection-decided-body =
+    Hello,
+
+    { $site } has decided your company's objection to the notice about the subprocessor { $name }.
+
+    { $decision ->
+        [upheld] { $outcome ->
+            [exclude] The objection is upheld: { $name } will not process your company's data.
+           *[other] The objection is upheld: the notice is withdrawn.
+        }
+        [rejected] The objection is rejected.
+       *[other] The objection is settled by agreement.
+    }
+
+    { $note }
+
+    The decision in the extranet:
+
+    { $link }

@@ -28,3 +28,54 @@ data-confirmation-body =
     { $link }
 
     Klopt alles, klik dan op "Mijn gegevens kloppen". Is er iets veranderd, pas het daar aan of laat het ons weten.
+subprocessor-notice-subject = { $kind ->
+        [add] Nieuwe subverwerker aangekondigd: { $name }
+        [replace] Vervanging van een subverwerker aangekondigd: { $name }
+        [remove] Stopzetting van een subverwerker aangekondigd: { $name }
+       *[other] Wijziging van een subverwerker aangekondigd: { $name }
+    }
+subprocessor-notice-body =
+    Beste,
+
+    { $site } kondigt een wijziging aan in de subverwerkers die in haar opdracht persoonsgegevens verwerken. Ze gaat in op { $date }.
+
+    { $summary }
+
+    Tot dan kan uw bedrijf er in het extranet bezwaar tegen maken. De kennisgeving, de resterende dagen en de knop "Bezwaar maken" vindt u hier:
+
+    { $link }
+
+    U ontvangt dit bericht als contactpersoon van een klantbedrijf. U kunt zich afmelden op de pagina Subverwerkers.
+subprocessor-withdrawn-subject = Kennisgeving ingetrokken: { $name }
+subprocessor-withdrawn-body =
+    Beste,
+
+    { $site } heeft haar kennisgeving over de subverwerker { $name } ingetrokken; die zou ingaan op { $date }. Er verandert niets.
+
+    Reden: { $reason }
+
+    { $link }
+objection-decided-subject = { $decision ->
+        [upheld] Uw bezwaar is gegrond verklaard: { $name }
+        [rejected] Uw bezwaar is afgewezen: { $name }
+       *[other] Uw bezwaar is in onderling overleg geregeld: { $name }
+    }
+objection-decided-body =
+    Beste,
+
+    { $site } heeft beslist over het bezwaar van uw bedrijf tegen de kennisgeving over de subverwerker { $name }.
+
+    { $decision ->
+        [upheld] { $outcome ->
+            [exclude] Het bezwaar is gegrond: { $name } zal de gegevens van uw bedrijf niet verwerken.
+           *[other] Het bezwaar is gegrond: de kennisgeving is ingetrokken.
+        }
+        [rejected] Het bezwaar is afgewezen.
+       *[other] Het bezwaar is in onderling overleg geregeld.
+    }
+
+    { $note }
+
+    De beslissing in het extranet:
+
+    { $link }

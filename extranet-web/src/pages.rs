@@ -52,6 +52,7 @@ pub struct Services {
     pub recovery: Arc<Recovery>,
     pub directory: Arc<extranet_directory::Directory>,
     pub documents: Arc<extranet_documents::Documents>,
+    pub subprocessors: Arc<extranet_subprocessors::Subprocessors>,
 }
 
 /// Uploads and downloads of documents, under the session layer: the caller serves them outside
@@ -76,6 +77,7 @@ pub fn routes(s: &Services) -> Router {
         recovery,
         directory,
         documents,
+        subprocessors: _,
     } = s.clone();
     let account = crate::account::routes(crate::account::AccountState {
         site: site.clone(),

@@ -104,6 +104,7 @@ fn router(config: &Config, state: AppState) -> Router {
         recovery: state.recovery.clone(),
         directory: state.directory.clone(),
         documents: state.documents.clone(),
+        subprocessors: state.subprocessors.clone(),
     };
 
     // Every bounded route: metrics, a request timeout and a body limit; the body is read whole

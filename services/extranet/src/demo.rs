@@ -18,7 +18,7 @@ use crate::cli::DemoArgs;
 use crate::config::Config;
 
 /// Bumped when the demo data grows, so an older demo directory is topped up.
-const DEMO_VERSION: &str = "4";
+const DEMO_VERSION: &str = "5";
 
 /// The one password of every demo account (printed at start-up; demo data only).
 pub const DEMO_PASSWORD: &str = "demo-Extranet-2026!";
@@ -434,6 +434,18 @@ impl Demo {
         let dossiers = self.dossiers(db, clock, &orgs, &people).await?;
         self.documents(db, objects, clock, &dossiers, &people)
             .await?;
+        let person = |email: &str| people.get(email).copied().context("demo person");
+        extranet_subprocessors::seed::demo(
+            db,
+            clock,
+            person("privacy@certibel.example")?,
+            &extranet_subprocessors::seed::Objectors {
+                first: (orgs[1], person("admin@betonbouw.example")?),
+                second: (orgs[2], person("admin@hoogwerkers.example")?),
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("demo subprocessors: {e}"))?;
         self.finish(db, clock).await
     }
 

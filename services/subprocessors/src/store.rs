@@ -40,6 +40,21 @@ pub(crate) trait Conn {
     /// Sets `row` (draft or published) withdrawn with its reason; 409 when it changed meanwhile.
     /// An entry the notice announced is retired.
     async fn withdraw_notice(&mut self, row: &NoticeRow, now: i64) -> Result<()>;
+    /// A notice as the demo writes it (published, or applied on its effective date).
+    #[allow(clippy::too_many_arguments)]
+    async fn insert_notice(
+        &mut self,
+        id: Uuid,
+        kind: &str,
+        subprocessor: Option<Uuid>,
+        new_entry: Option<Uuid>,
+        proposal: &str,
+        summary: &str,
+        effective: i64,
+        state: &str,
+        by: Uuid,
+        published: i64,
+    ) -> Result<()>;
 }
 
 macro_rules! impl_conn {
@@ -159,6 +174,41 @@ macro_rules! impl_conn {
                             .await?;
                     }
                 }
+                Ok(())
+            }
+
+            async fn insert_notice(
+                &mut self,
+                id: Uuid,
+                kind: &str,
+                subprocessor: Option<Uuid>,
+                new_entry: Option<Uuid>,
+                proposal: &str,
+                summary: &str,
+                effective: i64,
+                state: &str,
+                by: Uuid,
+                published: i64,
+            ) -> Result<()> {
+                let applied = (state == "applied").then_some(effective);
+                sqlx::query(
+                    "INSERT INTO subprocessor_notice (id, kind, subprocessor_id, new_entry_id, \
+                     proposal, summary, effective_at, state, created_by, created_at, published_at, \
+                     applied_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)",
+                )
+                .bind(id)
+                .bind(kind)
+                .bind(subprocessor)
+                .bind(new_entry)
+                .bind(proposal)
+                .bind(summary)
+                .bind(effective)
+                .bind(state)
+                .bind(by)
+                .bind(published)
+                .bind(applied)
+                .execute(&mut *self)
+                .await?;
                 Ok(())
             }
         }

@@ -47,6 +47,18 @@ pub struct Listing {
     pub entries: Vec<Masked<SubprocessorView>>,
 }
 
+impl Listing {
+    /// The list as JSON, the same for the API and the published file: `as_of` (RFC 3339) and
+    /// the masked entries under `items`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let as_of = self
+            .as_of
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        serde_json::json!({ "as_of": as_of, "items": self.entries })
+    }
+}
+
 /// One change of an entry.
 #[derive(Debug, Clone, Serialize)]
 pub struct Change {

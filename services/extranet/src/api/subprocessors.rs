@@ -142,16 +142,7 @@ async fn list(
         Some(at) => svc(&s).as_of(Reader::Person(&caller), at).await?,
         None => svc(&s).current(Reader::Person(&caller)).await?,
     };
-    Ok(Json(listing_json(&listing)).into_response())
-}
-
-/// The list as JSON: `as_of` and the masked entries (the same for the API and the public file).
-pub fn listing_json(l: &extranet_subprocessors::Listing) -> serde_json::Value {
-    let as_of = l
-        .as_of
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
-    serde_json::json!({ "as_of": as_of, "items": l.entries })
+    Ok(Json(listing.to_json()).into_response())
 }
 
 /// An entry as it stands now, with its history.

@@ -97,6 +97,9 @@ pub struct SubprocessorsConfig {
     pub public: bool,
     /// How often each instance applies the notices whose date has come.
     pub apply_every_secs: u64,
+    /// For end-to-end tests only: the register's clock reads this file, an RFC 3339 instant,
+    /// when it exists (the rest of the server keeps the wall clock). Never set in production.
+    pub clock_file: Option<PathBuf>,
 }
 
 impl Default for SubprocessorsConfig {
@@ -107,6 +110,7 @@ impl Default for SubprocessorsConfig {
             on_open_objections: "wait".into(),
             public: false,
             apply_every_secs: 60,
+            clock_file: None,
         }
     }
 }
@@ -317,7 +321,10 @@ impl Config {
             ));
         }
         if s.apply_every_secs == 0 {
-            return Err(invalid("subprocessors.apply_every_secs", "must be at least 1"));
+            return Err(invalid(
+                "subprocessors.apply_every_secs",
+                "must be at least 1",
+            ));
         }
         if s.notice_days > 365 {
             return Err(invalid("subprocessors.notice_days", "at most 365 days"));

@@ -147,10 +147,19 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
         config.document_settings(),
     ));
     documents.clone().spawn_collector(shutdown.clone());
+    let register_clock: Arc<dyn extranet_platform::Clock> = match &config.subprocessors.clock_file {
+        Some(file) => {
+            tracing::warn!(
+                "subprocessors.clock_file is set: the register's clock is under test control"
+            );
+            Arc::new(extranet_platform::FileClock { file: file.clone() })
+        }
+        None => Arc::new(SystemClock),
+    };
     let subprocessors = Arc::new(
         extranet_subprocessors::Subprocessors::new(
             directory.clone(),
-            Arc::new(SystemClock),
+            register_clock,
             config.subprocessor_settings(&base_url),
         )
         .map_err(|e| anyhow::anyhow!("subprocessors: {e}"))?,

@@ -15,7 +15,7 @@ pub mod sealed;
 pub mod settings;
 pub mod transfer;
 
-pub use clock::{Clock, SystemClock};
+pub use clock::{Clock, FileClock, SystemClock};
 pub use db::{Backend, Db, DbOptions};
 pub use error::{PlatformError, Result};
 pub use objects::{Objects, StorageOptions};

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use extranet_audit::{NewEntry, Outcome};
 use extranet_platform::{on_pool, write_tx};
-use tokio_util::sync::CancellationToken;
 use sqlx::AssertSqlSafe;
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::entry::Snapshot;
@@ -125,7 +125,8 @@ impl Subprocessors {
                 }
                 extranet_audit::append_in(&mut *tx, &audit).await?;
                 Ok::<bool, SubprocessorsError>(true)
-            }.await)
+            }
+            .await)
             .await,
         );
         match applied {

@@ -88,7 +88,10 @@ fn codes(
         }
     }
     if out.is_empty() {
-        return Err(SubprocessorsError::invalid(field, "name at least one category"));
+        return Err(SubprocessorsError::invalid(
+            field,
+            "name at least one category",
+        ));
     }
     Ok(out)
 }
@@ -245,13 +248,26 @@ mod tests {
         assert_eq!(ok.data_categories, vec!["contact".to_owned()]);
         // Outside the EEA: refused by default, refused without a mechanism when allowed.
         assert!(entry("US", None).checked(&v, false).is_err());
-        assert!(entry("US", Some("standard_contractual_clauses")).checked(&v, false).is_err());
+        assert!(
+            entry("US", Some("standard_contractual_clauses"))
+                .checked(&v, false)
+                .is_err()
+        );
         assert!(entry("US", None).checked(&v, true).is_err());
         assert!(entry("US", Some("a promise")).checked(&v, true).is_err());
         let us = entry("US", Some("standard_contractual_clauses")).checked(&v, true)?;
-        assert_eq!(us.transfers(), vec!["US: standard_contractual_clauses".to_owned()]);
+        assert_eq!(
+            us.transfers(),
+            vec!["US: standard_contractual_clauses".to_owned()]
+        );
         // A mechanism named for an EEA country is dropped: none is needed.
-        assert_eq!(entry("NL", Some("binding_corporate_rules")).checked(&v, true)?.locations[0].mechanism, None);
+        assert_eq!(
+            entry("NL", Some("binding_corporate_rules"))
+                .checked(&v, true)?
+                .locations[0]
+                .mechanism,
+            None
+        );
         assert!(entry("XX", None).checked(&v, true).is_err());
         let mut bad = entry("BE", None);
         bad.data_categories = vec!["shoe_size".into()];

@@ -161,7 +161,10 @@ impl Subprocessors {
                         None,
                     )
                     .await;
-                return Err(refused.err().map(Into::into).unwrap_or(SubprocessorsError::NotFound));
+                return Err(refused
+                    .err()
+                    .map(Into::into)
+                    .unwrap_or(SubprocessorsError::NotFound));
             }
             (None, Reader::Anyone) => return Err(SubprocessorsError::NotFound),
         };
@@ -211,10 +214,12 @@ impl Subprocessors {
 
     async fn entry_row(&self, id: Uuid) -> Result<Option<Row>> {
         Ok(on_pool!(self.db(), read, |pool| {
-            sqlx::query_as(AssertSqlSafe(format!("SELECT {COLUMNS} FROM subprocessor WHERE id = $1")))
-                .bind(id)
-                .fetch_optional(pool)
-                .await
+            sqlx::query_as(AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM subprocessor WHERE id = $1"
+            )))
+            .bind(id)
+            .fetch_optional(pool)
+            .await
         })?)
     }
 
@@ -229,9 +234,7 @@ impl Subprocessors {
         }
         let entry = match (d.kind.as_str(), &d.entry) {
             ("remove", _) => None,
-            (_, Some(e)) => Some(
-                e.checked(&self.vocabulary, self.settings.allow_outside_eea)?,
-            ),
+            (_, Some(e)) => Some(e.checked(&self.vocabulary, self.settings.allow_outside_eea)?),
             (_, None) => {
                 return Err(SubprocessorsError::invalid(
                     "entry",
@@ -261,9 +264,7 @@ impl Subprocessors {
                         "not an active subprocessor of the register",
                     ));
                 };
-                if kind == "change"
-                    && entry.as_ref() == Some(&current.snapshot()?.entry)
-                {
+                if kind == "change" && entry.as_ref() == Some(&current.snapshot()?.entry) {
                     return Err(SubprocessorsError::invalid(
                         "entry",
                         "the entry would not change",
@@ -303,10 +304,7 @@ impl Subprocessors {
     }
 
     async fn permit(&self, caller: &Caller, action: Action, id: Option<Uuid>) -> Result<()> {
-        if caller
-            .grants
-            .allows(Resource::Subprocessor, action, all())
-        {
+        if caller.grants.allows(Resource::Subprocessor, action, all()) {
             return Ok(());
         }
         Err(caller
@@ -409,14 +407,23 @@ impl Subprocessors {
     }
 
     /// The mail every recipient gets, in their language.
-    pub(crate) fn mail(&self, template: &'static str, r: &NoticeRow, to: (String, String)) -> Result<Mail> {
+    pub(crate) fn mail(
+        &self,
+        template: &'static str,
+        r: &NoticeRow,
+        to: (String, String),
+    ) -> Result<Mail> {
         let name = r
             .proposal()?
             .map(|e| e.legal_name)
             .or_else(|| r.current_name.clone())
             .unwrap_or_default();
         let date = jiff::Timestamp::from_second(r.effective_at)
-            .map(|t| t.to_zoned(self.settings.time_zone.clone()).date().to_string())
+            .map(|t| {
+                t.to_zoned(self.settings.time_zone.clone())
+                    .date()
+                    .to_string()
+            })
             .unwrap_or_default();
         Ok(Mail {
             recipient: to.0,
@@ -449,7 +456,11 @@ impl Subprocessors {
             )));
         }
         let date = jiff::Timestamp::from_second(row.effective_at)
-            .map(|t| t.to_zoned(self.settings.time_zone.clone()).date().to_string())
+            .map(|t| {
+                t.to_zoned(self.settings.time_zone.clone())
+                    .date()
+                    .to_string()
+            })
             .unwrap_or_default();
         self.effective_at(&date)?;
         let proposal = row.proposal()?;
@@ -516,7 +527,8 @@ impl Subprocessors {
                     .detail(serde_json::json!({ "kind": row.kind, "mails": mails.len() }));
                 extranet_audit::append_in(&mut *tx, &audit).await?;
                 Ok::<usize, SubprocessorsError>(mails.len())
-            }.await)
+            }
+            .await)
             .await,
         )?;
         Ok((self.notice(Reader::Person(caller), id).await?, count))
@@ -586,9 +598,9 @@ impl Subprocessors {
                 }
                 extranet_audit::append_in(&mut *tx, &audit).await?;
                 Ok::<(), SubprocessorsError>(())
-            }.await)
+            }
+            .await)
             .await,
         )
     }
 }
-

@@ -109,16 +109,13 @@ impl Subprocessors {
     /// read is recorded.
     async fn found(&self, caller: &Caller, id: Uuid, action: Action) -> Result<ObjectionRow> {
         let what = (Resource::Objection, Action::Read);
-        let row = self
-            .row(id)
-            .await?
-            .filter(|r| {
-                caller.grants.allows(
-                    Resource::Objection,
-                    Action::Read,
-                    Self::relation(caller, r.organisation_id),
-                )
-            });
+        let row = self.row(id).await?.filter(|r| {
+            caller.grants.allows(
+                Resource::Objection,
+                Action::Read,
+                Self::relation(caller, r.organisation_id),
+            )
+        });
         let row = caller
             .found(self.db(), self.clock(), what, ("objection", id), row)
             .await?;
@@ -143,7 +140,10 @@ impl Subprocessors {
         self.record_read(caller, "subprocessor.objection.read", Some(&row))
             .await?;
         let rel = Self::relation(caller, row.organisation_id);
-        Ok(Masked::new(view(&row), caller.grants.visible::<ObjectionView>(rel)))
+        Ok(Masked::new(
+            view(&row),
+            caller.grants.visible::<ObjectionView>(rel),
+        ))
     }
 
     /// Staff reads of objections are recorded (a company's reads of its own are not personal
@@ -201,7 +201,11 @@ impl Subprocessors {
         })?;
         if every {
             let e = caller
-                .entry(self.clock(), "subprocessor.objection.list", Outcome::Success)
+                .entry(
+                    self.clock(),
+                    "subprocessor.objection.list",
+                    Outcome::Success,
+                )
                 .detail(serde_json::json!({ "notice": notice, "count": rows.len() }));
             extranet_audit::append(self.db(), &e).await?;
         }
@@ -216,7 +220,10 @@ impl Subprocessors {
 
     /// The objections of each notice by state (staff roles).
     pub async fn tallies(&self, caller: &Caller) -> Result<Vec<(Uuid, Tally)>> {
-        if !caller.grants.allows(Resource::Objection, Action::List, all()) {
+        if !caller
+            .grants
+            .allows(Resource::Objection, Action::List, all())
+        {
             return Ok(Vec::new());
         }
         let rows: Vec<(Uuid, String)> = on_pool!(self.db(), read, |pool| {
@@ -253,7 +260,10 @@ impl Subprocessors {
         reasons: &str,
     ) -> Result<Masked<ObjectionView>> {
         let what = (Resource::Subprocessor, Action::Object);
-        let row = self.notice_row(notice).await?.filter(|r| r.state != "draft");
+        let row = self
+            .notice_row(notice)
+            .await?
+            .filter(|r| r.state != "draft");
         let row = caller
             .found(self.db(), self.clock(), what, ("notice", notice), row)
             .await?;
@@ -286,7 +296,11 @@ impl Subprocessors {
         let id = Uuid::now_v7();
         let at = now.unix_timestamp();
         let audit = caller
-            .entry(self.clock(), "subprocessor.objection.lodge", Outcome::Success)
+            .entry(
+                self.clock(),
+                "subprocessor.objection.lodge",
+                Outcome::Success,
+            )
             .subject("objection", id)
             .organisation(caller.organisation)
             .detail(serde_json::json!({ "notice": notice }));
@@ -308,7 +322,9 @@ impl Subprocessors {
         }.await)
         .await;
         match res {
-            Err(SubprocessorsError::Internal(m)) if m.contains("UNIQUE") || m.contains("unique") => {
+            Err(SubprocessorsError::Internal(m))
+                if m.contains("UNIQUE") || m.contains("unique") =>
+            {
                 return Err(SubprocessorsError::Conflict(
                     "your company already has an open objection to this notice: amend it instead"
                         .into(),
@@ -331,7 +347,11 @@ impl Subprocessors {
         let reasons = rich_text::clean("reasons", reasons)?;
         let now = self.clock().now().unix_timestamp();
         let audit = caller
-            .entry(self.clock(), "subprocessor.objection.amend", Outcome::Success)
+            .entry(
+                self.clock(),
+                "subprocessor.objection.amend",
+                Outcome::Success,
+            )
             .subject("objection", id)
             .organisation(row.organisation_id);
         self.set_open(id, &audit, Some(&reasons), "open", now)
@@ -349,11 +369,14 @@ impl Subprocessors {
         self.may_change_own(caller, &row).await?;
         let now = self.clock().now().unix_timestamp();
         let audit = caller
-            .entry(self.clock(), "subprocessor.objection.withdraw", Outcome::Success)
+            .entry(
+                self.clock(),
+                "subprocessor.objection.withdraw",
+                Outcome::Success,
+            )
             .subject("objection", id)
             .organisation(row.organisation_id);
-        self.set_open(id, &audit, None, "withdrawn", now)
-            .await?;
+        self.set_open(id, &audit, None, "withdrawn", now).await?;
         self.objection(caller, id).await
     }
 
@@ -413,7 +436,8 @@ impl Subprocessors {
                 }
                 extranet_audit::append_in(&mut *tx, audit).await?;
                 Ok::<(), SubprocessorsError>(())
-            }.await)
+            }
+            .await)
             .await,
         )
     }

@@ -253,10 +253,12 @@ impl Subprocessors {
     ) -> Result<(Masked<SubprocessorView>, Vec<Change>)> {
         let grants = self.reader_grants(reader).await?;
         let row: Option<Row> = on_pool!(self.db(), read, |pool| {
-            sqlx::query_as(AssertSqlSafe(format!("SELECT {COLUMNS} FROM subprocessor WHERE id = $1")))
-                .bind(id)
-                .fetch_optional(pool)
-                .await
+            sqlx::query_as(AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM subprocessor WHERE id = $1"
+            )))
+            .bind(id)
+            .fetch_optional(pool)
+            .await
         })?;
         let Some(row) = row else {
             return Err(SubprocessorsError::NotFound);

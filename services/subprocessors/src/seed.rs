@@ -99,7 +99,12 @@ pub async fn demo(db: &Db, clock: &dyn Clock, coordinator: Uuid, who: &Objectors
         "0712.345.678",
         "https://klantrelatie.example",
         "Customer relationship management",
-        &["identification", "contact", "professional", "correspondence"],
+        &[
+            "identification",
+            "contact",
+            "professional",
+            "correspondence",
+        ],
         &["client_contacts", "applicants"],
         &["BE", "IE"],
         "2025-01-10",

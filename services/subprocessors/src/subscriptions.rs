@@ -55,7 +55,8 @@ impl Subprocessors {
                 .await?;
                 extranet_audit::append_in(&mut *tx, &audit).await?;
                 Ok::<(), SubprocessorsError>(())
-            }.await)
+            }
+            .await)
             .await,
         )
     }

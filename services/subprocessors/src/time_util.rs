@@ -42,5 +42,6 @@ pub fn today(now: OffsetDateTime, tz: &jiff::tz::TimeZone) -> jiff::civil::Date 
 
 /// `date` plus `days`.
 pub fn add_days(date: jiff::civil::Date, days: i64) -> jiff::civil::Date {
-    date.checked_add(jiff::Span::new().days(days)).unwrap_or(date)
+    date.checked_add(jiff::Span::new().days(days))
+        .unwrap_or(date)
 }

@@ -158,7 +158,10 @@ mod tests {
         assert_eq!(v.countries().count(), 249);
         // The EU's 27 with Iceland, Liechtenstein and Norway.
         assert_eq!(v.countries().filter(|c| c.eea).count(), 30);
-        assert!(v.country("BE").is_some_and(|c| c.eea && c.names.nl == "België"));
+        assert!(
+            v.country("BE")
+                .is_some_and(|c| c.eea && c.names.nl == "België")
+        );
         assert!(v.country("US").is_some_and(|c| !c.eea));
         assert!(v.country("CH").is_some_and(|c| !c.eea));
         assert!(v.country("XX").is_none());

@@ -32,9 +32,21 @@ pub const PERMISSIONS: &[(&str, &str, &str)] = &[
     ("get", "/api/v1/subprocessors", "subprocessor.list"),
     ("get", "/api/v1/subprocessors/{id}", "subprocessor.list"),
     ("get", "/api/v1/subprocessor-notices", "subprocessor.list"),
-    ("post", "/api/v1/subprocessor-notices", "subprocessor.update"),
-    ("get", "/api/v1/subprocessor-notices/{id}", "subprocessor.list"),
-    ("patch", "/api/v1/subprocessor-notices/{id}", "subprocessor.update"),
+    (
+        "post",
+        "/api/v1/subprocessor-notices",
+        "subprocessor.update",
+    ),
+    (
+        "get",
+        "/api/v1/subprocessor-notices/{id}",
+        "subprocessor.list",
+    ),
+    (
+        "patch",
+        "/api/v1/subprocessor-notices/{id}",
+        "subprocessor.update",
+    ),
     (
         "post",
         "/api/v1/subprocessor-notices/{id}/publish",
@@ -58,7 +70,11 @@ pub const PERMISSIONS: &[(&str, &str, &str)] = &[
         "/api/v1/objections/{id}/withdraw",
         "subprocessor.object",
     ),
-    ("post", "/api/v1/objections/{id}/decision", "objection.decide"),
+    (
+        "post",
+        "/api/v1/objections/{id}/decision",
+        "objection.decide",
+    ),
 ];
 
 pub fn routes() -> OpenApiRouter<ApiState> {
@@ -189,7 +205,9 @@ async fn list_notices(
 ) -> Result<Response, ApiError> {
     let caller = reader_of(&s, &who, &peer);
     let states: Vec<&str> = q.state.map(|x| x.as_str()).into_iter().collect();
-    Ok(many(&svc(&s).notices(Reader::Person(&caller), &states).await?))
+    Ok(many(
+        &svc(&s).notices(Reader::Person(&caller), &states).await?,
+    ))
 }
 
 /// A processing location.
@@ -296,7 +314,9 @@ async fn get_notice(
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
     let caller = reader_of(&s, &who, &peer);
-    Ok(masked(&svc(&s).notice(Reader::Person(&caller), id(&raw)?).await?))
+    Ok(masked(
+        &svc(&s).notice(Reader::Person(&caller), id(&raw)?).await?,
+    ))
 }
 
 /// Change a draft (409 once published, withdrawn or applied).
@@ -431,7 +451,9 @@ async fn amend_objection(
     ApiJson(b): ApiJson<ReasonsBody>,
 ) -> Result<Response, ApiError> {
     let caller = writer_of(&s, &who, &peer).await?;
-    Ok(masked(&svc(&s).amend(&caller, id(&raw)?, &b.reasons).await?))
+    Ok(masked(
+        &svc(&s).amend(&caller, id(&raw)?, &b.reasons).await?,
+    ))
 }
 
 /// Withdraw the company's open objection.
@@ -446,7 +468,9 @@ async fn withdraw_objection(
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
     let caller = writer_of(&s, &who, &peer).await?;
-    Ok(masked(&svc(&s).withdraw_objection(&caller, id(&raw)?).await?))
+    Ok(masked(
+        &svc(&s).withdraw_objection(&caller, id(&raw)?).await?,
+    ))
 }
 
 /// A decision on an objection.

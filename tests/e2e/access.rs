@@ -40,6 +40,52 @@ pub(crate) struct World {
     /// organisation key → a pending invitation there (the invited person's id); filled by the
     /// tests that need them.
     pub invitations: BTreeMap<&'static str, String>,
+    /// Subprocessors (filled by [`subprocessor_world`]): the entry a published notice
+    /// announced, the notice, and each company's objection to it (organisation key → id).
+    pub entry: Option<String>,
+    pub notice: Option<String>,
+    pub objections: BTreeMap<&'static str, String>,
+}
+
+/// A published notice announcing an entry, and an open objection of companies A and B to it.
+pub(crate) async fn subprocessor_world(server: &Server, w: &mut World) -> anyhow::Result<()> {
+    let po = &w.people["po@cb.example"].token;
+    let d = (OffsetDateTime::now_utc() + time::Duration::days(40)).date();
+    let (status, body) = api(server, po, Method::POST, "/api/v1/subprocessor-notices",
+        Some(json!({ "kind": "add", "summary": "Back-ups", "effective_date": format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()),
+            "entry": { "legal_name": "Vault NV", "registration_number": "0123.456.789", "website": "https://vault.example",
+                "service": "Back-ups", "data_categories": ["contact"], "subject_categories": ["client_contacts"],
+                "locations": [{ "country": "BE" }], "agreement_date": null } }))).await?;
+    anyhow::ensure!(status == 201, "notice: {status} {body}");
+    let v: Value = serde_json::from_str(&body)?;
+    let id = v["id"].as_str().context("notice id")?.to_owned();
+    let (status, body) = api(
+        server,
+        po,
+        Method::POST,
+        &format!("/api/v1/subprocessor-notices/{id}/publish"),
+        None,
+    )
+    .await?;
+    anyhow::ensure!(status == 200, "publish: {status} {body}");
+    let v: Value = serde_json::from_str(&body)?;
+    w.entry = Some(v["subprocessor_id"].as_str().context("entry")?.to_owned());
+    for (org, email) in [("A", "ca@a.example"), ("B", "cba@b.example")] {
+        let (status, body) = api(
+            server,
+            &w.people[email].token,
+            Method::POST,
+            &format!("/api/v1/subprocessor-notices/{id}/objections"),
+            Some(json!({ "reasons": "<p>No.</p>" })),
+        )
+        .await?;
+        anyhow::ensure!(status == 201, "objection {org}: {status} {body}");
+        let v: Value = serde_json::from_str(&body)?;
+        w.objections
+            .insert(org, v["id"].as_str().context("objection")?.to_owned());
+    }
+    w.notice = Some(id);
+    Ok(())
 }
 
 /// A small PDF, as uploads need one.
@@ -234,6 +280,9 @@ pub(crate) async fn world(server: &Server) -> anyhow::Result<World> {
         dossier_org,
         documents,
         invitations: BTreeMap::new(),
+        entry: None,
+        notice: None,
+        objections: BTreeMap::new(),
     })
 }
 
@@ -271,6 +320,12 @@ enum Target {
     Document(&'static str),
     /// The pending invitation in an organisation.
     Invitation(&'static str),
+    /// The register's entry (one list for everyone).
+    Entry,
+    /// The published notice.
+    Notice,
+    /// An organisation's objection to the notice.
+    Objection(&'static str),
 }
 
 impl World {
@@ -328,6 +383,8 @@ impl World {
             Target::Invitation(k) => {
                 return self.relation(caller, &Target::Org(k));
             }
+            Target::Entry | Target::Notice => (None, None, false),
+            Target::Objection(k) => (Some(self.orgs[k].clone()), None, false),
         };
         if org.as_deref() == Some(caller.org.as_str()) {
             r.insert("organisation".into());
@@ -349,6 +406,9 @@ impl World {
             Target::Assignment(a) => self.assignments[a].0.clone(),
             Target::Document(k) => self.documents[k].0.clone(),
             Target::Invitation(k) => self.invitations[k].clone(),
+            Target::Entry => self.entry.clone().unwrap_or_default(),
+            Target::Notice => self.notice.clone().unwrap_or_default(),
+            Target::Objection(k) => self.objections[k].clone(),
         }
     }
 }
@@ -380,6 +440,7 @@ databases!(
             let id = invite(&server, &w, org).await?;
             w.invitations.insert(org, id);
         }
+        subprocessor_world(&server, &mut w).await?;
         let matrix = policy_matrix(&server).await?;
         let doc: Value = server
             .client()?
@@ -429,12 +490,15 @@ databases!(
                     "assignment.create" => "dossier",
                     "document.access_log" => "organisation",
                     _ if path.starts_with("/api/v1/dossiers/{id}/") => "dossier",
+                    _ if path.starts_with("/api/v1/subprocessor-notices") => "notice",
+                    _ if path.starts_with("/api/v1/objections") => "objection",
                     _ => resource_of(permission),
                 };
                 // Invitations are seen where they are listed; an organisation is created in
                 // none (a refusal is always 403).
                 let read_permission = match parent {
                     "invitation" => "invitation.list".to_owned(),
+                    "notice" => "subprocessor.list".to_owned(),
                     _ => format!("{parent}.read"),
                 };
                 let read_domains = domains_of(&matrix, "actions", caller, &read_permission);
@@ -469,6 +533,9 @@ databases!(
                         Target::Invitation("B"),
                         Target::Invitation("C"),
                     ],
+                    "subprocessor" => vec![Target::Entry],
+                    "notice" => vec![Target::Notice],
+                    "objection" => vec![Target::Objection("A"), Target::Objection("B")],
                     other => bail!("no targets for resource {other}"),
                 };
                 let targets = if action_name == "organisation.create" {
@@ -482,9 +549,12 @@ databases!(
                         api(&server, &caller.token, Method::GET, path, None).await?;
                     // Lists that select by more than the policy (a period, a role): only the
                     // answer is checked here (tests/e2e/backoffice.rs checks their contents).
+                    // The register lists active entries only; the entry here is announced
+                    // (tests/e2e/subprocessors.rs checks the list as of dates).
                     if path.ends_with("/export")
                         || path.ends_with("/ending-soon")
                         || path.ends_with("/inspectors")
+                        || path == "/api/v1/subprocessors"
                     {
                         assert_eq!(status, 200, "{caller_key} GET {path}");
                         checked += 1;
@@ -512,7 +582,11 @@ databases!(
                     continue;
                 }
                 for t in &targets {
-                    let rel = w.relation(caller, t);
+                    let mut rel = w.relation(caller, t);
+                    // An objection to a notice is lodged for the caller's own company.
+                    if permission == "subprocessor.object" && matches!(t, Target::Notice) {
+                        rel.insert("organisation".into());
+                    }
                     let mut allowed = !allowed_domains.is_disjoint(&rel);
                     // A person's roles, rights and state: only by someone who could give every
                     // role they hold (the `roles` relation of the matrix).
@@ -655,6 +729,21 @@ fn request_for(
             Some(json!({ "roles": roles }))
         }
         "dossier.hold" => Some(json!({ "hold": false })),
+        "subprocessor.object" if path.ends_with("/withdraw") => None,
+        "subprocessor.object" => Some(json!({ "reasons": "<p>Nog steeds niet.</p>" })),
+        "subprocessor.withdraw" => Some(json!({ "reason": "Niet meer nodig" })),
+        "subprocessor.update" => {
+            let d = (OffsetDateTime::now_utc() + time::Duration::days(40)).date();
+            Some(
+                json!({ "kind": "add", "summary": "Archief", "effective_date": format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()),
+                "entry": { "legal_name": "Archief NV", "registration_number": "0123.456.789", "website": "https://archief.example",
+                    "service": "Archief", "data_categories": ["contact"], "subject_categories": ["client_contacts"],
+                    "locations": [{ "country": "BE" }], "agreement_date": null } }),
+            )
+        }
+        "objection.decide" => {
+            Some(json!({ "decision": "settled", "note": "In overleg geregeld." }))
+        }
         "dossier.update" => Some(json!({ "valid_until": "2029-06-30" })),
         "dossier.status" => Some(json!({ "status": "suspended", "reason": "controle" })),
         "organisation.create" => {
@@ -1178,7 +1267,8 @@ databases!(
     /// granted → present, otherwise named under `masked` or shown as hidden.
     async fn every_role_sees_exactly_the_granted_fields_of_every_type(b: Backends) {
         let server = ServerBuilder::new(b).start().await?;
-        let w = world(&server).await?;
+        let mut w = world(&server).await?;
+        subprocessor_world(&server, &mut w).await?;
         let matrix = policy_matrix(&server).await?;
         sql_rows(&server, "UPDATE organisation SET phone = '+32 9 123 45 67', fax = '+32 9 765 43 21', sector = 'Betonmarker' WHERE id IN (SELECT organisation_id FROM dossier)").await?;
         let fields_of = |ty: &str| -> anyhow::Result<Vec<String>> {
@@ -1218,6 +1308,25 @@ databases!(
                 format!("/api/v1/assignments/{}", w.assignments["active"].0),
                 "/api/v1/assignments".to_owned(),
             ),
+            (
+                "notice",
+                Target::Notice,
+                format!("/api/v1/subprocessor-notices/{}", w.id(&Target::Notice)),
+                "/api/v1/subprocessor-notices".to_owned(),
+            ),
+            (
+                "objection",
+                Target::Objection("A"),
+                format!("/api/v1/objections/{}", w.id(&Target::Objection("A"))),
+                "/api/v1/objections".to_owned(),
+            ),
+            // An entry's page holds it under `entry`; the list holds active entries only.
+            (
+                "subprocessor",
+                Target::Entry,
+                format!("/api/v1/subprocessors/{}", w.id(&Target::Entry)),
+                String::new(),
+            ),
         ];
         for caller_key in callers {
             let caller = &w.people[caller_key];
@@ -1228,9 +1337,16 @@ databases!(
                     ("detail", detail.clone(), "read"),
                     ("list", list.clone(), "list"),
                 ] {
+                    if url.is_empty() {
+                        continue;
+                    }
+                    // Notices and entries are read by who may list the register.
+                    let permission = match *ty {
+                        "notice" | "subprocessor" => "subprocessor.list".to_owned(),
+                        _ => format!("{ty}.{action}"),
+                    };
                     let reaches =
-                        !domains_of(&matrix, "actions", caller, &format!("{ty}.{action}"))
-                            .is_disjoint(&rel);
+                        !domains_of(&matrix, "actions", caller, &permission).is_disjoint(&rel);
                     let (status, body) =
                         api(&server, &caller.token, Method::GET, &url, None).await?;
                     if !reaches {
@@ -1241,7 +1357,9 @@ databases!(
                         continue;
                     }
                     let v: Value = serde_json::from_str(&body)?;
-                    let rec = if output == "detail" {
+                    let rec = if output == "detail" && *ty == "subprocessor" {
+                        v["entry"].clone()
+                    } else if output == "detail" {
                         v
                     } else {
                         v["items"]

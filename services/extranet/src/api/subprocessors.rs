@@ -139,7 +139,9 @@ pub struct SubprocessorList {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// `YYYY-MM-DD`: the list as it stood at the end of that day (installation time zone).
+    /// `YYYY-MM-DD`: the list as it stood at the end of that day (installation time zone);
+    /// today or before.
+    #[param(format = Date)]
     at: Option<String>,
 }
 
@@ -236,6 +238,7 @@ pub struct EntryBody {
     subject_categories: Vec<String>,
     locations: Vec<LocationBody>,
     /// `YYYY-MM-DD`.
+    #[schema(format = Date)]
     agreement_date: Option<String>,
 }
 
@@ -273,6 +276,7 @@ pub struct NoticeBody {
     /// What changes and why (plain text).
     summary: String,
     /// `YYYY-MM-DD`, at least the notice period after publication.
+    #[schema(format = Date)]
     effective_date: String,
 }
 

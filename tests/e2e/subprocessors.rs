@@ -149,110 +149,18 @@ async fn setup(b: Backends, extra: &[(&str, &str)]) -> anyhow::Result<Setup> {
     })
 }
 
-/// `n` client companies inserted straight into the database, each with an active primary
-/// contact speaking nl, fr or en in turn, and an ordinary contact; every tenth ordinary contact
-/// subscribed. Returns (primary contacts' e-mails with language, subscribers' e-mails).
+/// `n` client companies inserted straight into the database (`extranet_tests::bulk`):
+/// (primary contacts' e-mails with language, subscribers' e-mails).
 async fn companies(
     server: &Server,
     n: usize,
     tag: &str,
 ) -> anyhow::Result<(Vec<(String, String)>, Vec<String>)> {
-    let sqlite = server.backends.db == Db::Sqlite;
-    let id = |u: uuid::Uuid| {
-        if sqlite {
-            format!("X'{}'", u.simple())
-        } else {
-            format!("'{u}'")
-        }
-    };
-    let ts = if sqlite {
-        "'2026-01-01T00:00:00Z'"
-    } else {
-        "TIMESTAMPTZ '2026-01-01T00:00:00Z'"
-    };
-    let (yes, no) = if sqlite {
-        ("1", "0")
-    } else {
-        ("TRUE", "FALSE")
-    };
-    let mut primaries = Vec::new();
-    let mut subscribers = Vec::new();
-    for chunk in (0..n).collect::<Vec<_>>().chunks(100) {
-        let (mut orgs, mut people, mut roles, mut subs) = (vec![], vec![], vec![], vec![]);
-        for i in chunk {
-            let org = uuid::Uuid::new_v4();
-            orgs.push(format!(
-                "({}, 'client', 'Bulk {i} NV', '[]', {yes}, {ts}, {ts})",
-                id(org)
-            ));
-            let lang = ["nl", "fr", "en"][i % 3];
-            for (k, role) in [("p", "client_admin"), ("u", "client_user")] {
-                let person = uuid::Uuid::new_v4();
-                let email = format!("{k}{i}@{tag}.example");
-                people.push(format!(
-                    "({}, {}, 'Bulk', 'Contact', '{email}', '{email}', 'unspecified', '{lang}', \
-                     'active', {ts}, {ts})",
-                    id(person),
-                    id(org)
-                ));
-                roles.push(format!("({}, '{role}')", id(person)));
-                if role == "client_admin" {
-                    primaries.push((email, lang.to_owned()));
-                } else if i % 10 == 0 {
-                    subs.push(format!("({}, {yes}, 0)", id(person)));
-                    subscribers.push(email);
-                }
-            }
-        }
-        sql_rows(
-            server,
-            &format!(
-                "INSERT INTO organisation (id, kind, name, addresses, active, created_at, \
-                 updated_at) VALUES {}",
-                orgs.join(", ")
-            ),
-        )
-        .await?;
-        sql_rows(
-            server,
-            &format!(
-                "INSERT INTO person (id, organisation_id, surname, first_name, email, \
-                 email_normalized, gender, language, state, created_at, updated_at) VALUES {}",
-                people.join(", ")
-            ),
-        )
-        .await?;
-        sql_rows(
-            server,
-            &format!(
-                "INSERT INTO person_role (person_id, role) VALUES {}",
-                roles.join(", ")
-            ),
-        )
-        .await?;
-        if !subs.is_empty() {
-            sql_rows(
-                server,
-                &format!(
-                    "INSERT INTO subprocessor_subscription (person_id, wants_mail, updated_at) \
-                     VALUES {}",
-                    subs.join(", ")
-                ),
-            )
-            .await?;
-        }
+    let made = extranet_tests::bulk::client_companies(server.backends.db, n, tag);
+    for sql in &made.statements {
+        sql_rows(server, sql).await?;
     }
-    // One primary contact unsubscribed: no mail for them.
-    sql_rows(
-        server,
-        &format!(
-            "INSERT INTO subprocessor_subscription (person_id, wants_mail, updated_at) \
-             SELECT id, {no}, 0 FROM person WHERE email = 'p1@{tag}.example'"
-        ),
-    )
-    .await?;
-    primaries.retain(|(e, _)| *e != format!("p1@{tag}.example"));
-    Ok((primaries, subscribers))
+    Ok((made.primaries, made.subscribers))
 }
 
 extranet_tests::databases!(

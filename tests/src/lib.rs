@@ -6,6 +6,7 @@ pub mod backends;
 pub mod bench;
 pub mod binary;
 pub mod browser;
+pub mod bulk;
 pub mod keys;
 pub mod mail;
 pub mod server;

@@ -99,6 +99,23 @@ fn set_clock(file: &Path, at: OffsetDateTime) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The JSON schema of the register's list, from the OpenAPI document the server publishes.
+async fn list_schema(server: &Server) -> anyhow::Result<jsonschema::Validator> {
+    let doc: Value = server
+        .client()?
+        .get(server.url("/api/v1/openapi.json"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let schema = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$ref": "#/components/schemas/SubprocessorList",
+        "components": doc["components"],
+    });
+    jsonschema::validator_for(&schema).map_err(|e| anyhow::anyhow!("schema: {e}"))
+}
+
 struct Setup {
     server: Server,
     po: String,
@@ -703,6 +720,49 @@ extranet_tests::databases!(
         )
         .await?;
         assert_eq!(got, 422, "a date to come: {v}");
+        // The list validates against the schema the OpenAPI document publishes for it.
+        let schema = list_schema(&s.server).await?;
+        for path in [
+            "/api/v1/subprocessors".to_owned(),
+            format!("/api/v1/subprocessors?at={after_day_now}"),
+        ] {
+            let (_, v) = call(&s.server, &s.a.1, Method::GET, &path, None).await?;
+            let errors: Vec<String> = schema
+                .iter_errors(&v)
+                .map(|e| format!("{} at {}", e, e.instance_path()))
+                .collect();
+            assert!(errors.is_empty(), "{path}: {errors:?}");
+            assert!(v["items"].as_array().is_some_and(|i| !i.is_empty()));
+        }
+        let (_, now) = call(
+            &s.server,
+            &s.a.1,
+            Method::GET,
+            "/api/v1/subprocessors",
+            None,
+        )
+        .await?;
+        let broken =
+            json!({ "as_of": "2026-01-01T00:00:00Z", "items": [now["items"][0]], "extra": 1 });
+        assert!(
+            !schema.is_valid(&broken),
+            "the schema refuses what it does not describe"
+        );
+        // The decisions were mailed to each company's primary contact, and no mail carries the
+        // reasons' markup.
+        let decided = sql_rows(
+            &s.server,
+            "SELECT recipient FROM outbox WHERE template = 'objection-decided' ORDER BY recipient",
+        )
+        .await?;
+        let recipients: Vec<&str> = decided.iter().map(|r| r[0].as_str()).collect();
+        assert_eq!(recipients, ["ca@a.example", "cb@b.example"]);
+        let payloads = sql_rows(&s.server, "SELECT payload FROM outbox").await?;
+        assert!(
+            payloads
+                .iter()
+                .all(|p| !p[0].contains("<script") && !p[0].contains("onerror"))
+        );
         for bad in ["2026-3-1", "yesterday", "2026-02-30"] {
             let (got, _) = call(
                 &s.server,

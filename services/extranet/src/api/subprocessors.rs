@@ -126,14 +126,52 @@ async fn writer_of(
     Ok(s.subprocessors.caller(who.0.sub, ip(peer)).await?)
 }
 
+/// A subprocessor as the caller may see it: the fields granted, and under `masked` the names
+/// of those that are not (their values never leave the server). Kept equal to
+/// `extranet_access::SubprocessorView` by a unit test.
+// Serialize only so that `deny_unknown_fields` is accepted: utoipa publishes it as
+// `additionalProperties: false`.
+#[derive(ToSchema, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct SubprocessorRecord {
+    id: Option<Uuid>,
+    legal_name: Option<String>,
+    /// Enterprise or registration number.
+    registration_number: Option<String>,
+    website: Option<String>,
+    /// What it does for the certification body.
+    service: Option<String>,
+    /// Codes of `policies/data_categories.csv` (kind `data`).
+    data_categories: Option<Vec<String>>,
+    /// Codes of `policies/data_categories.csv` (kind `subjects`).
+    subject_categories: Option<Vec<String>>,
+    /// ISO 3166-1 alpha-2 codes.
+    locations: Option<Vec<String>>,
+    /// `US: standard_contractual_clauses` for each location outside the EEA.
+    transfers: Option<Vec<String>>,
+    /// ISO date of the processing agreement.
+    #[schema(value_type = Option<String>, format = Date)]
+    agreement_date: Option<Option<String>>,
+    /// `announced`, `active` or `retired`.
+    state: Option<String>,
+    /// An upheld objection took the caller's company out of this entry.
+    excluded: Option<bool>,
+    masked: Option<Vec<String>>,
+}
+
 /// The register on a date.
-#[derive(ToSchema)]
+// Serialize only so that `deny_unknown_fields` is accepted: utoipa publishes it as
+// `additionalProperties: false`.
+#[derive(ToSchema, serde::Serialize)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct SubprocessorList {
     /// RFC 3339: the instant the list describes.
+    #[schema(format = DateTime)]
     as_of: String,
     /// The active subprocessors then, each masked for the caller.
-    items: Vec<MaskedRecord>,
+    items: Vec<SubprocessorRecord>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -167,7 +205,7 @@ async fn list(
 #[derive(ToSchema)]
 #[allow(dead_code)]
 struct EntryWithHistory {
-    entry: MaskedRecord,
+    entry: SubprocessorRecord,
     /// Oldest first: when, what (`announced`, `activated`, `changed`, `retired`, `withdrawn`,
     /// `excluded`), by which notice, and the entry after the change.
     history: Vec<serde_json::Value>,
@@ -507,4 +545,29 @@ async fn decide(
         note: b.note,
     };
     Ok(masked(&svc(&s).decide(&caller, id(&raw)?, &d).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use extranet_access::Outward;
+
+    /// The published schema names every field of the outward type, and nothing else.
+    #[test]
+    fn the_record_schema_names_every_field() {
+        let schema =
+            serde_json::to_value(<super::SubprocessorRecord as utoipa::PartialSchema>::schema())
+                .unwrap_or_default();
+        let mut published: Vec<String> = schema["properties"]
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default();
+        published.sort();
+        let mut fields: Vec<String> = extranet_access::SubprocessorView::FIELDS
+            .iter()
+            .map(|f| (*f).to_owned())
+            .chain(["masked".to_owned()])
+            .collect();
+        fields.sort();
+        assert_eq!(published, fields);
+    }
 }

@@ -71,6 +71,9 @@ pub struct Change {
     pub entry: Snapshot,
 }
 
+/// A stored change: when, what, by which notice, for which company, the entry after it.
+type ChangeRow = (i64, String, Option<Uuid>, Option<Uuid>, String);
+
 #[derive(FromRow)]
 pub(crate) struct Row {
     pub id: Uuid,
@@ -263,16 +266,15 @@ impl Subprocessors {
         let Some(row) = row else {
             return Err(SubprocessorsError::NotFound);
         };
-        let changes: Vec<(i64, String, Option<Uuid>, Option<Uuid>, String)> =
-            on_pool!(self.db(), read, |pool| {
-                sqlx::query_as(
-                    "SELECT at, kind, notice_id, organisation_id, entry FROM subprocessor_change \
+        let changes: Vec<ChangeRow> = on_pool!(self.db(), read, |pool| {
+            sqlx::query_as(
+                "SELECT at, kind, notice_id, organisation_id, entry FROM subprocessor_change \
                      WHERE subprocessor_id = $1 ORDER BY at, id",
-                )
-                .bind(id)
-                .fetch_all(pool)
-                .await
-            })?;
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await
+        })?;
         let sees_all = matches!(reader, Reader::Person(c)
             if c.grants.allows(Resource::Objection, Action::List, all()));
         let own = reader.organisation();

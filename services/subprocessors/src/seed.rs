@@ -12,6 +12,7 @@ use crate::store::Conn;
 
 const DAY: i64 = 86_400;
 
+#[allow(clippy::too_many_arguments)]
 fn entry(
     name: &str,
     number: &str,

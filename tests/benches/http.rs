@@ -85,6 +85,8 @@ async fn start_extranet(pin: &Pinning, bin: &Path, data_dir: &Path) -> anyhow::R
         // The bench signs its staff account in with the password alone: a second factor
         // changes the sign-in, not the signed-in request measured here.
         .env("EXTRANET_AUTH__SECOND_FACTOR_ROLES", "[]")
+        // The subprocessors' list is measured as the public file anyone may fetch.
+        .env("EXTRANET_SUBPROCESSORS__PUBLIC", "true")
         .env(
             "EXTRANET_KEYS__ENCRYPTION_KEY",
             extranet_tests::keys::new_kek()?,
@@ -240,6 +242,7 @@ async fn orchestrate_async() -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&data_dir)?;
     let password = create_bench_account(&bin, &data_dir).await?;
     let mut extranet = start_extranet(&pin, &bin, &data_dir).await?;
+    register(&data_dir).await?;
     let mut bare = start_bare(&pin, &me, dir.path()).await?;
     let access = signin::access_token(&extranet, BENCH_EMAIL, &password).await?;
 
@@ -288,6 +291,14 @@ async fn orchestrate_async() -> anyhow::Result<ExitCode> {
         // The signed-in home (a member of staff on an empty installation): the page layer with
         // its shell, and the home's reads of files, assignments, documents, invitations and the
         // audit log's counts.
+        // The public list of subprocessors as JSON (a register of twelve entries).
+        Case {
+            label: "/subprocessors.json",
+            on_bare: false,
+            path: "/subprocessors.json",
+            accept_language: None,
+            cookie: None,
+        },
         Case {
             label: "/home staff",
             on_bare: false,
@@ -339,6 +350,29 @@ async fn orchestrate_async() -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Twelve active subprocessors in the bench server's register, written into its database
+/// (the register is changed only through notices, which take a month to apply).
+async fn register(data_dir: &Path) -> anyhow::Result<()> {
+    use sqlx::Connection;
+    let url = format!("sqlite://{}", data_dir.join("extranet.db").display());
+    let mut c = sqlx::SqliteConnection::connect(&url).await?;
+    for i in 0..12 {
+        sqlx::query(
+            "INSERT INTO subprocessor (id, legal_name, registration_number, website, service, \
+             data_categories, subject_categories, locations, agreement_date, state, created_at, \
+             updated_at) VALUES ($1, $2, '0123.456.789', 'https://sub.example', \
+             'Hosting and back-ups of the extranet', '[\"identification\",\"contact\",\"usage\"]', \
+             '[\"client_contacts\",\"inspectors\"]', \
+             '[{\"country\":\"BE\",\"mechanism\":null}]', '2026-01-15', 'active', 0, 0)",
+        )
+        .bind(uuid::Uuid::new_v4())
+        .bind(format!("Subverwerker {i} NV"))
+        .execute(&mut c)
+        .await?;
+    }
+    Ok(())
 }
 
 const BENCH_EMAIL: &str = "bench@example.org";
@@ -488,6 +522,19 @@ fn report(
                 .unwrap_or_default();
             println!(
                 "{name:<15} {ratio:.2}  (rounds {lo:.2}–{hi:.2}; target ≥ {target})  {verdict}{per_cpu}"
+            );
+        }
+    }
+    // The public list of subprocessors against /healthz of the same server, in the same run.
+    if let (Some(list), Some(health)) = (find("/subprocessors.json"), find("extranet /healthz")) {
+        if let Some((ratio, lo, hi)) = ratios(list, health, |m| Some(m.rps)) {
+            let verdict = if ratio >= 0.6 { "PASS" } else { "BELOW" };
+            let per_cpu = ratios(list, health, Measured::per_cpu)
+                .map(|(m, _, _)| format!("; per server CPU-second {m:.2}"))
+                .unwrap_or_default();
+            println!(
+                "{:<15} {ratio:.2}  (rounds {lo:.2}–{hi:.2}; target ≥ 0.6)  {verdict}{per_cpu}",
+                "list / healthz"
             );
         }
     }

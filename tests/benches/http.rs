@@ -526,17 +526,17 @@ fn report(
         }
     }
     // The public list of subprocessors against /healthz of the same server, in the same run.
-    if let (Some(list), Some(health)) = (find("/subprocessors.json"), find("extranet /healthz")) {
-        if let Some((ratio, lo, hi)) = ratios(list, health, |m| Some(m.rps)) {
-            let verdict = if ratio >= 0.6 { "PASS" } else { "BELOW" };
-            let per_cpu = ratios(list, health, Measured::per_cpu)
-                .map(|(m, _, _)| format!("; per server CPU-second {m:.2}"))
-                .unwrap_or_default();
-            println!(
-                "{:<15} {ratio:.2}  (rounds {lo:.2}–{hi:.2}; target ≥ 0.6)  {verdict}{per_cpu}",
-                "list / healthz"
-            );
-        }
+    if let (Some(list), Some(health)) = (find("/subprocessors.json"), find("extranet /healthz"))
+        && let Some((ratio, lo, hi)) = ratios(list, health, |m| Some(m.rps))
+    {
+        let verdict = if ratio >= 0.6 { "PASS" } else { "BELOW" };
+        let per_cpu = ratios(list, health, Measured::per_cpu)
+            .map(|(m, _, _)| format!("; per server CPU-second {m:.2}"))
+            .unwrap_or_default();
+        println!(
+            "{:<15} {ratio:.2}  (rounds {lo:.2}–{hi:.2}; target ≥ 0.6)  {verdict}{per_cpu}",
+            "list / healthz"
+        );
     }
     // What the session check adds to a request: the same page, with and without a valid
     // access cookie, in server CPU time per request.

@@ -467,6 +467,12 @@ impl Subprocessors {
                     "a rejection needs its justification",
                 ));
             }
+            ("settled", _) if note.is_empty() => {
+                return Err(SubprocessorsError::invalid(
+                    "note",
+                    "a settlement needs a note of what was agreed",
+                ));
+            }
             ("rejected" | "settled", _) => None,
             ("upheld", Some("withdraw_notice")) => {
                 if notice.state != "published" {

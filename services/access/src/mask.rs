@@ -99,10 +99,21 @@ pub const HIDDEN_MARK: &str = "[hidden]";
 /// Records as CSV: a header of field names, masked cells as [`HIDDEN_MARK`], and every cell that
 /// a spreadsheet would read as a formula (`= + - @`, tab, CR) prefixed with `'`.
 pub fn to_csv<T: Outward>(records: &[Masked<T>]) -> Result<Vec<u8>, csv::Error> {
+    to_csv_with(records, None)
+}
+
+/// As [`to_csv`], with one more column holding the same value on every row (the date a list
+/// describes, so that the file carries it).
+pub fn to_csv_with<T: Outward>(
+    records: &[Masked<T>],
+    column: Option<(&str, &str)>,
+) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(T::FIELDS)?;
+    let mut header: Vec<&str> = T::FIELDS.to_vec();
+    header.extend(column.map(|c| c.0));
+    w.write_record(&header)?;
     for r in records {
-        let row: Vec<String> = r
+        let mut row: Vec<String> = r
             .cells()
             .into_iter()
             .map(|(_, c)| match c {
@@ -111,6 +122,7 @@ pub fn to_csv<T: Outward>(records: &[Masked<T>]) -> Result<Vec<u8>, csv::Error> 
                 Cell::Hidden => HIDDEN_MARK.to_owned(),
             })
             .collect();
+        row.extend(column.map(|c| defuse(c.1.to_owned())));
         w.write_record(&row)?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))

@@ -535,7 +535,11 @@ async fn list(me: SignedIn, Query(q): Query<AtQuery>) -> PageResult {
     } else {
         None
     };
-    let shown_at = at_error.is_none().then_some(at.clone()).unwrap_or_default();
+    let shown_at = if at_error.is_none() {
+        at.clone()
+    } else {
+        String::new()
+    };
     let page = ListPage {
         c: me.chrome().await,
         site_name: me.services().site.name.clone(),
@@ -1642,7 +1646,7 @@ async fn edit(
 
 /// Who reads a file: a signed-in person, or anyone where the list is public; anyone else is
 /// sent to sign in (and comes back to the file).
-fn file_reader(v: &Visitor, method: &Method, uri: &Uri) -> Result<Option<Caller>, Response> {
+fn file_reader(v: &Visitor, method: &Method, uri: &Uri) -> Result<Option<Caller>, Box<Response>> {
     match &v.claims {
         Some(claims) => Ok(Some(v.services.directory.caller(
             claims.sub,
@@ -1651,7 +1655,7 @@ fn file_reader(v: &Visitor, method: &Method, uri: &Uri) -> Result<Option<Caller>
             v.ip,
         ))),
         None if v.services.subprocessors.settings().public => Ok(None),
-        None => Err(crate::ui::signed_in::sign_in_first(method, uri)),
+        None => Err(Box::new(crate::ui::signed_in::sign_in_first(method, uri))),
     }
 }
 
@@ -1708,7 +1712,7 @@ async fn file_listing(
 async fn json_file(v: Visitor, method: Method, uri: Uri, Query(q): Query<AtQuery>) -> Response {
     let caller = match file_reader(&v, &method, &uri) {
         Ok(c) => c,
-        Err(res) => return res,
+        Err(res) => return *res,
     };
     match file_listing(&v, caller.as_ref(), q.at.as_deref()).await {
         Ok(listing) => axum::Json(listing.to_json()).into_response(),
@@ -1719,7 +1723,7 @@ async fn json_file(v: Visitor, method: Method, uri: Uri, Query(q): Query<AtQuery
 async fn csv_file(v: Visitor, method: Method, uri: Uri, Query(q): Query<AtQuery>) -> Response {
     let caller = match file_reader(&v, &method, &uri) {
         Ok(c) => c,
-        Err(res) => return res,
+        Err(res) => return *res,
     };
     let listing = match file_listing(&v, caller.as_ref(), q.at.as_deref()).await {
         Ok(l) => l,
@@ -1759,7 +1763,7 @@ async fn atom_feed(v: Visitor, method: Method, uri: Uri) -> Response {
     use atom_syndication::{Feed, Link, Text};
     let caller = match file_reader(&v, &method, &uri) {
         Ok(c) => c,
-        Err(res) => return res,
+        Err(res) => return *res,
     };
     let s = &v.services.subprocessors;
     let tr = v.tr();

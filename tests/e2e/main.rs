@@ -30,6 +30,7 @@ mod second_factor_browser;
 mod session;
 mod staff;
 mod storage;
+mod subprocessors_browser;
 mod subprocessors_pages;
 mod tasks_browser;
 mod throttling;

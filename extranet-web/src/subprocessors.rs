@@ -1193,6 +1193,9 @@ async fn decide(
             Some(("outcome", tr.t("sp-error-outcome")))
         }
         "rejected" if form.note.trim().is_empty() => Some(("note", tr.t("sp-error-justification"))),
+        "settled" if form.note.trim().is_empty() => {
+            Some(("note", tr.t("sp-error-settlement-note")))
+        }
         "upheld" | "rejected" | "settled" => None,
         _ => Some(("decision", tr.t("sp-error-decision"))),
     };
@@ -1845,4 +1848,70 @@ async fn atom_feed(v: Visitor, method: Method, uri: Uri) -> Response {
         HeaderValue::from_static("application/atom+xml; charset=utf-8"),
     );
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_gives_paragraphs_lists_emphasis_and_links() {
+        let html = markdown("We *object*:\n\n- one\n- [two](https://example.org)");
+        assert!(html.contains("<p>We <em>object</em>:</p>"), "{html}");
+        assert!(html.contains("<li>one</li>"), "{html}");
+        assert!(
+            html.contains("<a href=\"https://example.org\">two</a>"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn the_notice_form_reads_repeated_fields_and_country_rows() {
+        let pairs = [
+            ("kind", "add"),
+            ("subprocessor_id", ""),
+            ("legal_name", "Relay BV"),
+            ("data_categories", "contact"),
+            ("data_categories", "identification"),
+            ("subject_categories", "client_contacts"),
+            ("country_0", "NL"),
+            ("mechanism_0", ""),
+            ("country_2", "US"),
+            ("mechanism_2", "standard_contractual_clauses"),
+            ("country_99", "FR"),
+            ("effective_date", "2027-01-31"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .to_vec();
+        let form = NoticeForm::from_pairs(pairs);
+        assert_eq!(form.data_categories, ["contact", "identification"]);
+        assert_eq!(form.locations.len(), LOCATION_ROWS);
+        let Ok(d) = form.draft() else {
+            panic!("a draft")
+        };
+        assert_eq!(d.subprocessor_id, None);
+        let Some(entry) = d.entry else {
+            panic!("an entry")
+        };
+        // Empty rows are left out; a row past the form's is ignored.
+        assert_eq!(
+            entry.locations,
+            vec![
+                Location {
+                    country: "NL".into(),
+                    mechanism: None
+                },
+                Location {
+                    country: "US".into(),
+                    mechanism: Some("standard_contractual_clauses".into())
+                },
+            ]
+        );
+        let removal = NoticeForm {
+            kind: "remove".into(),
+            subprocessor_id: "not-an-id".into(),
+            ..NoticeForm::default()
+        };
+        assert_eq!(removal.draft().err(), Some("subprocessor_id"));
+    }
 }

@@ -108,7 +108,7 @@ databases!(
                 sign_in(c, &server, "po@cb.example", "en").await?;
                 c.goto(&server.url("/subprocessors/manage")).await?;
                 let waiting = text_of(c, "sp-published").await?;
-                ensure!(waiting.contains("Objections: 1 open, 0 decided"), "{waiting}");
+                ensure!(waiting.contains("Open objections: 1; decided: 0"), "{waiting}");
                 c.goto(&server.url(&path)).await?;
                 c.find(Locator::Id("decision-rejected")).await?.click().await?;
                 c.find(Locator::Id("note"))

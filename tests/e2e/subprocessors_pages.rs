@@ -243,7 +243,7 @@ databases!(
         server.speak(&po, "en").await?;
         let (code, html) = page(&server, &po, "/subprocessors/manage").await?;
         assert_eq!(code, 200);
-        assert!(html.contains("Objections: 1 open, 0 decided"), "{html}");
+        assert!(html.contains("Open objections: 1; decided: 0"), "{html}");
         let (code, html) = page(
             &server,
             &po,

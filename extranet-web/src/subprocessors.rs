@@ -604,7 +604,8 @@ async fn subscription(me: SignedIn, CsrfForm(form): CsrfForm<SubscriptionForm>) 
 struct HistoryLine {
     when: String,
     what: String,
-    changes: Vec<(String, String)>,
+    /// "Service: Hosting", one line per field that changed.
+    changes: Vec<String>,
     notice: Option<Uuid>,
 }
 
@@ -686,19 +687,16 @@ async fn entry_page(me: SignedIn, Path(id): Path<String>) -> PageResult {
     let mut lines = Vec::new();
     for change in &history {
         let now = entry_words(s, &tr, &change.entry.entry, &change.entry.state, &visible);
-        let changes: Vec<(String, String)> = now
+        let changes: Vec<String> = now
             .iter()
             .filter(|(f, v)| {
                 before.is_empty() && !v.is_empty() || before.iter().any(|(g, w)| g == f && w != v)
             })
             .map(|(f, v)| {
-                (
-                    tr.t(&format!("sp-field-{f}")),
-                    if v.is_empty() {
-                        "—".to_owned()
-                    } else {
-                        v.clone()
-                    },
+                tr.t2(
+                    "sp-change-line",
+                    ("field", &tr.t(&format!("sp-field-{f}"))),
+                    ("value", if v.is_empty() { "—" } else { v }),
                 )
             })
             .collect();

@@ -839,3 +839,4 @@ flash-sp-draft-saved = The draft has been saved; nothing is announced until it i
 flash-sp-published = The notice is published; { $value } e-mails were queued.
 flash-sp-withdrawn = The notice has been withdrawn.
 sp-error-settlement-note = A settlement needs a note saying what was agreed: the company reads it.
+sp-change-line = { $field }: { $value }

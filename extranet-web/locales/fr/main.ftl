@@ -839,3 +839,4 @@ flash-sp-draft-saved = Le brouillon a été enregistré ; rien n'est annoncé av
 flash-sp-published = L'avis est publié ; { $value } e-mails sont prêts à partir.
 flash-sp-withdrawn = L'avis a été retiré.
 sp-error-settlement-note = Un règlement à l'amiable demande une remarque sur ce qui a été convenu : l'entreprise la lit.
+sp-change-line = { $field } : { $value }

@@ -839,3 +839,4 @@ flash-sp-draft-saved = Het ontwerp is opgeslagen; niets wordt aangekondigd tot h
 flash-sp-published = Het wijzigingsbericht is gepubliceerd; { $value } e-mails staan klaar om te vertrekken.
 flash-sp-withdrawn = Het wijzigingsbericht is ingetrokken.
 sp-error-settlement-note = Een minnelijke regeling vraagt een opmerking over wat werd afgesproken: het bedrijf leest ze.
+sp-change-line = { $field }: { $value }

@@ -754,6 +754,10 @@ struct NoticePage {
     can_edit: bool,
     can_publish: bool,
     can_withdraw: bool,
+    /// The entry the notice adds or changes (once it exists), and the one a replacement
+    /// replaces: their pages, with the history.
+    entry_link: Option<(Uuid, String)>,
+    replaces_link: Option<(Uuid, String)>,
 }
 
 async fn notice_view(
@@ -843,7 +847,20 @@ async fn notice_view(
     let closed = (can_object && !n.open && v.state != "withdrawn")
         .then(|| tr.t1("sp-notice-closed-at", "when", &moment(me, &v.effective_at)));
     let manage = may_manage(&current);
+    let entry_link = if m.is_visible("subprocessor_id") && m.is_visible("subprocessor_name") {
+        v.subprocessor_id
+            .map(|id| (id, v.subprocessor_name.clone()))
+    } else {
+        None
+    };
+    let replaces_link = if m.is_visible("replaces_id") && m.is_visible("replaces_name") {
+        v.replaces_id.zip(v.replaces_name.clone())
+    } else {
+        None
+    };
     let page = NoticePage {
+        entry_link,
+        replaces_link,
         c: me.chrome().await,
         site_name: me.services().site.name.clone(),
         withdrawal_reason: shown(&m, "withdrawal_reason", |v| {

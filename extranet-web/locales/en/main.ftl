@@ -840,3 +840,4 @@ flash-sp-published = The notice is published; { $value } e-mails were queued.
 flash-sp-withdrawn = The notice has been withdrawn.
 sp-error-settlement-note = A settlement needs a note saying what was agreed: the company reads it.
 sp-change-line = { $field }: { $value }
+sp-entry-link = { $name } and its history

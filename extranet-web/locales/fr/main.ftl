@@ -840,3 +840,4 @@ flash-sp-published = L'avis est publié ; { $value } e-mails sont prêts à part
 flash-sp-withdrawn = L'avis a été retiré.
 sp-error-settlement-note = Un règlement à l'amiable demande une remarque sur ce qui a été convenu : l'entreprise la lit.
 sp-change-line = { $field } : { $value }
+sp-entry-link = { $name } et son historique

@@ -840,3 +840,4 @@ flash-sp-published = Het wijzigingsbericht is gepubliceerd; { $value } e-mails s
 flash-sp-withdrawn = Het wijzigingsbericht is ingetrokken.
 sp-error-settlement-note = Een minnelijke regeling vraagt een opmerking over wat werd afgesproken: het bedrijf leest ze.
 sp-change-line = { $field }: { $value }
+sp-entry-link = { $name } en zijn geschiedenis

@@ -392,6 +392,42 @@ databases!(
             html.contains("The notice is published; 2 e-mails were queued."),
             "{html}"
         );
+        // The company objects to it, amends its reasons, then withdraws the objection after
+        // being asked.
+        let (code, location, body) = post(
+            &server,
+            &ca,
+            &format!("/subprocessors/notices/{draft}"),
+            &[("reasons", "Premier jet")],
+        )
+        .await?;
+        assert_eq!(code, 303, "{body}");
+        let (code, _, body) = post(
+            &server,
+            &ca,
+            &location,
+            &[("reasons", "Deuxième **version**")],
+        )
+        .await?;
+        assert_eq!(code, 303, "{body}");
+        let (_, html) = page(&server, &ca, &location).await?;
+        assert!(
+            html.contains("Vos motifs ont été enregistrés.")
+                && html.contains("<strong>version</strong>"),
+            "{html}"
+        );
+        let (code, html) = page(&server, &ca, &format!("{location}/withdraw")).await?;
+        assert_eq!(code, 200);
+        assert!(html.contains("objection de votre entreprise ?"), "{html}");
+        let (code, _, _) = post(&server, &ca, &format!("{location}/withdraw"), &[]).await?;
+        assert_eq!(code, 303);
+        let (_, html) = page(&server, &ca, &location).await?;
+        assert!(
+            html.contains("objection a été retirée.")
+                && html.contains("id=\"objection-state\">Retirée"),
+            "{html}"
+        );
+        assert!(!html.contains("id=\"amend-form\""), "{html}");
         // Withdrawing asks first, with the reason.
         let (code, html) = page(
             &server,
@@ -462,9 +498,28 @@ databases!(
         }
         assert_eq!(listing["items"][0]["legal_name"], formula, "{listing}");
         assert!(listing["as_of"].is_string(), "{listing}");
+        // The entry's page: its history, oldest first, with what changed.
+        let entry = listing["items"][0]["id"]
+            .as_str()
+            .context("entry id")?
+            .to_owned();
+        let ca = server.sign_in("ca@a.example", PASSWORD).await?;
+        server.speak(&ca, "en").await?;
+        let (code, html) = page(&server, &ca, &format!("/subprocessors/{entry}")).await?;
+        assert_eq!(code, 200, "{html}");
+        let history = html
+            .split("id=\"entry-history\"")
+            .nth(1)
+            .context("history")?;
+        let announced = history.find("Announced").context("announced")?;
+        let in_use = history.find("— In use").context("in use")?;
+        assert!(announced < in_use, "{history}");
+        assert!(
+            history.contains("State: In use") && history.contains("Countries: Belgium"),
+            "{history}"
+        );
 
         // Signed in, the JSON is the API's listing.
-        let ca = server.sign_in("ca@a.example", PASSWORD).await?;
         let file: Value = ca
             .get(server.url("/subprocessors.json"))
             .send()

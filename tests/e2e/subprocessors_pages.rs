@@ -499,13 +499,13 @@ databases!(
         assert_eq!(listing["items"][0]["legal_name"], formula, "{listing}");
         assert!(listing["as_of"].is_string(), "{listing}");
         // The entry's page: its history, oldest first, with what changed.
-        let entry = listing["items"][0]["id"]
+        let entry_id = listing["items"][0]["id"]
             .as_str()
             .context("entry id")?
             .to_owned();
         let ca = server.sign_in("ca@a.example", PASSWORD).await?;
         server.speak(&ca, "en").await?;
-        let (code, html) = page(&server, &ca, &format!("/subprocessors/{entry}")).await?;
+        let (code, html) = page(&server, &ca, &format!("/subprocessors/{entry_id}")).await?;
         assert_eq!(code, 200, "{html}");
         let history = html
             .split("id=\"entry-history\"")
@@ -605,6 +605,72 @@ databases!(
             "{body}"
         );
         assert!(body.contains(" UTC"), "{body}");
+
+        // A change announced for tomorrow: the company objects, the coordinator upholds the
+        // objection by excluding the company, and the list says the entry is not used for it.
+        let token = login(&server, "po@cb.example").await?;
+        let (status, body) = api(
+            &server,
+            &token,
+            Method::POST,
+            "/api/v1/subprocessor-notices",
+            Some(json!({
+                "kind": "change",
+                "subprocessor_id": entry_id,
+                "entry": {
+                    "legal_name": "Hosting NV",
+                    "registration_number": "0123.456.789",
+                    "website": "https://hosting.example",
+                    "service": "Hosting and e-mail",
+                    "data_categories": ["contact"],
+                    "subject_categories": ["client_contacts"],
+                    "locations": [{ "country": "BE" }],
+                    "agreement_date": "2026-01-31"
+                },
+                "summary": "E-mail too.",
+                "effective_date": in_days(1)
+            })),
+        )
+        .await?;
+        assert_eq!(status, 201, "{body}");
+        let change = serde_json::from_str::<Value>(&body)?["id"]
+            .as_str()
+            .context("id")?
+            .to_owned();
+        let (status, body) = api(
+            &server,
+            &token,
+            Method::POST,
+            &format!("/api/v1/subprocessor-notices/{change}/publish"),
+            None,
+        )
+        .await?;
+        assert_eq!(status, 200, "{body}");
+        let (code, objection, body) = post(
+            &server,
+            &ca,
+            &format!("/subprocessors/notices/{change}"),
+            &[("reasons", "Geen e-mail via derden.")],
+        )
+        .await?;
+        assert_eq!(code, 303, "{body}");
+        let po = server.sign_in("po@cb.example", PASSWORD).await?;
+        let (code, _, body) = post(
+            &server,
+            &po,
+            &format!("{objection}/decision"),
+            &[
+                ("decision", "upheld"),
+                ("outcome", "exclude"),
+                ("note", "Agreed."),
+            ],
+        )
+        .await?;
+        assert_eq!(code, 303, "{body}");
+        let (_, html) = page(&server, &ca, "/subprocessors").await?;
+        assert!(html.contains("Niet gebruikt voor uw bedrijf"), "{html}");
+        let (_, html) = page(&server, &po, "/subprocessors").await?;
+        assert!(!html.contains("Not used for your company"), "{html}");
         Ok(())
     }
 );

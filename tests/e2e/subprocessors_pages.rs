@@ -474,6 +474,7 @@ databases!(
             .env("EXTRANET_SUBPROCESSORS__NOTICE_DAYS", "0")
             .env("EXTRANET_SUBPROCESSORS__APPLY_EVERY_SECS", "1")
             .env("EXTRANET_SUBPROCESSORS__PUBLIC", "true")
+            .env("EXTRANET_SUBPROCESSORS__ALLOW_OUTSIDE_EEA", "true")
             .start()
             .await?;
         people(&server).await?;
@@ -671,6 +672,41 @@ databases!(
         assert!(html.contains("Niet gebruikt voor uw bedrijf"), "{html}");
         let (_, html) = page(&server, &po, "/subprocessors").await?;
         assert!(!html.contains("Not used for your company"), "{html}");
+
+        // Where the installation allows countries outside the EEA, the form asks a transfer
+        // mechanism for each, and the notice names it in words.
+        server.speak(&po, "en").await?;
+        let (_, html) = page(&server, &po, "/subprocessors/manage/new").await?;
+        assert!(
+            html.contains("id=\"mechanism_0\"") && html.contains(">United States<"),
+            "{html}"
+        );
+        let tomorrow = in_days(1);
+        let mut fields = vec![
+            ("kind", "add"),
+            ("legal_name", "Support Inc"),
+            ("registration_number", "US-42"),
+            ("website", "https://support.example"),
+            ("service", "Help desk"),
+            ("data_categories", "contact"),
+            ("subject_categories", "client_contacts"),
+            ("country_0", "BE"),
+            ("country_1", "US"),
+            ("summary", "A help desk in the United States."),
+            ("effective_date", tomorrow.as_str()),
+        ];
+        let (code, _, body) = post(&server, &po, "/subprocessors/manage/new", &fields).await?;
+        assert_eq!(code, 422, "{body}");
+        assert!(body.contains("with a transfer mechanism"), "{body}");
+        fields.push(("mechanism_1", "standard_contractual_clauses"));
+        let (code, location, body) =
+            post(&server, &po, "/subprocessors/manage/new", &fields).await?;
+        assert_eq!(code, 303, "{body}");
+        let (_, html) = page(&server, &po, &location).await?;
+        assert!(
+            html.contains("United States: standard contractual clauses"),
+            "{html}"
+        );
         Ok(())
     }
 );

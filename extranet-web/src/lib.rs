@@ -20,6 +20,7 @@ mod second_factor;
 pub mod session;
 mod site;
 mod staff;
+mod subprocessors;
 pub mod transfer;
 pub mod ui;
 

@@ -125,7 +125,8 @@ pub fn routes(s: &Services) -> Router {
             directory,
             documents,
         },
-    ));
+    ))
+    .merge(crate::subprocessors::routes());
     let home_page = Arc::new(HomeCache {
         site: site.clone(),
         pages: Default::default(),

@@ -58,11 +58,18 @@ matrix!(
     async fn every_role_crawls_every_link_status_csp_shell_width_axe(b: Backends) {
         let server = ServerBuilder::new(b)
             .env("EXTRANET_AUTH__SECOND_FACTOR_ROLES", "[]")
+            // Subprocessors: a notice may take effect today, and is applied within a second
+            // (the installation's day is the tests' UTC day).
+            .env("EXTRANET_SUBPROCESSORS__NOTICE_DAYS", "0")
+            .env("EXTRANET_SUBPROCESSORS__APPLY_EVERY_SECS", "1")
+            .env("EXTRANET_SITE__TIME_ZONE", "UTC")
             .start()
             .await?;
         // Three companies, people in every role, dossiers with an inspector assigned and a
         // document uploaded in each of three.
         let w = world(&server).await?;
+        // Subprocessors: one in use (with its history), one announced with an objection.
+        subprocessors(&server, &w.people["ca@a.example"].token).await?;
         // The contact person may read the company's documents.
         let (status, body) = api(
             &server,
@@ -92,6 +99,33 @@ matrix!(
         Ok(())
     }
 );
+
+/// A subprocessor in use and a notice with an open objection of company A, through the API.
+async fn subprocessors(server: &Server, ca: &str) -> anyhow::Result<()> {
+    use crate::subprocessors_pages::{in_days, published_notice};
+    published_notice(server, "Hosting NV", &in_days(0)).await?;
+    let notice = published_notice(server, "Back-up Hosting NV", &in_days(40)).await?;
+    let (status, body) = api(
+        server,
+        ca,
+        Method::POST,
+        &format!("/api/v1/subprocessor-notices/{notice}/objections"),
+        Some(json!({ "reasons": "<p>We <em>object</em>: <a href=\"https://example.org\">why</a></p>" })),
+    )
+    .await?;
+    ensure!(status == 201, "objection: {status} {body}");
+    for _ in 0..50 {
+        let (_, body) = api(server, ca, Method::GET, "/api/v1/subprocessors", None).await?;
+        if serde_json::from_str::<Value>(&body)?["items"]
+            .as_array()
+            .is_some_and(|i| !i.is_empty())
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    anyhow::bail!("the notice of today was not applied")
+}
 
 /// Problems by role, then by path.
 #[derive(Default)]
@@ -318,6 +352,8 @@ impl<'a> Crawl<'a> {
             let route = route_of(url.path());
             let download = url.path().ends_with("/content")
                 || url.path().ends_with(".csv")
+                || url.path().ends_with(".json")
+                || url.path().ends_with(".atom")
                 || url.path().starts_with("/api/");
             let render = !download
                 && self.rendered < MAX_PAGES

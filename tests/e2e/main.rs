@@ -31,6 +31,8 @@ mod session;
 mod staff;
 mod storage;
 mod subprocessors;
+mod subprocessors_browser;
+mod subprocessors_pages;
 mod tasks_browser;
 mod throttling;
 mod uploads;

@@ -93,6 +93,20 @@ impl From<DocumentsError> for PageError {
     }
 }
 
+impl From<extranet_subprocessors::SubprocessorsError> for PageError {
+    fn from(e: extranet_subprocessors::SubprocessorsError) -> PageError {
+        use extranet_subprocessors::SubprocessorsError as E;
+        match e {
+            E::NotFound => PageError::NotFound,
+            E::Forbidden(_) => PageError::Forbidden,
+            E::Unauthenticated => PageError::Unauthorized,
+            E::Invalid { .. } => PageError::BadRequest,
+            E::Conflict(_) | E::WindowClosed { .. } => PageError::Conflict,
+            E::Internal(m) => PageError::internal(m),
+        }
+    }
+}
+
 impl From<IdentityError> for PageError {
     fn from(e: IdentityError) -> PageError {
         match e {

@@ -100,6 +100,12 @@ pub(crate) fn done(to: &str, key: &str) -> Response {
     with(to, key, true, None)
 }
 
+/// Goes to `to` and says there that `key` happened, naming one value (`{ $value }`: a count,
+/// a name), shown escaped.
+pub(crate) fn done_with(to: &str, key: &str, value: &str) -> Response {
+    with(to, key, true, Some(value))
+}
+
 /// Goes to `to` and says there that `key` went wrong.
 pub(crate) fn failed(to: &str, key: &str) -> Response {
     with(to, key, false, None)

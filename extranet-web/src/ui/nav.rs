@@ -40,6 +40,8 @@ pub(crate) fn may_reach(grants: &Grants, href: &str) -> bool {
         "/company/access-log" => {
             grants.allows(Resource::Document, Action::AccessLog, own_organisation())
         }
+        "/subprocessors" => grants.allows(Resource::Subprocessor, Action::List, all()),
+        "/subprocessors/manage" => grants.allows(Resource::Subprocessor, Action::Update, all()),
         "/staff/organisations" => grants.allows(Resource::Organisation, Action::List, all()),
         "/staff/assignments" => grants.allows(Resource::Assignment, Action::Create, all()),
         "/staff/audit" => grants.allows(Resource::Audit, Action::Search, all()),
@@ -48,11 +50,13 @@ pub(crate) fn may_reach(grants: &Grants, href: &str) -> bool {
 }
 
 /// The navigation's entries, in reading order.
-const ENTRIES: [(&str, &str); 8] = [
+const ENTRIES: [(&str, &str); 10] = [
     ("/home", "menu-home"),
     ("/dossiers", "menu-dossiers"),
     ("/company", "menu-company"),
     ("/company/access-log", "menu-access-log"),
+    ("/subprocessors", "sp-menu"),
+    ("/subprocessors/manage", "sp-menu-manage"),
     ("/staff/organisations", "menu-organisations"),
     ("/staff/assignments", "menu-assignments"),
     ("/staff/audit", "menu-audit-log"),

@@ -358,6 +358,31 @@ impl Subprocessors {
         self.notice(Reader::Person(caller), id).await
     }
 
+    /// A draft as the coordinator wrote it, to edit it again (its proposal in full, which the
+    /// outward view summarises); a notice no longer a draft is not edited (409).
+    pub async fn draft_form(&self, caller: &Caller, id: Uuid) -> Result<NoticeDraft> {
+        self.permit(caller, Action::Update, Some(id)).await?;
+        let Some(row) = self.notice_row(id).await? else {
+            return Err(SubprocessorsError::NotFound);
+        };
+        if row.state != "draft" {
+            return Err(SubprocessorsError::Conflict(format!(
+                "a {} notice cannot be edited",
+                row.state
+            )));
+        }
+        let effective_date = jiff::Timestamp::from_second(row.effective_at)
+            .map(|t| t.to_zoned(self.settings.time_zone.clone()).date().to_string())
+            .unwrap_or_default();
+        Ok(NoticeDraft {
+            kind: row.kind.clone(),
+            subprocessor_id: row.subprocessor_id,
+            entry: row.proposal()?,
+            summary: row.summary.clone(),
+            effective_date,
+        })
+    }
+
     /// Changes a draft; a published, withdrawn or applied notice is not edited (409).
     pub async fn update_draft(
         &self,

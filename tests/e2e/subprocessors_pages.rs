@@ -567,6 +567,11 @@ databases!(
         let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>()?;
         assert_eq!(rows.len(), 1, "{text}");
         assert_eq!(&rows[0][name_column], format!("'{formula}"), "{text}");
+        let as_of = headers
+            .iter()
+            .position(|h| h == "as_of")
+            .context("as_of column")?;
+        assert!(rows[0][as_of].starts_with(&today), "{text}");
 
         // The feed: valid Atom, one entry per notice, its id stable and its time the notice's.
         let res = anonymous

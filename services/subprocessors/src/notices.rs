@@ -372,7 +372,11 @@ impl Subprocessors {
             )));
         }
         let effective_date = jiff::Timestamp::from_second(row.effective_at)
-            .map(|t| t.to_zoned(self.settings.time_zone.clone()).date().to_string())
+            .map(|t| {
+                t.to_zoned(self.settings.time_zone.clone())
+                    .date()
+                    .to_string()
+            })
             .unwrap_or_default();
         Ok(NoticeDraft {
             kind: row.kind.clone(),

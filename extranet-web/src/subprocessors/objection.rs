@@ -60,7 +60,10 @@ pub(super) async fn objection_view(
         site_name: me.services().site.name.clone(),
         o: objection_line(me, &m),
         notice_title,
-        reasons: shown(&m, "reasons", |v| v.reasons.clone()),
+        // Rendered unescaped (`|safe`): cleaned again here, not only when it was stored.
+        reasons: shown(&m, "reasons", |v| {
+            extranet_subprocessors::rich_text::shown(&v.reasons)
+        }),
         outcome: shown(&m, "outcome", |v| v.outcome.clone().unwrap_or_default())
             .filter(|o| !o.is_empty())
             .map(|o| tr.t(&format!("sp-outcome-{}", o.replace('_', "-")))),

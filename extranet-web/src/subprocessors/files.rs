@@ -82,6 +82,20 @@ pub(super) async fn json_file(
         Ok(c) => c,
         Err(res) => return *res,
     };
+    // Anyone's list now: the service's copy, at most a second old.
+    if caller.is_none() && q.at.as_deref().is_none_or(|a| a.trim().is_empty()) {
+        return match v.services.subprocessors.public_json().await {
+            Ok(json) => (
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                )],
+                json,
+            )
+                .into_response(),
+            Err(e) => PageError::from(e).into_response(),
+        };
+    }
     match file_listing(&v, caller.as_ref(), q.at.as_deref()).await {
         Ok(listing) => axum::Json(listing.to_json()).into_response(),
         Err(res) => res,

@@ -47,6 +47,8 @@ impl Subprocessors {
             }
             if self.apply_one(&r, now).await? {
                 run.applied.push(r.id);
+                // The public list changed: the next reader reads it afresh.
+                self.public.store(None);
             }
         }
         Ok(run)

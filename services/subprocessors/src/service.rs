@@ -59,7 +59,14 @@ pub struct Subprocessors {
     pub(crate) settings: Settings,
     pub(crate) vocabulary: Vocabulary,
     pub(crate) clock: Arc<dyn Clock>,
+    /// The public list as JSON, and when it was read (see [`Subprocessors::public_json`]).
+    pub(crate) public: arc_swap::ArcSwapOption<(std::time::Instant, bytes::Bytes)>,
 }
+
+/// How old the public list's JSON may be. The list changes only when a notice is applied, which
+/// each instance looks for every `apply_every` (a minute by default); this instance's own
+/// applications clear it at once.
+pub const PUBLIC_MAX_AGE: Duration = Duration::from_secs(1);
 
 impl Subprocessors {
     /// The service; `clock` is the one the register's dates come from (the installation's).
@@ -73,7 +80,24 @@ impl Subprocessors {
             settings,
             vocabulary: Vocabulary::shipped()?,
             clock,
+            public: arc_swap::ArcSwapOption::empty(),
         })
+    }
+
+    /// The list now as anyone may read it (when the list is public), as JSON: read from the
+    /// database at most once every [`PUBLIC_MAX_AGE`], so that a list fetched by every client's
+    /// tooling costs a copy, not a query. Its `as_of` is the instant it was read.
+    pub async fn public_json(&self) -> Result<bytes::Bytes> {
+        if let Some(cached) = self.public.load_full()
+            && cached.0.elapsed() < PUBLIC_MAX_AGE
+        {
+            return Ok(cached.1.clone());
+        }
+        let listing = self.current(crate::Reader::Anyone).await?;
+        let json = bytes::Bytes::from(listing.to_json().to_string());
+        self.public
+            .store(Some(Arc::new((std::time::Instant::now(), json.clone()))));
+        Ok(json)
     }
 
     pub fn db(&self) -> &Db {

@@ -230,7 +230,7 @@ extranet_tests::databases!(
         // Delivered through the SMTP sink, in each person's language.
         let subjects = [
             ("nl", "Nieuwe subverwerker aangekondigd"),
-            ("fr", "Nouveau sous-traitant annoncé"),
+            ("fr", "Nouveau sous-traitant ultérieur annoncé"),
             ("en", "New subprocessor announced"),
         ];
         for (email, lang) in primaries

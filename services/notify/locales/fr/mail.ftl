@@ -29,49 +29,49 @@ data-confirmation-body =
 
     Si tout est correct, cliquez sur « Mes données sont correctes ». Si quelque chose a changé, corrigez-le sur cette page ou faites-le-nous savoir.
 subprocessor-notice-subject = { $kind ->
-        [add] Nouveau sous-traitant annoncé : { $name }
-        [replace] Remplacement d'un sous-traitant annoncé : { $name }
-        [remove] Retrait d'un sous-traitant annoncé : { $name }
-       *[other] Modification d'un sous-traitant annoncée : { $name }
+        [add] Nouveau sous-traitant ultérieur annoncé : { $name }
+        [replace] Remplacement d'un sous-traitant ultérieur annoncé : { $name }
+        [remove] Retrait d'un sous-traitant ultérieur annoncé : { $name }
+       *[other] Modification d'un sous-traitant ultérieur annoncée : { $name }
     }
 subprocessor-notice-body =
     Bonjour,
 
-    { $site } annonce une modification des sous-traitants qui traitent des données à caractère personnel pour son compte. Elle prend effet le { $date }.
+    { $site } annonce une modification des sous-traitants ultérieurs qui traitent des données à caractère personnel pour son compte. Elle prend effet le { $date }.
 
     { $summary }
 
-    D'ici là, votre entreprise peut s'y opposer dans l'extranet. L'avis, les jours restants et le bouton « Faire opposition » se trouvent ici :
+    D'ici là, votre entreprise peut formuler une objection dans l'extranet. L'avis, les jours restants et le bouton « Formuler une objection » se trouvent ici :
 
     { $link }
 
-    Vous recevez ce message en tant que contact d'une entreprise cliente. Vous pouvez vous désabonner sur la page Sous-traitants.
+    Vous recevez ce message en tant que contact d'une entreprise cliente. Vous pouvez vous désabonner sur la page Sous-traitants ultérieurs.
 subprocessor-withdrawn-subject = Avis retiré : { $name }
 subprocessor-withdrawn-body =
     Bonjour,
 
-    { $site } a retiré son avis concernant le sous-traitant { $name }, qui devait prendre effet le { $date }. Rien ne change.
+    { $site } a retiré son avis concernant le sous-traitant ultérieur { $name }, qui devait prendre effet le { $date }. Rien ne change.
 
     Motif : { $reason }
 
     { $link }
 objection-decided-subject = { $decision ->
-        [upheld] Votre opposition est accueillie : { $name }
-        [rejected] Votre opposition est rejetée : { $name }
-       *[other] Votre opposition est réglée à l'amiable : { $name }
+        [upheld] Votre objection est jugée fondée : { $name }
+        [rejected] Votre objection est rejetée : { $name }
+       *[other] Votre objection est réglée à l'amiable : { $name }
     }
 objection-decided-body =
     Bonjour,
 
-    { $site } a statué sur l'opposition de votre entreprise à l'avis concernant le sous-traitant { $name }.
+    { $site } a statué sur l'objection de votre entreprise à l'avis concernant le sous-traitant ultérieur { $name }.
 
     { $decision ->
         [upheld] { $outcome ->
-            [exclude] L'opposition est accueillie : { $name } ne traitera pas les données de votre entreprise.
-           *[other] L'opposition est accueillie : l'avis est retiré.
+            [exclude] L'objection est fondée : { $name } ne traitera pas les données de votre entreprise.
+           *[other] L'objection est fondée : l'avis est retiré.
         }
-        [rejected] L'opposition est rejetée.
-       *[other] L'opposition est réglée à l'amiable.
+        [rejected] L'objection est rejetée.
+       *[other] L'objection est réglée à l'amiable.
     }
 
     { $note }

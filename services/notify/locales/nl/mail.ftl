@@ -41,16 +41,16 @@ subprocessor-notice-body =
 
     { $summary }
 
-    Tot dan kan uw bedrijf er in het extranet bezwaar tegen maken. De kennisgeving, de resterende dagen en de knop "Bezwaar maken" vindt u hier:
+    Tot dan kan uw bedrijf er in het extranet bezwaar tegen maken. Het wijzigingsbericht, de resterende dagen en de knop "Bezwaar maken" vindt u hier:
 
     { $link }
 
     U ontvangt dit bericht als contactpersoon van een klantbedrijf. U kunt zich afmelden op de pagina Subverwerkers.
-subprocessor-withdrawn-subject = Kennisgeving ingetrokken: { $name }
+subprocessor-withdrawn-subject = Wijzigingsbericht ingetrokken: { $name }
 subprocessor-withdrawn-body =
     Beste,
 
-    { $site } heeft haar kennisgeving over de subverwerker { $name } ingetrokken; die zou ingaan op { $date }. Er verandert niets.
+    { $site } heeft haar wijzigingsbericht over de subverwerker { $name } ingetrokken; die zou ingaan op { $date }. Er verandert niets.
 
     Reden: { $reason }
 
@@ -63,12 +63,12 @@ objection-decided-subject = { $decision ->
 objection-decided-body =
     Beste,
 
-    { $site } heeft beslist over het bezwaar van uw bedrijf tegen de kennisgeving over de subverwerker { $name }.
+    { $site } heeft beslist over het bezwaar van uw bedrijf tegen het wijzigingsbericht over de subverwerker { $name }.
 
     { $decision ->
         [upheld] { $outcome ->
             [exclude] Het bezwaar is gegrond: { $name } zal de gegevens van uw bedrijf niet verwerken.
-           *[other] Het bezwaar is gegrond: de kennisgeving is ingetrokken.
+           *[other] Het bezwaar is gegrond: het wijzigingsbericht is ingetrokken.
         }
         [rejected] Het bezwaar is afgewezen.
        *[other] Het bezwaar is in onderling overleg geregeld.

@@ -18,7 +18,7 @@ async fn count(server: &Server, sql: &str) -> anyhow::Result<i64> {
 }
 
 /// Posts a form as the page would, with the browser's CSRF token: (status, location, body).
-async fn post(
+pub(crate) async fn post(
     server: &Server,
     who: &Client,
     path: &str,
@@ -43,7 +43,11 @@ async fn post(
     Ok((status, location, res.text().await?))
 }
 
-async fn page(server: &Server, who: &Client, path: &str) -> anyhow::Result<(u16, String)> {
+pub(crate) async fn page(
+    server: &Server,
+    who: &Client,
+    path: &str,
+) -> anyhow::Result<(u16, String)> {
     let res = who.get(server.url(path)).send().await?;
     Ok((res.status().as_u16(), res.text().await?))
 }

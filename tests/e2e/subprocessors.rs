@@ -18,6 +18,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::access::{api, login};
 use crate::auth::sql_rows;
+use crate::subprocessors_pages::in_days;
 
 async fn call(
     server: &Server,
@@ -38,12 +39,6 @@ async fn count(server: &Server, sql: &str) -> anyhow::Result<usize> {
         .and_then(|r| r.first())
         .and_then(|v| v.parse().ok())
         .unwrap_or(0))
-}
-
-/// A date at least the notice period (30 days, in any time zone) from today.
-fn effective_date(days: i64) -> String {
-    let d = (OffsetDateTime::now_utc() + time::Duration::days(days)).date();
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
 fn entry(name: &str, countries: &[&str]) -> Value {
@@ -67,7 +62,7 @@ async fn announce(server: &Server, po: &str, name: &str, days: i64) -> anyhow::R
         Method::POST,
         "/api/v1/subprocessor-notices",
         Some(json!({ "kind": "add", "entry": entry(name, &["BE"]),
-            "summary": format!("{name} will host our backups."), "effective_date": effective_date(days) })),
+            "summary": format!("{name} will host our backups."), "effective_date": in_days(days) })),
     )
     .await?;
     anyhow::ensure!(status == 201, "draft: {status} {draft}");
@@ -815,13 +810,13 @@ extranet_tests::databases!(
     async fn bad_notices_are_refused_and_write_nothing(b: Backends) {
         let s = setup(b, &[]).await?;
         let url = "/api/v1/subprocessor-notices";
-        let ok = |name: &str| json!({ "kind": "add", "entry": entry(name, &["BE"]), "summary": "Why", "effective_date": effective_date(35) });
+        let ok = |name: &str| json!({ "kind": "add", "entry": entry(name, &["BE"]), "summary": "Why", "effective_date": in_days(35) });
         let mut cases = vec![];
         let mut early = ok("Early");
-        early["effective_date"] = json!(effective_date(10));
+        early["effective_date"] = json!(in_days(10));
         cases.push((early, "effective_date"));
-        cases.push((json!({ "kind": "add", "entry": entry("US", &["US"]), "summary": "Why", "effective_date": effective_date(35) }), "locations"));
-        cases.push((json!({ "kind": "add", "entry": entry("XX", &["XX"]), "summary": "Why", "effective_date": effective_date(35) }), "locations"));
+        cases.push((json!({ "kind": "add", "entry": entry("US", &["US"]), "summary": "Why", "effective_date": in_days(35) }), "locations"));
+        cases.push((json!({ "kind": "add", "entry": entry("XX", &["XX"]), "summary": "Why", "effective_date": in_days(35) }), "locations"));
         let mut cat = ok("Cat");
         cat["entry"]["data_categories"] = json!(["shoe_size"]);
         cases.push((cat, "data_categories"));
@@ -829,11 +824,11 @@ extranet_tests::databases!(
         web["entry"]["website"] = json!("javascript:alert(1)");
         cases.push((web, "website"));
         cases.push((
-            json!({ "kind": "remove", "summary": "Why", "effective_date": effective_date(35) }),
+            json!({ "kind": "remove", "summary": "Why", "effective_date": in_days(35) }),
             "subprocessor_id",
         ));
         cases.push((
-            json!({ "kind": "add", "summary": "Why", "effective_date": effective_date(35) }),
+            json!({ "kind": "add", "summary": "Why", "effective_date": in_days(35) }),
             "entry",
         ));
         let mut blank = ok("Blank");
@@ -901,12 +896,18 @@ async fn outside_the_eea_only_with_a_transfer_mechanism() -> anyhow::Result<()> 
     let s = setup(b, &[("EXTRANET_SUBPROCESSORS__ALLOW_OUTSIDE_EEA", "true")]).await?;
     let url = "/api/v1/subprocessor-notices";
     let (got, v) = call(&s.server, &s.po, Method::POST, url,
-        Some(json!({ "kind": "add", "entry": entry("Cloud Inc", &["US"]), "summary": "Why", "effective_date": effective_date(35) }))).await?;
+        Some(json!({ "kind": "add", "entry": entry("Cloud Inc", &["US"]), "summary": "Why", "effective_date": in_days(35) }))).await?;
     assert_eq!(got, 422, "{v}");
     let mut e = entry("Cloud Inc", &["BE"]);
     e["locations"] = json!([{ "country": "BE" }, { "country": "US", "mechanism": "standard_contractual_clauses" }]);
-    let (got, v) = call(&s.server, &s.po, Method::POST, url,
-        Some(json!({ "kind": "add", "entry": e, "summary": "Why", "effective_date": effective_date(35) }))).await?;
+    let (got, v) = call(
+        &s.server,
+        &s.po,
+        Method::POST,
+        url,
+        Some(json!({ "kind": "add", "entry": e, "summary": "Why", "effective_date": in_days(35) })),
+    )
+    .await?;
     assert_eq!(got, 201, "{v}");
     assert_eq!(v["transfers"], json!(["US: standard_contractual_clauses"]));
     s.server.stop().await

@@ -8,41 +8,11 @@
 
 use anyhow::Context;
 use extranet_tests::{Server, ServerBuilder, databases};
-use reqwest::{Client, Method};
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::access::{PASSWORD, api, login};
-
-/// Posts a form as the page would, with the browser's CSRF token: (status, location, body).
-pub(crate) async fn post(
-    server: &Server,
-    who: &Client,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> anyhow::Result<(u16, String, String)> {
-    let token = server.csrf(who, "/account").await?;
-    let mut form: Vec<(&str, &str)> = fields.to_vec();
-    form.push(("csrf", token.as_str()));
-    let res = who
-        .post(server.url(path))
-        .header("origin", server.origin())
-        .form(&form)
-        .send()
-        .await?;
-    let status = res.status().as_u16();
-    let location = res
-        .headers()
-        .get("location")
-        .and_then(|l| l.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    Ok((status, location, res.text().await?))
-}
-
-async fn page(server: &Server, who: &Client, path: &str) -> anyhow::Result<(u16, String)> {
-    let res = who.get(server.url(path)).send().await?;
-    Ok((res.status().as_u16(), res.text().await?))
-}
+use crate::backoffice_pages::{page, post};
 
 /// A date `days` from today, as a date field sends it (the installation's zone is UTC here).
 pub(crate) fn in_days(days: i64) -> String {

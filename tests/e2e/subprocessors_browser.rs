@@ -8,7 +8,6 @@
 use std::time::Duration;
 
 use anyhow::{Context, ensure};
-use extranet_tests::browser::{Browser, csp_violations};
 use extranet_tests::{Server, ServerBuilder, databases};
 use fantoccini::{Client, Locator};
 use reqwest::Method;
@@ -17,6 +16,7 @@ use serde_json::{Value, json};
 use crate::access::{PASSWORD, api, login};
 use crate::documents_browser::wait_for_path;
 use crate::subprocessors_pages::{in_days, people, published_notice};
+use crate::tasks_browser::in_browser;
 
 /// Signs in through the form and switches to `lang` with the language menu.
 async fn sign_in(c: &Client, server: &Server, email: &str, lang: &str) -> anyhow::Result<()> {
@@ -39,22 +39,6 @@ async fn sign_in(c: &Client, server: &Server, email: &str, lang: &str) -> anyhow
 
 async fn text_of(c: &Client, id: &str) -> anyhow::Result<String> {
     Ok(c.find(Locator::Id(id)).await?.text().await?)
-}
-
-/// Runs `task` in a fresh browser and fails on any CSP violation it caused.
-async fn in_browser<F, Fut>(task: F) -> anyhow::Result<()>
-where
-    F: FnOnce(Browser) -> Fut,
-    Fut: std::future::Future<Output = (Browser, anyhow::Result<()>)>,
-{
-    let browser = Browser::start().await?;
-    let (browser, result) = task(browser).await;
-    let console = browser.console().await.unwrap_or_default();
-    browser.close().await?;
-    result?;
-    let violations = csp_violations(&console);
-    ensure!(violations.is_empty(), "CSP violations: {violations:?}");
-    Ok(())
 }
 
 databases!(

@@ -99,7 +99,7 @@ fn sha256(bytes: &[u8]) -> String {
 }
 
 /// Runs `task` in a fresh browser and fails on any CSP violation it caused.
-async fn in_browser<F, Fut>(task: F) -> anyhow::Result<()>
+pub(crate) async fn in_browser<F, Fut>(task: F) -> anyhow::Result<()>
 where
     F: FnOnce(Browser) -> Fut,
     Fut: std::future::Future<Output = (Browser, anyhow::Result<()>)>,

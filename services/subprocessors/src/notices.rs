@@ -119,6 +119,17 @@ impl Subprocessors {
         })
     }
 
+    /// The date an instant falls on in the installation's time zone (`YYYY-MM-DD`).
+    pub(crate) fn local_day(&self, secs: i64) -> String {
+        jiff::Timestamp::from_second(secs)
+            .map(|t| {
+                t.to_zoned(self.settings.time_zone.clone())
+                    .date()
+                    .to_string()
+            })
+            .unwrap_or_default()
+    }
+
     /// Its date has come and it waits for objections to be decided.
     pub(crate) fn is_waiting(&self, r: &NoticeRow, now: i64) -> bool {
         r.state == "published"
@@ -371,13 +382,7 @@ impl Subprocessors {
                 row.state
             )));
         }
-        let effective_date = jiff::Timestamp::from_second(row.effective_at)
-            .map(|t| {
-                t.to_zoned(self.settings.time_zone.clone())
-                    .date()
-                    .to_string()
-            })
-            .unwrap_or_default();
+        let effective_date = self.local_day(row.effective_at);
         Ok(NoticeDraft {
             kind: row.kind.clone(),
             subprocessor_id: row.subprocessor_id,
@@ -447,13 +452,7 @@ impl Subprocessors {
             .map(|e| e.legal_name)
             .or_else(|| r.current_name.clone())
             .unwrap_or_default();
-        let date = jiff::Timestamp::from_second(r.effective_at)
-            .map(|t| {
-                t.to_zoned(self.settings.time_zone.clone())
-                    .date()
-                    .to_string()
-            })
-            .unwrap_or_default();
+        let date = self.local_day(r.effective_at);
         Ok(Mail {
             recipient: to.0,
             language: to.1,
@@ -484,13 +483,7 @@ impl Subprocessors {
                 row.state
             )));
         }
-        let date = jiff::Timestamp::from_second(row.effective_at)
-            .map(|t| {
-                t.to_zoned(self.settings.time_zone.clone())
-                    .date()
-                    .to_string()
-            })
-            .unwrap_or_default();
+        let date = self.local_day(row.effective_at);
         self.effective_at(&date)?;
         let proposal = row.proposal()?;
         let now = self.clock().now().unix_timestamp();

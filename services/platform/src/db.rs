@@ -212,6 +212,57 @@ impl Db {
             .count())
     }
 
+    /// Every `(table, column)` of this database's own tables (not sqlx's bookkeeping), sorted:
+    /// what the processing register's schema map must classify.
+    pub async fn columns(&self) -> Result<Vec<(String, String)>> {
+        let mut cols: Vec<(String, String)> = match self {
+            Db::Sqlite(s) => sqlx::query_as(
+                "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p \
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%'",
+            )
+            .fetch_all(&s.read)
+            .await
+            .map_err(PlatformError::query)?,
+            Db::Postgres(pg) => sqlx::query_as(
+                "SELECT table_name::text, column_name::text FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name NOT LIKE '_sqlx%'",
+            )
+            .fetch_all(pg)
+            .await
+            .map_err(PlatformError::query)?,
+        };
+        cols.sort();
+        Ok(cols)
+    }
+
+    /// The columns of the schema this build ships: its SQLite migrations applied to a database
+    /// in memory (a test keeps the PostgreSQL schema the same).
+    pub async fn shipped_columns() -> Result<Vec<(String, String)>> {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(
+                SqliteConnectOptions::from_str("sqlite::memory:")
+                    .map_err(PlatformError::query)?
+                    .foreign_keys(true),
+            )
+            .await
+            .map_err(PlatformError::query)?;
+        SQLITE_MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|source| PlatformError::Migrate {
+                target: "sqlite (in memory)".into(),
+                detail: crate::error::concise(&source),
+            })?;
+        let db = Db::Sqlite(SqliteDb {
+            read: pool.clone(),
+            write: pool,
+        });
+        let cols = db.columns().await;
+        db.close().await;
+        cols
+    }
+
     /// A round trip to the database, for readiness checks.
     pub async fn ping(&self) -> Result<()> {
         crate::on_pool!(self, read, |pool| {

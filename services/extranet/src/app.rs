@@ -30,6 +30,7 @@ pub struct Shared {
     pub directory: Arc<extranet_directory::Directory>,
     pub documents: Arc<extranet_documents::Documents>,
     pub subprocessors: Arc<extranet_subprocessors::Subprocessors>,
+    pub privacy: Arc<extranet_privacy::Privacy>,
 }
 
 impl AppState {

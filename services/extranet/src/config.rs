@@ -77,7 +77,51 @@ pub struct Config {
     pub confirmation: ConfirmationConfig,
     pub documents: DocumentsConfig,
     pub subprocessors: SubprocessorsConfig,
+    pub privacy: PrivacyConfig,
     pub keys: KeysConfig,
+}
+
+/// Privacy (`extranet_privacy`): where the processing register is, the retention job, and the
+/// contacts the privacy notice names besides the site's own (`site`: the controller).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrivacyConfig {
+    /// A directory with `activities.toml`, `retention.toml` and `schema.csv`; re-read on SIGHUP
+    /// (a register that does not check out is refused and the one in force stays). Without it,
+    /// the register built into the binary (the source tree's `policies/register/`) is used.
+    pub register_dir: Option<PathBuf>,
+    /// Carry out the retention schedule once a day (one instance runs it).
+    pub retention: bool,
+    /// How often each instance looks whether today's retention run is due or was interrupted.
+    pub retention_check_secs: u64,
+    /// The data-protection coordinator's address, named in the privacy notice.
+    pub coordinator_email: Option<String>,
+    /// The supervisory authority the notice names, with its address and website.
+    pub authority_name: String,
+    pub authority_address: Vec<String>,
+    pub authority_website: String,
+    /// For end-to-end tests only: the retention job's and the notice's clock reads this file,
+    /// an RFC 3339 instant, when it exists. Never set in production.
+    pub clock_file: Option<PathBuf>,
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        PrivacyConfig {
+            register_dir: None,
+            retention: true,
+            retention_check_secs: 3600,
+            coordinator_email: None,
+            authority_name: "Gegevensbeschermingsautoriteit / Autorité de protection des données"
+                .into(),
+            authority_address: vec![
+                "Drukpersstraat 35 / Rue de la Presse 35".into(),
+                "1000 Brussel / Bruxelles".into(),
+            ],
+            authority_website: "https://www.gegevensbeschermingsautoriteit.be".into(),
+            clock_file: None,
+        }
+    }
 }
 
 /// Subprocessors (`extranet_subprocessors`): the notice period, the EEA rule, what a notice
@@ -309,6 +353,35 @@ impl Config {
             time_zone: self.site.tz(),
             base_url: base_url.to_owned(),
             site_name: self.site.name.clone(),
+        }
+    }
+
+    fn validate_privacy(&self) -> Result<(), ConfigError> {
+        let p = &self.privacy;
+        if !(60..=86_400).contains(&p.retention_check_secs) {
+            return Err(invalid(
+                "privacy.retention_check_secs",
+                "between 60 and 86400 seconds",
+            ));
+        }
+        if let Some(e) = &p.coordinator_email
+            && e.parse::<extranet_identity::types::EmailAddress>().is_err()
+        {
+            return Err(invalid(
+                "privacy.coordinator_email",
+                "not an e-mail address",
+            ));
+        }
+        if !p.authority_website.starts_with("https://") {
+            return Err(invalid("privacy.authority_website", "an https:// address"));
+        }
+        Ok(())
+    }
+
+    /// Where the processing register comes from.
+    pub fn privacy_settings(&self) -> extranet_privacy::Settings {
+        extranet_privacy::Settings {
+            register_dir: self.privacy.register_dir.clone(),
         }
     }
 
@@ -710,6 +783,7 @@ impl Default for Config {
             confirmation: ConfirmationConfig::default(),
             documents: DocumentsConfig::default(),
             subprocessors: SubprocessorsConfig::default(),
+            privacy: PrivacyConfig::default(),
             keys: KeysConfig::default(),
         }
     }
@@ -920,6 +994,7 @@ impl Config {
         }
         self.validate_auth()?;
         self.validate_subprocessors()?;
+        self.validate_privacy()?;
         self.validate_documents()?;
         self.validate_second_factor()?;
         self.validate_keys()?;

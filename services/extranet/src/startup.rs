@@ -33,6 +33,15 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
     // anything is opened or created.
     let token_settings = config.token_settings()?;
     let policy = extranet_access::Policy::load(&config.policy_source()?).await?;
+    // The register's own files and its map against the schema this build ships; its
+    // recipients are checked against the subprocessor register once the database is open.
+    extranet_privacy::Register::load(
+        &config.privacy_settings().source()?,
+        &extranet_privacy::Context {
+            columns: Some(Db::shipped_columns().await?),
+            subprocessors: None,
+        },
+    )?;
     let configured = match tls::configured(&config) {
         Some(files) => Some((tls::load(&files)?, files)),
         None => None,
@@ -140,7 +149,6 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
         policy,
         config.access.policy_dir.clone(),
     ));
-    spawn_policy_reloader(directory.clone(), shutdown.clone());
     let documents = Arc::new(extranet_documents::Documents::new(
         directory.clone(),
         objects.clone(),
@@ -165,6 +173,23 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("subprocessors: {e}"))?,
     );
     subprocessors.clone().spawn_applier(shutdown.clone());
+    let privacy_clock: Arc<dyn extranet_platform::Clock> = match &config.privacy.clock_file {
+        Some(file) => {
+            tracing::warn!("privacy.clock_file is set: retention's clock is under test control");
+            Arc::new(extranet_platform::FileClock { file: file.clone() })
+        }
+        None => Arc::new(SystemClock),
+    };
+    let privacy = Arc::new(
+        extranet_privacy::Privacy::new(
+            db.clone(),
+            objects.clone(),
+            privacy_clock,
+            config.privacy_settings(),
+        )
+        .await?,
+    );
+    spawn_policy_reloader(directory.clone(), privacy.clone(), shutdown.clone());
     let limits = Limits {
         max_connections: config.server.max_connections,
         handshake_timeout: Duration::from_secs(config.server.handshake_timeout_secs),
@@ -182,6 +207,7 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
             directory,
             documents,
             subprocessors,
+            privacy: privacy.clone(),
         }),
     );
 
@@ -235,10 +261,11 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Re-reads the policy on SIGHUP (with the certificate). A policy that does not check out is
-/// refused with a log line and the one in force stays.
+/// Re-reads the policy and the processing register on SIGHUP (with the certificate). One that
+/// does not check out is refused with a log line and the one in force stays.
 fn spawn_policy_reloader(
     directory: Arc<extranet_directory::Directory>,
+    privacy: Arc<extranet_privacy::Privacy>,
     shutdown: CancellationToken,
 ) {
     #[cfg(unix)]
@@ -258,12 +285,16 @@ fn spawn_policy_reloader(
                         Ok(()) => tracing::info!("policy reloaded"),
                         Err(e) => tracing::error!(error = %e, "policy not reloaded; the previous one stays in force"),
                     }
+                    match privacy.reload().await {
+                        Ok(()) => tracing::info!("processing register reloaded"),
+                        Err(e) => tracing::error!(error = %e, "processing register not reloaded; the previous one stays in force"),
+                    }
                 }
             }
         }
     });
     #[cfg(not(unix))]
-    let _ = (directory, shutdown);
+    let _ = (directory, privacy, shutdown);
 }
 
 async fn bind(addr: SocketAddr, key: &str) -> anyhow::Result<TcpListener> {

@@ -5,7 +5,7 @@ pub type Result<T, E = PrivacyError> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum PrivacyError {
     /// The register's files are wrong; each problem names file, line and word.
-    #[error("the processing register has {} problem(s): {}", .0.len(), .0.first().map(ToString::to_string).unwrap_or_default())]
+    #[error("the processing register has {} problem(s):\n  {}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  "))]
     Register(Vec<crate::register::Problem>),
     #[error("not found")]
     NotFound,

@@ -87,9 +87,16 @@ pub fn record(
             purpose: a.purpose.get(lang).to_owned(),
             basis: a.basis.letter(),
             basis_word: a.basis.word(),
-            legitimate_interest: a.legitimate_interest.as_ref().map(|t| t.get(lang).to_owned()),
+            legitimate_interest: a
+                .legitimate_interest
+                .as_ref()
+                .map(|t| t.get(lang).to_owned()),
             data_categories: a.data.iter().map(|c| named(Kind::Data, c)).collect(),
-            subject_categories: a.subjects.iter().map(|c| named(Kind::Subjects, c)).collect(),
+            subject_categories: a
+                .subjects
+                .iter()
+                .map(|c| named(Kind::Subjects, c))
+                .collect(),
             internal_recipients: a.internal_recipients.clone(),
             subprocessors: a
                 .subprocessors
@@ -172,7 +179,12 @@ impl Record {
                 format!("GDPR Art. 6(1)({})", a.basis),
                 a.legitimate_interest.clone().unwrap_or_default(),
                 join(a.data_categories.iter().map(|n| n.name.clone()).collect()),
-                join(a.subject_categories.iter().map(|n| n.name.clone()).collect()),
+                join(
+                    a.subject_categories
+                        .iter()
+                        .map(|n| n.name.clone())
+                        .collect(),
+                ),
                 join(a.internal_recipients.clone()),
                 join(
                     a.subprocessors
@@ -192,9 +204,12 @@ impl Record {
                 ),
                 join(a.transfers.iter().map(|n| n.name.clone()).collect()),
             ];
-            w.write_record(row.iter().map(|c| defuse(c))).map_err(fail)?;
+            w.write_record(row.iter().map(|c| defuse(c)))
+                .map_err(fail)?;
         }
-        let bytes = w.into_inner().map_err(|e| PrivacyError::Internal(e.to_string()))?;
+        let bytes = w
+            .into_inner()
+            .map_err(|e| PrivacyError::Internal(e.to_string()))?;
         String::from_utf8(bytes).map_err(|e| PrivacyError::Internal(e.to_string()))
     }
 }

@@ -1,12 +1,15 @@
 //! Privacy by the register: the processing register kept in `policies/register/` (activities,
 //! retention schedule, the map from the schema to data categories), checked as a whole; the
-//! record of processing activities it exports (GDPR Art. 30).
+//! record of processing activities it exports (GDPR Art. 30); the service holding the register
+//! in force.
 //!
 //! Nothing here knows about HTTP.
 
 pub mod error;
 pub mod export;
 pub mod register;
+pub mod service;
 
 pub use error::{PrivacyError, Result};
 pub use register::{Context, Problem, Register, RegisterSource};
+pub use service::{Privacy, Settings};

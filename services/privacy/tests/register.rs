@@ -18,12 +18,21 @@ async fn the_shipped_register_classifies_every_column_of_the_schema() {
     let register = Register::load(&RegisterSource::embedded(), &shipped_context().await)
         .unwrap_or_else(|e| panic!("{e:?}"));
     assert!(register.activities.len() >= 5);
-    assert!(register.consent_purposes().any(|(a, _)| a.id == "newsletter"));
+    assert!(
+        register
+            .consent_purposes()
+            .any(|(a, _)| a.id == "newsletter")
+    );
     let personal: BTreeSet<_> = register
         .personal_columns()
         .map(|c| format!("{}.{}", c.table, c.column))
         .collect();
-    for must in ["person.surname", "person.email", "audit_log.actor_ip", "person.birth_date"] {
+    for must in [
+        "person.surname",
+        "person.email",
+        "audit_log.actor_ip",
+        "person.birth_date",
+    ] {
         assert!(personal.contains(must), "{must} must be personal data");
     }
 }
@@ -52,18 +61,51 @@ fn line_of(file: &str, needle: &str) -> usize {
         "retention.toml" => src.retention,
         _ => src.schema,
     };
-    text.lines().position(|l| l.contains(needle)).expect("needle") + 1
+    text.lines()
+        .position(|l| l.contains(needle))
+        .expect("needle")
+        + 1
 }
 
 #[tokio::test]
 async fn each_broken_register_names_file_line_and_word() {
     let cases: &[(&str, &str, &str, &str, &str)] = &[
         // (file, replace, with, line holding, expected word)
-        ("activities.toml", "\"professional\", \"documents\"]", "\"professional\", \"shoe_size\"]", "\"professional\", \"documents\"]", "shoe_size"),
-        ("activities.toml", "basis = \"c\"", "basis = \"g\"", "basis = \"c\"", "g"),
-        ("activities.toml", "subprocessors = [\"0834.567.891\"]", "subprocessors = [\"0834.567.891\"]\nretention = [\"forever\"]", "", ""),
-        ("retention.toml", "after = \"90 days\"", "after = \"ninety days\"", "after = \"90 days\"", "ninety days"),
-        ("retention.toml", "erase = [\"actor_ip\"]", "erase = [\"actor_ip\"]\nreplace = { actor_ip = \"0.0.0.0\" }", "", ""),
+        (
+            "activities.toml",
+            "\"professional\", \"documents\"]",
+            "\"professional\", \"shoe_size\"]",
+            "\"professional\", \"documents\"]",
+            "shoe_size",
+        ),
+        (
+            "activities.toml",
+            "basis = \"c\"",
+            "basis = \"g\"",
+            "basis = \"c\"",
+            "g",
+        ),
+        (
+            "activities.toml",
+            "subprocessors = [\"0834.567.891\"]",
+            "subprocessors = [\"0834.567.891\"]\nretention = [\"forever\"]",
+            "",
+            "",
+        ),
+        (
+            "retention.toml",
+            "after = \"90 days\"",
+            "after = \"ninety days\"",
+            "after = \"90 days\"",
+            "ninety days",
+        ),
+        (
+            "retention.toml",
+            "erase = [\"actor_ip\"]",
+            "erase = [\"actor_ip\"]\nreplace = { actor_ip = \"0.0.0.0\" }",
+            "",
+            "",
+        ),
     ];
     for (file, from, to, holding, word) in cases {
         let problems = broken(file, from, to).await;
@@ -90,7 +132,9 @@ async fn a_rule_erasing_and_replacing_one_field_is_refused() {
     )
     .await;
     assert!(
-        problems.iter().any(|p| p.contains("`phone`") && p.contains("both erased and replaced")),
+        problems
+            .iter()
+            .any(|p| p.contains("`phone`") && p.contains("both erased and replaced")),
         "{problems:?}"
     );
 }
@@ -107,10 +151,17 @@ async fn an_unmapped_column_and_a_recipient_outside_the_subprocessor_register_ar
         panic!("accepted");
     };
     let texts: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
-    assert!(texts.iter().any(|p| p.contains("schema.csv") && p.contains("`person.shoe_size`")), "{texts:?}");
+    assert!(
+        texts
+            .iter()
+            .any(|p| p.contains("schema.csv") && p.contains("`person.shoe_size`")),
+        "{texts:?}"
+    );
     let line = line_of("activities.toml", "subprocessors = [\"0712.345.678\"]");
     assert!(
-        texts.iter().any(|p| p.contains(&format!("activities.toml:{line}: `0712.345.678`"))),
+        texts
+            .iter()
+            .any(|p| p.contains(&format!("activities.toml:{line}: `0712.345.678`"))),
         "{texts:?}"
     );
 }

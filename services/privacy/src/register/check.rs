@@ -166,9 +166,9 @@ pub(super) fn load(src: &RegisterSource, ctx: &Context) -> Result<Register, Vec<
                 _ => {}
             }
             let words = |list: &[Spanned<String>],
-                             what: &str,
-                             ok: &dyn Fn(&str) -> Option<String>,
-                             out: &mut Vec<Problem>|
+                         what: &str,
+                         ok: &dyn Fn(&str) -> Option<String>,
+                         out: &mut Vec<Problem>|
              -> Vec<String> {
                 let mut v = Vec::new();
                 for w in list {
@@ -344,7 +344,10 @@ fn check_rules(file: &File<'_>, raw: Vec<RawRule>, out: &mut Vec<Problem>) -> Ve
             out.push(file.spanned(
                 &r.applies_to,
                 r.applies_to.get_ref(),
-                format!("not a kind of record the extranet keeps: one of {}", words.join(", ")),
+                format!(
+                    "not a kind of record the extranet keeps: one of {}",
+                    words.join(", ")
+                ),
             ));
         }
         let after = Duration::parse(r.after.get_ref());

@@ -93,13 +93,9 @@ impl Target {
     /// Fields a rule may overwrite with a text of its own.
     pub(crate) fn replaceable(self) -> &'static [&'static str] {
         match self {
-            Target::DeactivatedPeople | Target::EndedClients => &[
-                "surname",
-                "first_name",
-                "email",
-                "function",
-                "gender",
-            ],
+            Target::DeactivatedPeople | Target::EndedClients => {
+                &["surname", "first_name", "email", "function", "gender"]
+            }
             _ => &[],
         }
     }
@@ -244,7 +240,15 @@ mod tests {
         assert_eq!(Duration::parse("30 days"), Some(Duration::Days(30)));
         assert_eq!(Duration::parse("1 year"), Some(Duration::Years(1)));
         assert_eq!(Duration::parse("2 weeks"), Some(Duration::Days(14)));
-        for bad in ["", "30", "days", "0 days", "thirty days", "3 fortnights", "1 year extra"] {
+        for bad in [
+            "",
+            "30",
+            "days",
+            "0 days",
+            "thirty days",
+            "3 fortnights",
+            "1 year extra",
+        ] {
             assert_eq!(Duration::parse(bad), None, "{bad}");
         }
         let now = datetime!(2026-03-31 10:00 UTC);
@@ -256,7 +260,10 @@ mod tests {
             Duration::Years(2).before(now),
             datetime!(2024-03-31 10:00 UTC)
         );
-        assert_eq!(Duration::Days(31).before(now), datetime!(2026-02-28 10:00 UTC));
+        assert_eq!(
+            Duration::Days(31).before(now),
+            datetime!(2026-02-28 10:00 UTC)
+        );
         assert_eq!(
             Duration::Months(14).before(datetime!(2026-01-15 0:00 UTC)),
             datetime!(2024-11-15 0:00 UTC)

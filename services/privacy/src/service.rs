@@ -1,0 +1,103 @@
+//! `Privacy`: the register in force (swapped whole on reload, never half-read), with the
+//! database, the object store and the clock the retention job and the notice need.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use extranet_platform::{Clock, Db, Objects, on_pool};
+
+use crate::error::Result;
+use crate::register::{Context, Register, RegisterSource};
+
+/// Where the register comes from: a directory, or the one built in.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub register_dir: Option<PathBuf>,
+}
+
+impl Settings {
+    pub fn source(&self) -> Result<RegisterSource> {
+        match &self.register_dir {
+            Some(dir) => RegisterSource::from_dir(dir),
+            None => Ok(RegisterSource::embedded()),
+        }
+    }
+}
+
+pub struct Privacy {
+    db: Db,
+    objects: Objects,
+    clock: Arc<dyn Clock>,
+    settings: Settings,
+    register: ArcSwap<Register>,
+}
+
+/// The registration numbers and legal names of the subprocessor register's entries.
+pub async fn subprocessor_names(db: &Db) -> Result<BTreeMap<String, String>> {
+    let rows: Vec<(String, String)> = on_pool!(db, read, |pool| {
+        sqlx::query_as("SELECT registration_number, legal_name FROM subprocessor")
+            .fetch_all(pool)
+            .await
+    })?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Reads and checks the register against the database's schema and subprocessor register.
+pub async fn load(db: &Db, settings: &Settings) -> Result<Register> {
+    let ctx = Context {
+        columns: Some(db.columns().await?),
+        subprocessors: Some(
+            subprocessor_names(db)
+                .await?
+                .into_keys()
+                .collect::<BTreeSet<_>>(),
+        ),
+    };
+    Register::load(&settings.source()?, &ctx)
+}
+
+impl Privacy {
+    /// Loads the register (refusing one that does not check out).
+    pub async fn new(
+        db: Db,
+        objects: Objects,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+    ) -> Result<Privacy> {
+        let register = load(&db, &settings).await?;
+        Ok(Privacy {
+            db,
+            objects,
+            clock,
+            settings,
+            register: ArcSwap::from_pointee(register),
+        })
+    }
+
+    /// The register in force.
+    pub fn register(&self) -> Arc<Register> {
+        self.register.load_full()
+    }
+
+    /// Reads the register again; one that does not check out is refused and the one in force
+    /// stays.
+    pub async fn reload(&self) -> Result<()> {
+        let register = load(&self.db, &self.settings).await?;
+        self.register.store(Arc::new(register));
+        Ok(())
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub fn objects(&self) -> &Objects {
+        &self.objects
+    }
+
+    pub fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+}

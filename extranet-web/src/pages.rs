@@ -53,6 +53,7 @@ pub struct Services {
     pub directory: Arc<extranet_directory::Directory>,
     pub documents: Arc<extranet_documents::Documents>,
     pub subprocessors: Arc<extranet_subprocessors::Subprocessors>,
+    pub privacy: Arc<extranet_privacy::Privacy>,
 }
 
 /// Uploads and downloads of documents, under the session layer: the caller serves them outside
@@ -78,6 +79,7 @@ pub fn routes(s: &Services) -> Router {
         directory,
         documents,
         subprocessors: _,
+        privacy: _,
     } = s.clone();
     let account = crate::account::routes(crate::account::AccountState {
         site: site.clone(),

@@ -117,6 +117,10 @@ words! {
         Subprocessor = "subprocessor",
         Invitation = "invitation",
         Objection = "objection",
+        Register = "register",
+        Retention = "retention",
+        Consent = "consent",
+        Newsletter = "newsletter",
     }
 }
 

@@ -106,6 +106,7 @@ fn router(config: &Config, state: AppState) -> Router {
         directory: state.directory.clone(),
         documents: state.documents.clone(),
         subprocessors: state.subprocessors.clone(),
+        privacy: state.privacy.clone(),
     };
 
     // Every bounded route: metrics, a request timeout and a body limit; the body is read whole

@@ -92,6 +92,12 @@ pub enum PolicyCommand {
     /// names an unknown role, domain, resource, action or field, and a model that answers any of
     /// the invariant questions wrongly (domain isolation, no subject granted by name…), each
     /// named with its question; lists the fields that no role is granted (always hidden).
+    ///
+    /// Then checks the processing register (`privacy.register_dir`, or the built-in one): an
+    /// unknown category, basis, role or retention rule, a duration that does not parse, a column
+    /// of the schema the map does not classify, a category no activity declares — and, when the
+    /// configured database can be opened, a recipient not in its subprocessor register — each
+    /// named with file, line and word.
     Check,
     /// Print the role × action and role × field tables that follow from the policy.
     Matrix {
@@ -258,6 +264,60 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// The register's files against the schema this build ships and, where the configured
+/// database already exists, against its subprocessor register.
+async fn check_register(config: &Config) -> anyhow::Result<()> {
+    let settings = config.privacy_settings();
+    let src = settings.source()?;
+    let existing = match config.database_target()? {
+        extranet_platform::db::DbTarget::Sqlite(path) => path.exists(),
+        extranet_platform::db::DbTarget::Postgres(_) => true,
+    };
+    let subprocessors = if existing {
+        match crate::startup::open_database(config, &config.database_target()?).await {
+            Ok(db) => {
+                let names = extranet_privacy::service::subprocessor_names(&db).await;
+                db.close().await;
+                names.ok().map(|n| n.into_keys().collect())
+            }
+            Err(_) => None,
+        }
+    } else {
+        None
+    };
+    if subprocessors.is_none() {
+        eprintln!(
+            "note: no database to read the subprocessor register from: recipients not checked"
+        );
+    }
+    let ctx = extranet_privacy::Context {
+        columns: Some(extranet_platform::Db::shipped_columns().await?),
+        subprocessors,
+    };
+    match extranet_privacy::Register::load(&src, &ctx) {
+        Ok(register) => {
+            eprintln!(
+                "register {} is valid: {} activities, {} retention rules",
+                src.origin,
+                register.activities.len(),
+                register.rules.len()
+            );
+            Ok(())
+        }
+        Err(extranet_privacy::PrivacyError::Register(problems)) => {
+            for p in &problems {
+                eprintln!("error: {p}");
+            }
+            anyhow::bail!(
+                "{}: {} error(s) in the register",
+                src.origin,
+                problems.len()
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 async fn policy(config: &Config, command: PolicyCommand) -> anyhow::Result<()> {
     let src = config.policy_source()?;
     match command {
@@ -291,7 +351,7 @@ async fn policy(config: &Config, command: PolicyCommand) -> anyhow::Result<()> {
                 Err(e) => return Err(e.into()),
             }
             eprintln!("policy {} is valid", src.origin);
-            Ok(())
+            check_register(config).await
         }
         PolicyCommand::Matrix { format } => {
             let policy = extranet_access::Policy::load(&src).await?;

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::entry::{Entry, MAX_DETAIL, NewEntry};
 use crate::error::{AuditError, Result};
-use crate::hash::{Fields, entry_hash, normalise_at};
+use crate::hash::{CURRENT_VERSION, Fields, entry_hash, ip_commitment, normalise_at};
 use crate::sql::At;
 
 mod sealed {
@@ -73,6 +73,10 @@ struct Prepared<'a> {
     id: Uuid,
     at: time::OffsetDateTime,
     actor_ip: Option<String>,
+    /// Random per entry (a v4 UUID's 122 bits), so that the commitment reveals nothing once
+    /// the address and salt are erased.
+    actor_ip_salt: Option<String>,
+    actor_ip_commit: Option<String>,
     detail: String,
 }
 
@@ -87,11 +91,21 @@ impl<'a> Prepared<'a> {
                 detail.len()
             )));
         }
+        let actor_ip = entry.actor_ip.map(|ip| ip.to_string());
+        let actor_ip_salt = actor_ip
+            .as_ref()
+            .map(|_| Uuid::new_v4().simple().to_string());
+        let actor_ip_commit = match (&actor_ip, &actor_ip_salt) {
+            (Some(ip), Some(salt)) => Some(ip_commitment(salt, ip)),
+            _ => None,
+        };
         Ok(Prepared {
             entry,
             id: Uuid::now_v7(),
             at: normalise_at(entry.at),
-            actor_ip: entry.actor_ip.map(|ip| ip.to_string()),
+            actor_ip,
+            actor_ip_salt,
+            actor_ip_commit,
             detail,
         })
     }
@@ -99,11 +113,13 @@ impl<'a> Prepared<'a> {
     fn fields(&self, seq: i64) -> Fields<'_> {
         let e = self.entry;
         Fields {
+            version: CURRENT_VERSION,
             seq,
             id: self.id,
             at: self.at,
             actor_id: e.actor_id.as_deref(),
             actor_ip: self.actor_ip.as_deref(),
+            actor_ip_commit: self.actor_ip_commit.as_deref(),
             action: &e.action,
             outcome: e.outcome.as_str(),
             subject_type: e.subject_type.as_deref(),
@@ -136,7 +152,7 @@ impl<'a> Prepared<'a> {
 const INSERT: &str = concat!(
     "INSERT INTO audit_log (",
     crate::sql::columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
 );
 
 macro_rules! impl_audit_conn {
@@ -173,6 +189,9 @@ macro_rules! impl_audit_conn {
                         .bind(f.detail)
                         .bind(&prev_hash)
                         .bind(&hash)
+                        .bind(CURRENT_VERSION)
+                        .bind(&new.actor_ip_salt)
+                        .bind(f.actor_ip_commit)
                         .execute(&mut *self)
                         .await?;
                     sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")

@@ -14,7 +14,7 @@ use crate::hash::{Fields, format_at};
 macro_rules! columns {
     () => {
         "seq, id, at, actor_id, actor_ip, action, outcome, subject_type, subject_id, \
-         organisation_id, detail, prev_hash, hash"
+         organisation_id, detail, prev_hash, hash, hash_version, actor_ip_salt, actor_ip_commit"
     };
 }
 pub(crate) use columns;
@@ -71,16 +71,34 @@ pub(crate) struct StoredRow {
     pub detail: String,
     pub prev_hash: String,
     pub hash: String,
+    pub hash_version: i64,
+    pub actor_ip_salt: Option<String>,
+    pub actor_ip_commit: Option<String>,
 }
 
 impl StoredRow {
+    /// Under version 2, a stored address must match its commitment (an address edited, or put
+    /// back after erasure, does not); an erased one (no address, no salt) is fine.
+    pub fn address_matches(&self) -> bool {
+        if self.hash_version < 2 {
+            return true;
+        }
+        match (&self.actor_ip, &self.actor_ip_salt, &self.actor_ip_commit) {
+            (None, _, _) => true,
+            (Some(ip), Some(salt), Some(commit)) => crate::hash::ip_commitment(salt, ip) == *commit,
+            _ => false,
+        }
+    }
+
     pub fn fields(&self) -> Fields<'_> {
         Fields {
+            version: self.hash_version,
             seq: self.seq,
             id: self.id,
             at: self.at,
             actor_id: self.actor_id.as_deref(),
             actor_ip: self.actor_ip.as_deref(),
+            actor_ip_commit: self.actor_ip_commit.as_deref(),
             action: &self.action,
             outcome: &self.outcome,
             subject_type: self.subject_type.as_deref(),

@@ -273,7 +273,7 @@ fn check(row: &StoredRow, expected: i64, prev_hash: &str) -> Result<Option<Probl
     if row.prev_hash != prev_hash {
         return Ok(Some(Problem::Reordered { seq, id }));
     }
-    if entry_hash(&row.prev_hash, &row.fields())? != row.hash {
+    if entry_hash(&row.prev_hash, &row.fields())? != row.hash || !row.address_matches() {
         return Ok(Some(Problem::Edited { seq, id }));
     }
     Ok(None)

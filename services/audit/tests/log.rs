@@ -88,7 +88,69 @@ on_both!(
     an_inserted_entry_is_detected,
     a_log_longer_than_a_page_verifies,
     search_filters_and_orders,
+    an_erased_address_still_verifies_and_an_edited_one_does_not,
 );
+
+/// The retention schedule erases old client addresses: the address and its salt go, the
+/// commitment the hash covers stays, so the log still verifies. Changing an address, or putting
+/// one back where it was erased, is an edit.
+async fn an_erased_address_still_verifies_and_an_edited_one_does_not(
+    kind: &str,
+) -> anyhow::Result<()> {
+    let t = TestDb::open(kind).await?;
+    let log = fill(&t.db, 20).await?;
+    tamper(
+        &t.db,
+        "UPDATE audit_log SET actor_ip = NULL, actor_ip_salt = NULL WHERE seq <= $1",
+        &[10],
+    )
+    .await?;
+    let report = verify(&t.db).await?;
+    assert!(
+        matches!(report, VerifyReport::Ok { entries: 20, .. }),
+        "{report}"
+    );
+    let after = all(&t.db).await?;
+    assert_eq!(after[4].actor_ip, None);
+    assert_eq!(after[14].actor_ip, log[14].actor_ip);
+
+    tamper(
+        &t.db,
+        "UPDATE audit_log SET actor_ip = '192.0.2.99' WHERE seq = $1",
+        &[15],
+    )
+    .await?;
+    assert_eq!(
+        problem(&verify(&t.db).await?)?,
+        &Problem::Edited {
+            seq: 15,
+            id: log[14].id
+        }
+    );
+    tamper(
+        &t.db,
+        "UPDATE audit_log SET actor_ip = '192.0.2.14' WHERE seq = $1",
+        &[15],
+    )
+    .await?;
+    assert!(verify(&t.db).await?.problem().is_none());
+    // An erased address put back (without its salt) is an edit too.
+    tamper(
+        &t.db,
+        "UPDATE audit_log SET actor_ip = '192.0.2.3' WHERE seq = $1",
+        &[4],
+    )
+    .await?;
+    assert_eq!(
+        problem(&verify(&t.db).await?)?,
+        &Problem::Edited {
+            seq: 4,
+            id: log[3].id
+        }
+    );
+    t.close().await;
+    Ok(())
+}
 
 const T0: OffsetDateTime = datetime!(2025-03-01 09:00:00 UTC);
 

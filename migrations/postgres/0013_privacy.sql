@@ -70,3 +70,6 @@ CREATE UNIQUE INDEX consent_current_idx ON consent (person_id, purpose) WHERE wi
 ALTER TABLE audit_log ADD COLUMN hash_version BIGINT NOT NULL DEFAULT 1;
 ALTER TABLE audit_log ADD COLUMN actor_ip_salt TEXT;
 ALTER TABLE audit_log ADD COLUMN actor_ip_commit TEXT;
+
+-- When the retention schedule anonymised the person (Unix seconds): done once, never again.
+ALTER TABLE person ADD COLUMN anonymised_at BIGINT;

@@ -14,6 +14,7 @@
 
 pub mod append;
 pub mod entry;
+pub mod erase;
 pub mod error;
 pub mod hash;
 pub mod search;

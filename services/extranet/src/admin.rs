@@ -39,7 +39,7 @@ pub struct CreateUser {
     pub password_stdin: bool,
 }
 
-async fn open(config: &Config) -> anyhow::Result<Db> {
+pub(crate) async fn open(config: &Config) -> anyhow::Result<Db> {
     let target = config.database_target()?;
     let db = crate::startup::open_database(config, &target).await?;
     db.migrate().await?;

@@ -79,6 +79,16 @@ pub enum Command {
         #[command(subcommand)]
         command: OrgCommand,
     },
+    /// The retention schedule of the processing register: what is past its rule, and running it.
+    Retention {
+        #[command(subcommand)]
+        command: crate::retention_cli::RetentionCommand,
+    },
+    /// Legal holds on people and organisations (kept past their retention rule).
+    Hold {
+        #[command(subcommand)]
+        command: crate::retention_cli::HoldCommand,
+    },
     /// The authorization policy: who may do and see what.
     Policy {
         #[command(subcommand)]
@@ -252,6 +262,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Policy { command } => {
             let config = Config::load(file, Config::default())?;
             policy(&config, command).await
+        }
+        Command::Retention { command } => {
+            let config = Config::load(file, Config::default())?;
+            crate::telemetry::init(&config.log);
+            crate::retention_cli::retention(&config, command).await
+        }
+        Command::Hold { command } => {
+            let config = Config::load(file, Config::default())?;
+            crate::telemetry::init(&config.log);
+            crate::retention_cli::hold(&config, command).await
         }
         Command::Config {
             command: ConfigCommand::Check,

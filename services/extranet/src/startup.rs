@@ -189,6 +189,12 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
         )
         .await?,
     );
+    if config.privacy.retention {
+        privacy.clone().spawn_retention(
+            Duration::from_secs(config.privacy.retention_check_secs),
+            shutdown.clone(),
+        );
+    }
     spawn_policy_reloader(directory.clone(), privacy.clone(), shutdown.clone());
     let limits = Limits {
         max_connections: config.server.max_connections,

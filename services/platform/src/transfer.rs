@@ -139,6 +139,21 @@ impl Objects {
         }
     }
 
+    /// Deletes many objects, in as few requests as the store allows (S3 deletes up to 1000 per
+    /// request); objects already gone are fine.
+    pub async fn delete_many(&self, keys: Vec<String>) -> Result<()> {
+        let paths =
+            futures::stream::iter(keys.into_iter().map(|k| Ok(ObjectPath::from(k)))).boxed();
+        let mut done = self.store().delete_stream(paths);
+        while let Some(res) = done.next().await {
+            match res {
+                Ok(_) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(self.error(&e)),
+            }
+        }
+        Ok(())
+    }
+
     /// The keys under `prefix` last modified before `before`, a page of the store's listing at
     /// a time (for the collector's sweep of unreferenced objects).
     pub fn list_older(

@@ -8,6 +8,7 @@
 pub mod error;
 pub mod export;
 pub mod register;
+pub mod retention;
 pub mod service;
 
 pub use error::{PrivacyError, Result};

@@ -21,7 +21,7 @@ use crate::auth::sql_rows;
 /// staff, and an inspector assigned to the first company's dossier.
 pub(crate) struct Fixture {
     pub dossier_a: String,
-    dossier_b: String,
+    pub dossier_b: String,
     org_a: String,
     pub staff: String,
     pub admin_a: String,

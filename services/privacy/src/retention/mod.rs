@@ -276,9 +276,17 @@ impl Privacy {
     async fn execute(&self, row: RunRow, resumed: bool) -> Result<RunReport> {
         let as_of = OffsetDateTime::from_unix_timestamp(row.as_of)
             .map_err(|e| PrivacyError::Internal(e.to_string()))?;
-        let start: BTreeMap<String, u64> = serde_json::from_str(&row.counts).unwrap_or_default();
-        let counts = Mutex::new(start);
+        let mut start: BTreeMap<String, u64> =
+            serde_json::from_str(&row.counts).unwrap_or_default();
         let register = self.register();
+        for rule in register
+            .rules
+            .iter()
+            .filter(|r| r.target != Target::External)
+        {
+            start.entry(rule.id.clone()).or_default();
+        }
+        let counts = Mutex::new(start);
         for rule in &register.rules {
             self.carry_out(row.id, rule, as_of, &counts).await?;
         }

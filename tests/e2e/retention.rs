@@ -429,3 +429,124 @@ databases!(
         first.stop().await
     }
 );
+
+/// 20,000 delivered mails from 2020 and five deleted documents, then `retention run` killed
+/// with SIGKILL half-way: the run is refused while its heartbeat is fresh, taken over once it
+/// is stale, and finishes with every record removed exactly once and no object left without
+/// its row or row without its object.
+databases!(
+    async fn a_run_killed_half_way_resumes_without_redoing_anything(b: Backends) {
+        let dir = tempfile::tempdir()?;
+        let clock = dir.path().join("clock");
+        let server = ServerBuilder::new(b)
+            .env("EXTRANET_PRIVACY__CLOCK_FILE", clock.display().to_string())
+            .env("EXTRANET_PRIVACY__RETENTION", "false")
+            .env("EXTRANET_PRIVACY__RETENTION_BATCH", "25")
+            .start()
+            .await?;
+        let f = fixture(&server).await?;
+        let mut docs = Vec::new();
+        for seed in 0..5 {
+            let d = document(&server, &f.staff, &f.dossier_b, seed).await?;
+            let (s, _) = api(&server, &f.staff, Method::DELETE, &d, None).await?;
+            anyhow::ensure!(s == 204);
+            docs.push(object_of(&server, &d).await?);
+        }
+        const MAILS: usize = 20_000;
+        let insert = match b.db {
+            Db::Sqlite => format!(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {MAILS}) \
+                 INSERT INTO outbox (id, created_at, recipient, language, template, payload, \
+                 attempts, next_attempt_at, sent_at) SELECT randomblob(16), '2020-01-01T00:00:00Z', \
+                 'old' || i || '@mail.example', 'nl', 'invitation', '{{}}', 1, \
+                 '2020-01-01T00:00:00Z', '2020-01-01T00:00:00Z' FROM n"
+            ),
+            Db::Postgres => format!(
+                "INSERT INTO outbox (id, created_at, recipient, language, template, payload, \
+                 attempts, next_attempt_at, sent_at) SELECT gen_random_uuid(), \
+                 TIMESTAMPTZ '2020-01-01T00:00:00Z', 'old' || i || '@mail.example', 'nl', \
+                 'invitation', '{{}}', 1, TIMESTAMPTZ '2020-01-01T00:00:00Z', \
+                 TIMESTAMPTZ '2020-01-01T00:00:00Z' FROM generate_series(1, {MAILS}) AS i"
+            ),
+        };
+        sql_rows(&server, &insert).await?;
+        let sent = "SELECT COUNT(*) FROM outbox WHERE recipient LIKE 'old%'";
+        assert_eq!(count(&server, sent).await?, MAILS);
+
+        let now = OffsetDateTime::now_utc() + time::Duration::days(100);
+        set_clock(&clock, now)?;
+        let mut child = server.spawn_command(&["retention", "run"]).await?;
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = count(&server, sent).await?;
+            if left < MAILS - 500 {
+                break;
+            }
+            anyhow::ensure!(
+                std::time::Instant::now() < deadline,
+                "the run made no progress"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        child.start_kill()?;
+        child.wait().await?;
+        let left = count(&server, sent).await?;
+        assert!(
+            left > 0,
+            "the run finished before it could be killed; make it longer"
+        );
+        assert_eq!(
+            count(
+                &server,
+                "SELECT COUNT(*) FROM retention_run WHERE finished_at IS NULL"
+            )
+            .await?,
+            1
+        );
+
+        // Another run at once is refused: the killed one's heartbeat is fresh.
+        let (status, _, err) = server.command(&["retention", "run"], "").await?;
+        assert!(!status.success());
+        assert!(err.contains("in progress"), "{err}");
+        assert_eq!(count(&server, sent).await?, left);
+
+        // Eleven minutes later the heartbeat is stale: the run is taken over and finished.
+        set_clock(&clock, now + time::Duration::minutes(11))?;
+        let (status, out, err) = server.command(&["retention", "run"], "").await?;
+        assert!(status.success(), "{out} {err}");
+        assert!(out.contains("(resumed)"), "{out}");
+        assert_eq!(count(&server, sent).await?, 0);
+        // The resumed run's counts: every mail and document once, none twice.
+        let resumed = out
+            .split("retention run ")
+            .find(|block| block.contains("(resumed)"))
+            .context("resumed block")?;
+        let line = |rule: &str| -> anyhow::Result<usize> {
+            resumed
+                .lines()
+                .find_map(|l| l.trim().strip_prefix(&format!("{rule}: ")))
+                .context("rule line")?
+                .parse()
+                .map_err(Into::into)
+        };
+        assert!(line("delivered-mail")? >= MAILS, "{out}");
+        assert!(line("delivered-mail")? <= MAILS + 20, "{out}");
+        assert_eq!(line("deleted-documents")?, 5, "{out}");
+        assert_eq!(count(&server, "SELECT COUNT(*) FROM document").await?, 0);
+        let objects = stored_objects(&server).await?;
+        for o in &docs {
+            assert!(!objects.contains(o), "{o} left in {objects:?}");
+        }
+        assert_eq!(
+            count(
+                &server,
+                "SELECT COUNT(*) FROM retention_run WHERE finished_at IS NULL"
+            )
+            .await?,
+            0
+        );
+        let (status, out, err) = server.command(&["audit", "verify"], "").await?;
+        assert!(status.success(), "audit verify: {out} {err}");
+        server.stop().await
+    }
+);

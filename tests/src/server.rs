@@ -473,6 +473,28 @@ impl Server {
         run_command_with_input(args, &env, stdin).await
     }
 
+    /// Starts `extranet ARGS` on this server's database and storage without waiting for it
+    /// (to kill it half-way); its output is discarded.
+    pub async fn spawn_command(&self, args: &[&str]) -> anyhow::Result<Child> {
+        crate::init_crypto();
+        let bin = crate::binary::extranet().await?;
+        let mut cmd = Command::new(&bin);
+        cmd.args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true);
+        for (k, _) in std::env::vars() {
+            if k.starts_with("EXTRANET_") || k == "RUST_LOG" {
+                cmd.env_remove(k);
+            }
+        }
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        Ok(cmd.spawn()?)
+    }
+
     /// Creates an active account of the certification body with a password through the CLI;
     /// returns the password.
     pub async fn create_user(&self, email: &str, role: &str) -> anyhow::Result<String> {

@@ -94,6 +94,8 @@ pub struct PrivacyConfig {
     pub retention: bool,
     /// How often each instance looks whether today's retention run is due or was interrupted.
     pub retention_check_secs: u64,
+    /// Records deleted or anonymised per transaction (bounds how long each holds its locks).
+    pub retention_batch: usize,
     /// The data-protection coordinator's address, named in the privacy notice.
     pub coordinator_email: Option<String>,
     /// The supervisory authority the notice names, with its address and website.
@@ -111,6 +113,7 @@ impl Default for PrivacyConfig {
             register_dir: None,
             retention: true,
             retention_check_secs: 3600,
+            retention_batch: 2000,
             coordinator_email: None,
             authority_name: "Gegevensbeschermingsautoriteit / Autorité de protection des données"
                 .into(),
@@ -364,6 +367,9 @@ impl Config {
                 "between 60 and 86400 seconds",
             ));
         }
+        if !(1..=50_000).contains(&p.retention_batch) {
+            return Err(invalid("privacy.retention_batch", "between 1 and 50000"));
+        }
         if let Some(e) = &p.coordinator_email
             && e.parse::<extranet_identity::types::EmailAddress>().is_err()
         {
@@ -382,6 +388,7 @@ impl Config {
     pub fn privacy_settings(&self) -> extranet_privacy::Settings {
         extranet_privacy::Settings {
             register_dir: self.privacy.register_dir.clone(),
+            batch: self.privacy.retention_batch,
         }
     }
 

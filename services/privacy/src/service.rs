@@ -11,10 +11,22 @@ use extranet_platform::{Clock, Db, Objects, on_pool};
 use crate::error::Result;
 use crate::register::{Context, Register, RegisterSource};
 
-/// Where the register comes from: a directory, or the one built in.
-#[derive(Debug, Clone, Default)]
+/// Where the register comes from (a directory, or the one built in), and how the retention
+/// job works.
+#[derive(Debug, Clone)]
 pub struct Settings {
     pub register_dir: Option<PathBuf>,
+    /// Records per retention transaction: bounds how long a batch holds its locks.
+    pub batch: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            register_dir: None,
+            batch: 2000,
+        }
+    }
 }
 
 impl Settings {
@@ -95,6 +107,10 @@ impl Privacy {
 
     pub fn objects(&self) -> &Objects {
         &self.objects
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
     }
 
     pub fn clock(&self) -> &dyn Clock {

@@ -338,7 +338,9 @@ impl Privacy {
             loop {
                 let p = progress(self.clock().now().unix_timestamp());
                 let n: std::result::Result<u64, PrivacyError> = write_tx!(self.db(), |tx| async {
-                    let n = tx.erase_addresses(cutoff, targets::BATCH as i64).await?;
+                    let n = tx
+                        .erase_addresses(cutoff, self.settings().batch as i64)
+                        .await?;
                     p.record_in(&mut *tx, n).await?;
                     Ok::<u64, PrivacyError>(n)
                 }
@@ -355,7 +357,9 @@ impl Privacy {
         for s in &srcs {
             let mut after: Option<Key> = None;
             loop {
-                let keys = targets::next_keys(self.db(), s, cut, after.as_ref()).await?;
+                let keys =
+                    targets::next_keys(self.db(), s, cut, after.as_ref(), self.settings().batch)
+                        .await?;
                 let Some(last) = keys.last().cloned() else {
                     break;
                 };

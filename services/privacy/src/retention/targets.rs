@@ -13,9 +13,6 @@ use uuid::Uuid;
 use crate::error::{PrivacyError, Result};
 use crate::register::Target;
 
-/// Records handled per transaction.
-pub(crate) const BATCH: usize = 2000;
-
 /// A hold on the person `{p}` or on their organisation.
 fn person_held(p: &str) -> String {
     format!(
@@ -268,6 +265,7 @@ pub(crate) async fn next_keys(
     s: &Source,
     cut: Cut,
     after: Option<&Key>,
+    batch: usize,
 ) -> Result<Vec<Key>> {
     let held = s
         .held
@@ -280,7 +278,7 @@ pub(crate) async fn next_keys(
         String::new()
     };
     let sql = format!(
-        "SELECT {key} FROM {from} WHERE {due}{held}{cursor} ORDER BY {key} LIMIT {BATCH}",
+        "SELECT {key} FROM {from} WHERE {due}{held}{cursor} ORDER BY {key} LIMIT {batch}",
         key = s.key,
         from = s.from,
         due = s.due,

@@ -24,6 +24,7 @@ mod https;
 mod keys;
 mod policy;
 mod recovery;
+mod register;
 mod retention;
 mod revocation;
 mod second_factor;

@@ -16,6 +16,7 @@ mod lang;
 pub mod pace;
 mod pages;
 mod recovery;
+mod retention;
 mod second_factor;
 pub mod session;
 mod site;

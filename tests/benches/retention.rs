@@ -105,12 +105,10 @@ async fn fill(server: &Server, sessions: usize, documents: usize) -> anyhow::Res
     .await?;
     execute(
         server,
-        &format!(
-            "INSERT INTO document_version (document_id, version, object_key, size, sha256, \
-             media_type, file_name, uploaded_by, uploaded_at) \
-             SELECT id, 1, 'documents/bench-' || title, 9, 'x', 'application/pdf', 'b.pdf', \
-             created_by, created_at FROM document WHERE title LIKE 'bench %'"
-        ),
+        "INSERT INTO document_version (document_id, version, object_key, size, sha256, \
+         media_type, file_name, uploaded_by, uploaded_at) \
+         SELECT id, 1, 'documents/bench-' || title, 9, 'x', 'application/pdf', 'b.pdf', \
+         created_by, created_at FROM document WHERE title LIKE 'bench %'",
     )
     .await?;
     let dir = server.data_dir.join("objects").join("documents");

@@ -430,11 +430,11 @@ databases!(
     }
 );
 
-/// 20,000 delivered mails from 2020 and five deleted documents, then `retention run` killed
-/// with SIGKILL half-way: the run is refused while its heartbeat is fresh, taken over once it
-/// is stale, and finishes with every record removed exactly once and no object left without
-/// its row or row without its object.
 databases!(
+    /// 20,000 delivered mails from 2020 and five deleted documents, then `retention run` killed
+    /// with SIGKILL half-way: the run is refused while its heartbeat is fresh, taken over once it
+    /// is stale, and finishes with every record removed exactly once and no object left without
+    /// its row or row without its object.
     async fn a_run_killed_half_way_resumes_without_redoing_anything(b: Backends) {
         let dir = tempfile::tempdir()?;
         let clock = dir.path().join("clock");
@@ -547,6 +547,145 @@ databases!(
         );
         let (status, out, err) = server.command(&["audit", "verify"], "").await?;
         assert!(status.success(), "audit verify: {out} {err}");
+        server.stop().await
+    }
+);
+
+databases!(
+    /// The retention page: the privacy coordinator reads the plan; staff place a hold on a person
+    /// by e-mail address and on a company, see them by name, get a clear message for a bad reason,
+    /// and lift a hold after a confirmation; a client contact does not reach the page.
+    async fn holds_are_placed_and_lifted_on_the_retention_page(b: Backends) {
+        use crate::backoffice_pages::{page, post};
+        let server = ServerBuilder::new(b).start().await?;
+        let org = server.create_client_org("Beton Hold NV").await?;
+        let pw = server
+            .create_user("po@cb.example", "privacy_officer")
+            .await?;
+        server.create_user("staff@cb.example", "staff").await?;
+        server
+            .create_user_in("ca@hold.example", "client_admin", &org)
+            .await?;
+        let po = server.sign_in("po@cb.example", &pw).await?;
+        let staff = server.sign_in("staff@cb.example", &pw).await?;
+        let client = server.sign_in("ca@hold.example", &pw).await?;
+
+        let (status, body) = page(&server, &po, "/privacy/retention").await?;
+        assert_eq!(status, 200);
+        assert!(body.contains("data-rule=\"audit-addresses\""), "the plan");
+        assert!(
+            body.contains("href=\"/privacy/retention\""),
+            "in the navigation"
+        );
+        assert_eq!(page(&server, &client, "/privacy/retention").await?.0, 404);
+        assert!(
+            !page(&server, &client, "/home")
+                .await?
+                .1
+                .contains("/privacy/retention")
+        );
+
+        server.speak(&staff, "nl").await?;
+        let (status, _, body) = post(
+            &server,
+            &staff,
+            "/privacy/retention",
+            &[
+                ("subject", "person"),
+                ("email", "ca@hold.example"),
+                ("reason", " "),
+            ],
+        )
+        .await?;
+        assert_eq!(status, 422);
+        assert!(body.contains("Geef de reden"), "{body}");
+        let (status, location, _) = post(
+            &server,
+            &staff,
+            "/privacy/retention",
+            &[
+                ("subject", "person"),
+                ("email", "ca@hold.example"),
+                ("reason", "Geschil 2026/7"),
+            ],
+        )
+        .await?;
+        assert_eq!(status, 303, "{location}");
+        let (status, _, _) = post(
+            &server,
+            &staff,
+            "/privacy/retention",
+            &[
+                ("subject", "organisation"),
+                ("organisation", &org),
+                ("reason", "Onderzoek"),
+            ],
+        )
+        .await?;
+        assert_eq!(status, 303);
+        let (_, body) = page(&server, &staff, "/privacy/retention").await?;
+        assert!(
+            body.contains("Test Persoon (Beton Hold NV)"),
+            "named, not by id"
+        );
+        assert!(body.contains("Geschil 2026/7") && body.contains("Onderzoek"));
+        let table = body
+            .split("id=\"retention-holds\"")
+            .nth(1)
+            .and_then(|s| s.split("<h3>").next())
+            .unwrap_or_default();
+        assert!(!table.contains(&org), "names, not ids: {table}");
+        let holds = sql_rows(
+            &server,
+            "SELECT CAST(id AS TEXT) FROM privacy_hold ORDER BY placed_at",
+        )
+        .await?;
+        assert_eq!(holds.len(), 2);
+        let ids: Vec<String> = body
+            .split("data-hold=\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next().map(str::to_owned))
+            .collect();
+        assert_eq!(ids.len(), 2);
+        // Lifting asks first; then the hold goes.
+        let lift = format!("/privacy/holds/{}/lift", ids[0]);
+        let (status, body) = page(&server, &staff, &lift).await?;
+        assert_eq!(status, 200);
+        assert!(body.contains("opheffen?"), "{body}");
+        assert_eq!(
+            count(
+                &server,
+                "SELECT COUNT(*) FROM privacy_hold WHERE lifted_at IS NULL"
+            )
+            .await?,
+            2
+        );
+        let (status, _, _) = post(&server, &staff, &lift, &[]).await?;
+        assert_eq!(status, 303);
+        assert_eq!(
+            count(
+                &server,
+                "SELECT COUNT(*) FROM privacy_hold WHERE lifted_at IS NULL"
+            )
+            .await?,
+            1
+        );
+        assert_eq!(post(&server, &client, &lift, &[]).await?.0, 403);
+        for action in [
+            "privacy.hold.place",
+            "privacy.hold.lift",
+            "privacy.holds.read",
+        ] {
+            assert!(
+                count(
+                    &server,
+                    &format!("SELECT COUNT(*) FROM audit_log WHERE action = '{action}'")
+                )
+                .await?
+                    >= 1,
+                "{action} recorded"
+            );
+        }
         server.stop().await
     }
 );

@@ -6,17 +6,16 @@ use std::collections::BTreeSet;
 use extranet_platform::Db;
 use extranet_privacy::{Context, PrivacyError, Register, RegisterSource};
 
-async fn shipped_context() -> Context {
-    Context {
-        columns: Some(Db::shipped_columns().await.expect("shipped schema")),
+async fn shipped_context() -> anyhow::Result<Context> {
+    Ok(Context {
+        columns: Some(Db::shipped_columns().await?),
         subprocessors: None,
-    }
+    })
 }
 
 #[tokio::test]
-async fn the_shipped_register_classifies_every_column_of_the_schema() {
-    let register = Register::load(&RegisterSource::embedded(), &shipped_context().await)
-        .unwrap_or_else(|e| panic!("{e:?}"));
+async fn the_shipped_register_classifies_every_column_of_the_schema() -> anyhow::Result<()> {
+    let register = Register::load(&RegisterSource::embedded(), &shipped_context().await?)?;
     assert!(register.activities.len() >= 5);
     assert!(
         register
@@ -35,10 +34,11 @@ async fn the_shipped_register_classifies_every_column_of_the_schema() {
     ] {
         assert!(personal.contains(must), "{must} must be personal data");
     }
+    Ok(())
 }
 
 /// Loads the shipped register with `edit` applied to one file; returns the problems' texts.
-async fn broken(file: &str, from: &str, to: &str) -> Vec<String> {
+async fn broken(file: &str, from: &str, to: &str) -> anyhow::Result<Vec<String>> {
     let mut src = RegisterSource::embedded();
     let text = match file {
         "activities.toml" => &mut src.activities,
@@ -47,14 +47,16 @@ async fn broken(file: &str, from: &str, to: &str) -> Vec<String> {
     };
     assert!(text.contains(from), "{file} has no {from:?}");
     *text = text.replacen(from, to, 1);
-    match Register::load(&src, &shipped_context().await) {
-        Ok(_) => panic!("{file} with {to:?} was accepted"),
-        Err(PrivacyError::Register(problems)) => problems.iter().map(|p| p.to_string()).collect(),
-        Err(e) => panic!("{e}"),
+    match Register::load(&src, &shipped_context().await?) {
+        Ok(_) => anyhow::bail!("{file} with {to:?} was accepted"),
+        Err(PrivacyError::Register(problems)) => {
+            Ok(problems.iter().map(|p| p.to_string()).collect())
+        }
+        Err(e) => Err(e.into()),
     }
 }
 
-fn line_of(file: &str, needle: &str) -> usize {
+fn line_of(file: &str, needle: &str) -> anyhow::Result<usize> {
     let src = RegisterSource::embedded();
     let text = match file {
         "activities.toml" => src.activities,
@@ -63,12 +65,12 @@ fn line_of(file: &str, needle: &str) -> usize {
     };
     text.lines()
         .position(|l| l.contains(needle))
-        .expect("needle")
-        + 1
+        .map(|i| i + 1)
+        .ok_or_else(|| anyhow::anyhow!("{file} has no {needle:?}"))
 }
 
 #[tokio::test]
-async fn each_broken_register_names_file_line_and_word() {
+async fn each_broken_register_names_file_line_and_word() -> anyhow::Result<()> {
     let cases: &[(&str, &str, &str, &str, &str)] = &[
         // (file, replace, with, line holding, expected word)
         (
@@ -108,47 +110,50 @@ async fn each_broken_register_names_file_line_and_word() {
         ),
     ];
     for (file, from, to, holding, word) in cases {
-        let problems = broken(file, from, to).await;
+        let problems = broken(file, from, to).await?;
         if holding.is_empty() {
             // A duplicated key / field outside the target: refused, file named.
             assert!(problems.iter().any(|p| p.contains(file)), "{problems:?}");
             continue;
         }
-        let line = line_of(file, holding);
+        let line = line_of(file, holding)?;
         let expected = format!("{file}:{line}: `{word}`");
         assert!(
             problems.iter().any(|p| p.contains(&expected)),
             "expected {expected} in {problems:?}"
         );
     }
+    Ok(())
 }
 
 #[tokio::test]
-async fn a_rule_erasing_and_replacing_one_field_is_refused() {
+async fn a_rule_erasing_and_replacing_one_field_is_refused() -> anyhow::Result<()> {
     let problems = broken(
         "retention.toml",
         "replace = { surname = \"Anonymised\"",
         "replace = { phone = \"none\", surname = \"Anonymised\"",
     )
-    .await;
+    .await?;
     assert!(
         problems
             .iter()
             .any(|p| p.contains("`phone`") && p.contains("both erased and replaced")),
         "{problems:?}"
     );
+    Ok(())
 }
 
 #[tokio::test]
-async fn an_unmapped_column_and_a_recipient_outside_the_subprocessor_register_are_refused() {
-    let mut ctx = shipped_context().await;
+async fn an_unmapped_column_and_a_recipient_outside_the_subprocessor_register_are_refused()
+-> anyhow::Result<()> {
+    let mut ctx = shipped_context().await?;
     if let Some(cols) = ctx.columns.as_mut() {
         cols.push(("person".into(), "shoe_size".into()));
     }
     ctx.subprocessors = Some(BTreeSet::from(["0678.123.456".to_owned()]));
     let Err(PrivacyError::Register(problems)) = Register::load(&RegisterSource::embedded(), &ctx)
     else {
-        panic!("accepted");
+        anyhow::bail!("accepted");
     };
     let texts: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
     assert!(
@@ -157,11 +162,12 @@ async fn an_unmapped_column_and_a_recipient_outside_the_subprocessor_register_ar
             .any(|p| p.contains("schema.csv") && p.contains("`person.shoe_size`")),
         "{texts:?}"
     );
-    let line = line_of("activities.toml", "subprocessors = [\"0712.345.678\"]");
+    let line = line_of("activities.toml", "subprocessors = [\"0712.345.678\"]")?;
     assert!(
         texts
             .iter()
             .any(|p| p.contains(&format!("activities.toml:{line}: `0712.345.678`"))),
         "{texts:?}"
     );
+    Ok(())
 }

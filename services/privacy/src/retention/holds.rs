@@ -35,6 +35,18 @@ pub struct Hold {
     pub placed_at: i64,
 }
 
+/// A hold in force as the pages show it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct NamedHold {
+    pub id: Uuid,
+    pub subject_type: String,
+    pub subject_id: Uuid,
+    pub reason: String,
+    pub placed_at: i64,
+    pub subject_name: String,
+    pub placed_by_name: String,
+}
+
 impl Privacy {
     /// Places a hold; `by` is the person placing it (staff, the coordinator).
     pub async fn place_hold(
@@ -139,6 +151,50 @@ impl Privacy {
             .bind(&email)
             .fetch_optional(pool)
             .await
+        })?;
+        Ok(row.map(|(id,)| id))
+    }
+
+    /// The holds in force, with the name of who or what they cover (a person: their name and
+    /// company) and who placed them.
+    pub async fn holds_named(&self) -> Result<Vec<NamedHold>> {
+        let rows: Vec<NamedHold> = on_pool!(self.db(), read, |pool| {
+            sqlx::query_as(
+                "SELECT h.id, h.subject_type, h.subject_id, h.reason, h.placed_at, \
+                   COALESCE(p.first_name || ' ' || p.surname || ' (' || po.name || ')', o.name, '') \
+                     AS subject_name, \
+                   COALESCE(b.first_name || ' ' || b.surname, '') AS placed_by_name \
+                 FROM privacy_hold h \
+                 LEFT JOIN person p ON h.subject_type = 'person' AND p.id = h.subject_id \
+                 LEFT JOIN organisation po ON po.id = p.organisation_id \
+                 LEFT JOIN organisation o ON h.subject_type = 'organisation' AND o.id = h.subject_id \
+                 LEFT JOIN person b ON b.id = h.placed_by \
+                 WHERE h.lifted_at IS NULL ORDER BY h.placed_at, h.id",
+            )
+            .fetch_all(pool)
+            .await
+        })?;
+        Ok(rows)
+    }
+
+    /// Organisations a hold can be placed on: (id, name), by name.
+    pub async fn organisations(&self) -> Result<Vec<(Uuid, String)>> {
+        let rows: Vec<(Uuid, String)> = on_pool!(self.db(), read, |pool| {
+            sqlx::query_as("SELECT id, name FROM organisation ORDER BY name, id")
+                .fetch_all(pool)
+                .await
+        })?;
+        Ok(rows)
+    }
+
+    /// A person by e-mail address (whatever their state): their id.
+    pub async fn person_by_email(&self, email: &str) -> Result<Option<Uuid>> {
+        let email = email.trim().to_lowercase();
+        let row: Option<(Uuid,)> = on_pool!(self.db(), read, |pool| {
+            sqlx::query_as("SELECT id FROM person WHERE email_normalized = $1")
+                .bind(&email)
+                .fetch_optional(pool)
+                .await
         })?;
         Ok(row.map(|(id,)| id))
     }

@@ -111,6 +111,16 @@ macro_rules! impl_run_conn {
 impl_run_conn!(sqlx::SqliteConnection);
 impl_run_conn!(sqlx::PgConnection);
 
+/// A past or running run, as the pages list them.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    pub id: Uuid,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+    pub daily: bool,
+    pub records: u64,
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 struct RunRow {
     id: Uuid,
@@ -157,6 +167,33 @@ impl Privacy {
             as_of: rfc3339(as_of),
             rules,
         })
+    }
+
+    /// The latest runs, newest first.
+    pub async fn recent_runs(&self, limit: i64) -> Result<Vec<RunSummary>> {
+        // (id, started, finished, day, counts)
+        type Row = (Uuid, i64, Option<i64>, Option<String>, String);
+        let rows: Vec<Row> = on_pool!(self.db(), read, |pool| {
+            sqlx::query_as(
+                "SELECT id, started_at, finished_at, day, counts FROM retention_run \
+                     ORDER BY started_at DESC, id DESC LIMIT $1",
+            )
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, started_at, finished_at, day, counts)| RunSummary {
+                id,
+                started_at,
+                finished_at,
+                daily: day.is_some(),
+                records: serde_json::from_str::<BTreeMap<String, u64>>(&counts)
+                    .map(|m| m.values().sum())
+                    .unwrap_or(0),
+            })
+            .collect())
     }
 
     /// Runs the schedule now (`extranet retention run`): first finishes an interrupted run, if

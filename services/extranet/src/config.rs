@@ -113,7 +113,7 @@ impl Default for PrivacyConfig {
             register_dir: None,
             retention: true,
             retention_check_secs: 3600,
-            retention_batch: 2000,
+            retention_batch: 5000,
             coordinator_email: None,
             authority_name: "Gegevensbeschermingsautoriteit / Autorité de protection des données"
                 .into(),

@@ -24,7 +24,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             register_dir: None,
-            batch: 2000,
+            batch: 5000,
         }
     }
 }

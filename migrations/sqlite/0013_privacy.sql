@@ -23,22 +23,24 @@ CREATE INDEX privacy_hold_subject_idx ON privacy_hold (subject_id, lifted_at);
 -- `counts` (JSON: rule id → records) grows in the same transaction as each batch.
 CREATE TABLE retention_run (
     id           BLOB    NOT NULL PRIMARY KEY,
-    day          TEXT    UNIQUE,
+    day          TEXT,
     as_of        INTEGER NOT NULL,
     started_at   INTEGER NOT NULL,
     heartbeat_at INTEGER NOT NULL,
     finished_at  INTEGER,
     counts       TEXT    NOT NULL
 );
+CREATE UNIQUE INDEX retention_run_day_idx ON retention_run (day);
 
 -- Every version of the privacy notice, as published: the record in each language and the
 -- contacts it named, so that an earlier version reads as it did.
 CREATE TABLE privacy_notice (
     version         INTEGER NOT NULL PRIMARY KEY,
-    register_digest TEXT    NOT NULL UNIQUE,
+    register_digest TEXT    NOT NULL,
     published_at    INTEGER NOT NULL,
     content         TEXT    NOT NULL
 );
+CREATE UNIQUE INDEX privacy_notice_digest_idx ON privacy_notice (register_digest);
 
 -- The latest notice version each person has been shown.
 CREATE TABLE privacy_notice_seen (

@@ -113,9 +113,10 @@ databases!(
             "policy.csv",
             "p, client_user, organisation, organisation,",
         )?;
+        // A reload re-checks the whole policy (seconds in a debug build on a busy machine).
         server.signal("HUP")?;
         let mut n = 1;
-        for _ in 0..50 {
+        for _ in 0..200 {
             let (_, body) = crate::access::api(
                 &server,
                 &token,

@@ -160,10 +160,20 @@ impl Refusal {
 }
 
 /// A message for the person, in their language, from what the directory refused.
-fn message(tr: &Tr, e: &DirectoryError) -> (Option<&'static str>, String) {
+pub(crate) fn message(tr: &Tr, e: &DirectoryError) -> (Option<&'static str>, String) {
     match e {
+        DirectoryError::Invalid { field, message } if message == delegation::RENTAL_ONLY => {
+            (Some(field), tr.t("fields-rental-only"))
+        }
+        DirectoryError::FieldNotGranted(field) => (Some(field), tr.t("fields-not-granted")),
         DirectoryError::Invalid { field, .. } => {
             let key = match *field {
+                "gender" => "fields-invalid-gender",
+                "birth_date" | "training_valid_until" => "fields-invalid-date",
+                "licence_plates" => "fields-invalid-plates",
+                "enterprise_number" => "fields-invalid-enterprise-number",
+                "vat_number" => "fields-invalid-vat-number",
+                "addresses" => "fields-invalid-addresses",
                 "email" => "email-format",
                 "first_name" | "surname" => "invalid-name",
                 "phone" | "mobile" | "fax" => "invalid-phone",
@@ -213,7 +223,9 @@ pub(crate) fn shown_refusal(e: &DirectoryError) -> Option<StatusCode> {
         DirectoryError::NotFound
         | DirectoryError::Unauthenticated
         | DirectoryError::Internal(_) => None,
-        DirectoryError::Forbidden(_) => Some(StatusCode::FORBIDDEN),
+        DirectoryError::Forbidden(_) | DirectoryError::FieldNotGranted(_) => {
+            Some(StatusCode::FORBIDDEN)
+        }
         DirectoryError::Taken(_) | DirectoryError::LastAdmin | DirectoryError::Conflict(_) => {
             Some(StatusCode::CONFLICT)
         }
@@ -445,6 +457,8 @@ struct PersonPage<'a> {
     /// The person's organisation: its name and, when the caller may open it, its page.
     organisation: Option<(String, Option<String>)>,
     edit: Option<EditForm>,
+    /// Which personal-data inputs the edit form has.
+    inputs: PersonalInputs,
     rights_offered: Vec<(&'static str, String, String)>,
     rights_held: Vec<String>,
     /// `Some(true)`: a deactivate button; `Some(false)`: reactivate.
@@ -471,6 +485,43 @@ impl PersonPage<'_> {
             ("function", "profile-function", form.function.clone()),
         ]
     }
+
+    /// The form of address to choose from: (code, label, chosen).
+    fn genders(&self, form: &EditForm) -> Vec<(&'static str, String, bool)> {
+        gender_options(&self.c.tr, form.gender.as_deref().unwrap_or("unspecified"))
+    }
+
+    /// The date inputs the form has: (name, label key, value).
+    fn dates(&self, form: &EditForm) -> Vec<(&'static str, &'static str, String)> {
+        let mut out = Vec::new();
+        if self.inputs.birth_date {
+            out.push((
+                "birth_date",
+                "field-person-birth_date",
+                form.birth_date.clone().unwrap_or_default(),
+            ));
+        }
+        if self.inputs.training_valid_until {
+            out.push((
+                "training_valid_until",
+                "field-person-training_valid_until",
+                form.training_valid_until.clone().unwrap_or_default(),
+            ));
+        }
+        out
+    }
+
+    fn plates(&self, form: &EditForm) -> String {
+        form.licence_plates.clone().unwrap_or_default()
+    }
+}
+
+/// The forms of address, in the visitor's language: (code, label, chosen).
+pub(crate) fn gender_options(tr: &Tr, chosen: &str) -> Vec<(&'static str, String, bool)> {
+    ["unspecified", "mr", "ms"]
+        .into_iter()
+        .map(|g| (g, tr.t(&format!("gender-{g}")), g == chosen))
+        .collect()
 }
 
 #[derive(Debug, Default, Deserialize, Clone)]
@@ -489,6 +540,48 @@ struct EditForm {
     function: String,
     #[serde(default)]
     language: String,
+    /// The following only when the form carries them (each only for whom may set it).
+    #[serde(default)]
+    gender: Option<String>,
+    #[serde(default)]
+    birth_date: Option<String>,
+    #[serde(default)]
+    training_valid_until: Option<String>,
+    /// One licence plate per line.
+    #[serde(default)]
+    licence_plates: Option<String>,
+}
+
+/// The plates typed in a text area: one per line (or separated by commas).
+pub(crate) fn plate_lines(raw: &str) -> Vec<String> {
+    raw.split(['\n', ',']).map(|l| l.trim().to_owned()).collect()
+}
+
+/// What a form shows for a person's personal data beyond the contact fields: the form of
+/// address, and for people of rental companies the birth date, the training certificate and
+/// the vehicles — each only when the caller sees it.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct PersonalInputs {
+    pub gender: bool,
+    pub birth_date: bool,
+    pub training_valid_until: bool,
+    pub licence_plates: bool,
+}
+
+impl PersonalInputs {
+    pub(crate) fn of(p: &Masked<PersonView>, rental: bool) -> PersonalInputs {
+        PersonalInputs {
+            gender: p.is_visible("gender"),
+            birth_date: rental && p.is_visible("birth_date"),
+            training_valid_until: rental && p.is_visible("training_valid_until"),
+            licence_plates: rental && p.is_visible("licence_plates"),
+        }
+    }
+}
+
+/// The person's plates, one per line, for a text area.
+pub(crate) fn plates_text(p: &Masked<PersonView>) -> String {
+    p.inner().licence_plates.join("\n")
 }
 
 pub(crate) fn value<T: extranet_access::Outward>(m: &Masked<T>, field: &str) -> String {
@@ -537,9 +630,14 @@ async fn person_page(
     let caller = &me.caller;
     let p = people::get(dir.db(), dir.clock(), caller, id).await?;
     let org_id = p.inner().organisation_id;
-    let organisation = shown(organisations::get(dir.db(), dir.clock(), caller, org_id).await)?
+    let org = shown(organisations::get(dir.db(), dir.clock(), caller, org_id).await)?;
+    // Birth date, training certificate and vehicles are kept for people of rental companies
+    // only: elsewhere neither shown nor offered.
+    let rental = org.as_ref().is_some_and(|o| o.inner().kind == "rental");
+    let organisation = org
         .filter(|o: &Masked<OrganisationView>| o.is_visible("name"))
         .map(|o| (o.inner().name.clone(), organisation_link(caller, org_id)));
+    let inputs = PersonalInputs::of(&p, rental);
     let rel = caller.relation().of(Some(org_id), Some(id), false);
     let myself = id == me.claims.sub;
     let client_contact = p.inner().roles.iter().any(|r| r.starts_with("client_"));
@@ -566,6 +664,14 @@ async fn person_page(
             fax: value(&p, "fax"),
             function: value(&p, "function"),
             language: value(&p, "language"),
+            gender: inputs.gender.then(|| p.inner().gender.clone()),
+            birth_date: inputs
+                .birth_date
+                .then(|| p.inner().birth_date.clone().unwrap_or_default()),
+            training_valid_until: inputs
+                .training_valid_until
+                .then(|| p.inner().training_valid_until.clone().unwrap_or_default()),
+            licence_plates: inputs.licence_plates.then(|| plates_text(&p)),
         })
     });
     let rights_offered =
@@ -585,7 +691,18 @@ async fn person_page(
         && state == "active"
         && client_contact
         && !p.inner().roles.iter().any(|r| r == "client_admin");
-    let mut person_facts = facts(&tr, &p, &["id", "organisation_id"]);
+    let skipped: &[&str] = if rental {
+        &["id", "organisation_id"]
+    } else {
+        &[
+            "id",
+            "organisation_id",
+            "birth_date",
+            "training_valid_until",
+            "licence_plates",
+        ]
+    };
+    let mut person_facts = facts(&tr, &p, skipped);
     reword_facts(me.lang(), &me.services().site.tz(), &mut person_facts);
     let page = PersonPage {
         c: me.chrome().await,
@@ -595,6 +712,7 @@ async fn person_page(
         facts: person_facts,
         organisation,
         edit,
+        inputs,
         rights_offered,
         rights_held: p.inner().rights.clone(),
         state_button,
@@ -654,6 +772,10 @@ async fn update(
         fax: text(&form.fax),
         function: text(&form.function),
         language: text(&form.language),
+        gender: form.gender.clone(),
+        birth_date: form.birth_date.clone(),
+        training_valid_until: form.training_valid_until.clone(),
+        licence_plates: form.licence_plates.as_deref().map(plate_lines),
     };
     let dir = dir(&me);
     let res = delegation::update(dir.db(), dir.clock(), &caller, id, &change).await;

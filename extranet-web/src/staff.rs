@@ -495,7 +495,7 @@ async fn invite(
         language,
         training_valid_until: None,
         birth_date: None,
-        licence_plate: None,
+        licence_plates: Vec::new(),
         roles: vec![role],
     };
     // Mails asked from this address: checked before the account exists.

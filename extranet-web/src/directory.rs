@@ -20,6 +20,8 @@ use extranet_access::{
     Action, Domain, DomainSet, Masked, OrganisationView, PersonView, Resource, vocab,
 };
 use extranet_directory::delegation::{ContactChange, NewContact};
+use extranet_directory::organisations::OrganisationChange;
+use extranet_identity::model::PostalAddress;
 use extranet_directory::people::PersonQuery;
 use extranet_directory::{
     Caller, Directory, DirectoryError, delegation, dossiers, organisations, people,
@@ -57,6 +59,7 @@ pub(crate) fn routes(state: DirectoryState) -> Router {
         .page_and_form("/people/{id}/deactivate", deactivate_confirm, deactivate)
         .form("/people/{id}/reactivate", reactivate)
         .page_and_form("/people/{id}/primary", primary_confirm, primary)
+        .page_and_form("/organisations/{id}/edit", organisation_edit, organisation_save)
         .with_state(state)
         .into_router()
 }
@@ -175,7 +178,7 @@ pub(crate) fn message(tr: &Tr, e: &DirectoryError) -> (Option<&'static str>, Str
                 "vat_number" => "fields-invalid-vat-number",
                 "addresses" => "fields-invalid-addresses",
                 "email" => "email-format",
-                "first_name" | "surname" => "invalid-name",
+                "first_name" | "surname" | "name" => "invalid-name",
                 "phone" | "mobile" | "fax" => "invalid-phone",
                 "function" => "invalid-function",
                 "language" => "invalid-language",
@@ -265,6 +268,8 @@ struct CompanyPage<'a> {
     error: Refusal,
     /// Pending invitations, for those the policy shows them to.
     invitations: Option<crate::backoffice::Invitations>,
+    /// A link to the form that changes the company's details (the company's id).
+    editable: Option<Uuid>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -389,7 +394,9 @@ async fn company_page(
     reword_rows(me.lang(), &tz, &mut dossiers);
     let mut org_facts = facts(&tr, &org, &["id", "name"]);
     reword_facts(me.lang(), &tz, &mut org_facts);
+    let editable = may_edit_organisation(caller, &org).then_some(own_org);
     let page = CompanyPage {
+        editable,
         c: me.chrome().await,
         site: &me.services().site,
         name: org.inner().name.clone(),
@@ -1009,6 +1016,204 @@ async fn primary(
     let res =
         delegation::handover(dir.db(), dir.clock(), dir.revocations(), &caller, org, id).await;
     outcome(&me, id, "primary-handed-over", None, res).await
+}
+
+/// Whether the caller may change this organisation's details at all: the action allowed in
+/// their relation to it, and a client or rental company (the certification body's own details
+/// are set at installation).
+pub(crate) fn may_edit_organisation(caller: &Caller, org: &Masked<OrganisationView>) -> bool {
+    let rel = caller.relation().of(Some(org.inner().id), None, false);
+    caller
+        .grants
+        .allows(Resource::Organisation, Action::Update, rel)
+        && org.inner().kind != "certification_body"
+}
+
+/// How many addresses the organisation form offers.
+const ADDRESS_SLOTS: usize = 2;
+
+#[derive(Debug, Default, Deserialize, Clone)]
+struct OrganisationEditForm {
+    /// Each only when the form carries it (the caller may set it).
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    enterprise_number: Option<String>,
+    #[serde(default)]
+    vat_number: Option<String>,
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default)]
+    fax: Option<String>,
+    #[serde(default)]
+    street_1: Option<String>,
+    #[serde(default)]
+    postcode_1: Option<String>,
+    #[serde(default)]
+    city_1: Option<String>,
+    #[serde(default)]
+    country_1: Option<String>,
+    #[serde(default)]
+    street_2: Option<String>,
+    #[serde(default)]
+    postcode_2: Option<String>,
+    #[serde(default)]
+    city_2: Option<String>,
+    #[serde(default)]
+    country_2: Option<String>,
+}
+
+impl OrganisationEditForm {
+    fn addresses(&self) -> Option<Vec<PostalAddress>> {
+        let one = |s: &Option<String>, p: &Option<String>, c: &Option<String>, k: &Option<String>| {
+            PostalAddress {
+                street: s.clone().unwrap_or_default(),
+                postcode: p.clone().unwrap_or_default(),
+                city: c.clone().unwrap_or_default(),
+                country: k.clone().unwrap_or_default(),
+            }
+        };
+        self.street_1.as_ref().map(|_| {
+            vec![
+                one(&self.street_1, &self.postcode_1, &self.city_1, &self.country_1),
+                one(&self.street_2, &self.postcode_2, &self.city_2, &self.country_2),
+            ]
+        })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "organisation_edit.html")]
+struct OrganisationEditPage<'a> {
+    c: Chrome,
+    site: &'a Site,
+    id: Uuid,
+    name: String,
+    /// Where to go back to.
+    back: String,
+    /// The text inputs: (name, label key, value, input type).
+    inputs: Vec<(&'static str, &'static str, String, &'static str)>,
+    /// The address blocks: (number, street, postcode, city, country); empty: not offered.
+    addresses: Vec<(usize, String, String, String, String)>,
+    error: Refusal,
+}
+
+async fn organisation_edit_page(
+    me: &SignedIn,
+    id: Uuid,
+    form: Option<OrganisationEditForm>,
+    error: Refusal,
+    status: StatusCode,
+) -> PageResult {
+    let dir = dir(me);
+    let caller = &me.caller;
+    let org = organisations::get(dir.db(), dir.clock(), caller, id).await?;
+    if !may_edit_organisation(caller, &org) {
+        return Err(PageError::Forbidden);
+    }
+    let staff = caller
+        .grants
+        .allows(Resource::Organisation, Action::Update, all());
+    let o = org.inner();
+    let stored: Vec<PostalAddress> = extranet_directory::organisations::stored_addresses(
+        dir.db(),
+        id,
+    )
+    .await?;
+    let form = form.unwrap_or_else(|| {
+        let a = |i: usize| stored.get(i).cloned().unwrap_or_default();
+        let (a1, a2) = (a(0), a(1));
+        OrganisationEditForm {
+            name: Some(o.name.clone()),
+            enterprise_number: o.enterprise_number.clone().or_else(|| Some(String::new())),
+            vat_number: o.vat_number.clone().or_else(|| Some(String::new())),
+            phone: o.phone.clone().or_else(|| Some(String::new())),
+            fax: o.fax.clone().or_else(|| Some(String::new())),
+            street_1: Some(a1.street),
+            postcode_1: Some(a1.postcode),
+            city_1: Some(a1.city),
+            country_1: Some(if a1.country.is_empty() { "BE".into() } else { a1.country }),
+            street_2: Some(a2.street),
+            postcode_2: Some(a2.postcode),
+            city_2: Some(a2.city),
+            country_2: Some(a2.country),
+        }
+    });
+    let mut inputs = Vec::new();
+    let mut offer = |field: &'static str, key: &'static str, v: &Option<String>, ty| {
+        if org.is_visible(field) && (field != "name" || staff) {
+            inputs.push((field, key, v.clone().unwrap_or_default(), ty));
+        }
+    };
+    offer("name", "field-organisation-name", &form.name, "text");
+    offer(
+        "enterprise_number",
+        "field-organisation-enterprise_number",
+        &form.enterprise_number,
+        "text",
+    );
+    offer("vat_number", "field-organisation-vat_number", &form.vat_number, "text");
+    offer("phone", "field-organisation-phone", &form.phone, "tel");
+    offer("fax", "field-organisation-fax", &form.fax, "tel");
+    let addresses = if org.is_visible("addresses") {
+        let v = |s: &Option<String>| s.clone().unwrap_or_default();
+        vec![
+            (1, v(&form.street_1), v(&form.postcode_1), v(&form.city_1), v(&form.country_1)),
+            (2, v(&form.street_2), v(&form.postcode_2), v(&form.city_2), v(&form.country_2)),
+        ]
+        .into_iter()
+        .take(ADDRESS_SLOTS)
+        .collect()
+    } else {
+        Vec::new()
+    };
+    let page = OrganisationEditPage {
+        c: me.chrome().await,
+        site: &me.services().site,
+        id,
+        name: o.name.clone(),
+        back: organisation_link(caller, id).unwrap_or_else(|| "/home".into()),
+        inputs,
+        addresses,
+        error,
+    };
+    Ok(render(me.lang(), status, &page))
+}
+
+async fn organisation_edit(me: SignedIn, Path(raw): Path<String>) -> PageResult {
+    let id = parse_id(&raw)?;
+    organisation_edit_page(&me, id, None, Refusal::default(), StatusCode::OK).await
+}
+
+async fn organisation_save(
+    me: SignedIn,
+    Path(raw): Path<String>,
+    CsrfForm(form): CsrfForm<OrganisationEditForm>,
+) -> PageResult {
+    let id = parse_id(&raw)?;
+    let caller = me.current().await?;
+    let change = OrganisationChange {
+        name: form.name.clone(),
+        addresses: form.addresses(),
+        phone: form.phone.clone(),
+        fax: form.fax.clone(),
+        enterprise_number: form.enterprise_number.clone(),
+        vat_number: form.vat_number.clone(),
+    };
+    let dir = dir(&me);
+    match organisations::update(dir.db(), dir.clock(), &caller, id, &change).await {
+        Ok(_) => {
+            let back = organisation_link(&me.caller, id).unwrap_or_else(|| "/home".into());
+            Ok(flash::done(&back, "fields-organisation-saved"))
+        }
+        Err(e) => match shown_refusal(&e) {
+            None => Err(e.into()),
+            Some(status) => {
+                let error = Refusal::of(&me.tr(), &e);
+                organisation_edit_page(&me, id, Some(form), error, status).await
+            }
+        },
+    }
 }
 
 #[cfg(test)]

@@ -524,8 +524,9 @@ pub fn plates(raw: &[String]) -> Result<Vec<String>> {
     Ok(out)
 }
 
-/// The kind of an organisation (`certification_body`, `client`, `rental`).
-async fn kind_of(db: &Db, organisation: Uuid) -> Result<String> {
+/// The kind of an organisation (`certification_body`, `client`, `rental`), for decisions (no
+/// audit record: the kind of one's own organisation is no one's personal data).
+pub async fn kind_of(db: &Db, organisation: Uuid) -> Result<String> {
     let kind: Option<String> = on_pool!(db, read, |pool| {
         sqlx::query_scalar("SELECT kind FROM organisation WHERE id = $1")
             .bind(organisation)

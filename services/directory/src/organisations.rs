@@ -407,6 +407,20 @@ pub fn postal_addresses(raw: &[PostalAddress]) -> Result<Vec<PostalAddress>> {
     Ok(out)
 }
 
+/// An organisation's postal addresses as stored, for a form that edits them (no audit record:
+/// the caller was shown the organisation already).
+pub async fn stored_addresses(db: &Db, id: Uuid) -> Result<Vec<PostalAddress>> {
+    let raw: Option<String> = on_pool!(db, read, |pool| {
+        sqlx::query_scalar("SELECT addresses FROM organisation WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+    })?;
+    Ok(raw
+        .map(|r| serde_json::from_str(&r).unwrap_or_default())
+        .unwrap_or_default())
+}
+
 #[derive(FromRow)]
 struct StoredOrganisation {
     name: String,

@@ -370,7 +370,12 @@ async fn save_profile(
         let Some(status) = crate::directory::shown_refusal(&e) else {
             return Err(e.into());
         };
-        let (field, msg) = crate::directory::message(&me.tr(), &e);
+        let (mut field, msg) = crate::directory::message(&me.tr(), &e);
+        // A field the page does not show (the rental-only ones elsewhere): above the form.
+        let rental = delegation::kind_of(dir.db(), me.claims.org).await? == "rental";
+        if !rental && field.is_some_and(|f| delegation::RENTAL_FIELDS.contains(&f)) {
+            field = None;
+        }
         return account_page(
             &st,
             &me,

@@ -698,18 +698,7 @@ async fn person_page(
         && state == "active"
         && client_contact
         && !p.inner().roles.iter().any(|r| r == "client_admin");
-    let skipped: &[&str] = if rental {
-        &["id", "organisation_id"]
-    } else {
-        &[
-            "id",
-            "organisation_id",
-            "birth_date",
-            "training_valid_until",
-            "licence_plates",
-        ]
-    };
-    let mut person_facts = facts(&tr, &p, skipped);
+    let mut person_facts = facts(&tr, &p, &["id", "organisation_id"]);
     reword_facts(me.lang(), &me.services().site.tz(), &mut person_facts);
     let page = PersonPage {
         c: me.chrome().await,

@@ -720,6 +720,7 @@ fn request_for(
             Some(json!({ "person_id": w.people[primary].id }))
         }
         "person.update" => Some(json!({ "function": "Kwaliteitsverantwoordelijke" })),
+        "organisation.update" => Some(json!({ "phone": "+32 2 000 00 00" })),
         "person.grant" if path.ends_with("/rights") => Some(json!({ "rights": ["document.read"] })),
         "person.grant" => {
             let roles = match t {

@@ -7,11 +7,11 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use extranet_directory::delegation::{self, ContactChange};
+use extranet_directory::people;
 use extranet_identity::auth::{Auth, ChangePassword, LoginError};
 use extranet_identity::model::Person;
 use extranet_identity::password::Weakness;
-use extranet_directory::delegation::{self, ContactChange};
-use extranet_directory::people;
 use extranet_identity::{confirmation, store};
 use serde::Deserialize;
 
@@ -272,11 +272,10 @@ async fn account_page(
         .map(|r| words::role(&tr, r.as_str()))
         .collect::<Vec<_>>()
         .join(", ");
-    let form = form.unwrap_or_else(|| ProfileForm::of(&person, &own.inner().licence_plates, rental));
-    let genders = crate::directory::gender_options(
-        &tr,
-        form.gender.as_deref().unwrap_or("unspecified"),
-    );
+    let form =
+        form.unwrap_or_else(|| ProfileForm::of(&person, &own.inner().licence_plates, rental));
+    let genders =
+        crate::directory::gender_options(&tr, form.gender.as_deref().unwrap_or("unspecified"));
     let confirmed_on = confirmation::confirmed_at(&st.auth.db, me.claims.sub)
         .await?
         .map(|at| words::day_of(me.lang(), &st.site.tz(), at));

@@ -21,11 +21,11 @@ use extranet_access::{
 };
 use extranet_directory::delegation::{ContactChange, NewContact};
 use extranet_directory::organisations::OrganisationChange;
-use extranet_identity::model::PostalAddress;
 use extranet_directory::people::PersonQuery;
 use extranet_directory::{
     Caller, Directory, DirectoryError, delegation, dossiers, organisations, people,
 };
+use extranet_identity::model::PostalAddress;
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 use time::macros::format_description;
@@ -59,7 +59,11 @@ pub(crate) fn routes(state: DirectoryState) -> Router {
         .page_and_form("/people/{id}/deactivate", deactivate_confirm, deactivate)
         .form("/people/{id}/reactivate", reactivate)
         .page_and_form("/people/{id}/primary", primary_confirm, primary)
-        .page_and_form("/organisations/{id}/edit", organisation_edit, organisation_save)
+        .page_and_form(
+            "/organisations/{id}/edit",
+            organisation_edit,
+            organisation_save,
+        )
         .with_state(state)
         .into_router()
 }
@@ -561,7 +565,9 @@ struct EditForm {
 
 /// The plates typed in a text area: one per line (or separated by commas).
 pub(crate) fn plate_lines(raw: &str) -> Vec<String> {
-    raw.split(['\n', ',']).map(|l| l.trim().to_owned()).collect()
+    raw.split(['\n', ','])
+        .map(|l| l.trim().to_owned())
+        .collect()
 }
 
 /// What a form shows for a person's personal data beyond the contact fields: the form of
@@ -1054,18 +1060,29 @@ struct OrganisationEditForm {
 
 impl OrganisationEditForm {
     fn addresses(&self) -> Option<Vec<PostalAddress>> {
-        let one = |s: &Option<String>, p: &Option<String>, c: &Option<String>, k: &Option<String>| {
-            PostalAddress {
-                street: s.clone().unwrap_or_default(),
-                postcode: p.clone().unwrap_or_default(),
-                city: c.clone().unwrap_or_default(),
-                country: k.clone().unwrap_or_default(),
-            }
-        };
+        let one =
+            |s: &Option<String>, p: &Option<String>, c: &Option<String>, k: &Option<String>| {
+                PostalAddress {
+                    street: s.clone().unwrap_or_default(),
+                    postcode: p.clone().unwrap_or_default(),
+                    city: c.clone().unwrap_or_default(),
+                    country: k.clone().unwrap_or_default(),
+                }
+            };
         self.street_1.as_ref().map(|_| {
             vec![
-                one(&self.street_1, &self.postcode_1, &self.city_1, &self.country_1),
-                one(&self.street_2, &self.postcode_2, &self.city_2, &self.country_2),
+                one(
+                    &self.street_1,
+                    &self.postcode_1,
+                    &self.city_1,
+                    &self.country_1,
+                ),
+                one(
+                    &self.street_2,
+                    &self.postcode_2,
+                    &self.city_2,
+                    &self.country_2,
+                ),
             ]
         })
     }
@@ -1104,11 +1121,8 @@ async fn organisation_edit_page(
         .grants
         .allows(Resource::Organisation, Action::Update, all());
     let o = org.inner();
-    let stored: Vec<PostalAddress> = extranet_directory::organisations::stored_addresses(
-        dir.db(),
-        id,
-    )
-    .await?;
+    let stored: Vec<PostalAddress> =
+        extranet_directory::organisations::stored_addresses(dir.db(), id).await?;
     let form = form.unwrap_or_else(|| {
         let a = |i: usize| stored.get(i).cloned().unwrap_or_default();
         let (a1, a2) = (a(0), a(1));
@@ -1121,7 +1135,11 @@ async fn organisation_edit_page(
             street_1: Some(a1.street),
             postcode_1: Some(a1.postcode),
             city_1: Some(a1.city),
-            country_1: Some(if a1.country.is_empty() { "BE".into() } else { a1.country }),
+            country_1: Some(if a1.country.is_empty() {
+                "BE".into()
+            } else {
+                a1.country
+            }),
             street_2: Some(a2.street),
             postcode_2: Some(a2.postcode),
             city_2: Some(a2.city),
@@ -1141,14 +1159,31 @@ async fn organisation_edit_page(
         &form.enterprise_number,
         "text",
     );
-    offer("vat_number", "field-organisation-vat_number", &form.vat_number, "text");
+    offer(
+        "vat_number",
+        "field-organisation-vat_number",
+        &form.vat_number,
+        "text",
+    );
     offer("phone", "field-organisation-phone", &form.phone, "tel");
     offer("fax", "field-organisation-fax", &form.fax, "tel");
     let addresses = if org.is_visible("addresses") {
         let v = |s: &Option<String>| s.clone().unwrap_or_default();
         vec![
-            (1, v(&form.street_1), v(&form.postcode_1), v(&form.city_1), v(&form.country_1)),
-            (2, v(&form.street_2), v(&form.postcode_2), v(&form.city_2), v(&form.country_2)),
+            (
+                1,
+                v(&form.street_1),
+                v(&form.postcode_1),
+                v(&form.city_1),
+                v(&form.country_1),
+            ),
+            (
+                2,
+                v(&form.street_2),
+                v(&form.postcode_2),
+                v(&form.city_2),
+                v(&form.country_2),
+            ),
         ]
         .into_iter()
         .take(ADDRESS_SLOTS)

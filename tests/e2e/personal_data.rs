@@ -209,13 +209,22 @@ databases!(
         assert_eq!(status, 200, "{p}");
         assert_eq!(p["birth_date"], "1985-04-12", "{p}");
         assert_eq!(p["training_valid_until"], "2027-06-30", "{p}");
-        assert_eq!(p["licence_plates"], json!(["1-ABC-123", "2-XYZ-987"]), "{p}");
+        assert_eq!(
+            p["licence_plates"],
+            json!(["1-ABC-123", "2-XYZ-987"]),
+            "{p}"
+        );
         assert_eq!(p["gender"], "ms", "{p}");
         assert!(p.get("licence_plate").is_none(), "{p}");
         assert_eq!(f.plates("ru@r.example").await?, ["1-ABC-123", "2-XYZ-987"]);
         let audited = details(&f.server, "person.update", &ru).await?;
         let last = audited.last().context("no person.update record")?;
-        for field in ["birth_date", "training_valid_until", "licence_plates", "gender"] {
+        for field in [
+            "birth_date",
+            "training_valid_until",
+            "licence_plates",
+            "gender",
+        ] {
             assert!(last.contains(field), "{last}");
         }
 
@@ -230,7 +239,13 @@ databases!(
             .await?;
         assert_eq!(status, 403, "{body}");
         assert_eq!(body["code"], "field_not_granted", "{body}");
-        assert!(body["detail"].as_str().unwrap_or_default().contains("birth_date"), "{body}");
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("birth_date"),
+            "{body}"
+        );
         let p = f.person("ru@r.example").await?;
         assert_eq!(p["birth_date"], "1985-04-12", "{p}");
         assert!(p["phone"].is_null(), "nothing half-written: {p}");
@@ -256,7 +271,10 @@ databases!(
         let audited = details(&f.server, "person.update", &ru).await?;
         let last = audited.last().context("no person.update record")?;
         assert!(last.contains("phone") && last.contains("gender"), "{last}");
-        assert!(!last.contains("birth_date"), "only the fields changed: {last}");
+        assert!(
+            !last.contains("birth_date"),
+            "only the fields changed: {last}"
+        );
 
         // The primary contact's form offers neither birth date nor plates; staff's does.
         let ra = f.server.sign_in("ra@r.example", PASSWORD).await?;
@@ -269,7 +287,9 @@ databases!(
         let (status, html) = page(&f.server, &staff, &format!("/people/{ru}")).await?;
         assert_eq!(status, 200);
         assert!(
-            html.contains("id=\"edit-birth_date\" name=\"birth_date\" type=\"date\" value=\"1985-04-12\""),
+            html.contains(
+                "id=\"edit-birth_date\" name=\"birth_date\" type=\"date\" value=\"1985-04-12\""
+            ),
             "{html}"
         );
         assert!(html.contains("id=\"edit-training_valid_until\""), "{html}");
@@ -302,12 +322,19 @@ databases!(
         assert_eq!(status, 303);
         assert_eq!(location, format!("/people/{ru}"));
         let p = f.person("ru@r.example").await?;
-        assert_eq!(p["licence_plates"], json!(["1-ABC-123", "3-DEF-456"]), "{p}");
+        assert_eq!(
+            p["licence_plates"],
+            json!(["1-ABC-123", "3-DEF-456"]),
+            "{p}"
+        );
         assert_eq!(p["birth_date"], "1986-01-02", "{p}");
         assert_eq!(p["training_valid_until"], "2028-01-31", "{p}");
         assert_eq!(p["gender"], "ms", "{p}");
         let (_, html) = page(&f.server, &staff, &format!("/people/{ru}")).await?;
-        assert!(html.contains("id=\"notice\""), "a flash says what happened: {html}");
+        assert!(
+            html.contains("id=\"notice\""),
+            "a flash says what happened: {html}"
+        );
 
         // A bad plate on the page: 422, the message next to the field, nothing written (not
         // even the valid birth date sent with it).
@@ -322,7 +349,11 @@ databases!(
         assert!(html.contains("id=\"licence_plates-error\""), "{html}");
         let p = f.person("ru@r.example").await?;
         assert_eq!(p["birth_date"], "1986-01-02", "{p}");
-        assert_eq!(p["licence_plates"], json!(["1-ABC-123", "3-DEF-456"]), "{p}");
+        assert_eq!(
+            p["licence_plates"],
+            json!(["1-ABC-123", "3-DEF-456"]),
+            "{p}"
+        );
         no_values_audited(&f.server).await?;
         f.server.stop().await
     }
@@ -348,12 +379,17 @@ databases!(
             assert_eq!(status, 422, "{body}: {res}");
             let named = fields_named(&res);
             assert!(
-                named.iter().any(|n| ["birth_date", "training_valid_until", "licence_plates"]
-                    .contains(&n.as_str())),
+                named
+                    .iter()
+                    .any(|n| ["birth_date", "training_valid_until", "licence_plates"]
+                        .contains(&n.as_str())),
                 "{res}"
             );
             assert!(
-                res["detail"].as_str().unwrap_or_default().contains("rental"),
+                res["detail"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("rental"),
                 "{res}"
             );
         }
@@ -397,7 +433,10 @@ databases!(
                 .patch_person("staff@cb.example", "ru@r.example", body.clone())
                 .await?;
             assert_eq!(status, 422, "{body}: {res}");
-            assert!(fields_named(&res).iter().any(|n| n.contains(field)), "{body}: {res}");
+            assert!(
+                fields_named(&res).iter().any(|n| n.contains(field)),
+                "{body}: {res}"
+            );
         }
         let p = f.person("ru@r.example").await?;
         assert!(p["birth_date"].is_null(), "{p}");
@@ -406,7 +445,10 @@ databases!(
         // An organisation's details: bad enterprise and VAT numbers named, good ones saved.
         let org = format!("/api/v1/organisations/{}", f.rental);
         for (body, field) in [
-            (json!({ "enterprise_number": "0123.456.748" }), "enterprise_number"),
+            (
+                json!({ "enterprise_number": "0123.456.748" }),
+                "enterprise_number",
+            ),
             (json!({ "enterprise_number": "12345" }), "enterprise_number"),
             (json!({ "vat_number": "BE0123456748" }), "vat_number"),
             (json!({ "vat_number": "US123456" }), "vat_number"),
@@ -420,7 +462,10 @@ databases!(
                 .call("staff@cb.example", Method::PATCH, &org, Some(body.clone()))
                 .await?;
             assert_eq!(status, 422, "{body}: {res}");
-            assert!(fields_named(&res).iter().any(|n| n == field), "{body}: {res}");
+            assert!(
+                fields_named(&res).iter().any(|n| n == field),
+                "{body}: {res}"
+            );
         }
         let (status, o) = f
             .call(
@@ -435,7 +480,11 @@ databases!(
         assert_eq!(status, 200, "{o}");
         assert_eq!(o["enterprise_number"], "0123456749", "{o}");
         assert_eq!(o["vat_number"], "BE0123456749", "{o}");
-        assert_eq!(o["addresses"], json!(["Kerkstraat 1, 9000 Gent, BE"]), "{o}");
+        assert_eq!(
+            o["addresses"],
+            json!(["Kerkstraat 1, 9000 Gent, BE"]),
+            "{o}"
+        );
         let audited = details(&f.server, "organisation.update", &f.rental).await?;
         let last = audited.last().context("no organisation.update record")?;
         for field in ["enterprise_number", "vat_number", "phone", "addresses"] {
@@ -444,20 +493,43 @@ databases!(
         // The primary contact corrects the phone, not the name (staff only); a contact without
         // the right changes nothing; another company's primary contact does not find it.
         let (status, res) = f
-            .call("ra@r.example", Method::PATCH, &org, Some(json!({ "name": "Andere NV" })))
+            .call(
+                "ra@r.example",
+                Method::PATCH,
+                &org,
+                Some(json!({ "name": "Andere NV" })),
+            )
             .await?;
         assert_eq!(status, 403, "{res}");
-        assert!(res["detail"].as_str().unwrap_or_default().contains("name"), "{res}");
+        assert!(
+            res["detail"].as_str().unwrap_or_default().contains("name"),
+            "{res}"
+        );
         let (status, res) = f
-            .call("ra@r.example", Method::PATCH, &org, Some(json!({ "fax": "+32 9 222 33 44" })))
+            .call(
+                "ra@r.example",
+                Method::PATCH,
+                &org,
+                Some(json!({ "fax": "+32 9 222 33 44" })),
+            )
             .await?;
         assert_eq!(status, 200, "{res}");
         let (status, _) = f
-            .call("ru@r.example", Method::PATCH, &org, Some(json!({ "fax": null })))
+            .call(
+                "ru@r.example",
+                Method::PATCH,
+                &org,
+                Some(json!({ "fax": null })),
+            )
             .await?;
         assert_eq!(status, 403);
         let (status, _) = f
-            .call("ca@c.example", Method::PATCH, &org, Some(json!({ "fax": null })))
+            .call(
+                "ca@c.example",
+                Method::PATCH,
+                &org,
+                Some(json!({ "fax": null })),
+            )
             .await?;
         assert_eq!(status, 404);
         let (_, o) = f.call("staff@cb.example", Method::GET, &org, None).await?;
@@ -497,12 +569,20 @@ databases!(
         assert_eq!(status, 422);
         assert!(html.contains("id=\"vat_number-error\""), "{html}");
         let (_, o) = f.call("staff@cb.example", Method::GET, &org, None).await?;
-        assert_eq!(o["addresses"], json!(["Kerkstraat 1, 9000 Gent, BE"]), "{o}");
+        assert_eq!(
+            o["addresses"],
+            json!(["Kerkstraat 1, 9000 Gent, BE"]),
+            "{o}"
+        );
         let (status, location, _) = post(&f.server, &ra, &edit, &org_form("BE0123456749")).await?;
         assert_eq!(status, 303);
         assert_eq!(location, "/company");
         let (_, o) = f.call("staff@cb.example", Method::GET, &org, None).await?;
-        assert_eq!(o["addresses"], json!(["Kerkstraat 2, 9000 Gent, BE"]), "{o}");
+        assert_eq!(
+            o["addresses"],
+            json!(["Kerkstraat 2, 9000 Gent, BE"]),
+            "{o}"
+        );
         assert_eq!(o["fax"], Value::Null, "{o}");
         // Not for the certification body's own details, nor for someone who may not.
         let cu_client = f.server.sign_in("cu@c.example", PASSWORD).await?;
@@ -541,8 +621,13 @@ databases!(
         assert!(html.contains("id=\"gender\""), "{html}");
         assert!(!html.contains("id=\"birth_date\""), "{html}");
         assert!(!html.contains("id=\"licence_plates\""), "{html}");
-        let (status, location, _) =
-            post(&f.server, &cu, "/account/profile", &profile("+32 2 555 66 77", "mr")).await?;
+        let (status, location, _) = post(
+            &f.server,
+            &cu,
+            "/account/profile",
+            &profile("+32 2 555 66 77", "mr"),
+        )
+        .await?;
         assert_eq!(status, 303);
         assert_eq!(location, "/account");
         let p = f.person("cu@c.example").await?;
@@ -570,7 +655,10 @@ databases!(
         // A rental company's contact corrects their own vehicles and dates.
         let ru = f.server.sign_in("ru@r.example", PASSWORD).await?;
         let (_, html) = page(&f.server, &ru, "/account").await?;
-        assert!(html.contains("id=\"birth_date\" name=\"birth_date\" type=\"date\""), "{html}");
+        assert!(
+            html.contains("id=\"birth_date\" name=\"birth_date\" type=\"date\""),
+            "{html}"
+        );
         assert!(html.contains("id=\"licence_plates\""), "{html}");
         let mut own = profile("+32 9 222 33 44", "ms");
         own.extend([
@@ -590,7 +678,11 @@ databases!(
             )
             .await?;
         assert_eq!(status, 200);
-        assert_eq!(me["licence_plates"], json!(["1-ABC-123", "2-XYZ-987"]), "{me}");
+        assert_eq!(
+            me["licence_plates"],
+            json!(["1-ABC-123", "2-XYZ-987"]),
+            "{me}"
+        );
         assert_eq!(me["birth_date"], "1985-04-12", "{me}");
         // A bad date on the account page: next to its field, nothing written.
         let mut bad = own.clone();
@@ -618,9 +710,16 @@ databases!(
             ("insp@cb.example", "cu@c.example"),
         ] {
             let (status, res) = f
-                .patch_person(who, whom, json!({ "phone": "+32 9 222 33 44", "gender": "ms" }))
+                .patch_person(
+                    who,
+                    whom,
+                    json!({ "phone": "+32 9 222 33 44", "gender": "ms" }),
+                )
                 .await?;
-            assert!(status == 403 || status == 404, "{who} → {whom}: {status} {res}");
+            assert!(
+                status == 403 || status == 404,
+                "{who} → {whom}: {status} {res}"
+            );
             let p = f.person(whom).await?;
             assert_ne!(p["phone"], "+32 9 222 33 44", "{p}");
         }

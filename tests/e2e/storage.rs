@@ -397,7 +397,11 @@ async fn demo_data_shows(server: &extranet_tests::Server, password: &str) -> any
         .iter()
         .find(|p| p["email"] == "admin@hoogwerkers.example")
         .context("Luc Maes")?;
-    assert_eq!(luc["licence_plates"], serde_json::json!(["1-HWV-204", "1-HWV-205"]), "{luc}");
+    assert_eq!(
+        luc["licence_plates"],
+        serde_json::json!(["1-HWV-204", "1-HWV-205"]),
+        "{luc}"
+    );
     assert!(
         luc["birth_date"].is_string() && luc["phone"].is_string(),
         "{luc}"
@@ -518,11 +522,10 @@ async fn demo_tops_up_an_older_demo_directory() -> anyhow::Result<()> {
     assert!(loaded(demo().start().await?).await?);
     assert_eq!(demo_counts(&db).await?, full);
     let mut c = SqliteConnection::connect(&format!("sqlite://{}", db.display())).await?;
-    let plates: Vec<String> = sqlx::query_scalar(
-        "SELECT licence_plate FROM vehicle ORDER BY licence_plate",
-    )
-    .fetch_all(&mut c)
-    .await?;
+    let plates: Vec<String> =
+        sqlx::query_scalar("SELECT licence_plate FROM vehicle ORDER BY licence_plate")
+            .fetch_all(&mut c)
+            .await?;
     assert_eq!(plates, ["1-HWV-204", "1-HWV-205", "2-KTR-781"]);
     let state: String =
         sqlx::query_scalar("SELECT value FROM instance_setting WHERE key = 'demo.version'")

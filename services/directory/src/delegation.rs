@@ -6,11 +6,11 @@
 use extranet_access::{Action, Masked, PersonView, Resource, vocab};
 use extranet_audit::Outcome;
 use extranet_identity::admins::AdminGuard;
+use extranet_identity::confirmation;
 use extranet_identity::model::{NewPerson, Role};
 use extranet_identity::recovery::Recovery;
 use extranet_identity::revocation::{Ending, Revocations, RevokeConn, Revoked};
 use extranet_identity::store::parse_phone;
-use extranet_identity::confirmation;
 use extranet_identity::types::MAX_VEHICLES;
 use extranet_identity::{EmailAddress, Gender, Language, LicencePlate};
 use extranet_platform::{Clock, Db, on_pool};
@@ -500,11 +500,9 @@ pub fn iso_date(field: &'static str, raw: &str) -> Result<Option<time::Date>> {
 pub fn plates(raw: &[String]) -> Result<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
     for r in raw.iter().filter(|r| !r.trim().is_empty()) {
-        let plate: LicencePlate = r
-            .parse()
-            .map_err(|e: extranet_identity::types::Invalid| {
-                DirectoryError::invalid("licence_plates", e.message)
-            })?;
+        let plate: LicencePlate = r.parse().map_err(|e: extranet_identity::types::Invalid| {
+            DirectoryError::invalid("licence_plates", e.message)
+        })?;
         let plate = String::from(plate);
         if out.contains(&plate) {
             return Err(DirectoryError::invalid(
@@ -654,7 +652,8 @@ async fn change_person(
         None => p.gender.clone(),
     };
     let old_date = |raw: &Option<String>| -> Option<time::Date> {
-        raw.as_deref().and_then(|s| iso_date("date", s).ok().flatten())
+        raw.as_deref()
+            .and_then(|s| iso_date("date", s).ok().flatten())
     };
     let birth_date = match &change.birth_date {
         Some(raw) => {

@@ -367,7 +367,9 @@ fn address_part(raw: &str, max: usize) -> Result<String> {
     if s.is_empty() || s.chars().count() > max || s.chars().any(char::is_control) {
         return Err(DirectoryError::invalid(
             "addresses",
-            format!("each address has a street, a postcode and a city, each at most {max} characters, and a country code such as BE"),
+            format!(
+                "each address has a street, a postcode and a city, each at most {max} characters, and a country code such as BE"
+            ),
         ));
     }
     Ok(s.to_owned())
@@ -530,8 +532,8 @@ pub async fn update(
         Some(raw) => postal_addresses(raw)?,
         None => old_addresses.clone(),
     };
-    let addresses_json = serde_json::to_string(&addresses)
-        .map_err(|e| DirectoryError::Internal(e.to_string()))?;
+    let addresses_json =
+        serde_json::to_string(&addresses).map_err(|e| DirectoryError::Internal(e.to_string()))?;
     let changed: Vec<&str> = [
         ("name", name != old.name),
         ("addresses", addresses != old_addresses),

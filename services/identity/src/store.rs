@@ -178,7 +178,12 @@ pub async fn create_person(
     } else {
         AccountState::Invited
     };
-    let plates: Vec<String> = new.licence_plates.iter().cloned().map(String::from).collect();
+    let plates: Vec<String> = new
+        .licence_plates
+        .iter()
+        .cloned()
+        .map(String::from)
+        .collect();
     let email = new.email.as_str().to_owned();
     let normalized = new.email.normalized();
     let roles: Vec<&'static str> = new.roles.iter().map(|r| r.as_str()).collect();

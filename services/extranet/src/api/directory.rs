@@ -30,11 +30,11 @@ use uuid::Uuid;
 
 use super::ApiState;
 use super::auth::Authenticated;
+use super::backoffice::present;
 use super::error::{ApiError, FieldError};
 use super::json::ApiJson;
 use super::openapi::Problem;
 use super::query::ApiQuery;
-use super::backoffice::present;
 use super::words::{self, DossierStatus, Gender, Language, Right, Role};
 
 /// Every API operation and what it needs: `resource.action` from the policy, `authenticated`

@@ -7,6 +7,8 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use extranet_directory::delegation::{self, ContactChange};
+use extranet_directory::people;
 use extranet_identity::auth::{Auth, ChangePassword, LoginError};
 use extranet_identity::model::Person;
 use extranet_identity::password::Weakness;
@@ -52,6 +54,11 @@ struct AccountPage<'a> {
     confirmed_on: Option<String>,
     /// Where their second factor stands (`None`: not readable just now).
     second_factor: Option<extranet_identity::factor::manage::Status>,
+    /// A person of a rental company: birth date, training certificate and vehicles are theirs
+    /// to correct.
+    rental: bool,
+    /// The forms of address: (code, label, chosen).
+    genders: Vec<(&'static str, String, bool)>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -66,16 +73,42 @@ struct ProfileForm {
     function: String,
     #[serde(default)]
     language: String,
+    /// The following only when the form carries them.
+    #[serde(default)]
+    gender: Option<String>,
+    #[serde(default)]
+    birth_date: Option<String>,
+    #[serde(default)]
+    training_valid_until: Option<String>,
+    /// One licence plate per line.
+    #[serde(default)]
+    licence_plates: Option<String>,
 }
 
 impl ProfileForm {
-    fn of(p: &Person) -> ProfileForm {
+    fn of(p: &Person, plates: &[String], rental: bool) -> ProfileForm {
+        let date = |d: Option<time::Date>| Some(d.map(|d| d.to_string()).unwrap_or_default());
         ProfileForm {
             phone: p.phone.clone().unwrap_or_default(),
             mobile: p.mobile.clone().unwrap_or_default(),
             fax: p.fax.clone().unwrap_or_default(),
             function: p.function.clone().unwrap_or_default(),
             language: p.language.code().to_owned(),
+            gender: Some(
+                match p.gender {
+                    extranet_identity::Gender::Mr => "mr",
+                    extranet_identity::Gender::Ms => "ms",
+                    extranet_identity::Gender::Unspecified => "unspecified",
+                }
+                .to_owned(),
+            ),
+            birth_date: if rental { date(p.birth_date) } else { None },
+            training_valid_until: if rental {
+                date(p.training_valid_until)
+            } else {
+                None
+            },
+            licence_plates: rental.then(|| plates.join("\n")),
         }
     }
 }
@@ -88,10 +121,35 @@ struct FieldErrors {
     fax: Option<String>,
     function: Option<String>,
     language: Option<String>,
+    gender: Option<String>,
+    birth_date: Option<String>,
+    training_valid_until: Option<String>,
+    licence_plates: Option<String>,
+    /// A refusal not tied to one of the fields above.
+    general: Option<String>,
     password: Option<String>,
 }
 
 impl FieldErrors {
+    /// The directory's refusal, next to its field.
+    fn refused(field: Option<&str>, msg: String) -> FieldErrors {
+        let mut e = FieldErrors::default();
+        let slot = match field {
+            Some("phone") => &mut e.phone,
+            Some("mobile") => &mut e.mobile,
+            Some("fax") => &mut e.fax,
+            Some("function") => &mut e.function,
+            Some("language") => &mut e.language,
+            Some("gender") => &mut e.gender,
+            Some("birth_date") => &mut e.birth_date,
+            Some("training_valid_until") => &mut e.training_valid_until,
+            Some("licence_plates") => &mut e.licence_plates,
+            _ => &mut e.general,
+        };
+        *slot = Some(msg);
+        e
+    }
+
     fn any(&self) -> bool {
         self.phone.is_some()
             || self.mobile.is_some()
@@ -203,6 +261,10 @@ async fn account_page(
     status: StatusCode,
 ) -> PageResult {
     let person = store::get_person(&st.auth.db, me.claims.sub).await?;
+    let dir = &me.services().directory;
+    let rental = delegation::kind_of(dir.db(), person.organisation_id).await? == "rental";
+    // One's own record: no read of someone else's, so no audit record.
+    let own = people::get(dir.db(), dir.clock(), &me.caller, me.claims.sub).await?;
     let tr = me.tr();
     let roles = person
         .roles
@@ -210,7 +272,10 @@ async fn account_page(
         .map(|r| words::role(&tr, r.as_str()))
         .collect::<Vec<_>>()
         .join(", ");
-    let form = form.unwrap_or_else(|| ProfileForm::of(&person));
+    let form =
+        form.unwrap_or_else(|| ProfileForm::of(&person, &own.inner().licence_plates, rental));
+    let genders =
+        crate::directory::gender_options(&tr, form.gender.as_deref().unwrap_or("unspecified"));
     let confirmed_on = confirmation::confirmed_at(&st.auth.db, me.claims.sub)
         .await?
         .map(|at| words::day_of(me.lang(), &st.site.tz(), at));
@@ -227,6 +292,8 @@ async fn account_page(
             errors,
             confirmed_on,
             second_factor: crate::second_factor::summary(&st.auth, me.claims.sub).await,
+            rental,
+            genders,
         },
     );
     res.headers_mut().insert(
@@ -268,7 +335,7 @@ async fn save_profile(
             fax: errors.fax.map(|_| tr.t("invalid-phone")),
             function: errors.function.map(|_| tr.t("invalid-function")),
             language: errors.language.map(|_| tr.t("invalid-language")),
-            password: None,
+            ..FieldErrors::default()
         };
         return account_page(
             &st,
@@ -279,20 +346,48 @@ async fn save_profile(
         )
         .await;
     }
-    let profile = store::OwnProfile {
-        phone: p,
-        mobile: m,
-        fax: f,
-        function: (!function.is_empty()).then(|| function.to_owned()),
-        language: language.unwrap_or_default(),
+    let language = language.unwrap_or_default();
+    let change = ContactChange {
+        phone: Some(p.unwrap_or_default()),
+        mobile: Some(m.unwrap_or_default()),
+        fax: Some(f.unwrap_or_default()),
+        function: Some(function.to_owned()),
+        language: Some(language.code().to_owned()),
+        gender: form.gender.clone(),
+        birth_date: form.birth_date.clone(),
+        training_valid_until: form.training_valid_until.clone(),
+        licence_plates: form
+            .licence_plates
+            .as_deref()
+            .map(crate::directory::plate_lines),
+        ..ContactChange::default()
     };
-    st.auth
-        .update_own_profile(&me.claims, &profile, me.v.ip)
-        .await?;
+    let caller = me.current().await?;
+    let dir = &me.services().directory;
+    // The change, its audit record and the confirmation of the data commit together.
+    if let Err(e) = delegation::update_own(dir.db(), dir.clock(), &caller, &change).await {
+        let Some(status) = crate::directory::shown_refusal(&e) else {
+            return Err(e.into());
+        };
+        let (mut field, msg) = crate::directory::message(&me.tr(), &e);
+        // A field the page does not show (the rental-only ones elsewhere): above the form.
+        let rental = delegation::kind_of(dir.db(), me.claims.org).await? == "rental";
+        if !rental && field.is_some_and(|f| delegation::RENTAL_FIELDS.contains(&f)) {
+            field = None;
+        }
+        return account_page(
+            &st,
+            &me,
+            Some(form),
+            FieldErrors::refused(field, msg),
+            status,
+        )
+        .await;
+    }
     crate::ui::chrome::forget_name(me.claims.sub);
     // The interface follows the language just chosen.
     let mut res = flash::done("/account", "profile-saved");
-    if let Some(c) = Lang::parse(profile.language.code()).and_then(lang_cookie) {
+    if let Some(c) = Lang::parse(language.code()).and_then(lang_cookie) {
         res.headers_mut().append(header::SET_COOKIE, c);
     }
     Ok(res)

@@ -20,10 +20,12 @@ use extranet_access::{
     Action, Domain, DomainSet, Masked, OrganisationView, PersonView, Resource, vocab,
 };
 use extranet_directory::delegation::{ContactChange, NewContact};
+use extranet_directory::organisations::OrganisationChange;
 use extranet_directory::people::PersonQuery;
 use extranet_directory::{
     Caller, Directory, DirectoryError, delegation, dossiers, organisations, people,
 };
+use extranet_identity::model::PostalAddress;
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 use time::macros::format_description;
@@ -57,6 +59,11 @@ pub(crate) fn routes(state: DirectoryState) -> Router {
         .page_and_form("/people/{id}/deactivate", deactivate_confirm, deactivate)
         .form("/people/{id}/reactivate", reactivate)
         .page_and_form("/people/{id}/primary", primary_confirm, primary)
+        .page_and_form(
+            "/organisations/{id}/edit",
+            organisation_edit,
+            organisation_save,
+        )
         .with_state(state)
         .into_router()
 }
@@ -160,12 +167,22 @@ impl Refusal {
 }
 
 /// A message for the person, in their language, from what the directory refused.
-fn message(tr: &Tr, e: &DirectoryError) -> (Option<&'static str>, String) {
+pub(crate) fn message(tr: &Tr, e: &DirectoryError) -> (Option<&'static str>, String) {
     match e {
+        DirectoryError::Invalid { field, message } if message == delegation::RENTAL_ONLY => {
+            (Some(field), tr.t("fields-rental-only"))
+        }
+        DirectoryError::FieldNotGranted(field) => (Some(field), tr.t("fields-not-granted")),
         DirectoryError::Invalid { field, .. } => {
             let key = match *field {
+                "gender" => "fields-invalid-gender",
+                "birth_date" | "training_valid_until" => "fields-invalid-date",
+                "licence_plates" => "fields-invalid-plates",
+                "enterprise_number" => "fields-invalid-enterprise-number",
+                "vat_number" => "fields-invalid-vat-number",
+                "addresses" => "fields-invalid-addresses",
                 "email" => "email-format",
-                "first_name" | "surname" => "invalid-name",
+                "first_name" | "surname" | "name" => "invalid-name",
                 "phone" | "mobile" | "fax" => "invalid-phone",
                 "function" => "invalid-function",
                 "language" => "invalid-language",
@@ -213,7 +230,9 @@ pub(crate) fn shown_refusal(e: &DirectoryError) -> Option<StatusCode> {
         DirectoryError::NotFound
         | DirectoryError::Unauthenticated
         | DirectoryError::Internal(_) => None,
-        DirectoryError::Forbidden(_) => Some(StatusCode::FORBIDDEN),
+        DirectoryError::Forbidden(_) | DirectoryError::FieldNotGranted(_) => {
+            Some(StatusCode::FORBIDDEN)
+        }
         DirectoryError::Taken(_) | DirectoryError::LastAdmin | DirectoryError::Conflict(_) => {
             Some(StatusCode::CONFLICT)
         }
@@ -253,6 +272,8 @@ struct CompanyPage<'a> {
     error: Refusal,
     /// Pending invitations, for those the policy shows them to.
     invitations: Option<crate::backoffice::Invitations>,
+    /// A link to the form that changes the company's details (the company's id).
+    editable: Option<Uuid>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -377,7 +398,9 @@ async fn company_page(
     reword_rows(me.lang(), &tz, &mut dossiers);
     let mut org_facts = facts(&tr, &org, &["id", "name"]);
     reword_facts(me.lang(), &tz, &mut org_facts);
+    let editable = may_edit_organisation(caller, &org).then_some(own_org);
     let page = CompanyPage {
+        editable,
         c: me.chrome().await,
         site: &me.services().site,
         name: org.inner().name.clone(),
@@ -445,6 +468,8 @@ struct PersonPage<'a> {
     /// The person's organisation: its name and, when the caller may open it, its page.
     organisation: Option<(String, Option<String>)>,
     edit: Option<EditForm>,
+    /// Which personal-data inputs the edit form has.
+    inputs: PersonalInputs,
     rights_offered: Vec<(&'static str, String, String)>,
     rights_held: Vec<String>,
     /// `Some(true)`: a deactivate button; `Some(false)`: reactivate.
@@ -471,6 +496,43 @@ impl PersonPage<'_> {
             ("function", "profile-function", form.function.clone()),
         ]
     }
+
+    /// The form of address to choose from: (code, label, chosen).
+    fn genders(&self, form: &EditForm) -> Vec<(&'static str, String, bool)> {
+        gender_options(&self.c.tr, form.gender.as_deref().unwrap_or("unspecified"))
+    }
+
+    /// The date inputs the form has: (name, label key, value).
+    fn dates(&self, form: &EditForm) -> Vec<(&'static str, &'static str, String)> {
+        let mut out = Vec::new();
+        if self.inputs.birth_date {
+            out.push((
+                "birth_date",
+                "field-person-birth_date",
+                form.birth_date.clone().unwrap_or_default(),
+            ));
+        }
+        if self.inputs.training_valid_until {
+            out.push((
+                "training_valid_until",
+                "field-person-training_valid_until",
+                form.training_valid_until.clone().unwrap_or_default(),
+            ));
+        }
+        out
+    }
+
+    fn plates(&self, form: &EditForm) -> String {
+        form.licence_plates.clone().unwrap_or_default()
+    }
+}
+
+/// The forms of address, in the visitor's language: (code, label, chosen).
+pub(crate) fn gender_options(tr: &Tr, chosen: &str) -> Vec<(&'static str, String, bool)> {
+    ["unspecified", "mr", "ms"]
+        .into_iter()
+        .map(|g| (g, tr.t(&format!("gender-{g}")), g == chosen))
+        .collect()
 }
 
 #[derive(Debug, Default, Deserialize, Clone)]
@@ -489,6 +551,50 @@ struct EditForm {
     function: String,
     #[serde(default)]
     language: String,
+    /// The following only when the form carries them (each only for whom may set it).
+    #[serde(default)]
+    gender: Option<String>,
+    #[serde(default)]
+    birth_date: Option<String>,
+    #[serde(default)]
+    training_valid_until: Option<String>,
+    /// One licence plate per line.
+    #[serde(default)]
+    licence_plates: Option<String>,
+}
+
+/// The plates typed in a text area: one per line (or separated by commas).
+pub(crate) fn plate_lines(raw: &str) -> Vec<String> {
+    raw.split(['\n', ','])
+        .map(|l| l.trim().to_owned())
+        .collect()
+}
+
+/// What a form shows for a person's personal data beyond the contact fields: the form of
+/// address, and for people of rental companies the birth date, the training certificate and
+/// the vehicles — each only when the caller sees it.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct PersonalInputs {
+    pub gender: bool,
+    pub birth_date: bool,
+    pub training_valid_until: bool,
+    pub licence_plates: bool,
+}
+
+impl PersonalInputs {
+    pub(crate) fn of(p: &Masked<PersonView>, rental: bool) -> PersonalInputs {
+        PersonalInputs {
+            gender: p.is_visible("gender"),
+            birth_date: rental && p.is_visible("birth_date"),
+            training_valid_until: rental && p.is_visible("training_valid_until"),
+            licence_plates: rental && p.is_visible("licence_plates"),
+        }
+    }
+}
+
+/// The person's plates, one per line, for a text area.
+pub(crate) fn plates_text(p: &Masked<PersonView>) -> String {
+    p.inner().licence_plates.join("\n")
 }
 
 pub(crate) fn value<T: extranet_access::Outward>(m: &Masked<T>, field: &str) -> String {
@@ -537,9 +643,14 @@ async fn person_page(
     let caller = &me.caller;
     let p = people::get(dir.db(), dir.clock(), caller, id).await?;
     let org_id = p.inner().organisation_id;
-    let organisation = shown(organisations::get(dir.db(), dir.clock(), caller, org_id).await)?
+    let org = shown(organisations::get(dir.db(), dir.clock(), caller, org_id).await)?;
+    // Birth date, training certificate and vehicles are kept for people of rental companies
+    // only: elsewhere neither shown nor offered.
+    let rental = org.as_ref().is_some_and(|o| o.inner().kind == "rental");
+    let organisation = org
         .filter(|o: &Masked<OrganisationView>| o.is_visible("name"))
         .map(|o| (o.inner().name.clone(), organisation_link(caller, org_id)));
+    let inputs = PersonalInputs::of(&p, rental);
     let rel = caller.relation().of(Some(org_id), Some(id), false);
     let myself = id == me.claims.sub;
     let client_contact = p.inner().roles.iter().any(|r| r.starts_with("client_"));
@@ -566,6 +677,14 @@ async fn person_page(
             fax: value(&p, "fax"),
             function: value(&p, "function"),
             language: value(&p, "language"),
+            gender: inputs.gender.then(|| p.inner().gender.clone()),
+            birth_date: inputs
+                .birth_date
+                .then(|| p.inner().birth_date.clone().unwrap_or_default()),
+            training_valid_until: inputs
+                .training_valid_until
+                .then(|| p.inner().training_valid_until.clone().unwrap_or_default()),
+            licence_plates: inputs.licence_plates.then(|| plates_text(&p)),
         })
     });
     let rights_offered =
@@ -595,6 +714,7 @@ async fn person_page(
         facts: person_facts,
         organisation,
         edit,
+        inputs,
         rights_offered,
         rights_held: p.inner().rights.clone(),
         state_button,
@@ -654,6 +774,10 @@ async fn update(
         fax: text(&form.fax),
         function: text(&form.function),
         language: text(&form.language),
+        gender: form.gender.clone(),
+        birth_date: form.birth_date.clone(),
+        training_valid_until: form.training_valid_until.clone(),
+        licence_plates: form.licence_plates.as_deref().map(plate_lines),
     };
     let dir = dir(&me);
     let res = delegation::update(dir.db(), dir.clock(), &caller, id, &change).await;
@@ -887,6 +1011,233 @@ async fn primary(
     let res =
         delegation::handover(dir.db(), dir.clock(), dir.revocations(), &caller, org, id).await;
     outcome(&me, id, "primary-handed-over", None, res).await
+}
+
+/// Whether the caller may change this organisation's details at all: the action allowed in
+/// their relation to it, and a client or rental company (the certification body's own details
+/// are set at installation).
+pub(crate) fn may_edit_organisation(caller: &Caller, org: &Masked<OrganisationView>) -> bool {
+    let rel = caller.relation().of(Some(org.inner().id), None, false);
+    caller
+        .grants
+        .allows(Resource::Organisation, Action::Update, rel)
+        && org.inner().kind != "certification_body"
+}
+
+/// How many addresses the organisation form offers.
+const ADDRESS_SLOTS: usize = 2;
+
+#[derive(Debug, Default, Deserialize, Clone)]
+struct OrganisationEditForm {
+    /// Each only when the form carries it (the caller may set it).
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    enterprise_number: Option<String>,
+    #[serde(default)]
+    vat_number: Option<String>,
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default)]
+    fax: Option<String>,
+    #[serde(default)]
+    street_1: Option<String>,
+    #[serde(default)]
+    postcode_1: Option<String>,
+    #[serde(default)]
+    city_1: Option<String>,
+    #[serde(default)]
+    country_1: Option<String>,
+    #[serde(default)]
+    street_2: Option<String>,
+    #[serde(default)]
+    postcode_2: Option<String>,
+    #[serde(default)]
+    city_2: Option<String>,
+    #[serde(default)]
+    country_2: Option<String>,
+}
+
+impl OrganisationEditForm {
+    fn addresses(&self) -> Option<Vec<PostalAddress>> {
+        let one =
+            |s: &Option<String>, p: &Option<String>, c: &Option<String>, k: &Option<String>| {
+                PostalAddress {
+                    street: s.clone().unwrap_or_default(),
+                    postcode: p.clone().unwrap_or_default(),
+                    city: c.clone().unwrap_or_default(),
+                    country: k.clone().unwrap_or_default(),
+                }
+            };
+        self.street_1.as_ref().map(|_| {
+            vec![
+                one(
+                    &self.street_1,
+                    &self.postcode_1,
+                    &self.city_1,
+                    &self.country_1,
+                ),
+                one(
+                    &self.street_2,
+                    &self.postcode_2,
+                    &self.city_2,
+                    &self.country_2,
+                ),
+            ]
+        })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "organisation_edit.html")]
+struct OrganisationEditPage<'a> {
+    c: Chrome,
+    site: &'a Site,
+    id: Uuid,
+    name: String,
+    /// Where to go back to.
+    back: String,
+    /// The text inputs: (name, label key, value, input type).
+    inputs: Vec<(&'static str, &'static str, String, &'static str)>,
+    /// The address blocks: (number, street, postcode, city, country); empty: not offered.
+    addresses: Vec<(usize, String, String, String, String)>,
+    error: Refusal,
+}
+
+async fn organisation_edit_page(
+    me: &SignedIn,
+    id: Uuid,
+    form: Option<OrganisationEditForm>,
+    error: Refusal,
+    status: StatusCode,
+) -> PageResult {
+    let dir = dir(me);
+    let caller = &me.caller;
+    let org = organisations::get(dir.db(), dir.clock(), caller, id).await?;
+    if !may_edit_organisation(caller, &org) {
+        return Err(PageError::Forbidden);
+    }
+    let staff = caller
+        .grants
+        .allows(Resource::Organisation, Action::Update, all());
+    let o = org.inner();
+    let stored: Vec<PostalAddress> =
+        extranet_directory::organisations::stored_addresses(dir.db(), id).await?;
+    let form = form.unwrap_or_else(|| {
+        let a = |i: usize| stored.get(i).cloned().unwrap_or_default();
+        let (a1, a2) = (a(0), a(1));
+        OrganisationEditForm {
+            name: Some(o.name.clone()),
+            enterprise_number: o.enterprise_number.clone().or_else(|| Some(String::new())),
+            vat_number: o.vat_number.clone().or_else(|| Some(String::new())),
+            phone: o.phone.clone().or_else(|| Some(String::new())),
+            fax: o.fax.clone().or_else(|| Some(String::new())),
+            street_1: Some(a1.street),
+            postcode_1: Some(a1.postcode),
+            city_1: Some(a1.city),
+            country_1: Some(if a1.country.is_empty() {
+                "BE".into()
+            } else {
+                a1.country
+            }),
+            street_2: Some(a2.street),
+            postcode_2: Some(a2.postcode),
+            city_2: Some(a2.city),
+            country_2: Some(a2.country),
+        }
+    });
+    let mut inputs = Vec::new();
+    let mut offer = |field: &'static str, key: &'static str, v: &Option<String>, ty| {
+        if org.is_visible(field) && (field != "name" || staff) {
+            inputs.push((field, key, v.clone().unwrap_or_default(), ty));
+        }
+    };
+    offer("name", "field-organisation-name", &form.name, "text");
+    offer(
+        "enterprise_number",
+        "field-organisation-enterprise_number",
+        &form.enterprise_number,
+        "text",
+    );
+    offer(
+        "vat_number",
+        "field-organisation-vat_number",
+        &form.vat_number,
+        "text",
+    );
+    offer("phone", "field-organisation-phone", &form.phone, "tel");
+    offer("fax", "field-organisation-fax", &form.fax, "tel");
+    let addresses = if org.is_visible("addresses") {
+        let v = |s: &Option<String>| s.clone().unwrap_or_default();
+        vec![
+            (
+                1,
+                v(&form.street_1),
+                v(&form.postcode_1),
+                v(&form.city_1),
+                v(&form.country_1),
+            ),
+            (
+                2,
+                v(&form.street_2),
+                v(&form.postcode_2),
+                v(&form.city_2),
+                v(&form.country_2),
+            ),
+        ]
+        .into_iter()
+        .take(ADDRESS_SLOTS)
+        .collect()
+    } else {
+        Vec::new()
+    };
+    let page = OrganisationEditPage {
+        c: me.chrome().await,
+        site: &me.services().site,
+        id,
+        name: o.name.clone(),
+        back: organisation_link(caller, id).unwrap_or_else(|| "/home".into()),
+        inputs,
+        addresses,
+        error,
+    };
+    Ok(render(me.lang(), status, &page))
+}
+
+async fn organisation_edit(me: SignedIn, Path(raw): Path<String>) -> PageResult {
+    let id = parse_id(&raw)?;
+    organisation_edit_page(&me, id, None, Refusal::default(), StatusCode::OK).await
+}
+
+async fn organisation_save(
+    me: SignedIn,
+    Path(raw): Path<String>,
+    CsrfForm(form): CsrfForm<OrganisationEditForm>,
+) -> PageResult {
+    let id = parse_id(&raw)?;
+    let caller = me.current().await?;
+    let change = OrganisationChange {
+        name: form.name.clone(),
+        addresses: form.addresses(),
+        phone: form.phone.clone(),
+        fax: form.fax.clone(),
+        enterprise_number: form.enterprise_number.clone(),
+        vat_number: form.vat_number.clone(),
+    };
+    let dir = dir(&me);
+    match organisations::update(dir.db(), dir.clock(), &caller, id, &change).await {
+        Ok(_) => {
+            let back = organisation_link(&me.caller, id).unwrap_or_else(|| "/home".into());
+            Ok(flash::done(&back, "fields-organisation-saved"))
+        }
+        Err(e) => match shown_refusal(&e) {
+            None => Err(e.into()),
+            Some(status) => {
+                let error = Refusal::of(&me.tr(), &e);
+                organisation_edit_page(&me, id, Some(form), error, status).await
+            }
+        },
+    }
 }
 
 #[cfg(test)]

@@ -334,6 +334,8 @@ struct ShowPage<'a> {
     create: Option<crate::backoffice::DossierCreation>,
     /// Its pending invitations, for those the policy shows them to.
     invitations: Option<crate::backoffice::Invitations>,
+    /// A link to the form that changes the organisation's details.
+    editable: bool,
 }
 
 /// Roles staff may give when inviting into this kind of organisation.
@@ -393,7 +395,9 @@ async fn show_page(
             .collect(),
         _ => Vec::new(),
     };
+    let editable = crate::directory::may_edit_organisation(caller, &org);
     let page = ShowPage {
+        editable,
         c: me.chrome().await,
         site: &me.services().site,
         id,
@@ -495,7 +499,7 @@ async fn invite(
         language,
         training_valid_until: None,
         birth_date: None,
-        licence_plate: None,
+        licence_plates: Vec::new(),
         roles: vec![role],
     };
     // Mails asked from this address: checked before the account exists.

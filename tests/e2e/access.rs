@@ -720,6 +720,7 @@ fn request_for(
             Some(json!({ "person_id": w.people[primary].id }))
         }
         "person.update" => Some(json!({ "function": "Kwaliteitsverantwoordelijke" })),
+        "organisation.update" => Some(json!({ "phone": "+32 2 000 00 00" })),
         "person.grant" if path.ends_with("/rights") => Some(json!({ "rights": ["document.read"] })),
         "person.grant" => {
             let roles = match t {
@@ -776,7 +777,7 @@ const MARKERS: &[(&str, &str)] = &[
     ("function", "Kwaliteitsmarker"),
     ("birth_date", "1981-02-03"),
     ("training_valid_until", "2027-04-05"),
-    ("licence_plate", "1-MRK-123"),
+    ("licence_plates", "1-MRK-123"),
 ];
 
 databases!(
@@ -791,8 +792,15 @@ databases!(
             &server,
             "UPDATE person SET surname = 'Vandermarker', first_name = 'Annelies', phone = '+32 2 111 22 33', \
              mobile = '+32 470 11 22 33', fax = '+32 2 999 88 77', function = 'Kwaliteitsmarker', \
-             birth_date = '1981-02-03', training_valid_until = '2027-04-05', licence_plate = '1-MRK-123' \
+             birth_date = '1981-02-03', training_valid_until = '2027-04-05' \
              WHERE email = 'c2@a.example'",
+        )
+        .await?;
+        // Her vehicle (the vehicle's id: hers, unique and of the right type on both databases).
+        sql_rows(
+            &server,
+            "INSERT INTO vehicle (id, person_id, licence_plate, created_at) \
+             SELECT id, id, '1-MRK-123', created_at FROM person WHERE email = 'c2@a.example'",
         )
         .await?;
         // c2 herself is a caller too (her own record).

@@ -22,6 +22,7 @@ mod home;
 mod hostile;
 mod https;
 mod keys;
+mod personal_data;
 mod policy;
 mod recovery;
 mod register;

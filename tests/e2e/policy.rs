@@ -41,10 +41,10 @@ async fn policy_check_refuses_unknown_words_and_lists_fields_without_grant() -> 
         "EXTRANET_ACCESS__POLICY_DIR",
         dir.path().to_str().unwrap_or_default(),
     )];
-    without(dir.path(), "fields.csv", "person.licence_plate")?;
+    without(dir.path(), "fields.csv", "person.licence_plates")?;
     let (status, out, err) = run_command(&["policy", "check"], &env).await?;
     assert!(status.success(), "{err}");
-    assert!(out.contains("no grant: person.licence_plate"), "{out}");
+    assert!(out.contains("no grant: person.licence_plates"), "{out}");
 
     let mut policy = std::fs::read_to_string(dir.path().join("policy.csv"))?;
     policy.push_str("\np, auditor, all, person, read\np, staff, all, person, teleport\n");

@@ -397,7 +397,11 @@ async fn demo_data_shows(server: &extranet_tests::Server, password: &str) -> any
         .iter()
         .find(|p| p["email"] == "admin@hoogwerkers.example")
         .context("Luc Maes")?;
-    assert_eq!(luc["licence_plate"], "1-HWV-204", "{luc}");
+    assert_eq!(
+        luc["licence_plates"],
+        serde_json::json!(["1-HWV-204", "1-HWV-205"]),
+        "{luc}"
+    );
     assert!(
         luc["birth_date"].is_string() && luc["phone"].is_string(),
         "{luc}"
@@ -429,7 +433,7 @@ async fn demo_data_shows(server: &extranet_tests::Server, password: &str) -> any
         .context("Nora Lambert")?;
     assert!(nora["phone"].is_string(), "{nora}");
     assert!(
-        masks(nora, "licence_plate") && masks(nora, "birth_date"),
+        masks(nora, "licence_plates") && masks(nora, "birth_date"),
         "{nora}"
     );
     Ok(())
@@ -508,7 +512,8 @@ async fn demo_tops_up_an_older_demo_directory() -> anyhow::Result<()> {
             "DELETE FROM document",
             "DELETE FROM assignment",
             "DELETE FROM dossier",
-            "UPDATE person SET function = NULL, birth_date = NULL, licence_plate = NULL",
+            "UPDATE person SET function = NULL, birth_date = NULL",
+            "DELETE FROM vehicle",
             "UPDATE instance_setting SET value = '2' WHERE key = 'demo.version'",
         ],
     )
@@ -517,12 +522,11 @@ async fn demo_tops_up_an_older_demo_directory() -> anyhow::Result<()> {
     assert!(loaded(demo().start().await?).await?);
     assert_eq!(demo_counts(&db).await?, full);
     let mut c = SqliteConnection::connect(&format!("sqlite://{}", db.display())).await?;
-    let plates: Vec<String> = sqlx::query_scalar(
-        "SELECT licence_plate FROM person WHERE licence_plate IS NOT NULL ORDER BY licence_plate",
-    )
-    .fetch_all(&mut c)
-    .await?;
-    assert_eq!(plates, ["1-HWV-204", "2-KTR-781"]);
+    let plates: Vec<String> =
+        sqlx::query_scalar("SELECT licence_plate FROM vehicle ORDER BY licence_plate")
+            .fetch_all(&mut c)
+            .await?;
+    assert_eq!(plates, ["1-HWV-204", "1-HWV-205", "2-KTR-781"]);
     let state: String =
         sqlx::query_scalar("SELECT value FROM instance_setting WHERE key = 'demo.version'")
             .fetch_one(&mut c)

@@ -63,7 +63,9 @@ impl From<DirectoryError> for PageError {
     fn from(e: DirectoryError) -> PageError {
         match e {
             DirectoryError::NotFound => PageError::NotFound,
-            DirectoryError::Forbidden(_) => PageError::Forbidden,
+            DirectoryError::Forbidden(_) | DirectoryError::FieldNotGranted(_) => {
+                PageError::Forbidden
+            }
             DirectoryError::Unauthenticated => PageError::Unauthorized,
             DirectoryError::Invalid { .. } => PageError::BadRequest,
             DirectoryError::Taken(_) | DirectoryError::Conflict(_) | DirectoryError::LastAdmin => {

@@ -156,7 +156,7 @@ mod tests {
             language: "nl".into(),
             training_valid_until: None,
             birth_date: Some("1980-01-02".into()),
-            licence_plate: Some("1-ABC-123".into()),
+            licence_plates: vec!["1-ABC-123".into()],
             state: "active".into(),
             roles: vec![],
             rights: vec![],

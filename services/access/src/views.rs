@@ -44,7 +44,8 @@ outward! {
         pub training_valid_until: Option<String>,
         /// ISO date.
         pub birth_date: Option<String>,
-        pub licence_plate: Option<String>,
+        /// The licence plates of the person's professional vehicles (rental companies).
+        pub licence_plates: Vec<String>,
         /// `invited`, `active` or `deactivated`.
         pub state: String,
         pub roles: Vec<String>,

@@ -80,7 +80,7 @@ struct PlainPerson {
     language: String,
     training_valid_until: Option<String>,
     birth_date: Option<String>,
-    licence_plate: Option<String>,
+    licence_plates: Vec<String>,
     state: String,
     roles: Vec<String>,
     rights: Vec<String>,
@@ -102,7 +102,7 @@ struct PlainRow {
     language: String,
     training_valid_until: Option<time::Date>,
     birth_date: Option<time::Date>,
-    licence_plate: Option<String>,
+    licence_plates: Option<String>,
     state: String,
     created_at: OffsetDateTime,
     roles: Option<String>,
@@ -112,7 +112,8 @@ struct PlainRow {
 /// The baseline's one query (SQLite: the bench runs on SQLite).
 const PLAIN_SQL: &str = "SELECT p.id, p.organisation_id, p.surname, p.first_name, p.email, \
     p.phone, p.mobile, p.fax, p.function, p.gender, p.language, p.training_valid_until, \
-    p.birth_date, p.licence_plate, p.state, p.created_at, \
+    p.birth_date, (SELECT group_concat(licence_plate, ',') FROM vehicle v \
+        WHERE v.person_id = p.id) AS licence_plates, p.state, p.created_at, \
     (SELECT group_concat(role, ',') FROM (SELECT role FROM person_role r \
         WHERE r.person_id = p.id ORDER BY role)) AS roles, \
     (SELECT group_concat(right_name, ',') FROM (SELECT right_name FROM person_right g \
@@ -123,7 +124,7 @@ const PLAIN_SQL: &str = "SELECT p.id, p.organisation_id, p.surname, p.first_name
 /// The two-query baseline's first query: the people alone.
 const PLAIN_PEOPLE_SQL: &str = "SELECT p.id, p.organisation_id, p.surname, p.first_name, p.email, \
     p.phone, p.mobile, p.fax, p.function, p.gender, p.language, p.training_valid_until, \
-    p.birth_date, p.licence_plate, p.state, p.created_at, NULL AS roles, NULL AS rights \
+    p.birth_date, NULL AS licence_plates, p.state, p.created_at, NULL AS roles, NULL AS rights \
     FROM person p WHERE p.organisation_id = $1 \
     ORDER BY p.surname, p.first_name, p.id LIMIT $2";
 
@@ -154,7 +155,7 @@ impl From<PlainRow> for PlainPerson {
             language: r.language,
             training_valid_until: r.training_valid_until.map(|d| d.to_string()),
             birth_date: r.birth_date.map(|d| d.to_string()),
-            licence_plate: r.licence_plate,
+            licence_plates: split(r.licence_plates),
             state: r.state,
             roles: split(r.roles),
             rights: split(r.rights),
@@ -179,7 +180,7 @@ impl PlainPerson {
             language: self.language.clone(),
             training_valid_until: self.training_valid_until.clone(),
             birth_date: self.birth_date.clone(),
-            licence_plate: self.licence_plate.clone(),
+            licence_plates: self.licence_plates.clone(),
             state: self.state.clone(),
             roles: self.roles.clone(),
             rights: self.rights.clone(),
@@ -266,7 +267,7 @@ async fn setup(dir: &std::path::Path, others: usize) -> anyhow::Result<Fixture> 
                 birth_date: Some(
                     time::macros::date!(1980 - 01 - 01) + time::Duration::days(i as i64 * 97),
                 ),
-                licence_plate: Some(format!("1-ABC-{i:03}").parse()?),
+                licence_plates: vec![format!("1-ABC-{i:03}").parse()?],
                 roles,
             },
             Some(&hash),
@@ -316,7 +317,7 @@ async fn setup(dir: &std::path::Path, others: usize) -> anyhow::Result<Fixture> 
                     language: Language::En,
                     training_valid_until: None,
                     birth_date: None,
-                    licence_plate: None,
+                    licence_plates: Vec::new(),
                     roles: vec![Role::ClientUser],
                 },
                 None,

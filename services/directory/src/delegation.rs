@@ -6,12 +6,14 @@
 use extranet_access::{Action, Masked, PersonView, Resource, vocab};
 use extranet_audit::Outcome;
 use extranet_identity::admins::AdminGuard;
+use extranet_identity::confirmation;
 use extranet_identity::model::{NewPerson, Role};
 use extranet_identity::recovery::Recovery;
 use extranet_identity::revocation::{Ending, Revocations, RevokeConn, Revoked};
 use extranet_identity::store::parse_phone;
-use extranet_identity::{EmailAddress, Gender, Language};
-use extranet_platform::{Clock, Db};
+use extranet_identity::types::MAX_VEHICLES;
+use extranet_identity::{EmailAddress, Gender, Language, LicencePlate};
+use extranet_platform::{Clock, Db, on_pool};
 use uuid::Uuid;
 
 use crate::caller::Caller;
@@ -213,7 +215,7 @@ pub async fn invite(
             language,
             training_valid_until: None,
             birth_date: None,
-            licence_plate: None,
+            licence_plates: Vec::new(),
             roles: vec![Role::ClientUser],
         },
         None,
@@ -424,7 +426,8 @@ pub async fn set_roles(
 }
 
 /// What may be changed on a contact's record; everything else (roles, organisation, state,
-/// e-mail address) has its own operation, and a body naming it is refused by the API.
+/// e-mail address) has its own operation, and a body naming it is refused by the API. `None`
+/// leaves a field as it is; for the optional fields an empty text clears it.
 #[derive(Debug, Clone, Default)]
 pub struct ContactChange {
     pub surname: Option<String>,
@@ -434,9 +437,108 @@ pub struct ContactChange {
     pub fax: Option<String>,
     pub function: Option<String>,
     pub language: Option<String>,
+    /// `mr`, `ms` or `unspecified`.
+    pub gender: Option<String>,
+    /// Rental companies only: an ISO date (`YYYY-MM-DD`), empty to clear.
+    pub birth_date: Option<String>,
+    /// Rental companies only: an ISO date (`YYYY-MM-DD`), empty to clear.
+    pub training_valid_until: Option<String>,
+    /// Rental companies only: the complete list of the person's licence plates.
+    pub licence_plates: Option<Vec<String>>,
 }
 
-/// Updates a contact (their primary contact, staff) or one's own record.
+/// Why a rental-only field is refused for someone else (the pages translate it).
+pub const RENTAL_ONLY: &str =
+    "only people of rental companies have a birth date, a training certificate or vehicles here";
+
+/// The fields only people of rental companies have.
+pub const RENTAL_FIELDS: [&str; 3] = ["birth_date", "training_valid_until", "licence_plates"];
+
+impl ContactChange {
+    /// The names of the fields this change sets, as the person record's fields are named.
+    pub fn fields(&self) -> Vec<&'static str> {
+        [
+            ("surname", self.surname.is_some()),
+            ("first_name", self.first_name.is_some()),
+            ("phone", self.phone.is_some()),
+            ("mobile", self.mobile.is_some()),
+            ("fax", self.fax.is_some()),
+            ("function", self.function.is_some()),
+            ("language", self.language.is_some()),
+            ("gender", self.gender.is_some()),
+            ("birth_date", self.birth_date.is_some()),
+            ("training_valid_until", self.training_valid_until.is_some()),
+            ("licence_plates", self.licence_plates.is_some()),
+        ]
+        .into_iter()
+        .filter(|(_, set)| *set)
+        .map(|(n, _)| n)
+        .collect()
+    }
+}
+
+/// A date as `YYYY-MM-DD`; empty is none.
+pub fn iso_date(field: &'static str, raw: &str) -> Result<Option<time::Date>> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let d = time::Date::parse(s, &format)
+        .map_err(|_| DirectoryError::invalid(field, "a date as YYYY-MM-DD"))?;
+    if d.year() < 1900 || d.year() > 2200 {
+        return Err(DirectoryError::invalid(
+            field,
+            "a date between 1900 and 2200",
+        ));
+    }
+    Ok(Some(d))
+}
+
+/// The licence plates of a person's vehicles: each checked ([`LicencePlate`]), at most
+/// [`MAX_VEHICLES`], none twice; blank entries are left out. Sorted, as the record shows them.
+pub fn plates(raw: &[String]) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for r in raw.iter().filter(|r| !r.trim().is_empty()) {
+        let plate: LicencePlate = r.parse().map_err(|e: extranet_identity::types::Invalid| {
+            DirectoryError::invalid("licence_plates", e.message)
+        })?;
+        let plate = String::from(plate);
+        if out.contains(&plate) {
+            return Err(DirectoryError::invalid(
+                "licence_plates",
+                "the same licence plate is given twice",
+            ));
+        }
+        out.push(plate);
+    }
+    if out.len() > MAX_VEHICLES {
+        return Err(DirectoryError::invalid(
+            "licence_plates",
+            format!("at most {MAX_VEHICLES} vehicles per person"),
+        ));
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The kind of an organisation (`certification_body`, `client`, `rental`), for decisions (no
+/// audit record: the kind of one's own organisation is no one's personal data).
+pub async fn kind_of(db: &Db, organisation: Uuid) -> Result<String> {
+    let kind: Option<String> = on_pool!(db, read, |pool| {
+        sqlx::query_scalar("SELECT kind FROM organisation WHERE id = $1")
+            .bind(organisation)
+            .fetch_optional(pool)
+            .await
+    })?;
+    kind.ok_or(DirectoryError::NotFound)
+}
+
+/// Updates a contact (their primary contact, staff) or one's own record. Each field set must
+/// be one the caller sees on this record (a field without a `view` grant cannot be set: 403,
+/// recorded); the rental-only fields ([`RENTAL_FIELDS`]) only for people of rental companies
+/// (422). The change, the vehicles and the audit record — naming the fields whose value changed,
+/// never the values — commit together.
 pub async fn update(
     db: &Db,
     clock: &dyn Clock,
@@ -444,8 +546,57 @@ pub async fn update(
     id: Uuid,
     change: &ContactChange,
 ) -> Result<Masked<PersonView>> {
+    change_person(db, clock, caller, id, change, false).await
+}
+
+/// One's own record changed on the account page: as [`update`], and saving counts as confirming
+/// that the data is correct (`data_confirmed_at` and `account.confirmation.confirmed` commit
+/// with the change).
+pub async fn update_own(
+    db: &Db,
+    clock: &dyn Clock,
+    caller: &Caller,
+    change: &ContactChange,
+) -> Result<Masked<PersonView>> {
+    change_person(db, clock, caller, caller.person, change, true).await
+}
+
+async fn change_person(
+    db: &Db,
+    clock: &dyn Clock,
+    caller: &Caller,
+    id: Uuid,
+    change: &ContactChange,
+    confirms: bool,
+) -> Result<Masked<PersonView>> {
     let person = target(db, clock, caller, id, Action::Update).await?;
     let p = person.inner();
+    // A field the caller may not see, they may not set either.
+    if let Some(field) = change.fields().into_iter().find(|f| !person.is_visible(f)) {
+        return Err(caller
+            .deny(
+                db,
+                clock,
+                (Resource::Person, Action::Update),
+                ("person", Some(id)),
+                DirectoryError::FieldNotGranted(field),
+            )
+            .await);
+    }
+    let rental_fields: Vec<&str> = change
+        .fields()
+        .into_iter()
+        .filter(|f| RENTAL_FIELDS.contains(f))
+        .collect();
+    if let Some(first) = rental_fields.first()
+        && kind_of(db, p.organisation_id).await? != "rental"
+    {
+        let field = RENTAL_FIELDS
+            .into_iter()
+            .find(|f| f == first)
+            .unwrap_or("licence_plates");
+        return Err(DirectoryError::invalid(field, RENTAL_ONLY));
+    }
     let surname = change
         .surname
         .as_deref()
@@ -488,14 +639,59 @@ pub async fn update(
             .to_owned(),
         None => p.language.clone(),
     };
+    let gender = match &change.gender {
+        Some(g) => match g
+            .parse::<Gender>()
+            .map_err(|_| DirectoryError::invalid("gender", "mr, ms or unspecified"))?
+        {
+            Gender::Mr => "mr",
+            Gender::Ms => "ms",
+            Gender::Unspecified => "unspecified",
+        }
+        .to_owned(),
+        None => p.gender.clone(),
+    };
+    let old_date = |raw: &Option<String>| -> Option<time::Date> {
+        raw.as_deref()
+            .and_then(|s| iso_date("date", s).ok().flatten())
+    };
+    let birth_date = match &change.birth_date {
+        Some(raw) => {
+            let d = iso_date("birth_date", raw)?;
+            if d.is_some_and(|d| d > clock.now().date()) {
+                return Err(DirectoryError::invalid(
+                    "birth_date",
+                    "a birth date is not in the future",
+                ));
+            }
+            d
+        }
+        None => old_date(&p.birth_date),
+    };
+    let training = match &change.training_valid_until {
+        Some(raw) => iso_date("training_valid_until", raw)?,
+        None => old_date(&p.training_valid_until),
+    };
+    let vehicles = match &change.licence_plates {
+        Some(raw) => plates(raw)?,
+        None => p.licence_plates.clone(),
+    };
+    // The audit record names the fields whose value changed, never the values.
     let changed: Vec<&str> = [
-        ("surname", change.surname.is_some()),
-        ("first_name", change.first_name.is_some()),
-        ("phone", change.phone.is_some()),
-        ("mobile", change.mobile.is_some()),
-        ("fax", change.fax.is_some()),
-        ("function", change.function.is_some()),
-        ("language", change.language.is_some()),
+        ("surname", surname != p.surname),
+        ("first_name", first_name != p.first_name),
+        ("phone", phone != p.phone),
+        ("mobile", mobile != p.mobile),
+        ("fax", fax != p.fax),
+        ("function", function != p.function),
+        ("language", language != p.language),
+        ("gender", gender != p.gender),
+        ("birth_date", birth_date != old_date(&p.birth_date)),
+        (
+            "training_valid_until",
+            training != old_date(&p.training_valid_until),
+        ),
+        ("licence_plates", vehicles != p.licence_plates),
     ]
     .iter()
     .filter(|(_, c)| *c)
@@ -507,10 +703,25 @@ pub async fn update(
         .organisation(p.organisation_id)
         .detail(serde_json::json!({ "fields": changed }));
     let now = clock.now();
+    let confirmed = confirms.then(|| {
+        let e = confirmation::confirmed_entry(
+            now,
+            id,
+            p.organisation_id,
+            confirmation::ConfirmedBy::Profile,
+        );
+        match caller.ip {
+            Some(ip) => e.ip(ip),
+            None => e,
+        }
+    });
+    let vehicles_changed = vehicles != p.licence_plates;
     with_audit!(db, entry, |tx| {
         sqlx::query(
             "UPDATE person SET surname = $1, first_name = $2, phone = $3, mobile = $4, fax = $5, \
-             function = $6, language = $7, updated_at = $8 WHERE id = $9",
+             function = $6, language = $7, gender = $8, birth_date = $9, \
+             training_valid_until = $10, updated_at = $11, \
+             data_confirmed_at = CASE WHEN $12 THEN $11 ELSE data_confirmed_at END WHERE id = $13",
         )
         .bind(&surname)
         .bind(&first_name)
@@ -519,10 +730,43 @@ pub async fn update(
         .bind(&fax)
         .bind(&function)
         .bind(&language)
+        .bind(&gender)
+        .bind(birth_date)
+        .bind(training)
         .bind(now)
+        .bind(confirms)
         .bind(id)
         .execute(&mut *tx)
         .await?;
+        if vehicles_changed {
+            let held: Vec<String> =
+                sqlx::query_scalar("SELECT licence_plate FROM vehicle WHERE person_id = $1")
+                    .bind(id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            for gone in held.iter().filter(|h| !vehicles.contains(h)) {
+                sqlx::query("DELETE FROM vehicle WHERE person_id = $1 AND licence_plate = $2")
+                    .bind(id)
+                    .bind(gone)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for plate in vehicles.iter().filter(|v| !held.contains(v)) {
+                sqlx::query(
+                    "INSERT INTO vehicle (id, person_id, licence_plate, created_at) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(Uuid::now_v7())
+                .bind(id)
+                .bind(plate)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        if let Some(e) = &confirmed {
+            extranet_audit::append_in(&mut *tx, e).await?;
+        }
     })?;
     crate::people::get(db, clock, caller, id).await
 }

@@ -21,6 +21,10 @@ pub enum DirectoryError {
     /// The caller sees the record but may not do this to it.
     #[error("not allowed: {0}")]
     Forbidden(String),
+    /// The caller may not set this field of the record: they are not granted to see it
+    /// (`policies/fields.csv`), and what one may not see one may not set.
+    #[error("not allowed: you may not set the field `{0}` of this record")]
+    FieldNotGranted(&'static str),
     /// A value is not acceptable; `field` names it.
     #[error("{field}: {message}")]
     Invalid {

@@ -326,3 +326,247 @@ pub async fn detail(
         people,
     })
 }
+
+/// What may be changed on an organisation; `None` leaves a field as it is, an empty text clears
+/// an optional one. The kind and the state have operations of their own.
+#[derive(Debug, Clone, Default)]
+pub struct OrganisationChange {
+    /// Staff only (the certification body's people in domain `all`).
+    pub name: Option<String>,
+    /// The complete list of postal addresses.
+    pub addresses: Option<Vec<PostalAddress>>,
+    pub phone: Option<String>,
+    pub fax: Option<String>,
+    pub enterprise_number: Option<String>,
+    pub vat_number: Option<String>,
+}
+
+/// At most this many postal addresses per organisation.
+pub const MAX_ADDRESSES: usize = 5;
+
+impl OrganisationChange {
+    /// The names of the fields this change sets, as the organisation record's fields are named.
+    pub fn fields(&self) -> Vec<&'static str> {
+        [
+            ("name", self.name.is_some()),
+            ("addresses", self.addresses.is_some()),
+            ("phone", self.phone.is_some()),
+            ("fax", self.fax.is_some()),
+            ("enterprise_number", self.enterprise_number.is_some()),
+            ("vat_number", self.vat_number.is_some()),
+        ]
+        .into_iter()
+        .filter(|(_, set)| *set)
+        .map(|(n, _)| n)
+        .collect()
+    }
+}
+
+fn address_part(raw: &str, max: usize) -> Result<String> {
+    let s = raw.trim();
+    if s.is_empty() || s.chars().count() > max || s.chars().any(char::is_control) {
+        return Err(DirectoryError::invalid(
+            "addresses",
+            format!(
+                "each address has a street, a postcode and a city, each at most {max} characters, and a country code such as BE"
+            ),
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+/// Postal addresses as stored: every part given and trimmed, the country a two-letter code;
+/// an address left wholly blank is dropped.
+pub fn postal_addresses(raw: &[PostalAddress]) -> Result<Vec<PostalAddress>> {
+    let mut out = Vec::new();
+    for a in raw {
+        if [&a.street, &a.postcode, &a.city, &a.country]
+            .iter()
+            .all(|p| p.trim().is_empty())
+        {
+            continue;
+        }
+        let country = a.country.trim().to_ascii_uppercase();
+        if country.len() != 2 || !country.chars().all(|c| c.is_ascii_uppercase()) {
+            return Err(DirectoryError::invalid(
+                "addresses",
+                "the country is a two-letter code such as BE",
+            ));
+        }
+        out.push(PostalAddress {
+            street: address_part(&a.street, 200)?,
+            postcode: address_part(&a.postcode, 12)?,
+            city: address_part(&a.city, 100)?,
+            country,
+        });
+    }
+    if out.len() > MAX_ADDRESSES {
+        return Err(DirectoryError::invalid(
+            "addresses",
+            format!("at most {MAX_ADDRESSES} addresses"),
+        ));
+    }
+    Ok(out)
+}
+
+/// An organisation's postal addresses as stored, for a form that edits them (no audit record:
+/// the caller was shown the organisation already).
+pub async fn stored_addresses(db: &Db, id: Uuid) -> Result<Vec<PostalAddress>> {
+    let raw: Option<String> = on_pool!(db, read, |pool| {
+        sqlx::query_scalar("SELECT addresses FROM organisation WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+    })?;
+    Ok(raw
+        .map(|r| serde_json::from_str(&r).unwrap_or_default())
+        .unwrap_or_default())
+}
+
+#[derive(FromRow)]
+struct StoredOrganisation {
+    name: String,
+    enterprise_number: Option<String>,
+    vat_number: Option<String>,
+    addresses: String,
+    phone: Option<String>,
+    fax: Option<String>,
+}
+
+/// Changes a client or rental company's own details (staff, the privacy coordinator, the
+/// company's primary contact). Each field set must be one the caller sees (`policies/fields.csv`;
+/// 403 otherwise, recorded); the name only by the certification body's people. Enterprise and VAT
+/// numbers are checked ([`EnterpriseNumber`], [`VatNumber`]); an enterprise number another
+/// organisation holds is [`DirectoryError::Taken`]. The change and its audit record — naming the
+/// fields whose value changed, never the values — commit together.
+pub async fn update(
+    db: &Db,
+    clock: &dyn Clock,
+    caller: &Caller,
+    id: Uuid,
+    change: &OrganisationChange,
+) -> Result<Masked<OrganisationView>> {
+    let what = (Resource::Organisation, Action::Update);
+    let org = company_for(
+        db,
+        clock,
+        caller,
+        what,
+        id,
+        "the certification body's own details are set at installation",
+    )
+    .await?;
+    let all = caller.relation().of(None, None, false);
+    let staff = caller
+        .grants
+        .allows(Resource::Organisation, Action::Update, all);
+    let refused = change
+        .fields()
+        .into_iter()
+        .find(|f| !org.is_visible(f) || (*f == "name" && !staff));
+    if let Some(field) = refused {
+        return Err(caller
+            .deny(
+                db,
+                clock,
+                what,
+                ("organisation", Some(id)),
+                DirectoryError::FieldNotGranted(field),
+            )
+            .await);
+    }
+    let old: Option<StoredOrganisation> = on_pool!(db, read, |pool| {
+        sqlx::query_as(
+            "SELECT name, enterprise_number, vat_number, addresses, phone, fax \
+             FROM organisation WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+    })?;
+    let old = old.ok_or(DirectoryError::NotFound)?;
+    let name = match &change.name {
+        Some(raw) => {
+            let n = raw.trim();
+            if n.is_empty() || n.chars().count() > 200 || n.chars().any(char::is_control) {
+                return Err(DirectoryError::invalid(
+                    "name",
+                    "the name is required, at most 200 characters",
+                ));
+            }
+            n.to_owned()
+        }
+        None => old.name.clone(),
+    };
+    let enterprise = match &change.enterprise_number {
+        Some(raw) => given(&Some(raw.clone()))
+            .map(|raw| {
+                raw.parse::<EnterpriseNumber>()
+                    .map(|n| n.digits().to_owned())
+                    .map_err(|e| DirectoryError::invalid("enterprise_number", e.message))
+            })
+            .transpose()?,
+        None => old.enterprise_number.clone(),
+    };
+    let vat = match &change.vat_number {
+        Some(raw) => given(&Some(raw.clone()))
+            .map(|raw| {
+                raw.parse::<VatNumber>()
+                    .map(|n| n.to_string())
+                    .map_err(|e| DirectoryError::invalid("vat_number", e.message))
+            })
+            .transpose()?,
+        None => old.vat_number.clone(),
+    };
+    let phone = match &change.phone {
+        Some(raw) => parse_phone(raw).map_err(|e| DirectoryError::invalid("phone", e.message))?,
+        None => old.phone.clone(),
+    };
+    let fax = match &change.fax {
+        Some(raw) => parse_phone(raw).map_err(|e| DirectoryError::invalid("fax", e.message))?,
+        None => old.fax.clone(),
+    };
+    let old_addresses: Vec<PostalAddress> =
+        serde_json::from_str(&old.addresses).unwrap_or_default();
+    let addresses = match &change.addresses {
+        Some(raw) => postal_addresses(raw)?,
+        None => old_addresses.clone(),
+    };
+    let addresses_json =
+        serde_json::to_string(&addresses).map_err(|e| DirectoryError::Internal(e.to_string()))?;
+    let changed: Vec<&str> = [
+        ("name", name != old.name),
+        ("addresses", addresses != old_addresses),
+        ("phone", phone != old.phone),
+        ("fax", fax != old.fax),
+        ("enterprise_number", enterprise != old.enterprise_number),
+        ("vat_number", vat != old.vat_number),
+    ]
+    .iter()
+    .filter(|(_, c)| *c)
+    .map(|(n, _)| *n)
+    .collect();
+    let entry = caller
+        .entry(clock, "organisation.update", Outcome::Success)
+        .subject("organisation", id)
+        .organisation(id)
+        .detail(serde_json::json!({ "fields": changed }));
+    let now = clock.now();
+    with_audit!(db, entry, |tx| {
+        sqlx::query(
+            "UPDATE organisation SET name = $1, enterprise_number = $2, vat_number = $3, \
+             addresses = $4, phone = $5, fax = $6, updated_at = $7 WHERE id = $8",
+        )
+        .bind(&name)
+        .bind(&enterprise)
+        .bind(&vat)
+        .bind(&addresses_json)
+        .bind(&phone)
+        .bind(&fax)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    })?;
+    get(db, clock, caller, id).await
+}

@@ -49,7 +49,7 @@ fn list_sql(all: bool) -> String {
     format!(
         "SELECT p.id, p.organisation_id, p.surname, p.first_name, p.email, p.phone, p.mobile, \
          p.fax, p.function, p.gender, p.language, p.training_valid_until, p.birth_date, \
-         p.licence_plate, p.state, p.created_at, {ASSIGNED_PERSON} AS via_assignment, \
+         (SELECT string_agg(v.licence_plate, ',') FROM vehicle v WHERE v.person_id = p.id) AS licence_plates, p.state, p.created_at, {ASSIGNED_PERSON} AS via_assignment, \
          (SELECT string_agg(r.role, ',') FROM person_role r WHERE r.person_id = p.id) AS roles, \
          (SELECT string_agg(g.right_name, ',') FROM person_right g WHERE g.person_id = p.id) AS rights \
          FROM person p WHERE {} ORDER BY p.surname, p.first_name, p.id LIMIT $9 OFFSET $10",
@@ -76,7 +76,7 @@ struct PersonRow {
     language: String,
     training_valid_until: Option<time::Date>,
     birth_date: Option<time::Date>,
-    licence_plate: Option<String>,
+    licence_plates: Option<String>,
     state: String,
     created_at: OffsetDateTime,
     via_assignment: bool,
@@ -163,6 +163,7 @@ fn view(row: PersonRow) -> PersonView {
         v
     };
     let (roles, rights) = (split(&row.roles), split(&row.rights));
+    let licence_plates = split(&row.licence_plates);
     PersonView {
         id: row.id,
         organisation_id: row.organisation_id,
@@ -177,7 +178,7 @@ fn view(row: PersonRow) -> PersonView {
         language: row.language,
         training_valid_until: row.training_valid_until.map(|d| d.to_string()),
         birth_date: row.birth_date.map(|d| d.to_string()),
-        licence_plate: row.licence_plate,
+        licence_plates,
         state: row.state,
         roles,
         rights,

@@ -38,8 +38,9 @@ pub struct PersonalDetails {
     pub function: Option<String>,
     pub birth_date: Option<Date>,
     pub training_valid_until: Option<Date>,
-    /// Already in the form `LicencePlate` gives it.
-    pub licence_plate: Option<String>,
+    /// The plates of the person's vehicles, already in the form `LicencePlate` gives them;
+    /// written only when the person has no vehicle yet.
+    pub licence_plates: Vec<String>,
 }
 
 /// Fills the empty personal fields of a person; a value already there stays.
@@ -50,12 +51,12 @@ pub async fn fill_personal(
     details: &PersonalDetails,
 ) -> Result<()> {
     let now = clock.now();
-    on_pool!(db, write, |pool| {
+    let res: Result<()> = write_tx!(db, |tx| async {
         sqlx::query(
             "UPDATE person SET phone = COALESCE(phone, $2), mobile = COALESCE(mobile, $3), \
              function = COALESCE(function, $4), birth_date = COALESCE(birth_date, $5), \
-             training_valid_until = COALESCE(training_valid_until, $6), \
-             licence_plate = COALESCE(licence_plate, $7), updated_at = $8 WHERE id = $1",
+             training_valid_until = COALESCE(training_valid_until, $6), updated_at = $7 \
+             WHERE id = $1",
         )
         .bind(person)
         .bind(&details.phone)
@@ -63,13 +64,33 @@ pub async fn fill_personal(
         .bind(&details.function)
         .bind(details.birth_date)
         .bind(details.training_valid_until)
-        .bind(&details.licence_plate)
         .bind(now)
-        .execute(pool)
-        .await
-        .map(|_| ())
-    })?;
-    Ok(())
+        .execute(&mut *tx)
+        .await?;
+        let has: Option<Uuid> =
+            sqlx::query_scalar("SELECT id FROM vehicle WHERE person_id = $1 LIMIT 1")
+                .bind(person)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if has.is_none() {
+            for plate in &details.licence_plates {
+                sqlx::query(
+                    "INSERT INTO vehicle (id, person_id, licence_plate, created_at) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                )
+                .bind(Uuid::now_v7())
+                .bind(person)
+                .bind(plate)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        Ok::<(), DirectoryError>(())
+    }
+    .await)
+    .await;
+    res
 }
 
 /// The organisation's dossier for this scheme, created when there is none.

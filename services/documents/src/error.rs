@@ -95,6 +95,7 @@ impl From<DirectoryError> for DocumentsError {
         match e {
             DirectoryError::NotFound => DocumentsError::NotFound,
             DirectoryError::Forbidden(m) => DocumentsError::Forbidden(m),
+            e @ DirectoryError::FieldNotGranted(_) => DocumentsError::Forbidden(e.to_string()),
             DirectoryError::Invalid { field, message } => {
                 DocumentsError::Invalid { field, message }
             }

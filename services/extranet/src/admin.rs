@@ -283,7 +283,7 @@ async fn run(config: &Config, db: &Db, command: UserCommand) -> anyhow::Result<(
                     language,
                     training_valid_until: None,
                     birth_date: None,
-                    licence_plate: None,
+                    licence_plates: Vec::new(),
                     roles,
                 },
                 hash.as_deref(),

@@ -18,7 +18,7 @@ use crate::cli::DemoArgs;
 use crate::config::Config;
 
 /// Bumped when the demo data grows, so an older demo directory is topped up.
-const DEMO_VERSION: &str = "5";
+const DEMO_VERSION: &str = "6";
 
 /// The one password of every demo account (printed at start-up; demo data only).
 pub const DEMO_PASSWORD: &str = "demo-Extranet-2026!";
@@ -215,17 +215,17 @@ const DETAILS: &[(&str, &str, &str, &str, Date)] = &[
     ),
 ];
 
-/// The rental company's people drive the platforms to the sites: (e-mail, licence plate,
-/// operator training valid until).
-const PLATES: &[(&str, &str, Date)] = &[
+/// The rental company's people drive the platforms to the sites: (e-mail, licence plates of
+/// their vehicles, operator training valid until).
+const PLATES: &[(&str, &[&str], Date)] = &[
     (
         "admin@hoogwerkers.example",
-        "1-HWV-204",
+        &["1-HWV-204", "1-HWV-205"],
         date!(2027 - 06 - 30),
     ),
     (
         "user@hoogwerkers.example",
-        "2-KTR-781",
+        &["2-KTR-781"],
         date!(2027 - 03 - 31),
     ),
 ];
@@ -396,7 +396,7 @@ impl Demo {
                             language: Language::Nl,
                             training_valid_until: None,
                             birth_date: None,
-                            licence_plate: None,
+                            licence_plates: Vec::new(),
                             roles: vec![Role::parse(role)?],
                         },
                         Some(&hash),
@@ -412,10 +412,10 @@ impl Demo {
                 continue;
             };
             let plate = PLATES.iter().find(|(e, _, _)| e == email);
-            let licence_plate = match plate {
-                Some((_, p, _)) => Some(String::from(p.parse::<LicencePlate>()?)),
-                None => None,
-            };
+            let mut licence_plates = Vec::new();
+            for p in plate.map(|(_, p, _)| *p).unwrap_or_default() {
+                licence_plates.push(String::from(p.parse::<LicencePlate>()?));
+            }
             seed::fill_personal(
                 db,
                 clock,
@@ -426,7 +426,7 @@ impl Demo {
                     function: Some((*function).into()),
                     birth_date: Some(*birth_date),
                     training_valid_until: plate.map(|(_, _, d)| *d),
-                    licence_plate,
+                    licence_plates,
                 },
             )
             .await?;

@@ -79,7 +79,7 @@ async fn setup(dir: &std::path::Path) -> anyhow::Result<Auth> {
             language: Language::En,
             training_valid_until: None,
             birth_date: None,
-            licence_plate: None,
+            licence_plates: Vec::new(),
             roles: vec![Role::Staff],
         },
         Some(&hash),

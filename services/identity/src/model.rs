@@ -159,7 +159,6 @@ pub struct Person {
     pub language: Language,
     pub training_valid_until: Option<Date>,
     pub birth_date: Option<Date>,
-    pub licence_plate: Option<String>,
     pub state: AccountState,
     pub roles: Vec<Role>,
     #[serde(with = "time::serde::rfc3339")]
@@ -180,6 +179,7 @@ pub struct NewPerson {
     pub language: Language,
     pub training_valid_until: Option<Date>,
     pub birth_date: Option<Date>,
-    pub licence_plate: Option<LicencePlate>,
+    /// The licence plates of the person's professional vehicles (rental companies).
+    pub licence_plates: Vec<LicencePlate>,
     pub roles: Vec<Role>,
 }

@@ -132,13 +132,12 @@ struct PersonRow {
     language: String,
     training_valid_until: Option<Date>,
     birth_date: Option<Date>,
-    licence_plate: Option<String>,
     state: String,
     created_at: OffsetDateTime,
 }
 
 const PERSON_COLUMNS: &str = "id, organisation_id, surname, first_name, email, phone, mobile, \
-    fax, function, gender, language, training_valid_until, birth_date, licence_plate, state, \
+    fax, function, gender, language, training_valid_until, birth_date, state, \
     created_at";
 
 impl PersonRow {
@@ -157,7 +156,6 @@ impl PersonRow {
             language: self.language.parse().unwrap_or(Language::Nl),
             training_valid_until: self.training_valid_until,
             birth_date: self.birth_date,
-            licence_plate: self.licence_plate,
             state: AccountState::parse(&self.state),
             roles,
             created_at: self.created_at,
@@ -180,7 +178,12 @@ pub async fn create_person(
     } else {
         AccountState::Invited
     };
-    let plate = new.licence_plate.clone().map(String::from);
+    let plates: Vec<String> = new
+        .licence_plates
+        .iter()
+        .cloned()
+        .map(String::from)
+        .collect();
     let email = new.email.as_str().to_owned();
     let normalized = new.email.normalized();
     let roles: Vec<&'static str> = new.roles.iter().map(|r| r.as_str()).collect();
@@ -189,9 +192,9 @@ pub async fn create_person(
             sqlx::query(
                 "INSERT INTO person (id, organisation_id, surname, first_name, email, \
                  email_normalized, phone, mobile, fax, function, gender, language, \
-                 training_valid_until, birth_date, licence_plate, state, password_hash, \
+                 training_valid_until, birth_date, state, password_hash, \
                  password_changed_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, \
-                 $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)",
+                 $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)",
             )
             .bind(id)
             .bind(new.organisation_id)
@@ -207,7 +210,6 @@ pub async fn create_person(
             .bind(new.language.code())
             .bind(new.training_valid_until)
             .bind(new.birth_date)
-            .bind(&plate)
             .bind(state.as_str())
             .bind(password_hash)
             .bind(password_hash.map(|_| now))
@@ -220,6 +222,18 @@ pub async fn create_person(
                     .bind(*role)
                     .execute(&mut *tx)
                     .await?;
+            }
+            for plate in &plates {
+                sqlx::query(
+                    "INSERT INTO vehicle (id, person_id, licence_plate, created_at) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                )
+                .bind(Uuid::now_v7())
+                .bind(id)
+                .bind(plate)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
             }
             Ok::<(), sqlx::Error>(())
         }

@@ -295,24 +295,33 @@ impl FromStr for Gender {
     }
 }
 
-/// A vehicle licence plate as registered: letters, digits and separators, upper-cased.
+/// A vehicle licence plate as registered: trimmed, upper-cased, 1 to 15 characters, each a
+/// letter, a digit, `-` or a space.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct LicencePlate(String);
+
+/// At most this many vehicles per person.
+pub const MAX_VEHICLES: usize = 10;
+
+impl LicencePlate {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
 
 impl FromStr for LicencePlate {
     type Err = Invalid;
     fn from_str(raw: &str) -> Result<Self, Invalid> {
         let s = raw.trim().to_ascii_uppercase();
-        let significant = s.chars().filter(|c| c.is_ascii_alphanumeric()).count();
-        if !(2..=10).contains(&significant)
+        if !(1..=15).contains(&s.chars().count())
             || !s
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ' ')
         {
             return Err(invalid(
                 "licence-plate",
-                "a licence plate has 2 to 10 letters and digits, e.g. 1-ABC-123",
+                "a licence plate has 1 to 15 letters, digits, hyphens or spaces, e.g. 1-ABC-123",
             ));
         }
         Ok(LicencePlate(s))
@@ -402,6 +411,16 @@ mod tests {
         assert_eq!("".parse::<Gender>().ok(), Some(Gender::Unspecified));
         assert!("x".parse::<Gender>().is_err());
         assert!("1-abc-123".parse::<LicencePlate>().is_ok());
+        assert_eq!(
+            " 1-abc-123 ".parse::<LicencePlate>().map(String::from).ok(),
+            Some("1-ABC-123".into())
+        );
         assert!("<script>".parse::<LicencePlate>().is_err());
+        assert!("".parse::<LicencePlate>().is_err());
+        assert!("   ".parse::<LicencePlate>().is_err());
+        assert!("A".parse::<LicencePlate>().is_ok());
+        assert!("1234567890ABCDE".parse::<LicencePlate>().is_ok());
+        assert!("1234567890ABCDEF".parse::<LicencePlate>().is_err());
+        assert!("1.ABC.123".parse::<LicencePlate>().is_err());
     }
 }

@@ -92,7 +92,7 @@ async fn two_instances(kind: &str) -> anyhow::Result<()> {
             language: Language::Fr,
             training_valid_until: None,
             birth_date: None,
-            licence_plate: None,
+            licence_plates: Vec::new(),
             roles: vec![Role::ClientUser],
         };
         store::create_person(&a, &SystemClock, &new, Some("not-a-real-hash")).await?;

@@ -59,6 +59,7 @@ impl From<DirectoryError> for SubprocessorsError {
         match e {
             DirectoryError::NotFound => SubprocessorsError::NotFound,
             DirectoryError::Forbidden(m) => SubprocessorsError::Forbidden(m),
+            e @ DirectoryError::FieldNotGranted(_) => SubprocessorsError::Forbidden(e.to_string()),
             DirectoryError::Invalid { field, message } => {
                 SubprocessorsError::Invalid { field, message }
             }

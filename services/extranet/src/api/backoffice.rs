@@ -103,7 +103,7 @@ pub(crate) async fn create_organisation(
 }
 
 /// A field that may be cleared: absent → `None` (unchanged), `null` → `Some(None)` (cleared).
-fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+pub(crate) fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,

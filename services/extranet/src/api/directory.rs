@@ -15,6 +15,7 @@ use extranet_access::{Action, Masked, Outward};
 use extranet_directory::assignments::NewAssignment;
 use extranet_directory::delegation::{ContactChange, NewContact};
 use extranet_directory::dossiers::NewDossier;
+use extranet_directory::organisations::OrganisationChange;
 use extranet_directory::people::PersonQuery;
 use extranet_directory::{
     Caller, Directory, DirectoryError, assignments, delegation, dossiers, organisations, people,
@@ -29,11 +30,12 @@ use uuid::Uuid;
 
 use super::ApiState;
 use super::auth::Authenticated;
+use super::backoffice::present;
 use super::error::{ApiError, FieldError};
 use super::json::ApiJson;
 use super::openapi::Problem;
 use super::query::ApiQuery;
-use super::words::{self, DossierStatus, Language, Right, Role};
+use super::words::{self, DossierStatus, Gender, Language, Right, Role};
 
 /// Every API operation and what it needs: `resource.action` from the policy, `authenticated`
 /// (any signed-in person, on their own behalf) or `public`.
@@ -44,6 +46,7 @@ pub const PERMISSIONS: &[(&str, &str, &str)] = &[
     ("get", "/api/v1/me", "authenticated"),
     ("get", "/api/v1/organisations", "organisation.list"),
     ("get", "/api/v1/organisations/{id}", "organisation.read"),
+    ("patch", "/api/v1/organisations/{id}", "organisation.update"),
     (
         "post",
         "/api/v1/organisations/{id}/contacts",
@@ -85,7 +88,7 @@ pub fn routes() -> OpenApiRouter<ApiState> {
             list_organisations,
             super::backoffice::create_organisation
         ))
-        .routes(routes!(get_organisation))
+        .routes(routes!(get_organisation, update_organisation))
         .routes(routes!(invite_contact))
         .routes(routes!(handover))
         .routes(routes!(list_people))
@@ -107,6 +110,11 @@ impl From<DirectoryError> for ApiError {
         match e {
             DirectoryError::NotFound => ApiError::NotFound,
             DirectoryError::Forbidden(_) => ApiError::Forbidden,
+            e @ DirectoryError::FieldNotGranted(_) => ApiError::Coded {
+                status: StatusCode::FORBIDDEN,
+                code: "field_not_granted",
+                detail: e.to_string(),
+            },
             DirectoryError::Invalid { field, message } => ApiError::Invalid { field, message },
             DirectoryError::Taken(field) => ApiError::Taken(field),
             DirectoryError::LastAdmin => {
@@ -198,6 +206,86 @@ async fn get_organisation(
     let caller = reader(&dir, &who, &peer);
     Ok(masked(
         &organisations::get(dir.db(), dir.clock(), &caller, id(&raw)?).await?,
+    ))
+}
+
+/// A postal address of an organisation.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PostalAddress {
+    street: String,
+    postcode: String,
+    city: String,
+    /// ISO 3166-1 alpha-2, e.g. `BE`.
+    country: String,
+}
+
+/// What may be changed on an organisation: absent fields stay as they are, `null` clears an
+/// optional one. The name is changed by the certification body's staff only.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationPatch {
+    name: Option<String>,
+    /// The complete list of postal addresses (at most 5).
+    addresses: Option<Vec<PostalAddress>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    fax: Option<Option<String>>,
+    /// Belgian enterprise number (checked by modulo 97); unique.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    enterprise_number: Option<Option<String>>,
+    /// EU VAT number, e.g. `BE0123456749` (Belgian numbers checked by modulo 97).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    vat_number: Option<Option<String>>,
+}
+
+/// Absent: unchanged; `null`: cleared (an empty text); a text: set.
+fn cleared(v: Option<Option<String>>) -> Option<String> {
+    v.map(Option::unwrap_or_default)
+}
+
+/// Change a client or rental company's details (staff, the privacy coordinator, the company's
+/// primary contact): addresses, phone, fax, enterprise and VAT numbers, and — staff only — the
+/// name. A field the caller does not see cannot be set (403); each change is audited with the
+/// names of the fields changed.
+#[utoipa::path(patch, path = "/api/v1/organisations/{id}", tag = "directory", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = OrganisationPatch,
+    responses((status = 200, body = MaskedRecord), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The enterprise number is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn update_organisation(
+    State(dir): State<Arc<Directory>>,
+    peer: Peer,
+    who: Authenticated,
+    Path(raw): Path<String>,
+    ApiJson(b): ApiJson<OrganisationPatch>,
+) -> Result<Response, ApiError> {
+    let caller = writer(&dir, &who, &peer).await?;
+    let change = OrganisationChange {
+        name: b.name,
+        addresses: b.addresses.map(|list| {
+            list.into_iter()
+                .map(|a| extranet_identity::model::PostalAddress {
+                    street: a.street,
+                    postcode: a.postcode,
+                    city: a.city,
+                    country: a.country,
+                })
+                .collect()
+        }),
+        phone: cleared(b.phone),
+        fax: cleared(b.fax),
+        enterprise_number: cleared(b.enterprise_number),
+        vat_number: cleared(b.vat_number),
+    };
+    Ok(masked(
+        &organisations::update(dir.db(), dir.clock(), &caller, id(&raw)?, &change).await?,
     ))
 }
 
@@ -440,9 +528,23 @@ pub struct ContactPatch {
     fax: Option<String>,
     function: Option<String>,
     language: Option<Language>,
+    gender: Option<Gender>,
+    /// Rental companies only; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, format = Date)]
+    birth_date: Option<Option<String>>,
+    /// Rental companies only: the training certificate is valid until this date; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, format = Date)]
+    training_valid_until: Option<Option<String>>,
+    /// Rental companies only: the complete list of the licence plates of the person's
+    /// professional vehicles (at most 10; each 1 to 15 letters, digits, hyphens or spaces).
+    licence_plates: Option<Vec<String>>,
 }
 
-/// Change a contact's details (their primary contact, staff, or the person themself).
+/// Change a contact's details (their primary contact, staff, or the person themself). A field
+/// the caller does not see cannot be set (403, `field_not_granted`); birth date, training
+/// certificate and licence plates exist for people of rental companies only (422 elsewhere).
 #[utoipa::path(patch, path = "/api/v1/people/{id}", tag = "directory", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = ContactPatch,
     responses((status = 200, body = MaskedRecord), (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -466,6 +568,10 @@ async fn update_person(
         fax: b.fax,
         function: b.function,
         language: b.language.map(|l| l.as_str().to_owned()),
+        gender: b.gender.map(|g| g.as_str().to_owned()),
+        birth_date: cleared(b.birth_date),
+        training_valid_until: cleared(b.training_valid_until),
+        licence_plates: b.licence_plates,
     };
     Ok(masked(
         &delegation::update(dir.db(), dir.clock(), &caller, person, &change).await?,

@@ -31,6 +31,11 @@ words! {
 }
 
 words! {
+    /// How a person is addressed: `mr`, `ms` or `unspecified`.
+    Gender { Mr = "mr", Ms = "ms", Unspecified = "unspecified" }
+}
+
+words! {
     /// A right a primary contact may delegate to a contact.
     Right {
         DocumentRead = "document.read",
@@ -119,6 +124,9 @@ mod tests {
         }
         for l in Language::ALL {
             assert!(l.as_str().parse::<extranet_identity::Language>().is_ok());
+        }
+        for g in Gender::ALL {
+            assert!(g.as_str().parse::<extranet_identity::Gender>().is_ok());
         }
     }
 }

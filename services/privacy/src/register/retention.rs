@@ -108,7 +108,8 @@ const PERSON_ERASABLE: &[&str] = &[
     "function",
     "birth_date",
     "training_valid_until",
-    "licence_plate",
+    // Not a column: the person's vehicles (table `vehicle`) are deleted.
+    "licence_plates",
     "password_hash",
     "password_changed_at",
 ];

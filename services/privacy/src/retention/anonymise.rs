@@ -20,6 +20,9 @@ const SIGN_IN: &[&str] = &[
     "DELETE FROM subprocessor_subscription WHERE person_id IN ({list})",
 ];
 
+/// The erasable "field" that is a table of its own.
+const VEHICLES: &str = "licence_plates";
+
 pub(crate) async fn people(
     db: &Db,
     keys: &[Key],
@@ -37,7 +40,11 @@ pub(crate) async fn people(
         .collect();
     // Field names come from the checked register (each one of the target's known columns),
     // never from a request.
-    let mut sets: Vec<String> = erase.iter().map(|f| format!("{f} = NULL")).collect();
+    let mut sets: Vec<String> = erase
+        .iter()
+        .filter(|f| f.as_str() != VEHICLES)
+        .map(|f| format!("{f} = NULL"))
+        .collect();
     for (i, (field, _)) in replace.iter().enumerate() {
         sets.push(format!("{field} = ${}", i + 3));
         if field == "email" {
@@ -50,7 +57,10 @@ pub(crate) async fn people(
         sets.join(", ")
     );
     let list = placeholders(1, ids.len());
-    let deletes: Vec<String> = SIGN_IN.iter().map(|s| s.replace("{list}", &list)).collect();
+    let mut deletes: Vec<String> = SIGN_IN.iter().map(|s| s.replace("{list}", &list)).collect();
+    if erase.iter().any(|f| f == VEHICLES) {
+        deletes.push(format!("DELETE FROM vehicle WHERE person_id IN ({list})"));
+    }
     let done: std::result::Result<u64, PrivacyError> = write_tx!(db, |tx| async {
         let mut n = 0;
         for id in &ids {

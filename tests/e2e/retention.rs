@@ -186,6 +186,20 @@ matrix!(
             let (status, out, err) = server.command(&args, "").await?;
             anyhow::ensure!(status.success(), "hold: {out} {err}");
         }
+        // The contact to be anonymised has a vehicle on record; it goes with the anonymisation.
+        let (uuid, ts) = match b.db {
+            Db::Sqlite => ("randomblob(16)", "'2026-01-01T00:00:00Z'"),
+            Db::Postgres => ("gen_random_uuid()", "TIMESTAMPTZ '2026-01-01T00:00:00Z'"),
+        };
+        sql_rows(
+            &server,
+            &format!(
+                "INSERT INTO vehicle (id, person_id, licence_plate, created_at) \
+                 VALUES ({uuid}, {}, '1-ABC-123', {ts})",
+                id_sql(&server, &gone_p)
+            ),
+        )
+        .await?;
         // A company whose relationship ended: its people are anonymised after 2 years.
         let org_e = server.create_client_org("Ended E BV").await?;
         server
@@ -312,6 +326,17 @@ matrix!(
             "{anonymised}"
         );
         assert!(!anonymised.contains("gone@a.example"));
+        assert_eq!(
+            count(
+                &server,
+                &format!(
+                    "SELECT COUNT(*) FROM vehicle WHERE person_id = {}",
+                    id_sql(&server, &gone_p)
+                )
+            )
+            .await?,
+            0
+        );
         for (held, email) in [(&heldp, "heldp@a.example"), (&heldo, "heldo@d.example")] {
             let r = row(person(held)).await?;
             assert!(

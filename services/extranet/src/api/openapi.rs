@@ -82,6 +82,7 @@ fn mark_permissions(doc: &mut utoipa::openapi::OpenApi) {
                 .chain(super::backoffice::PERMISSIONS)
                 .chain(super::second_factor::PERMISSIONS)
                 .chain(super::subprocessors::PERMISSIONS)
+                .chain(super::consents::PERMISSIONS)
                 .find(|(m, p, _)| *m == method && p == path);
             if let Some((_, _, permission)) = found {
                 let ext: utoipa::openapi::extensions::Extensions =
@@ -199,6 +200,7 @@ pub fn router(state: ApiState) -> (Router, Router) {
         .merge(super::documents::routes())
         .merge(super::second_factor::routes())
         .merge(super::subprocessors::routes())
+        .merge(super::consents::routes())
         .split_for_parts();
     let (bulk, bulk_doc) = OpenApiRouter::new()
         .merge(super::documents::bulk_routes())

@@ -28,17 +28,38 @@ async fn sign_in(c: &Client, server: &Server, email: &str) -> anyhow::Result<()>
         .await?;
     c.find(Locator::Id("sign-in-submit")).await?.click().await?;
     wait_for_path(c, "/home", "").await?;
+    c.find(Locator::Css("a[data-lang='en']"))
+        .await?
+        .click()
+        .await?;
+    wait_for_path(c, "/home", "").await?;
     Ok(())
 }
 
+/// The text of element `id`, waiting for it (the page may still be loading after a click).
 async fn text_of(c: &Client, id: &str) -> anyhow::Result<String> {
     for _ in 0..100 {
-        if let Ok(e) = c.find(Locator::Id(id)).await {
-            return Ok(e.text().await?);
+        if let Ok(e) = c.find(Locator::Id(id)).await
+            && let Ok(text) = e.text().await
+        {
+            return Ok(text);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    c.find(Locator::Id(id)).await?.text().await.map_err(Into::into)
+    anyhow::bail!("no element #{id}")
+}
+
+/// Waits until element `id` says `needle`.
+async fn wait_text(c: &Client, id: &str, needle: &str) -> anyhow::Result<String> {
+    let mut last = String::new();
+    for _ in 0..100 {
+        last = text_of(c, id).await.unwrap_or_default();
+        if last.contains(needle) {
+            return Ok(last);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("#{id} does not say {needle:?}: {last:?}")
 }
 
 databases!(
@@ -74,15 +95,14 @@ databases!(
                     .await?
                     .click()
                     .await?;
-                let notice = text_of(c, "notice").await?;
-                ensure!(notice.contains("Your consent is withdrawn"), "{notice}");
-                let state = text_of(c, "consent-newsletter-state").await?;
-                ensure!(state.starts_with("You withdrew your consent on"), "{state}");
+                wait_text(c, "notice", "Your consent is withdrawn").await?;
+                wait_text(c, "consent-newsletter-state", "You withdrew your consent on").await?;
                 let history = text_of(c, "consent-history").await?;
                 ensure!(history.contains("on your account page"), "{history}");
 
                 // A newsletter: only the other person gets it.
                 let staff_client = server.sign_in(&staff, PASSWORD).await?;
+                server.speak(&staff_client, "en").await?;
                 let flash = send_newsletter(&server, &staff_client, &format!("Spring {t}")).await?;
                 ensure!(flash.contains("queued for 1 recipients"), "{flash}");
                 ensure!(newsletter_recipients(&server).await? == vec![link_person.clone()]);
@@ -105,24 +125,14 @@ databases!(
                     .await?
                     .click()
                     .await?;
-                let mut done = String::new();
-                for _ in 0..100 {
-                    done = text_of(c, "consent-link-message").await?;
-                    if done.contains("withdrawn") {
-                        break;
-                    }
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-                ensure!(done.contains("Your consent is withdrawn"), "{done}");
+                wait_text(c, "consent-link-message", "Your consent is withdrawn").await?;
 
                 // Staff write the next one on the page: confirmation first, then sent to nobody.
                 sign_in(c, &server, &staff).await?;
                 c.find(Locator::Css("nav.site-nav a[href='/newsletter']"))
                     .await
-                    .context("Newsletter in the navigation")?
-                    .click()
-                    .await?;
-                wait_for_path(c, "/newsletter", "").await?;
+                    .context("Newsletter in the navigation")?;
+                c.goto(&server.url("/newsletter")).await?;
                 c.find(Locator::Id("subject"))
                     .await?
                     .send_keys(&format!("Summer {t}"))
@@ -135,8 +145,7 @@ databases!(
                     .await?
                     .click()
                     .await?;
-                let audience = text_of(c, "newsletter-audience").await?;
-                ensure!(audience.contains("sent to 0 people"), "{audience}");
+                wait_text(c, "newsletter-audience", "It will be sent to 0 people").await?;
                 let preview = c
                     .find(Locator::Css("#newsletter-preview em"))
                     .await?
@@ -144,8 +153,7 @@ databases!(
                     .await?;
                 ensure!(preview == "summer", "{preview}");
                 c.find(Locator::Id("newsletter-send")).await?.click().await?;
-                let notice = text_of(c, "notice").await?;
-                ensure!(notice.contains("queued for 0 recipients"), "{notice}");
+                wait_text(c, "notice", "queued for 0 recipients").await?;
                 let sent = text_of(c, "newsletter-sent").await?;
                 ensure!(sent.contains(&format!("Summer {t}")), "{sent}");
                 ensure!(

@@ -21,7 +21,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use extranet_access::{Action, Domain, DomainSet, Grants, Resource};
 use extranet_audit::{NewEntry, Outcome};
-use extranet_platform::sealed::{SealError, Sealer};
+use extranet_platform::sealed::Sealer;
 use extranet_platform::{on_pool, write_tx};
 use serde::Serialize;
 use sqlx::FromRow;
@@ -126,9 +126,10 @@ pub struct PurposeState {
 /// Why a withdrawal link is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkError {
-    /// Not a token at all (cut short, not base64, not sealed text).
+    /// No token at all.
     Malformed,
-    /// Altered, sealed for another person or purpose, or under a key no longer configured.
+    /// Not one of ours: altered, cut short, sealed for another person or purpose, or under a
+    /// key no longer configured.
     Invalid,
     /// Genuine but past its expiry.
     Expired,
@@ -524,18 +525,20 @@ impl Consents {
         purpose: &str,
         token: &str,
     ) -> std::result::Result<(), LinkError> {
+        if token.trim().is_empty() {
+            return Err(LinkError::Malformed);
+        }
+        // Whatever else is wrong with a token — not base64, not sealed text, altered, sealed for
+        // someone or something else — it is simply not valid.
         let sealed = URL_SAFE_NO_PAD
             .decode(token.trim())
             .ok()
             .and_then(|b| String::from_utf8(b).ok())
-            .ok_or(LinkError::Malformed)?;
+            .ok_or(LinkError::Invalid)?;
         let plain = self
             .sealer
             .open(&sealed, &link_context(person, purpose))
-            .map_err(|e| match e {
-                SealError::Malformed => LinkError::Malformed,
-                _ => LinkError::Invalid,
-            })?;
+            .map_err(|_| LinkError::Invalid)?;
         let bytes: [u8; 8] = plain
             .as_slice()
             .try_into()

@@ -126,7 +126,13 @@ async fn account_page(me: SignedIn) -> PageResult {
         .map(|p| {
             let at = |r: &Option<ConsentRecord>, withdrawn: bool| {
                 r.as_ref()
-                    .and_then(|r| if withdrawn { r.withdrawn_at } else { Some(r.given_at) })
+                    .and_then(|r| {
+                        if withdrawn {
+                            r.withdrawn_at
+                        } else {
+                            Some(r.given_at)
+                        }
+                    })
                     .map(|t| moment(lang, t))
                     .unwrap_or_default()
             };
@@ -152,7 +158,11 @@ async fn account_page(me: SignedIn) -> PageResult {
         .map(|r| HistoryLine {
             purpose: purpose_name(&r.purpose),
             version: r.text_version,
-            given: format!("{} ({})", moment(lang, r.given_at), via_word(&tr, &r.given_via)),
+            given: format!(
+                "{} ({})",
+                moment(lang, r.given_at),
+                via_word(&tr, &r.given_via)
+            ),
             withdrawn: match (r.withdrawn_at, &r.withdrawn_via) {
                 (Some(at), Some(via)) => format!("{} ({})", moment(lang, at), via_word(&tr, via)),
                 (Some(at), None) => moment(lang, at),
@@ -263,8 +273,13 @@ fn parse_link(q: &LinkQuery) -> Result<CheckedLink, LinkError> {
     })
 }
 
-fn link_page_with(v: &Visitor, state: LinkState, purpose: &str, status: StatusCode) -> Response {
-    let tr = v.tr();
+fn link_page_with(
+    v: &Visitor,
+    state: LinkState,
+    purpose: &str,
+    message_key: &str,
+    status: StatusCode,
+) -> Response {
     let lang = v.lang;
     let purpose_name = v
         .services
@@ -274,13 +289,6 @@ fn link_page_with(v: &Visitor, state: LinkState, purpose: &str, status: StatusCo
         .activity(purpose)
         .map(|a| a.purpose.get(lang.code()).to_owned())
         .unwrap_or_default();
-    let message = match (&state, status.as_u16()) {
-        (LinkState::Confirm, _) => tr.t("consent-link-confirm"),
-        (LinkState::Done, _) => tr.t("consent-link-done"),
-        (LinkState::Refused, 400) => tr.t("consent-link-malformed"),
-        (LinkState::Refused, 410) => tr.t("consent-link-expired"),
-        (LinkState::Refused, _) => tr.t("consent-link-invalid"),
-    };
     render(
         lang,
         status,
@@ -289,20 +297,21 @@ fn link_page_with(v: &Visitor, state: LinkState, purpose: &str, status: StatusCo
             site_name: v.services.site.name.clone(),
             state,
             purpose: purpose_name,
-            message,
+            message: v.tr().t(message_key),
             action: v.here.clone(),
         },
     )
 }
 
+/// A refused link: 400 for one that is not a link of ours at all, 403 for one that is altered,
+/// someone else's or expired. Nothing has changed.
 fn refused(v: &Visitor, e: LinkError) -> Response {
-    let status = match e {
-        LinkError::Malformed => StatusCode::BAD_REQUEST,
-        LinkError::Invalid => StatusCode::FORBIDDEN,
-        // Genuine but too old: gone, and the page says to sign in instead.
-        LinkError::Expired => StatusCode::GONE,
+    let (status, key) = match e {
+        LinkError::Malformed => (StatusCode::BAD_REQUEST, "consent-link-malformed"),
+        LinkError::Invalid => (StatusCode::FORBIDDEN, "consent-link-invalid"),
+        LinkError::Expired => (StatusCode::FORBIDDEN, "consent-link-expired"),
     };
-    link_page_with(v, LinkState::Refused, "", status)
+    link_page_with(v, LinkState::Refused, "", key, status)
 }
 
 /// `GET`: what the link withdraws and a button; never a change (mail scanners open links).
@@ -315,7 +324,13 @@ async fn link_page(v: Visitor, Query(q): Query<LinkQuery>) -> Response {
     if let Err(e) = consents.check_link(link.person, &link.purpose, &link.token) {
         return refused(&v, e);
     }
-    link_page_with(&v, LinkState::Confirm, &link.purpose, StatusCode::OK)
+    link_page_with(
+        &v,
+        LinkState::Confirm,
+        &link.purpose,
+        "consent-link-confirm",
+        StatusCode::OK,
+    )
 }
 
 /// `POST`: withdraws at once. The body is the page's `confirm=yes` or a mail client's
@@ -342,7 +357,13 @@ async fn link_withdraw(v: Visitor, Query(q): Query<LinkQuery>, body: Bytes) -> R
         .withdraw_by_link(link.person, &link.purpose, &link.token, via, v.ip)
         .await
     {
-        Ok(Ok(_)) => link_page_with(&v, LinkState::Done, &link.purpose, StatusCode::OK),
+        Ok(Ok(_)) => link_page_with(
+            &v,
+            LinkState::Done,
+            &link.purpose,
+            "consent-link-done",
+            StatusCode::OK,
+        ),
         Ok(Err(e)) => refused(&v, e),
         Err(PrivacyError::Invalid { .. }) => refused(&v, LinkError::Invalid),
         Err(e) => {
@@ -418,7 +439,10 @@ async fn newsletter_view(
         .collect();
     let can_send = consents.may_send_newsletter(&who);
     let audience = if can_send {
-        consents.newsletter_audience(&who).await.map_err(page_error)?
+        consents
+            .newsletter_audience(&who)
+            .await
+            .map_err(page_error)?
     } else {
         0
     };

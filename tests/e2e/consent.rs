@@ -25,7 +25,9 @@ pub(crate) fn tag(b: &extranet_tests::Backends) -> String {
     let nanos = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
     format!(
         "{}{}",
-        b.label().to_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), ""),
+        b.label()
+            .to_lowercase()
+            .replace(|c: char| !c.is_ascii_alphanumeric(), ""),
         nanos % 1_000_000_000_000
     )
 }
@@ -42,7 +44,10 @@ pub(crate) fn builder(b: extranet_tests::Backends, register: &Path, clock: &Path
         .env("EXTRANET_MAIL__SMTP_TLS", "none")
         .env("EXTRANET_MAIL__POLL_SECS", "1")
         .env("EXTRANET_PRIVACY__RETENTION", "false")
-        .env("EXTRANET_PRIVACY__REGISTER_DIR", register.display().to_string())
+        .env(
+            "EXTRANET_PRIVACY__REGISTER_DIR",
+            register.display().to_string(),
+        )
         .env("EXTRANET_PRIVACY__CLOCK_FILE", clock.display().to_string())
 }
 
@@ -67,7 +72,10 @@ fn new_text_version(register: &Path) -> anyhow::Result<()> {
             "I can withdraw this consent at any time.",
             "I can withdraw this consent at any time, also from each newsletter.",
         );
-    ensure!(changed != text, "the register's newsletter consent is not where it was");
+    ensure!(
+        changed != text,
+        "the register's newsletter consent is not where it was"
+    );
     std::fs::write(&file, changed)?;
     Ok(())
 }
@@ -147,18 +155,30 @@ pub(crate) async fn send_newsletter(
     let before = newsletter_recipients(server).await?.len();
     let fields = [
         ("subject", subject),
-        ("body", "Hello,\n\n**Spring** news: [the schemes](https://schemes.example)."),
+        (
+            "body",
+            "Hello,\n\n**Spring** news: [the schemes](https://schemes.example).",
+        ),
     ];
     let (code, _, html) = post(server, staff, "/newsletter/confirm", &fields).await?;
     ensure!(code == 200, "confirm: {code} {html}");
-    ensure!(html.contains("id=\"newsletter-send\""), "no confirmation: {html}");
-    ensure!(html.contains("<strong>Spring</strong>"), "no preview: {html}");
+    ensure!(
+        html.contains("id=\"newsletter-send\""),
+        "no confirmation: {html}"
+    );
+    ensure!(
+        html.contains("<strong>Spring</strong>"),
+        "no preview: {html}"
+    );
     ensure!(
         newsletter_recipients(server).await?.len() == before,
         "the confirmation queued mail"
     );
     let (code, location, _) = post(server, staff, "/newsletter/send", &fields).await?;
-    ensure!(code == 303 && location == "/newsletter", "send: {code} {location}");
+    ensure!(
+        code == 303 && location == "/newsletter",
+        "send: {code} {location}"
+    );
     let (code, html) = page(server, staff, "/newsletter").await?;
     ensure!(code == 200, "{html}");
     let flash = html
@@ -186,7 +206,10 @@ pub(crate) fn unsubscribe_link(mail: &Received) -> anyhow::Result<String> {
         .strip_prefix('<')
         .and_then(|h| h.strip_suffix('>'))
         .context("List-Unsubscribe: <url>")?;
-    ensure!(url.starts_with("https://") && !url.contains(['\r', '\n']), "{url}");
+    ensure!(
+        url.starts_with("https://") && !url.contains(['\r', '\n']),
+        "{url}"
+    );
     ensure!(mail.body.contains(url), "the body carries the link too");
     Ok(url.to_owned())
 }
@@ -223,7 +246,11 @@ pub(crate) async fn open(server: &Server, link: &str) -> anyhow::Result<(u16, St
     Ok((res.status().as_u16(), res.text().await?))
 }
 
-pub(crate) async fn one_click(server: &Server, link: &str, body: &str) -> anyhow::Result<(u16, String)> {
+pub(crate) async fn one_click(
+    server: &Server,
+    link: &str,
+    body: &str,
+) -> anyhow::Result<(u16, String)> {
     let res = server
         .client()?
         .post(local(server, link)?)
@@ -265,7 +292,7 @@ databases!(
         let dir = tempfile::tempdir()?;
         let register = register_copy(dir.path())?;
         let clock = dir.path().join("clock");
-        let server = builder(b.clone(), &register, &clock).start().await?;
+        let server = builder(b, &register, &clock).start().await?;
         let t = tag(&b);
         let org = server.create_client_org("Beton C NV").await?;
         let anna = format!("anna-{t}@consent.example");
@@ -279,7 +306,10 @@ databases!(
         let who = server.sign_in(&anna, PASSWORD).await?;
         server.speak(&who, "nl").await?;
         let (code, html) = page(&server, &who, "/account").await?;
-        ensure!(code == 200 && html.contains("href=\"/account/privacy\""), "no tab: {html}");
+        ensure!(
+            code == 200 && html.contains("href=\"/account/privacy\""),
+            "no tab: {html}"
+        );
         let (code, html) = page(&server, &who, "/account/privacy").await?;
         ensure!(code == 200, "{code} {html}");
         ensure!(html.contains("data-status=\"never\""), "{html}");
@@ -294,23 +324,46 @@ databases!(
             &[("purpose", "newsletter"), ("change", "give")],
         )
         .await?;
-        ensure!(code == 303 && location == "/account/privacy", "{code} {location}");
+        ensure!(
+            code == 303 && location == "/account/privacy",
+            "{code} {location}"
+        );
         let (_, html) = page(&server, &who, "/account/privacy").await?;
         ensure!(html.contains("data-status=\"given\""), "{html}");
-        ensure!(html.contains("Uw toestemming is geregistreerd."), "no flash: {html}");
+        ensure!(
+            html.contains("Uw toestemming is geregistreerd."),
+            "no flash: {html}"
+        );
         ensure!(html.contains("U gaf uw toestemming op "), "{html}");
-        ensure!(html.contains(" UTC"), "the date in the installation's zone: {html}");
+        ensure!(
+            html.contains(" UTC"),
+            "the date in the installation's zone: {html}"
+        );
         let r = rows(&server, &anna).await?;
         ensure!(r.len() == 1, "{r:?}");
-        ensure!(r[0][0] == "1" && r[0][1] == "nl" && r[0][2] == "account", "{r:?}");
+        ensure!(
+            r[0][0] == "1" && r[0][1] == "nl" && r[0][2] == "account",
+            "{r:?}"
+        );
         ensure!(r[0][3].is_empty(), "not withdrawn: {r:?}");
-        ensure!(r[0][5].starts_with("Ik wil de nieuwsbrief"), "the exact text: {r:?}");
+        ensure!(
+            r[0][5].starts_with("Ik wil de nieuwsbrief"),
+            "the exact text: {r:?}"
+        );
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let given_at: i64 = r[0][6].parse()?;
-        ensure!((now - given_at).abs() < 120, "given_at {given_at}, now {now}");
+        ensure!(
+            (now - given_at).abs() < 120,
+            "given_at {given_at}, now {now}"
+        );
         // Giving it again changes nothing.
-        post(&server, &who, "/account/privacy", &[("purpose", "newsletter"), ("change", "give")])
-            .await?;
+        post(
+            &server,
+            &who,
+            "/account/privacy",
+            &[("purpose", "newsletter"), ("change", "give")],
+        )
+        .await?;
         ensure!(rows(&server, &anna).await?.len() == 1);
         let (code, location, _) = post(
             &server,
@@ -319,13 +372,25 @@ databases!(
             &[("purpose", "newsletter"), ("change", "withdraw")],
         )
         .await?;
-        ensure!(code == 303 && location == "/account/privacy", "{code} {location}");
+        ensure!(
+            code == 303 && location == "/account/privacy",
+            "{code} {location}"
+        );
         let (_, html) = page(&server, &who, "/account/privacy").await?;
         ensure!(html.contains("data-status=\"withdrawn\""), "{html}");
-        ensure!(html.contains("Uw toestemming is ingetrokken."), "no flash: {html}");
-        ensure!(html.contains("op uw accountpagina"), "the history says how: {html}");
+        ensure!(
+            html.contains("Uw toestemming is ingetrokken."),
+            "no flash: {html}"
+        );
+        ensure!(
+            html.contains("op uw accountpagina"),
+            "the history says how: {html}"
+        );
         let r = rows(&server, &anna).await?;
-        ensure!(r.len() == 1 && !r[0][3].is_empty() && r[0][4] == "account", "{r:?}");
+        ensure!(
+            r.len() == 1 && !r[0][3].is_empty() && r[0][4] == "account",
+            "{r:?}"
+        );
         // A purpose that is not one, or a form without the CSRF token: refused, nothing changes.
         let (code, _, _) = post(
             &server,
@@ -350,13 +415,22 @@ databases!(
         ensure!(code == 200, "{body}");
         let v: Value = serde_json::from_str(&body)?;
         ensure!(v["purposes"][0]["purpose"] == "newsletter", "{v}");
-        ensure!(v["purposes"][0]["status"] == "never" && v["purposes"][0]["version"] == 1, "{v}");
+        ensure!(
+            v["purposes"][0]["status"] == "never" && v["purposes"][0]["version"] == 1,
+            "{v}"
+        );
         let v = consent_api(&server, &bert, true, "fr").await?;
         ensure!(v["purposes"][0]["status"] == "given", "{v}");
         let h = &v["history"][0];
-        ensure!(h["language"] == "fr" && h["given_via"] == "api" && h["text_version"] == 1, "{v}");
         ensure!(
-            h["text"].as_str().unwrap_or_default().starts_with("Je souhaite recevoir"),
+            h["language"] == "fr" && h["given_via"] == "api" && h["text_version"] == 1,
+            "{v}"
+        );
+        ensure!(
+            h["text"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("Je souhaite recevoir"),
             "{v}"
         );
         let v = consent_api(&server, &bert, false, "fr").await?;
@@ -365,24 +439,48 @@ databases!(
         for (path, body) in [
             ("/api/v1/consents/certification", json!({ "given": true })),
             ("/api/v1/consents/no-such-purpose", json!({ "given": true })),
-            ("/api/v1/consents/newsletter", json!({ "given": true, "extra": 1 })),
-            ("/api/v1/consents/newsletter", json!({ "given": true, "language": "de" })),
+            (
+                "/api/v1/consents/newsletter",
+                json!({ "given": true, "extra": 1 }),
+            ),
+            (
+                "/api/v1/consents/newsletter",
+                json!({ "given": true, "language": "de" }),
+            ),
         ] {
             let (code, answer) = api(&server, &token, Method::PUT, path, Some(body)).await?;
             ensure!(code == 422, "{path}: {code} {answer}");
         }
-        let (code, answer) = api(&server, &token, Method::PUT, "/api/v1/consents/certification", Some(json!({ "given": true }))).await?;
-        ensure!(answer.contains("purpose"), "the field is named: {code} {answer}");
+        let (code, answer) = api(
+            &server,
+            &token,
+            Method::PUT,
+            "/api/v1/consents/certification",
+            Some(json!({ "given": true })),
+        )
+        .await?;
+        ensure!(
+            answer.contains("purpose"),
+            "the field is named: {code} {answer}"
+        );
         let r = rows(&server, &bert).await?;
         ensure!(r.len() == 1 && r[0][1] == "fr" && r[0][4] == "api", "{r:?}");
 
         // Every change has its audit record, naming purpose, version and how; no address.
-        for (person, gives, withdraws) in [(&anna_id, "account", "account"), (&bert_id, "api", "api")] {
+        for (person, gives, withdraws) in
+            [(&anna_id, "account", "account"), (&bert_id, "api", "api")]
+        {
             let given = audited(&server, "consent.give", person).await?;
             ensure!(given.len() == 1, "{given:?}");
-            ensure!(given[0].contains("\"newsletter\"") && given[0].contains(gives), "{given:?}");
+            ensure!(
+                given[0].contains("\"newsletter\"") && given[0].contains(gives),
+                "{given:?}"
+            );
             let withdrawn = audited(&server, "consent.withdraw", person).await?;
-            ensure!(withdrawn.len() == 1 && withdrawn[0].contains(withdraws), "{withdrawn:?}");
+            ensure!(
+                withdrawn.len() == 1 && withdrawn[0].contains(withdraws),
+                "{withdrawn:?}"
+            );
             ensure!(!given[0].contains('@') && !withdrawn[0].contains('@'));
         }
         Ok(())
@@ -397,7 +495,7 @@ databases!(
         let dir = tempfile::tempdir()?;
         let register = register_copy(dir.path())?;
         let clock = dir.path().join("clock");
-        let server = builder(b.clone(), &register, &clock).start().await?;
+        let server = builder(b, &register, &clock).start().await?;
         let t = tag(&b);
         let org = server.create_client_org("Beton D NV").await?;
         let staff = format!("staff-{t}@consent.example");
@@ -451,15 +549,23 @@ databases!(
         server.speak(&who, "en").await?;
         let (_, html) = page(&server, &who, "/account/privacy").await?;
         ensure!(html.contains("data-status=\"outdated\""), "{html}");
-        ensure!(html.contains("id=\"consent-newsletter-give\""), "asks to agree again: {html}");
-        ensure!(html.contains("also from each newsletter"), "the new text: {html}");
+        ensure!(
+            html.contains("id=\"consent-newsletter-give\""),
+            "asks to agree again: {html}"
+        );
+        ensure!(
+            html.contains("also from each newsletter"),
+            "the new text: {html}"
+        );
         // "yes", "also" and "left" agree to version 2; "left" then leaves (deactivated).
         for n in ["yes", "also", "left"] {
             let v = consent_api(&server, &email(n), true, "en").await?;
             ensure!(v["purposes"][0]["status"] == "given", "{v}");
             ensure!(v["history"][1]["withdrawn_via"] == "superseded", "{v}");
         }
-        let (status, out, err) = server.command(&["user", "deactivate", &email("left")], "").await?;
+        let (status, out, err) = server
+            .command(&["user", "deactivate", &email("left")], "")
+            .await?;
         ensure!(status.success(), "deactivate: {out} {err}");
 
         // Not staff: no newsletter page.
@@ -468,34 +574,80 @@ databases!(
         let staff_client = server.sign_in(&staff, PASSWORD).await?;
         server.speak(&staff_client, "en").await?;
         let (code, html) = page(&server, &staff_client, "/home").await?;
-        ensure!(code == 200 && html.contains("href=\"/newsletter\""), "not in the navigation");
-        let (code, _, html) = post(&server, &staff_client, "/newsletter/confirm", &[("subject", ""), ("body", "x")]).await?;
-        ensure!(code == 422 && html.contains("id=\"subject-error\""), "{code} {html}");
+        ensure!(
+            code == 200 && html.contains("href=\"/newsletter\""),
+            "not in the navigation"
+        );
+        let (code, _, html) = post(
+            &server,
+            &staff_client,
+            "/newsletter/confirm",
+            &[("subject", ""), ("body", "x")],
+        )
+        .await?;
+        ensure!(
+            code == 422 && html.contains("id=\"subject-error\""),
+            "{code} {html}"
+        );
         let flash = send_newsletter(&server, &staff_client, &format!("Spring {t}")).await?;
         ensure!(flash.contains("queued for 2 recipients"), "{flash}");
         let mut expected = vec![email("also"), email("yes")];
         expected.sort();
-        ensure!(newsletter_recipients(&server).await? == expected, "{:?}", newsletter_recipients(&server).await?);
-        ensure!(count(&server, "SELECT COUNT(*) FROM newsletter WHERE recipients = 2 AND text_version = 2").await? == 1);
-        ensure!(count(&server, "SELECT COUNT(*) FROM audit_log WHERE action = 'newsletter.send'").await? == 1);
+        ensure!(
+            newsletter_recipients(&server).await? == expected,
+            "{:?}",
+            newsletter_recipients(&server).await?
+        );
+        ensure!(
+            count(
+                &server,
+                "SELECT COUNT(*) FROM newsletter WHERE recipients = 2 AND text_version = 2"
+            )
+            .await?
+                == 1
+        );
+        ensure!(
+            count(
+                &server,
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'newsletter.send'"
+            )
+            .await?
+                == 1
+        );
         let (_, html) = page(&server, &staff_client, "/newsletter").await?;
-        ensure!(html.contains(&format!("Spring {t}")), "the list of what was sent");
+        ensure!(
+            html.contains(&format!("Spring {t}")),
+            "the list of what was sent"
+        );
 
         // The mails: the one-click headers and the link.
         let env = TestEnv::get();
         let yes_mail = wait_for(&env.smtp_dir, &email("yes"), Duration::from_secs(30)).await?;
-        ensure!(yes_mail.subject == format!("Spring {t}"), "{}", yes_mail.subject);
+        ensure!(
+            yes_mail.subject == format!("Spring {t}"),
+            "{}",
+            yes_mail.subject
+        );
         ensure!(!yes_mail.body.contains("it is not a newsletter"));
         let yes_link = unsubscribe_link(&yes_mail)?;
         let also_mail = wait_for(&env.smtp_dir, &email("also"), Duration::from_secs(30)).await?;
         let also_link = unsubscribe_link(&also_mail)?;
-        ensure!(param(&yes_link, "p")? == id("yes"), "the link is the person's own");
+        ensure!(
+            param(&yes_link, "p")? == id("yes"),
+            "the link is the person's own"
+        );
 
         // GET shows a confirmation and changes nothing (mail scanners open links).
         let (code, html) = open(&server, &yes_link).await?;
-        ensure!(code == 200 && html.contains("id=\"consent-link-withdraw\""), "{code} {html}");
+        ensure!(
+            code == 200 && html.contains("id=\"consent-link-withdraw\""),
+            "{code} {html}"
+        );
         let given = |r: &Vec<Vec<String>>| r.last().is_some_and(|l| l[3].is_empty());
-        ensure!(given(&rows(&server, &email("yes")).await?), "a GET withdrew");
+        ensure!(
+            given(&rows(&server, &email("yes")).await?),
+            "a GET withdrew"
+        );
 
         // Altered, someone else's, cut short, or with another body: refused, nothing changes.
         let token = param(&yes_link, "t")?;
@@ -520,30 +672,57 @@ databases!(
         }
         let (code, _) = one_click(&server, &yes_link, "unsubscribe=yes").await?;
         ensure!(code == 400, "another body: {code}");
-        ensure!(given(&rows(&server, &email("yes")).await?), "a refused link withdrew");
-        ensure!(given(&rows(&server, &email("also")).await?), "a refused link withdrew");
+        ensure!(
+            given(&rows(&server, &email("yes")).await?),
+            "a refused link withdrew"
+        );
+        ensure!(
+            given(&rows(&server, &email("also")).await?),
+            "a refused link withdrew"
+        );
 
         // Expired: the same genuine link, 181 days later.
         let later = time::OffsetDateTime::now_utc() + time::Duration::days(181);
-        std::fs::write(&clock, later.format(&time::format_description::well_known::Rfc3339)?)?;
+        std::fs::write(
+            &clock,
+            later.format(&time::format_description::well_known::Rfc3339)?,
+        )?;
         let (code, html) = open(&server, &also_link).await?;
         ensure!(code == 403 && html.contains("expired"), "{code} {html}");
         let (code, _) = one_click(&server, &also_link, "List-Unsubscribe=One-Click").await?;
         ensure!(code == 403, "{code}");
         std::fs::remove_file(&clock)?;
-        ensure!(given(&rows(&server, &email("also")).await?), "an expired link withdrew");
+        ensure!(
+            given(&rows(&server, &email("also")).await?),
+            "an expired link withdrew"
+        );
 
         // One-click (RFC 8058): no session, no CSRF token, withdrawn at once.
         let (code, html) = one_click(&server, &yes_link, "List-Unsubscribe=One-Click").await?;
-        ensure!(code == 200 && html.contains("Your consent is withdrawn"), "{code} {html}");
+        ensure!(
+            code == 200 && html.contains("Your consent is withdrawn"),
+            "{code} {html}"
+        );
         let r = rows(&server, &email("yes")).await?;
-        ensure!(r.last().is_some_and(|l| !l[3].is_empty() && l[4] == "one_click"), "{r:?}");
+        ensure!(
+            r.last()
+                .is_some_and(|l| !l[3].is_empty() && l[4] == "one_click"),
+            "{r:?}"
+        );
         let withdrawals = audited(&server, "consent.withdraw", &id("yes")).await?;
-        ensure!(withdrawals.last().is_some_and(|d| d.contains("one_click")), "{withdrawals:?}");
+        ensure!(
+            withdrawals.last().is_some_and(|d| d.contains("one_click")),
+            "{withdrawals:?}"
+        );
         // Again: nothing more to withdraw, still a clear page, no second record.
         let (code, _) = one_click(&server, &yes_link, "List-Unsubscribe=One-Click").await?;
         ensure!(code == 200, "{code}");
-        ensure!(audited(&server, "consent.withdraw", &id("yes")).await?.len() == withdrawals.len());
+        ensure!(
+            audited(&server, "consent.withdraw", &id("yes"))
+                .await?
+                .len()
+                == withdrawals.len()
+        );
         // The confirmation page's own button.
         let (code, html) = one_click(&server, &also_link, "confirm=yes").await?;
         ensure!(code == 200, "{code} {html}");
@@ -553,7 +732,10 @@ databases!(
         // Nobody consents any more: the next newsletter is queued to nobody.
         let flash = send_newsletter(&server, &staff_client, &format!("Summer {t}")).await?;
         ensure!(flash.contains("queued for 0 recipients"), "{flash}");
-        ensure!(newsletter_recipients(&server).await? == expected, "only the first newsletter's mails");
+        ensure!(
+            newsletter_recipients(&server).await? == expected,
+            "only the first newsletter's mails"
+        );
         Ok(())
     }
 );
@@ -564,7 +746,7 @@ databases!(
         let dir = tempfile::tempdir()?;
         let register = register_copy(dir.path())?;
         let clock = dir.path().join("clock");
-        let server = builder(b.clone(), &register, &clock).start().await?;
+        let server = builder(b, &register, &clock).start().await?;
         let t = tag(&b);
         let email = format!("forgot-{t}@consent.example");
         server.create_user(&email, "staff").await?;
@@ -581,7 +763,9 @@ databases!(
         let mail = wait_for(&TestEnv::get().smtp_dir, &email, Duration::from_secs(30)).await?;
         // In the person's language (Dutch, as the command line creates them).
         ensure!(
-            mail.body.contains("omdat het de beveiliging van uw account betreft; het is geen nieuwsbrief"),
+            mail.body.contains(
+                "omdat het de beveiliging van uw account betreft; het is geen nieuwsbrief"
+            ),
             "{}",
             mail.body
         );

@@ -75,8 +75,12 @@ databases!(
         let page_person = format!("page-{t}@consent.example");
         let link_person = format!("link-{t}@consent.example");
         let staff = format!("staff-{t}@consent.example");
-        server.create_user_in(&page_person, "client_user", &org).await?;
-        server.create_user_in(&link_person, "client_user", &org).await?;
+        server
+            .create_user_in(&page_person, "client_user", &org)
+            .await?;
+        server
+            .create_user_in(&link_person, "client_user", &org)
+            .await?;
         server.create_user(&staff, "staff").await?;
         consent_api(&server, &page_person, true, "en").await?;
         consent_api(&server, &link_person, true, "en").await?;
@@ -96,7 +100,12 @@ databases!(
                     .click()
                     .await?;
                 wait_text(c, "notice", "Your consent is withdrawn").await?;
-                wait_text(c, "consent-newsletter-state", "You withdrew your consent on").await?;
+                wait_text(
+                    c,
+                    "consent-newsletter-state",
+                    "You withdrew your consent on",
+                )
+                .await?;
                 let history = text_of(c, "consent-history").await?;
                 ensure!(history.contains("on your account page"), "{history}");
 
@@ -108,8 +117,12 @@ databases!(
                 ensure!(newsletter_recipients(&server).await? == vec![link_person.clone()]);
 
                 // Through the link of the mail, with no session at all.
-                let mail =
-                    wait_for(&TestEnv::get().smtp_dir, &link_person, Duration::from_secs(30)).await?;
+                let mail = wait_for(
+                    &TestEnv::get().smtp_dir,
+                    &link_person,
+                    Duration::from_secs(30),
+                )
+                .await?;
                 let link = unsubscribe_link(&mail)?;
                 let url = url::Url::parse(&link)?;
                 c.delete_all_cookies().await?;
@@ -152,7 +165,10 @@ databases!(
                     .text()
                     .await?;
                 ensure!(preview == "summer", "{preview}");
-                c.find(Locator::Id("newsletter-send")).await?.click().await?;
+                c.find(Locator::Id("newsletter-send"))
+                    .await?
+                    .click()
+                    .await?;
                 wait_text(c, "notice", "queued for 0 recipients").await?;
                 let sent = text_of(c, "newsletter-sent").await?;
                 ensure!(sent.contains(&format!("Summer {t}")), "{sent}");

@@ -5,8 +5,8 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use extranet_privacy::PrivacyError;
 use extranet_privacy::consent::{Acting, ConsentRecord, PurposeState, Via};
+use extranet_privacy::{Consents, PrivacyError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -40,6 +40,33 @@ impl From<PrivacyError> for ApiError {
             PrivacyError::Invalid { field, message } => ApiError::Invalid { field, message },
             PrivacyError::Conflict(m) => ApiError::Conflict(m),
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// Names the purposes of the register in force at start-up (those whose basis is consent) as
+/// the only values of the `purpose` path parameter, like `documents::describe_forms` does for
+/// document types: any other value is refused with 422.
+pub(crate) fn describe_purposes(doc: &mut utoipa::openapi::OpenApi, consents: &Consents) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::Schema;
+    let purposes: Vec<serde_json::Value> = consents
+        .privacy()
+        .register()
+        .consent_purposes()
+        .map(|(a, _)| serde_json::json!(a.id))
+        .collect();
+    let Some(item) = doc.paths.paths.get_mut("/api/v1/consents/{purpose}") else {
+        return;
+    };
+    for op in [item.put.as_mut(), item.get.as_mut()].into_iter().flatten() {
+        for p in op.parameters.iter_mut().flatten() {
+            if let RefOr::T(p) = p
+                && p.name == "purpose"
+                && let Some(RefOr::T(Schema::Object(s))) = p.schema.as_mut()
+            {
+                s.enum_values = Some(purposes.clone());
+            }
         }
     }
 }
@@ -134,9 +161,8 @@ pub struct ConsentsBody {
 #[serde(deny_unknown_fields)]
 pub struct ConsentChange {
     given: bool,
-    /// The language the text was shown in (nl, fr, en); the profile's if left out.
+    /// The language the text was shown in (nl, fr, en); the profile's if left out or null.
     #[serde(default)]
-    #[schema(nullable = false)]
     language: Option<Language>,
 }
 

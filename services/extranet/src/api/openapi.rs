@@ -209,6 +209,7 @@ pub fn router(state: ApiState) -> (Router, Router) {
     mark_permissions(&mut doc);
     declare_common_answers(&mut doc);
     super::documents::describe_forms(&mut doc, &state.documents.settings().types);
+    super::consents::describe_purposes(&mut doc, &state.consents);
     let bulk = bulk.with_state(state.clone());
     let json = Arc::new(doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned()));
     let router = router.with_state(state).route(

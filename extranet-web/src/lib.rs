@@ -7,6 +7,7 @@ mod account;
 mod assets;
 mod audit_log;
 mod backoffice;
+mod consent;
 mod directory;
 mod documents;
 mod facts;

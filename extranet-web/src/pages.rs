@@ -54,6 +54,7 @@ pub struct Services {
     pub documents: Arc<extranet_documents::Documents>,
     pub subprocessors: Arc<extranet_subprocessors::Subprocessors>,
     pub privacy: Arc<extranet_privacy::Privacy>,
+    pub consents: Arc<extranet_privacy::Consents>,
 }
 
 /// Uploads and downloads of documents, under the session layer: the caller serves them outside
@@ -80,6 +81,7 @@ pub fn routes(s: &Services) -> Router {
         documents,
         subprocessors: _,
         privacy: _,
+        consents: _,
     } = s.clone();
     let account = crate::account::routes(crate::account::AccountState {
         site: site.clone(),
@@ -129,7 +131,8 @@ pub fn routes(s: &Services) -> Router {
         },
     ))
     .merge(crate::subprocessors::routes())
-    .merge(crate::retention::routes());
+    .merge(crate::retention::routes())
+    .merge(crate::consent::routes());
     let home_page = Arc::new(HomeCache {
         site: site.clone(),
         pages: Default::default(),

@@ -483,6 +483,24 @@ databases!(
             for caller_key in &callers {
                 let caller = &w.people[caller_key];
                 let allowed_domains = domains_of(&matrix, "actions", caller, action_name);
+                // One's own consents: the record is always the caller's own (`self`).
+                if resource_of(permission) == "consent" {
+                    let allowed = allowed_domains.contains("self");
+                    let (status, body) = if method == "get" {
+                        api(&server, &caller.token, Method::GET, path, None).await?
+                    } else {
+                        let path = path.replace("{purpose}", "newsletter");
+                        let body = serde_json::json!({ "given": false });
+                        api(&server, &caller.token, Method::PUT, &path, Some(body)).await?
+                    };
+                    assert_eq!(
+                        status,
+                        if allowed { 200 } else { 403 },
+                        "{caller_key} {method} {path}: {body}"
+                    );
+                    checked += 1;
+                    continue;
+                }
                 // What the caller must be able to read for a refusal to be 403 rather than 404:
                 // the record, or for a creation the record it is created in.
                 let parent = match action_name {

@@ -13,6 +13,8 @@ mod backoffice_pages;
 mod browser;
 mod cli;
 mod confirmation;
+mod consent;
+mod consent_browser;
 mod contract;
 mod crawl;
 mod documents;

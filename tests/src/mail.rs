@@ -12,6 +12,18 @@ pub struct Received {
     pub subject: String,
     pub body: String,
     pub content_language: Option<String>,
+    /// Every header as (name, value), in order.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Received {
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 fn parse(raw: &[u8]) -> anyhow::Result<(Vec<String>, Received)> {
@@ -24,6 +36,11 @@ fn parse(raw: &[u8]) -> anyhow::Result<(Vec<String>, Received)> {
             subject: mail.headers.get_first_value("Subject").unwrap_or_default(),
             body: mail.get_body()?,
             content_language: mail.headers.get_first_value("Content-Language"),
+            headers: mail
+                .headers
+                .iter()
+                .map(|h| (h.get_key(), h.get_value()))
+                .collect(),
         },
     ))
 }

@@ -49,12 +49,13 @@ pub(crate) fn may_reach(grants: &Grants, href: &str) -> bool {
             grants.allows(Resource::Retention, Action::Read, all())
                 || grants.allows(Resource::Person, Action::Hold, all())
         }
+        "/newsletter" => grants.allows(Resource::Newsletter, Action::List, all()),
         _ => false,
     }
 }
 
 /// The navigation's entries, in reading order.
-const ENTRIES: [(&str, &str); 11] = [
+const ENTRIES: [(&str, &str); 12] = [
     ("/home", "menu-home"),
     ("/dossiers", "menu-dossiers"),
     ("/company", "menu-company"),
@@ -65,6 +66,7 @@ const ENTRIES: [(&str, &str); 11] = [
     ("/staff/assignments", "menu-assignments"),
     ("/staff/audit", "menu-audit-log"),
     ("/privacy/retention", "retention-menu"),
+    ("/newsletter", "consent-menu-newsletter"),
     ("/account", "menu-account"),
 ];
 

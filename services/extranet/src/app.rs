@@ -31,6 +31,7 @@ pub struct Shared {
     pub documents: Arc<extranet_documents::Documents>,
     pub subprocessors: Arc<extranet_subprocessors::Subprocessors>,
     pub privacy: Arc<extranet_privacy::Privacy>,
+    pub consents: Arc<extranet_privacy::Consents>,
 }
 
 impl AppState {
@@ -96,6 +97,7 @@ fn router(config: &Config, state: AppState) -> Router {
         directory: state.directory.clone(),
         documents: state.documents.clone(),
         subprocessors: state.subprocessors.clone(),
+        consents: state.consents.clone(),
     });
     let api_unknown = Router::new().fallback(|| async { StatusCode::NOT_FOUND });
     let jwks = crate::api::auth::jwks_route(state.auth.clone());
@@ -107,6 +109,7 @@ fn router(config: &Config, state: AppState) -> Router {
         documents: state.documents.clone(),
         subprocessors: state.subprocessors.clone(),
         privacy: state.privacy.clone(),
+        consents: state.consents.clone(),
     };
 
     // Every bounded route: metrics, a request timeout and a body limit; the body is read whole

@@ -196,6 +196,15 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
         );
     }
     spawn_policy_reloader(directory.clone(), privacy.clone(), shutdown.clone());
+    let consents = Arc::new(extranet_privacy::Consents::new(
+        privacy.clone(),
+        auth.tokens.sealer.clone(),
+        extranet_privacy::ConsentSettings {
+            base_url: base_url.clone(),
+            site_name: config.site.name.clone(),
+            link_lifetime: extranet_privacy::consent::LINK_LIFETIME,
+        },
+    ));
     let limits = Limits {
         max_connections: config.server.max_connections,
         handshake_timeout: Duration::from_secs(config.server.handshake_timeout_secs),
@@ -214,6 +223,7 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
             documents,
             subprocessors,
             privacy: privacy.clone(),
+            consents,
         }),
     );
 

@@ -15,9 +15,16 @@ pub struct Mail {
     pub language: String,
     /// A template of `templates` (`password-reset`, `invitation`, `data-confirmation`).
     pub template: &'static str,
-    /// The template's arguments; may hold links with one-time tokens, so never logged.
+    /// The template's arguments; may hold links with one-time tokens, so never logged. A mail
+    /// that relies on consent puts its withdrawal address under [`LIST_UNSUBSCRIBE`]: the
+    /// sender announces it in the `List-Unsubscribe` and `List-Unsubscribe-Post` headers
+    /// (RFC 8058 one-click).
     pub args: serde_json::Value,
 }
+
+/// The argument naming the one-click withdrawal address (an `https://` URL) of a mail that
+/// relies on consent.
+pub const LIST_UNSUBSCRIBE: &str = "list_unsubscribe";
 
 const INSERT: &str = "INSERT INTO outbox (id, created_at, recipient, language, template, payload, \
      attempts, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $2)";

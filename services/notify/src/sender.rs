@@ -220,13 +220,21 @@ impl Sender {
             .recipient
             .parse()
             .map_err(|e| format!("recipient: {e}"))?;
-        let message = Message::builder()
+        let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(subject)
-            .header(ContentType::TEXT_PLAIN)
-            .body(body)
-            .map_err(|e| e.to_string())?;
+            .header(ContentType::TEXT_PLAIN);
+        if let Some(url) = args
+            .get(crate::outbox::LIST_UNSUBSCRIBE)
+            .and_then(|v| v.as_str())
+        {
+            let header = ListUnsubscribe::new(url).ok_or_else(|| {
+                "the one-click withdrawal address is not a plain https URL".to_owned()
+            })?;
+            builder = builder.header(header).header(ListUnsubscribePost);
+        }
+        let message = builder.body(body).map_err(|e| e.to_string())?;
         match &self.transport {
             Transport::Files(t) => t.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
             Transport::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
@@ -234,7 +242,121 @@ impl Sender {
     }
 }
 
+/// `List-Unsubscribe: <https://…>` (RFC 2369), for a mail that relies on consent. Only an
+/// `https://` URL of visible ASCII without `<`, `>` or spaces is accepted, so the header's value
+/// can never carry CR, LF or a second header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListUnsubscribe(String);
+
+impl ListUnsubscribe {
+    pub fn new(url: &str) -> Option<ListUnsubscribe> {
+        let plain = url.starts_with("https://")
+            && url.len() <= 2000
+            && url
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && !matches!(b, b'<' | b'>' | b'"' | b'\\'));
+        plain.then(|| ListUnsubscribe(url.to_owned()))
+    }
+}
+
+impl lettre::message::header::Header for ListUnsubscribe {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        let inner = s
+            .trim()
+            .strip_prefix('<')
+            .and_then(|s| s.strip_suffix('>'))
+            .ok_or("List-Unsubscribe: <url>")?;
+        ListUnsubscribe::new(inner).ok_or_else(|| "not a plain https URL".into())
+    }
+
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), format!("<{}>", self.0))
+    }
+}
+
+/// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058): a POST to the
+/// `List-Unsubscribe` address withdraws at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListUnsubscribePost;
+
+impl lettre::message::header::Header for ListUnsubscribePost {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        if s.trim() == "List-Unsubscribe=One-Click" {
+            Ok(ListUnsubscribePost)
+        } else {
+            Err("List-Unsubscribe-Post: List-Unsubscribe=One-Click".into())
+        }
+    }
+
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(
+            Self::name(),
+            "List-Unsubscribe=One-Click".to_owned(),
+        )
+    }
+}
+
 /// Whether `from` is usable as the sender of mails (`Name <address>` or an address).
 pub fn valid_sender(from: &str) -> bool {
     from.parse::<Mailbox>().is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_unsubscribe_takes_only_a_plain_https_url() {
+        assert!(
+            ListUnsubscribe::new("https://x.example/consent/withdraw?p=1&u=n&t=abc_-").is_some()
+        );
+        for bad in [
+            "http://x.example/",
+            "https://x.example/\r\nBcc: a@b.example",
+            "https://x.example/\nX: y",
+            "https://x.example/> , <mailto:a@b.example",
+            "https://x.example/a b",
+            "javascript:alert(1)",
+        ] {
+            assert!(ListUnsubscribe::new(bad).is_none(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_headers_are_written_on_one_line_each() {
+        let Some(h) = ListUnsubscribe::new("https://x.example/consent/withdraw?t=abc") else {
+            panic!("a plain URL");
+        };
+        let message = Message::builder()
+            .from(
+                "a@x.example"
+                    .parse::<Mailbox>()
+                    .unwrap_or_else(|_| panic!("from")),
+            )
+            .to("b@x.example"
+                .parse::<Mailbox>()
+                .unwrap_or_else(|_| panic!("to")))
+            .subject("s")
+            .header(h)
+            .header(ListUnsubscribePost)
+            .body(String::from("b"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let text = String::from_utf8(message.formatted()).unwrap_or_default();
+        assert!(
+            text.contains("List-Unsubscribe: <https://x.example/consent/withdraw?t=abc>\r\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"),
+            "{text}"
+        );
+    }
 }

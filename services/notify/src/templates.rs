@@ -36,8 +36,26 @@ pub fn render(
         }
     }
     let subject = MAIL.try_lookup_with_args(&lang, &format!("{template}-subject"), &fluent_args)?;
-    let body = MAIL.try_lookup_with_args(&lang, &format!("{template}-body"), &fluent_args)?;
+    let mut body = MAIL.try_lookup_with_args(&lang, &format!("{template}-body"), &fluent_args)?;
+    if let Some(why) = essential(template) {
+        body.push_str("\n\n");
+        body.push_str(&MAIL.try_lookup(&lang, why)?);
+    }
     Some((subject, body))
+}
+
+/// Why a mail that needs no consent is sent anyway: the line (a catalogue key) that ends it.
+/// Every template is either essential (security, the account's data, legal notices) or relies
+/// on consent and carries a withdrawal link; `None` for the latter.
+pub fn essential(template: &str) -> Option<&'static str> {
+    match template {
+        "password-reset" | "invitation" => Some("essential-security"),
+        "data-confirmation" => Some("essential-account"),
+        "subprocessor-notice" | "subprocessor-withdrawn" | "objection-decided" => {
+            Some("essential-legal")
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -48,7 +66,7 @@ mod tests {
     fn every_template_in_every_language() {
         let args = serde_json::json!({ "name": "An", "link": "https://x.example/l", "site": "CertiBel", "minutes": 60,
             "kind": "add", "date": "2027-01-04", "summary": "Hosting moves", "reason": "objection upheld",
-            "decision": "upheld", "outcome": "exclude", "note": "agreed" });
+            "decision": "upheld", "outcome": "exclude", "note": "agreed", "subject": "Spring", "body": "News" });
         for template in [
             "password-reset",
             "invitation",
@@ -56,6 +74,7 @@ mod tests {
             "subprocessor-notice",
             "subprocessor-withdrawn",
             "objection-decided",
+            "newsletter",
         ] {
             let mut seen = Vec::new();
             for lang in ["nl", "fr", "en"] {
@@ -68,7 +87,43 @@ mod tests {
                 seen.push(subject);
             }
             seen.dedup();
-            assert_eq!(seen.len(), 3, "{template}: the languages differ");
+            if template != "newsletter" {
+                assert_eq!(seen.len(), 3, "{template}: the languages differ");
+            }
+        }
+    }
+
+    #[test]
+    fn essential_mail_says_why_and_the_newsletter_does_not() {
+        let args = serde_json::json!({ "name": "An", "link": "https://x.example/l", "site": "CertiBel", "minutes": 60,
+            "kind": "add", "date": "2027-01-04", "summary": "s", "reason": "r", "decision": "upheld",
+            "outcome": "exclude", "note": "n", "subject": "Spring", "body": "News" });
+        let said = [
+            ("en", "it is not a newsletter"),
+            ("nl", "het is geen nieuwsbrief"),
+            ("fr", "ce n'est pas une lettre d'information"),
+        ];
+        for template in [
+            "password-reset",
+            "invitation",
+            "data-confirmation",
+            "subprocessor-notice",
+            "subprocessor-withdrawn",
+            "objection-decided",
+        ] {
+            for (lang, line) in said {
+                let (_, body) = render(template, lang, &args).unwrap_or_default();
+                assert!(
+                    body.lines().last().is_some_and(|l| l.contains(line)),
+                    "{template} {lang}: {body}"
+                );
+            }
+        }
+        for (lang, line) in said {
+            let (subject, body) = render("newsletter", lang, &args).unwrap_or_default();
+            assert_eq!(subject, "Spring");
+            assert!(body.starts_with("News"), "{lang}: {body}");
+            assert!(!body.contains(line), "{lang}: {body}");
         }
     }
 }

@@ -20,6 +20,9 @@ pub enum PrivacyError {
     Conflict(String),
     #[error("{0}")]
     Internal(String),
+    /// The policy does not allow the caller this.
+    #[error("{0}")]
+    Forbidden(String),
 }
 
 impl PrivacyError {

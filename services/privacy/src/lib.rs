@@ -5,12 +5,15 @@
 //!
 //! Nothing here knows about HTTP.
 
+pub mod consent;
 pub mod error;
 pub mod export;
+pub mod newsletter;
 pub mod register;
 pub mod retention;
 pub mod service;
 
+pub use consent::{ConsentSettings, Consents};
 pub use error::{PrivacyError, Result};
 pub use register::{Context, Problem, Register, RegisterSource};
 pub use service::{Privacy, Settings};

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod backoffice;
+pub mod consents;
 pub mod directory;
 pub mod documents;
 pub mod duplicates;
@@ -27,6 +28,7 @@ pub struct ApiState {
     pub directory: Arc<Directory>,
     pub documents: Arc<extranet_documents::Documents>,
     pub subprocessors: Arc<extranet_subprocessors::Subprocessors>,
+    pub consents: Arc<extranet_privacy::Consents>,
 }
 
 impl FromRef<ApiState> for Arc<extranet_documents::Documents> {

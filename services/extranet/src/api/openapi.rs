@@ -82,6 +82,7 @@ fn mark_permissions(doc: &mut utoipa::openapi::OpenApi) {
                 .chain(super::backoffice::PERMISSIONS)
                 .chain(super::second_factor::PERMISSIONS)
                 .chain(super::subprocessors::PERMISSIONS)
+                .chain(super::consents::PERMISSIONS)
                 .find(|(m, p, _)| *m == method && p == path);
             if let Some((_, _, permission)) = found {
                 let ext: utoipa::openapi::extensions::Extensions =
@@ -199,6 +200,7 @@ pub fn router(state: ApiState) -> (Router, Router) {
         .merge(super::documents::routes())
         .merge(super::second_factor::routes())
         .merge(super::subprocessors::routes())
+        .merge(super::consents::routes())
         .split_for_parts();
     let (bulk, bulk_doc) = OpenApiRouter::new()
         .merge(super::documents::bulk_routes())
@@ -207,6 +209,7 @@ pub fn router(state: ApiState) -> (Router, Router) {
     mark_permissions(&mut doc);
     declare_common_answers(&mut doc);
     super::documents::describe_forms(&mut doc, &state.documents.settings().types);
+    super::consents::describe_purposes(&mut doc, &state.consents);
     let bulk = bulk.with_state(state.clone());
     let json = Arc::new(doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned()));
     let router = router.with_state(state).route(

@@ -79,3 +79,14 @@ objection-decided-body =
     The decision in the extranet:
 
     { $link }
+newsletter-subject = { $subject }
+newsletter-body =
+    { $body }
+
+    —
+    You receive this newsletter from { $site } because you agreed to receive it on the extranet. You can withdraw that consent at any time, without signing in, by opening this link:
+
+    { $link }
+essential-security = You receive this message because it concerns your account's security; it is not a newsletter.
+essential-account = You receive this message because it concerns your account and the personal data we hold about you; it is not a newsletter.
+essential-legal = You receive this message because it is a legal notice about the processing of personal data; it is not a newsletter.

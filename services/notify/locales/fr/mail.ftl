@@ -79,3 +79,14 @@ objection-decided-body =
     La décision dans l'extranet :
 
     { $link }
+newsletter-subject = { $subject }
+newsletter-body =
+    { $body }
+
+    —
+    Vous recevez cette lettre d'information de { $site } parce que vous avez consenti à la recevoir sur l'extranet. Vous pouvez retirer ce consentement à tout moment, sans vous connecter, en ouvrant ce lien :
+
+    { $link }
+essential-security = Vous recevez ce message parce qu'il concerne la sécurité de votre compte ; ce n'est pas une lettre d'information.
+essential-account = Vous recevez ce message parce qu'il concerne votre compte et les données à caractère personnel que nous conservons à votre sujet ; ce n'est pas une lettre d'information.
+essential-legal = Vous recevez ce message parce qu'il s'agit d'une notification légale concernant le traitement de données à caractère personnel ; ce n'est pas une lettre d'information.

@@ -79,3 +79,14 @@ objection-decided-body =
     De beslissing in het extranet:
 
     { $link }
+newsletter-subject = { $subject }
+newsletter-body =
+    { $body }
+
+    —
+    U ontvangt deze nieuwsbrief van { $site } omdat u op het extranet toestemming gaf om hem te ontvangen. U kunt die toestemming op elk moment intrekken, zonder u aan te melden, door deze link te openen:
+
+    { $link }
+essential-security = U ontvangt dit bericht omdat het de beveiliging van uw account betreft; het is geen nieuwsbrief.
+essential-account = U ontvangt dit bericht omdat het uw account en de persoonsgegevens die we over u bijhouden betreft; het is geen nieuwsbrief.
+essential-legal = U ontvangt dit bericht omdat het een wettelijke kennisgeving over de verwerking van persoonsgegevens is; het is geen nieuwsbrief.

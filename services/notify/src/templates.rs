@@ -46,7 +46,7 @@ mod tests {
 
     #[test]
     fn every_template_in_every_language() {
-        let args = serde_json::json!({ "name": "An", "link": "https://x.example/l", "site": "CertiBel", "minutes": 60,
+        let args = serde_json::json!({ "name": "An", "link": "https://x.example/l", "site": "CertiBel", "minutes": 60, "version": 2,
             "kind": "add", "date": "2027-01-04", "summary": "Hosting moves", "reason": "objection upheld",
             "decision": "upheld", "outcome": "exclude", "note": "agreed" });
         for template in [
@@ -56,6 +56,7 @@ mod tests {
             "subprocessor-notice",
             "subprocessor-withdrawn",
             "objection-decided",
+            "privacy-notice",
         ] {
             let mut seen = Vec::new();
             for lang in ["nl", "fr", "en"] {

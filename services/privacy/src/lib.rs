@@ -7,6 +7,7 @@
 
 pub mod error;
 pub mod export;
+pub mod notice;
 pub mod register;
 pub mod service;
 

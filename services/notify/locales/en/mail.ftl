@@ -79,3 +79,15 @@ objection-decided-body =
     The decision in the extranet:
 
     { $link }
+# privacy- the privacy notice changed (issue 16)
+privacy-notice-subject = { $site }: our privacy notice has changed (version { $version })
+privacy-notice-body =
+    Hello,
+
+    { $site } has changed its privacy notice: it now stands in version { $version }. This is an essential legal notice about how your personal data is processed, not a marketing message; you receive it as a user of the extranet.
+
+    The notice says what we process and why, on which legal basis, who receives it, how long it is kept, and how to exercise your rights:
+
+    { $link }
+
+    Earlier versions remain available on the same page.

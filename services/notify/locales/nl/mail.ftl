@@ -79,3 +79,15 @@ objection-decided-body =
     De beslissing in het extranet:
 
     { $link }
+# privacy- de privacyverklaring is gewijzigd (issue 16)
+privacy-notice-subject = { $site }: onze privacyverklaring is gewijzigd (versie { $version })
+privacy-notice-body =
+    Hallo,
+
+    { $site } heeft zijn privacyverklaring gewijzigd: ze staat nu in versie { $version }. Dit is een essentiële juridische kennisgeving over de verwerking van uw persoonsgegevens, geen reclamebericht; u ontvangt ze als gebruiker van het extranet.
+
+    De verklaring zegt welke gegevens wij verwerken en waarom, op welke rechtsgrond, wie ze ontvangt, hoelang ze bewaard worden en hoe u uw rechten uitoefent:
+
+    { $link }
+
+    Eerdere versies blijven op dezelfde pagina beschikbaar.

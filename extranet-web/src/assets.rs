@@ -24,6 +24,11 @@ const ASSETS: &[Asset] = &[
         bytes: include_bytes!("../static/app.css"),
     },
     Asset {
+        name: "record.css",
+        content_type: "text/css; charset=utf-8",
+        bytes: include_bytes!("../static/record.css"),
+    },
+    Asset {
         name: "upload.js",
         content_type: "text/javascript; charset=utf-8",
         bytes: include_bytes!("../static/upload.js"),
@@ -43,6 +48,11 @@ fn hashes() -> &'static Vec<String> {
             .map(|a| hex::encode(Sha256::digest(a.bytes))[..16].to_owned())
             .collect()
     })
+}
+
+/// The printable record's stylesheet, for a file that embeds it.
+pub(crate) fn record_css() -> &'static str {
+    include_str!("../static/record.css")
 }
 
 /// The versioned URL of an asset, for templates.

@@ -15,6 +15,7 @@ mod i18n;
 mod lang;
 pub mod pace;
 mod pages;
+pub mod privacy;
 mod recovery;
 mod second_factor;
 pub mod session;

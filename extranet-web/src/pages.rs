@@ -128,7 +128,8 @@ pub fn routes(s: &Services) -> Router {
             documents,
         },
     ))
-    .merge(crate::subprocessors::routes());
+    .merge(crate::subprocessors::routes())
+    .merge(crate::privacy::routes());
     let home_page = Arc::new(HomeCache {
         site: site.clone(),
         pages: Default::default(),

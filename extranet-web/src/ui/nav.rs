@@ -45,12 +45,13 @@ pub(crate) fn may_reach(grants: &Grants, href: &str) -> bool {
         "/staff/organisations" => grants.allows(Resource::Organisation, Action::List, all()),
         "/staff/assignments" => grants.allows(Resource::Assignment, Action::Create, all()),
         "/staff/audit" => grants.allows(Resource::Audit, Action::Search, all()),
+        "/privacy/register" => crate::privacy::may_read_register(grants),
         _ => false,
     }
 }
 
 /// The navigation's entries, in reading order.
-const ENTRIES: [(&str, &str); 10] = [
+const ENTRIES: [(&str, &str); 11] = [
     ("/home", "menu-home"),
     ("/dossiers", "menu-dossiers"),
     ("/company", "menu-company"),
@@ -60,6 +61,7 @@ const ENTRIES: [(&str, &str); 10] = [
     ("/staff/organisations", "menu-organisations"),
     ("/staff/assignments", "menu-assignments"),
     ("/staff/audit", "menu-audit-log"),
+    ("/privacy/register", "privacy-menu-register"),
     ("/account", "menu-account"),
 ];
 

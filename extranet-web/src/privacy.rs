@@ -118,11 +118,7 @@ fn activity_view(tr: &Tr, a: &ActivityRecord) -> ActivityView {
                     "months" => "privacy-after-months",
                     _ => "privacy-after-years",
                 };
-                let mut text = tr.t2(
-                    key,
-                    ("n", &r.count.to_string()),
-                    ("trigger", &r.trigger),
-                );
+                let mut text = tr.t2(key, ("n", &r.count.to_string()), ("trigger", &r.trigger));
                 if let Some(place) = &r.kept_in {
                     text = format!("{text} ({})", tr.t1("privacy-kept-in", "place", place));
                 }
@@ -160,7 +156,13 @@ struct NoticePage {
     activities: Vec<ActivityView>,
 }
 
-fn notice_page(v: &Visitor, version: i64, published_at: i64, content: &Content, latest: Option<i64>) -> PageResult<Response> {
+fn notice_page(
+    v: &Visitor,
+    version: i64,
+    published_at: i64,
+    content: &Content,
+    latest: Option<i64>,
+) -> PageResult<Response> {
     let tr = v.tr();
     let record = content
         .record(v.lang.code())
@@ -243,7 +245,13 @@ async fn version(v: Visitor, Path(n): Path<String>) -> PageResult<Response> {
     let privacy = &v.services.privacy;
     let found = privacy.notice_version(n).await?;
     let latest = privacy.latest_notice().await?.map(|l| l.version);
-    notice_page(&v, found.version, found.published_at, &found.content, latest)
+    notice_page(
+        &v,
+        found.version,
+        found.published_at,
+        &found.content,
+        latest,
+    )
 }
 
 #[derive(Template)]

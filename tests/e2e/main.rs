@@ -23,6 +23,7 @@ mod hostile;
 mod https;
 mod keys;
 mod policy;
+mod privacy_notice;
 mod recovery;
 mod revocation;
 mod second_factor;

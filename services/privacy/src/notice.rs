@@ -179,7 +179,11 @@ impl Privacy {
             serde_json::to_string(&content).map_err(|e| PrivacyError::Internal(e.to_string()))?;
         let now = self.clock().now();
         let clock = self.clock();
-        let base_url = self.notice_settings().base_url.trim_end_matches('/').to_owned();
+        let base_url = self
+            .notice_settings()
+            .base_url
+            .trim_end_matches('/')
+            .to_owned();
         let site = content.contacts.controller.name.clone();
         let source = content.source_digest.clone();
         let published = pin(write_tx!(self.db(), |tx| async {
@@ -295,11 +299,9 @@ impl Privacy {
     /// Every version, the latest first.
     pub async fn notice_versions(&self) -> Result<Vec<VersionSummary>> {
         let rows: Vec<(i64, i64)> = on_pool!(self.db(), read, |pool| {
-            sqlx::query_as(
-                "SELECT version, published_at FROM privacy_notice ORDER BY version DESC",
-            )
-            .fetch_all(pool)
-            .await
+            sqlx::query_as("SELECT version, published_at FROM privacy_notice ORDER BY version DESC")
+                .fetch_all(pool)
+                .await
         })?;
         Ok(rows
             .into_iter()
@@ -374,6 +376,9 @@ mod tests {
         c.coordinator_email = Some("dpo@example.be".into());
         let b = source_digest("d", &c).unwrap_or_default();
         assert_ne!(a, b);
-        assert_eq!(a, source_digest("d", &Contacts::default()).unwrap_or_default());
+        assert_eq!(
+            a,
+            source_digest("d", &Contacts::default()).unwrap_or_default()
+        );
     }
 }

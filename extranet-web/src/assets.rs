@@ -24,11 +24,6 @@ const ASSETS: &[Asset] = &[
         bytes: include_bytes!("../static/app.css"),
     },
     Asset {
-        name: "record.css",
-        content_type: "text/css; charset=utf-8",
-        bytes: include_bytes!("../static/record.css"),
-    },
-    Asset {
         name: "upload.js",
         content_type: "text/javascript; charset=utf-8",
         bytes: include_bytes!("../static/upload.js"),
@@ -50,7 +45,7 @@ fn hashes() -> &'static Vec<String> {
     })
 }
 
-/// The printable record's stylesheet, for a file that embeds it.
+/// The stylesheet of the record exported as a file (embedded in it; not served).
 pub(crate) fn record_css() -> &'static str {
     include_str!("../static/record.css")
 }

@@ -156,7 +156,25 @@ struct NoticePage {
     activities: Vec<ActivityView>,
 }
 
+/// The shell for a page anyone may open: a signed-in person's (navigation, sign-out) when
+/// there is one.
+async fn shell(v: Visitor) -> (Chrome, Visitor) {
+    match v.claims.clone() {
+        Some(claims) => {
+            let caller = v
+                .services
+                .directory
+                .caller(claims.sub, claims.org, &claims.roles, v.ip);
+            let me = SignedIn { claims, caller, v };
+            let c = me.chrome().await;
+            (c, me.v)
+        }
+        None => (v.chrome(), v),
+    }
+}
+
 fn notice_page(
+    c: Chrome,
     v: &Visitor,
     version: i64,
     published_at: i64,
@@ -171,7 +189,7 @@ fn notice_page(
         v.lang,
         StatusCode::OK,
         &NoticePage {
-            c: v.chrome(),
+            c,
             site_name: v.services.site.name.clone(),
             version_line: (version > 0).then(|| {
                 tr.t2(
@@ -199,7 +217,8 @@ async fn notice(v: Visitor) -> PageResult<Response> {
     else {
         let content = privacy.current_notice_content().await?;
         let now = privacy.clock().now().unix_timestamp();
-        return notice_page(&v, 0, now, &content, None);
+        let (c, v) = shell(v).await;
+        return notice_page(c, &v, 0, now, &content, None);
     };
     if let Some(claims) = &v.claims {
         match privacy.notice_unseen(claims.sub).await {
@@ -208,7 +227,8 @@ async fn notice(v: Visitor) -> PageResult<Response> {
             Err(e) => tracing::warn!(error = %e, "whether the notice was seen not read"),
         }
     }
-    notice_page(&v, version, published_at, &content, None)
+    let (c, v) = shell(v).await;
+    notice_page(c, &v, version, published_at, &content, None)
 }
 
 #[derive(Template)]
@@ -229,11 +249,12 @@ async fn versions(v: Visitor) -> PageResult<Response> {
         .into_iter()
         .map(|s| (s.version, day(v.lang, s.published_at)))
         .collect();
+    let (c, v) = shell(v).await;
     Ok(render(
         v.lang,
         StatusCode::OK,
         &VersionsPage {
-            c: v.chrome(),
+            c,
             site_name: v.services.site.name.clone(),
             rows,
         },
@@ -245,7 +266,9 @@ async fn version(v: Visitor, Path(n): Path<String>) -> PageResult<Response> {
     let privacy = &v.services.privacy;
     let found = privacy.notice_version(n).await?;
     let latest = privacy.latest_notice().await?.map(|l| l.version);
+    let (c, v) = shell(v).await;
     notice_page(
+        c,
         &v,
         found.version,
         found.published_at,
@@ -340,29 +363,28 @@ async fn register_csv(me: SignedIn) -> PageResult<Response> {
 async fn register_print(me: SignedIn) -> PageResult<Response> {
     let record = exported(&me, "html").await?;
     let now = me.services().privacy.clock().now();
-    let generated = words::moment(me.lang(), &words::installation_tz(), now);
-    let html = record_html(
-        &record,
-        &me.services().site.name,
-        &generated,
-        Stylesheet::Linked,
-    )?;
-    Ok(crate::ui::render::page_response(
-        me.lang(),
-        StatusCode::OK,
-        html,
-    ))
+    let tr = me.tr();
+    let page = RecordPage {
+        activities: activities(&tr, &record),
+        tr,
+        site_name: me.services().site.name.clone(),
+        generated: words::moment(me.lang(), &words::installation_tz(), now),
+        digest: record.register_digest.clone(),
+        c: me.chrome().await,
+    };
+    Ok(render(me.lang(), StatusCode::OK, &page))
 }
 
-/// How the printable record gets its style.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stylesheet {
-    /// A link to the extranet's static `record.css` (the served page: the CSP forbids inline
-    /// style).
-    Linked,
-    /// The same CSS inside the file (an exported file is opened from disk, away from the
-    /// extranet and its CSP, and must print the same).
-    Embedded,
+/// The printable record inside the extranet's shell (the shell is not printed).
+#[derive(Template)]
+#[template(path = "privacy_record_page.html")]
+struct RecordPage {
+    c: Chrome,
+    tr: Tr,
+    site_name: String,
+    generated: String,
+    digest: String,
+    activities: Vec<ActivityView>,
 }
 
 #[derive(Template)]
@@ -374,20 +396,19 @@ struct RecordDocument {
     generated: String,
     digest: String,
     activities: Vec<ActivityView>,
-    /// The stylesheet's URL, when linked.
-    css_url: Option<String>,
-    /// The stylesheet itself, when embedded: our own static file, never register text.
-    css: Option<&'static str>,
+    /// The stylesheet: our own static file, never register text.
+    css: &'static str,
 }
 
-/// The record of processing activities as one self-contained, printable HTML page in the
-/// record's language: the page `/privacy/register/print` and `extranet register export
-/// --format html` both render it. Every register text is escaped.
+/// The record of processing activities as one self-contained, printable HTML file in the
+/// record's language, its stylesheet inside (a file is opened away from the extranet and its
+/// CSP): `extranet register export --format html` writes it; the page
+/// `/privacy/register/print` shows the same body (`privacy_record_body.html`) in the shell.
+/// Every register text is escaped.
 pub fn record_html(
     record: &Record,
     site_name: &str,
     generated: &str,
-    style: Stylesheet,
 ) -> Result<String, askama::Error> {
     let lang = Lang::parse(&record.language).unwrap_or(Lang::En);
     let tr = Tr(lang);
@@ -398,8 +419,7 @@ pub fn record_html(
         site_name: site_name.to_owned(),
         generated: generated.to_owned(),
         digest: record.register_digest.clone(),
-        css_url: (style == Stylesheet::Linked).then(|| crate::assets::url("record.css")),
-        css: (style == Stylesheet::Embedded).then(crate::assets::record_css),
+        css: crate::assets::record_css(),
     }
     .render()
 }

@@ -84,12 +84,7 @@ async fn export(
                         .to_string()
                 })
                 .unwrap_or_default();
-            extranet_web::privacy::record_html(
-                &record,
-                &config.site.name,
-                &generated,
-                extranet_web::privacy::Stylesheet::Embedded,
-            )?
+            extranet_web::privacy::record_html(&record, &config.site.name, &generated)?
         }
     };
     extranet_audit::append(

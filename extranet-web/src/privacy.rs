@@ -423,3 +423,75 @@ pub fn record_html(
     }
     .render()
 }
+
+#[cfg(test)]
+mod tests {
+    use extranet_privacy::export::{ActivityRecord, Named, Recipient, Record, Retention};
+
+    use super::record_html;
+
+    fn record(lang: &str) -> Record {
+        Record {
+            language: lang.to_owned(),
+            register_digest: "abc123".into(),
+            activities: vec![ActivityRecord {
+                id: "x".into(),
+                purpose: "<script>alert(1)</script> & \"quotes\"".into(),
+                basis: "f".into(),
+                basis_word: "legitimate_interests".into(),
+                legitimate_interest: Some("<b>interest</b>".into()),
+                data_categories: vec![Named {
+                    code: "contact".into(),
+                    name: "<i>contact</i>".into(),
+                }],
+                subject_categories: vec![],
+                internal_recipients: vec!["staff".into()],
+                subprocessors: vec![Recipient {
+                    registration_number: "0678.123.456".into(),
+                    name: Some("<img src=x>".into()),
+                }],
+                source: "src".into(),
+                retention: vec![Retention {
+                    rule: "r".into(),
+                    after: "2 years".into(),
+                    count: 2,
+                    unit: "years".into(),
+                    trigger: "after the end of the client relationship".into(),
+                    action: "delete".into(),
+                    kept_in: None,
+                }],
+                transfers: vec![],
+                consent_version: None,
+            }],
+        }
+    }
+
+    #[test]
+    fn the_printable_record_escapes_register_text_and_says_it_in_words() {
+        for (lang, years, basis) in [
+            ("en", "2 years after the end", "GDPR Art. 6(1)(f)"),
+            ("nl", "2 jaar after the end", "AVG art. 6, lid 1, f)"),
+            ("fr", "2 ans after the end", "RGPD art. 6, par. 1, f)"),
+        ] {
+            let html = record_html(&record(lang), "Keurcert <VZW>", "today").unwrap_or_default();
+            assert!(html.starts_with("<!DOCTYPE html>"), "{lang}");
+            assert!(html.contains(&format!("<html lang=\"{lang}\">")), "{lang}");
+            for raw in [
+                "<script>",
+                "<b>interest",
+                "<i>contact",
+                "<img src=x>",
+                "<VZW>",
+            ] {
+                assert!(!html.contains(raw), "{lang}: {raw} unescaped");
+            }
+            assert!(
+                html.contains("alert(1)"),
+                "{lang}: the text is kept, escaped"
+            );
+            assert!(html.contains(years), "{lang}: {html}");
+            assert!(html.contains(basis), "{lang}");
+            assert!(html.contains("<style>"), "{lang}: self-contained");
+        }
+    }
+}

@@ -45,6 +45,11 @@ fn hashes() -> &'static Vec<String> {
     })
 }
 
+/// The stylesheet of the record exported as a file (embedded in it; not served).
+pub(crate) fn record_css() -> &'static str {
+    include_str!("../static/record.css")
+}
+
 /// The versioned URL of an asset, for templates.
 pub fn url(name: &str) -> String {
     match ASSETS.iter().position(|a| a.name == name) {

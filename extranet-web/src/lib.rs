@@ -16,6 +16,7 @@ mod i18n;
 mod lang;
 pub mod pace;
 mod pages;
+pub mod privacy;
 mod recovery;
 mod retention;
 mod second_factor;

@@ -132,7 +132,8 @@ pub fn routes(s: &Services) -> Router {
     ))
     .merge(crate::subprocessors::routes())
     .merge(crate::retention::routes())
-    .merge(crate::consent::routes());
+    .merge(crate::consent::routes())
+    .merge(crate::privacy::routes());
     let home_page = Arc::new(HomeCache {
         site: site.clone(),
         pages: Default::default(),

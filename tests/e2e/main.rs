@@ -26,6 +26,7 @@ mod https;
 mod keys;
 mod personal_data;
 mod policy;
+mod privacy_notice;
 mod recovery;
 mod register;
 mod retention;

@@ -970,3 +970,84 @@ flash-consent-given = Your consent is recorded.
 flash-consent-withdrawn = Your consent is withdrawn.
 flash-consent-unchanged = Nothing changed.
 flash-consent-newsletter-sent = The newsletter is queued for { $value } recipients.
+
+# privacy- the privacy notice, its versions and the record of processing activities (issue 16)
+privacy-title = Privacy notice
+privacy-footer-link = Privacy notice
+privacy-login-link = How we process your personal data (privacy notice)
+privacy-banner = Our privacy notice has changed. It is an essential legal notice: please read it.
+privacy-banner-link = Read the privacy notice
+privacy-version = Version { $version }, published on { $date }
+privacy-version-n = Version { $version }
+privacy-versions-link = All versions
+privacy-versions-title = Versions of the privacy notice
+privacy-versions-none = No version has been published yet.
+privacy-version-col = Version
+privacy-published-col = Published on
+privacy-version-earlier = This is an earlier version of the privacy notice; version { $latest } is in force.
+privacy-version-current-link = The privacy notice in force
+privacy-intro = This notice explains how { $controller } processes personal data in this extranet, as the General Data Protection Regulation (GDPR, Articles 13 and 14) requires.
+privacy-controller = Controller
+privacy-enterprise-number = Enterprise number
+privacy-phone = Telephone
+privacy-email = E-mail
+privacy-website = Website
+privacy-coordinator = Privacy coordinator
+privacy-coordinator-text = For any question about your personal data, write to our privacy coordinator:
+privacy-coordinator-none = For any question about your personal data, write to the controller at the address above.
+privacy-purposes = What we process, and why
+privacy-basis = Legal basis
+privacy-basis-article = GDPR Art. 6(1)({ $letter })
+privacy-basis-consent = Your consent
+privacy-basis-contract = The performance of a contract
+privacy-basis-legal-obligation = A legal obligation
+privacy-basis-vital-interests = Vital interests
+privacy-basis-public-task = A task in the public interest
+privacy-basis-legitimate-interests = Our legitimate interests
+privacy-interest = Legitimate interest
+privacy-data = Categories of personal data
+privacy-subjects = Categories of data subjects
+privacy-recipients = Recipients
+privacy-recipients-internal = Within the certification body
+privacy-recipients-subprocessors = Subprocessors
+privacy-source = Where the data comes from
+privacy-retention = Retention period
+privacy-after-days = { $n ->
+    [one] { $n } day
+   *[other] { $n } days
+    } { $trigger }
+privacy-after-months = { $n ->
+    [one] { $n } month
+   *[other] { $n } months
+    } { $trigger }
+privacy-after-years = { $n ->
+    [one] { $n } year
+   *[other] { $n } years
+    } { $trigger }
+privacy-kept-in = kept in { $place }
+privacy-transfers = Transfers outside the European Economic Area
+privacy-transfers-none = None: the data stays within the European Economic Area.
+privacy-rights = Your rights
+privacy-right-access = Right of access: to know whether we process your data and to receive a copy of it.
+privacy-right-rectification = Rectification: to have incorrect or incomplete data corrected.
+privacy-right-erasure = Erasure ("right to be forgotten"): to have your data erased when we no longer need it or may no longer keep it.
+privacy-right-restriction = Restriction of processing: to have us keep your data without otherwise using it, for instance while a dispute is settled.
+privacy-right-portability = Data portability: to receive the data you gave us in a common, machine-readable format.
+privacy-right-objection = Right to object: to object to processing based on our legitimate interests.
+privacy-right-withdrawal = Withdraw consent: where processing rests on your consent, to withdraw it at any time, without affecting what was done before.
+privacy-rights-how = How to exercise your rights
+privacy-rights-account = You can see and correct your own details in the extranet, on your account page:
+privacy-rights-account-link = my account
+privacy-rights-write = For any other request, write to the privacy coordinator:
+privacy-rights-write-controller = For any other request, write to the controller at the address above.
+privacy-authority = Supervisory authority
+privacy-authority-text = You have the right to lodge a complaint with the supervisory authority:
+privacy-menu-register = Processing register
+privacy-register-title = Record of processing activities
+privacy-register-intro = The processing activities of the certification body, with their purpose, legal basis, categories of data and of data subjects, recipients, retention periods and transfers (GDPR Art. 30).
+privacy-register-digest = Register { $digest }
+privacy-register-generated = generated on { $date }
+privacy-register-json = Download as JSON
+privacy-register-csv = Download as CSV (spreadsheet)
+privacy-register-print = Printable version
+privacy-register-id = Activity

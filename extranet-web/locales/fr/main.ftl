@@ -970,3 +970,84 @@ flash-consent-given = Votre consentement est enregistré.
 flash-consent-withdrawn = Votre consentement est retiré.
 flash-consent-unchanged = Rien n'a changé.
 flash-consent-newsletter-sent = La lettre d'information est prête à partir vers { $value } destinataires.
+
+# privacy- la déclaration de confidentialité, ses versions et le registre des activités de traitement (issue 16)
+privacy-title = Déclaration de confidentialité
+privacy-footer-link = Déclaration de confidentialité
+privacy-login-link = Comment nous traitons vos données à caractère personnel (déclaration de confidentialité)
+privacy-banner = Notre déclaration de confidentialité a changé. Il s'agit d'une information juridique essentielle : veuillez la lire.
+privacy-banner-link = Lire la déclaration de confidentialité
+privacy-version = Version { $version }, publiée le { $date }
+privacy-version-n = Version { $version }
+privacy-versions-link = Toutes les versions
+privacy-versions-title = Versions de la déclaration de confidentialité
+privacy-versions-none = Aucune version n'a encore été publiée.
+privacy-version-col = Version
+privacy-published-col = Publiée le
+privacy-version-earlier = Ceci est une version antérieure de la déclaration de confidentialité ; la version { $latest } est en vigueur.
+privacy-version-current-link = La déclaration de confidentialité en vigueur
+privacy-intro = Cette déclaration explique comment { $controller } traite des données à caractère personnel dans cet extranet, comme l'exige le Règlement général sur la protection des données (RGPD, articles 13 et 14).
+privacy-controller = Responsable du traitement
+privacy-enterprise-number = Numéro d'entreprise
+privacy-phone = Téléphone
+privacy-email = E-mail
+privacy-website = Site web
+privacy-coordinator = Coordinateur vie privée
+privacy-coordinator-text = Pour toute question sur vos données à caractère personnel, écrivez à notre coordinateur vie privée :
+privacy-coordinator-none = Pour toute question sur vos données à caractère personnel, écrivez au responsable du traitement à l'adresse ci-dessus.
+privacy-purposes = Ce que nous traitons, et pourquoi
+privacy-basis = Base juridique
+privacy-basis-article = RGPD art. 6, par. 1, { $letter })
+privacy-basis-consent = Votre consentement
+privacy-basis-contract = L'exécution d'un contrat
+privacy-basis-legal-obligation = Une obligation légale
+privacy-basis-vital-interests = Des intérêts vitaux
+privacy-basis-public-task = Une mission d'intérêt public
+privacy-basis-legitimate-interests = Nos intérêts légitimes
+privacy-interest = Intérêt légitime
+privacy-data = Catégories de données à caractère personnel
+privacy-subjects = Catégories de personnes concernées
+privacy-recipients = Destinataires
+privacy-recipients-internal = Au sein de l'organisme de certification
+privacy-recipients-subprocessors = Sous-traitants ultérieurs
+privacy-source = Origine des données
+privacy-retention = Durée de conservation
+privacy-after-days = { $n ->
+    [one] { $n } jour
+   *[other] { $n } jours
+    } { $trigger }
+privacy-after-months = { $n ->
+    [one] { $n } mois
+   *[other] { $n } mois
+    } { $trigger }
+privacy-after-years = { $n ->
+    [one] { $n } an
+   *[other] { $n } ans
+    } { $trigger }
+privacy-kept-in = conservées dans { $place }
+privacy-transfers = Transferts hors de l'Espace économique européen
+privacy-transfers-none = Aucun : les données restent dans l'Espace économique européen.
+privacy-rights = Vos droits
+privacy-right-access = Droit d'accès : savoir si nous traitons vos données et en recevoir une copie.
+privacy-right-rectification = Rectification : faire corriger des données inexactes ou incomplètes.
+privacy-right-erasure = Effacement (« droit à l'oubli ») : faire effacer vos données lorsque nous n'en avons plus besoin ou ne pouvons plus les conserver.
+privacy-right-restriction = Limitation du traitement : nous faire conserver vos données sans autrement les utiliser, par exemple le temps de régler un litige.
+privacy-right-portability = Portabilité des données : recevoir les données que vous nous avez fournies dans un format courant et lisible par machine.
+privacy-right-objection = Droit d'opposition : vous opposer à un traitement fondé sur nos intérêts légitimes.
+privacy-right-withdrawal = Retirer son consentement : lorsqu'un traitement repose sur votre consentement, le retirer à tout moment, sans remettre en cause ce qui a été fait auparavant.
+privacy-rights-how = Comment exercer vos droits
+privacy-rights-account = Vous consultez et corrigez vos propres données dans l'extranet, sur la page de votre compte :
+privacy-rights-account-link = mon compte
+privacy-rights-write = Pour toute autre demande, écrivez au coordinateur vie privée :
+privacy-rights-write-controller = Pour toute autre demande, écrivez au responsable du traitement à l'adresse ci-dessus.
+privacy-authority = Autorité de contrôle
+privacy-authority-text = Vous avez le droit d'introduire une plainte auprès de l'autorité de contrôle :
+privacy-menu-register = Registre des traitements
+privacy-register-title = Registre des activités de traitement
+privacy-register-intro = Les activités de traitement de l'organisme de certification, avec leur finalité, leur base juridique, les catégories de données et de personnes concernées, les destinataires, les durées de conservation et les transferts (RGPD art. 30).
+privacy-register-digest = Registre { $digest }
+privacy-register-generated = généré le { $date }
+privacy-register-json = Télécharger en JSON
+privacy-register-csv = Télécharger en CSV (tableur)
+privacy-register-print = Version imprimable
+privacy-register-id = Activité

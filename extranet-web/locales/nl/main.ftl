@@ -970,3 +970,84 @@ flash-consent-given = Uw toestemming is geregistreerd.
 flash-consent-withdrawn = Uw toestemming is ingetrokken.
 flash-consent-unchanged = Er is niets gewijzigd.
 flash-consent-newsletter-sent = De nieuwsbrief staat klaar voor { $value } ontvangers.
+
+# privacy- de privacyverklaring, haar versies en het register van verwerkingsactiviteiten (issue 16)
+privacy-title = Privacyverklaring
+privacy-footer-link = Privacyverklaring
+privacy-login-link = Hoe wij uw persoonsgegevens verwerken (privacyverklaring)
+privacy-banner = Onze privacyverklaring is gewijzigd. Het is een essentiële juridische kennisgeving: lees ze alstublieft.
+privacy-banner-link = De privacyverklaring lezen
+privacy-version = Versie { $version }, gepubliceerd op { $date }
+privacy-version-n = Versie { $version }
+privacy-versions-link = Alle versies
+privacy-versions-title = Versies van de privacyverklaring
+privacy-versions-none = Er is nog geen versie gepubliceerd.
+privacy-version-col = Versie
+privacy-published-col = Gepubliceerd op
+privacy-version-earlier = Dit is een eerdere versie van de privacyverklaring; versie { $latest } is van kracht.
+privacy-version-current-link = De geldende privacyverklaring
+privacy-intro = Deze verklaring legt uit hoe { $controller } persoonsgegevens verwerkt in dit extranet, zoals de Algemene Verordening Gegevensbescherming (AVG, artikelen 13 en 14) vereist.
+privacy-controller = Verwerkingsverantwoordelijke
+privacy-enterprise-number = Ondernemingsnummer
+privacy-phone = Telefoon
+privacy-email = E-mail
+privacy-website = Website
+privacy-coordinator = Privacycoördinator
+privacy-coordinator-text = Voor elke vraag over uw persoonsgegevens schrijft u naar onze privacycoördinator:
+privacy-coordinator-none = Voor elke vraag over uw persoonsgegevens schrijft u naar de verwerkingsverantwoordelijke op het adres hierboven.
+privacy-purposes = Wat wij verwerken, en waarom
+privacy-basis = Rechtsgrond
+privacy-basis-article = AVG art. 6, lid 1, { $letter })
+privacy-basis-consent = Uw toestemming
+privacy-basis-contract = De uitvoering van een overeenkomst
+privacy-basis-legal-obligation = Een wettelijke verplichting
+privacy-basis-vital-interests = Vitale belangen
+privacy-basis-public-task = Een taak van algemeen belang
+privacy-basis-legitimate-interests = Onze gerechtvaardigde belangen
+privacy-interest = Gerechtvaardigd belang
+privacy-data = Categorieën van persoonsgegevens
+privacy-subjects = Categorieën van betrokkenen
+privacy-recipients = Ontvangers
+privacy-recipients-internal = Binnen de certificatie-instelling
+privacy-recipients-subprocessors = Subverwerkers
+privacy-source = Herkomst van de gegevens
+privacy-retention = Bewaartermijn
+privacy-after-days = { $n ->
+    [one] { $n } dag
+   *[other] { $n } dagen
+    } { $trigger }
+privacy-after-months = { $n ->
+    [one] { $n } maand
+   *[other] { $n } maanden
+    } { $trigger }
+privacy-after-years = { $n ->
+    [one] { $n } jaar
+   *[other] { $n } jaar
+    } { $trigger }
+privacy-kept-in = bewaard in { $place }
+privacy-transfers = Doorgiften buiten de Europese Economische Ruimte
+privacy-transfers-none = Geen: de gegevens blijven binnen de Europese Economische Ruimte.
+privacy-rights = Uw rechten
+privacy-right-access = Recht van inzage: weten of wij uw gegevens verwerken en er een kopie van krijgen.
+privacy-right-rectification = Rectificatie: onjuiste of onvolledige gegevens laten verbeteren.
+privacy-right-erasure = Gegevenswissing ("recht op vergetelheid"): uw gegevens laten wissen wanneer wij ze niet meer nodig hebben of niet meer mogen bewaren.
+privacy-right-restriction = Beperking van de verwerking: ons uw gegevens laten bewaren zonder ze verder te gebruiken, bijvoorbeeld zolang een geschil loopt.
+privacy-right-portability = Overdraagbaarheid van gegevens: de gegevens die u ons gaf ontvangen in een gangbaar, machineleesbaar formaat.
+privacy-right-objection = Recht van bezwaar: bezwaar maken tegen een verwerking op grond van onze gerechtvaardigde belangen.
+privacy-right-withdrawal = Toestemming intrekken: waar een verwerking op uw toestemming berust, die op elk moment intrekken, zonder dat dit afbreuk doet aan wat eerder gebeurde.
+privacy-rights-how = Hoe u uw rechten uitoefent
+privacy-rights-account = Uw eigen gegevens bekijkt en verbetert u in het extranet, op de pagina van uw account:
+privacy-rights-account-link = mijn account
+privacy-rights-write = Voor elk ander verzoek schrijft u naar de privacycoördinator:
+privacy-rights-write-controller = Voor elk ander verzoek schrijft u naar de verwerkingsverantwoordelijke op het adres hierboven.
+privacy-authority = Toezichthoudende autoriteit
+privacy-authority-text = U hebt het recht een klacht in te dienen bij de toezichthoudende autoriteit:
+privacy-menu-register = Verwerkingsregister
+privacy-register-title = Register van verwerkingsactiviteiten
+privacy-register-intro = De verwerkingsactiviteiten van de certificatie-instelling, met hun doeleinde, rechtsgrond, categorieën van gegevens en van betrokkenen, ontvangers, bewaartermijnen en doorgiften (AVG art. 30).
+privacy-register-digest = Register { $digest }
+privacy-register-generated = aangemaakt op { $date }
+privacy-register-json = Downloaden als JSON
+privacy-register-csv = Downloaden als CSV (rekenblad)
+privacy-register-print = Afdrukbare versie
+privacy-register-id = Activiteit

@@ -27,6 +27,8 @@ pub(crate) struct Chrome {
     /// The signed-in person's name.
     pub(crate) who: Option<String>,
     pub(crate) flash: Option<FlashView>,
+    /// A changed privacy notice the signed-in person has not opened yet.
+    pub(crate) privacy_banner: bool,
 }
 
 impl Chrome {
@@ -42,6 +44,7 @@ impl Chrome {
             nav: Vec::new(),
             who: None,
             flash: None,
+            privacy_banner: false,
         }
     }
 
@@ -56,6 +59,14 @@ impl Chrome {
         c.csrf = s.v.csrf.clone();
         c.nav = links(&s.caller.grants, &s.v.here);
         c.who = name_of(s).await;
+        c.privacy_banner = match s.services().privacy.notice_unseen(s.claims.sub).await {
+            Ok(unseen) => unseen,
+            Err(e) => {
+                // The page stands without the banner.
+                tracing::warn!(error = %e, "privacy notice banner not read");
+                false
+            }
+        };
         c
     }
 

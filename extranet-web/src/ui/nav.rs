@@ -50,12 +50,13 @@ pub(crate) fn may_reach(grants: &Grants, href: &str) -> bool {
                 || grants.allows(Resource::Person, Action::Hold, all())
         }
         "/newsletter" => grants.allows(Resource::Newsletter, Action::List, all()),
+        "/privacy/register" => crate::privacy::may_read_register(grants),
         _ => false,
     }
 }
 
 /// The navigation's entries, in reading order.
-const ENTRIES: [(&str, &str); 12] = [
+const ENTRIES: [(&str, &str); 13] = [
     ("/home", "menu-home"),
     ("/dossiers", "menu-dossiers"),
     ("/company", "menu-company"),
@@ -67,6 +68,7 @@ const ENTRIES: [(&str, &str); 12] = [
     ("/staff/audit", "menu-audit-log"),
     ("/privacy/retention", "retention-menu"),
     ("/newsletter", "consent-menu-newsletter"),
+    ("/privacy/register", "privacy-menu-register"),
     ("/account", "menu-account"),
 ];
 

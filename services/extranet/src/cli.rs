@@ -94,6 +94,11 @@ pub enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// The processing register: export the record of processing activities (GDPR Art. 30).
+    Register {
+        #[command(subcommand)]
+        command: crate::register_cli::RegisterCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -272,6 +277,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = Config::load(file, Config::default())?;
             crate::telemetry::init(&config.log);
             crate::retention_cli::hold(&config, command).await
+        }
+        Command::Register { command } => {
+            let config = Config::load(file, Config::default())?;
+            crate::register_cli::run(&config, command).await
         }
         Command::Config {
             command: ConfigCommand::Check,

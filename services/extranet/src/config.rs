@@ -384,6 +384,33 @@ impl Config {
         Ok(())
     }
 
+    /// What the privacy notice names besides the register (the site is the controller), and
+    /// where its mails link to.
+    pub fn notice_settings(&self, base_url: &str) -> extranet_privacy::notice::NoticeSettings {
+        use extranet_privacy::notice::{Authority, Contacts, Controller, NoticeSettings};
+        let s = &self.site;
+        let p = &self.privacy;
+        NoticeSettings {
+            contacts: Contacts {
+                controller: Controller {
+                    name: s.name.clone(),
+                    address: s.address.clone(),
+                    phone: s.phone.clone(),
+                    email: s.email.clone(),
+                    website: s.website.clone(),
+                    enterprise_number: s.enterprise_number.clone(),
+                },
+                coordinator_email: p.coordinator_email.clone(),
+                authority: Authority {
+                    name: p.authority_name.clone(),
+                    address: p.authority_address.clone(),
+                    website: p.authority_website.clone(),
+                },
+            },
+            base_url: base_url.trim_end_matches('/').to_owned(),
+        }
+    }
+
     /// Where the processing register comes from.
     pub fn privacy_settings(&self) -> extranet_privacy::Settings {
         extranet_privacy::Settings {

@@ -10,6 +10,7 @@ pub mod data_dir;
 pub mod demo;
 pub mod health;
 pub mod http;
+pub mod register_cli;
 pub mod retention_cli;
 pub mod server;
 pub mod startup;

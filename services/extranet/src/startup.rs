@@ -187,7 +187,8 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
             privacy_clock,
             config.privacy_settings(),
         )
-        .await?,
+        .await?
+        .with_notice(config.notice_settings(&base_url)),
     );
     if config.privacy.retention {
         privacy.clone().spawn_retention(
@@ -195,6 +196,7 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
             shutdown.clone(),
         );
     }
+    publish_notice(&privacy).await;
     spawn_policy_reloader(directory.clone(), privacy.clone(), shutdown.clone());
     let consents = Arc::new(extranet_privacy::Consents::new(
         privacy.clone(),
@@ -277,6 +279,17 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Stores a new version of the privacy notice when the register or its contacts changed. A
+/// failure is logged and the extranet serves on: the latest stored version stays the notice
+/// (the next start or reload tries again).
+async fn publish_notice(privacy: &extranet_privacy::Privacy) {
+    match privacy.publish_notice().await {
+        Ok(Some(version)) => announce(&format!("privacy notice version {version} published")),
+        Ok(None) => {}
+        Err(e) => tracing::error!(error = %e, "privacy notice not published"),
+    }
+}
+
 /// Re-reads the policy and the processing register on SIGHUP (with the certificate). One that
 /// does not check out is refused with a log line and the one in force stays.
 fn spawn_policy_reloader(
@@ -302,7 +315,10 @@ fn spawn_policy_reloader(
                         Err(e) => tracing::error!(error = %e, "policy not reloaded; the previous one stays in force"),
                     }
                     match privacy.reload().await {
-                        Ok(()) => tracing::info!("processing register reloaded"),
+                        Ok(()) => {
+                            tracing::info!("processing register reloaded");
+                            publish_notice(&privacy).await;
+                        }
                         Err(e) => tracing::error!(error = %e, "processing register not reloaded; the previous one stays in force"),
                     }
                 }

@@ -64,7 +64,7 @@ mod tests {
 
     #[test]
     fn every_template_in_every_language() {
-        let args = serde_json::json!({ "name": "An", "link": "https://x.example/l", "site": "CertiBel", "minutes": 60,
+        let args = serde_json::json!({ "name": "An", "link": "https://x.example/l", "site": "CertiBel", "minutes": 60, "version": 2,
             "kind": "add", "date": "2027-01-04", "summary": "Hosting moves", "reason": "objection upheld",
             "decision": "upheld", "outcome": "exclude", "note": "agreed", "subject": "Spring", "body": "News" });
         for template in [
@@ -75,6 +75,7 @@ mod tests {
             "subprocessor-withdrawn",
             "objection-decided",
             "newsletter",
+            "privacy-notice",
         ] {
             let mut seen = Vec::new();
             for lang in ["nl", "fr", "en"] {

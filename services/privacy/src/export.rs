@@ -6,45 +6,45 @@
 use std::collections::BTreeMap;
 
 use extranet_subprocessors::vocabulary::{Kind, Vocabulary};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{PrivacyError, Result};
 use crate::register::{Action, Register};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Named {
     pub code: String,
     pub name: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Recipient {
     pub registration_number: String,
     /// The subprocessor's legal name, where the register has the entry.
     pub name: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Retention {
     pub rule: String,
     /// "30 days", "7 years" (English units; the pages translate `count` and `unit`).
     pub after: String,
     pub count: u32,
-    pub unit: &'static str,
+    pub unit: String,
     pub trigger: String,
     /// delete or anonymise.
-    pub action: &'static str,
+    pub action: String,
     /// For records kept outside the extranet.
     pub kept_in: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ActivityRecord {
     pub id: String,
     pub purpose: String,
     /// The letter of Art. 6(1).
-    pub basis: &'static str,
-    pub basis_word: &'static str,
+    pub basis: String,
+    pub basis_word: String,
     pub legitimate_interest: Option<String>,
     pub data_categories: Vec<Named>,
     pub subject_categories: Vec<Named>,
@@ -58,7 +58,7 @@ pub struct ActivityRecord {
 }
 
 /// The whole record in one language.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Record {
     pub language: String,
     /// Identifies the register's text this record was made from.
@@ -85,8 +85,8 @@ pub fn record(
         .map(|a| ActivityRecord {
             id: a.id.clone(),
             purpose: a.purpose.get(lang).to_owned(),
-            basis: a.basis.letter(),
-            basis_word: a.basis.word(),
+            basis: a.basis.letter().to_owned(),
+            basis_word: a.basis.word().to_owned(),
             legitimate_interest: a
                 .legitimate_interest
                 .as_ref()
@@ -117,12 +117,13 @@ pub fn record(
                         rule: r.id.clone(),
                         after: r.after.to_string(),
                         count,
-                        unit,
+                        unit: unit.to_owned(),
                         trigger: r.trigger.get(lang).to_owned(),
                         action: match r.action {
                             Action::Delete => "delete",
                             Action::Anonymise { .. } => "anonymise",
-                        },
+                        }
+                        .to_owned(),
                         kept_in: r.kept_in.as_ref().map(|t| t.get(lang).to_owned()),
                     }
                 })
@@ -220,5 +221,53 @@ fn defuse(cell: &str) -> String {
         format!("'{cell}")
     } else {
         cell.to_owned()
+    }
+}
+
+/// How the record was asked for, for its audit record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Use {
+    /// Read on the register's page.
+    View,
+    /// Exported: `json`, `csv` or `html` (the printable page).
+    Export(&'static str),
+}
+
+impl crate::service::Privacy {
+    /// The record in `lang` for someone the caller already allowed to read it (`actor`: the
+    /// person, `None` for the command line); every view and export leaves an audit record
+    /// (`register.read` / `register.export`).
+    pub async fn audited_record(
+        &self,
+        actor: Option<uuid::Uuid>,
+        ip: Option<std::net::IpAddr>,
+        lang: &str,
+        how: Use,
+    ) -> Result<Record> {
+        let names = crate::service::subprocessor_names(self.db()).await?;
+        let record = record(&self.register(), lang, &names)?;
+        let (action, format) = match how {
+            Use::View => ("register.read", "page"),
+            Use::Export(f) => ("register.export", f),
+        };
+        let mut e = extranet_audit::NewEntry::new(
+            self.clock().now(),
+            action,
+            extranet_audit::Outcome::Success,
+        )
+        .subject("register", &record.register_digest)
+        .detail(serde_json::json!({
+            "language": lang,
+            "format": format,
+            "via": if actor.is_some() { "web" } else { "command line" },
+        }));
+        if let Some(a) = actor {
+            e = e.actor(a);
+        }
+        if let Some(ip) = ip {
+            e = e.ip(ip);
+        }
+        extranet_audit::append(self.db(), &e).await?;
+        Ok(record)
     }
 }

@@ -9,6 +9,7 @@ pub mod consent;
 pub mod error;
 pub mod export;
 pub mod newsletter;
+pub mod notice;
 pub mod register;
 pub mod retention;
 pub mod service;

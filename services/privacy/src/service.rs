@@ -9,6 +9,7 @@ use arc_swap::ArcSwap;
 use extranet_platform::{Clock, Db, Objects, on_pool};
 
 use crate::error::Result;
+use crate::notice::NoticeSettings;
 use crate::register::{Context, Register, RegisterSource};
 
 /// Where the register comes from (a directory, or the one built in), and how the retention
@@ -44,6 +45,7 @@ pub struct Privacy {
     clock: Arc<dyn Clock>,
     settings: Settings,
     register: ArcSwap<Register>,
+    notice: NoticeSettings,
 }
 
 /// The registration numbers and legal names of the subprocessor register's entries.
@@ -85,7 +87,18 @@ impl Privacy {
             clock,
             settings,
             register: ArcSwap::from_pointee(register),
+            notice: NoticeSettings::default(),
         })
+    }
+
+    /// The contacts the privacy notice names and the address its mails link to.
+    pub fn with_notice(mut self, notice: NoticeSettings) -> Privacy {
+        self.notice = notice;
+        self
+    }
+
+    pub fn notice_settings(&self) -> &NoticeSettings {
+        &self.notice
     }
 
     /// The register in force.

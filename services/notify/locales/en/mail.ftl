@@ -90,3 +90,16 @@ newsletter-body =
 essential-security = You receive this message because it concerns your account's security; it is not a newsletter.
 essential-account = You receive this message because it concerns your account and the personal data we hold about you; it is not a newsletter.
 essential-legal = You receive this message because it is a legal notice about the processing of personal data; it is not a newsletter.
+
+# privacy- the privacy notice changed (issue 16)
+privacy-notice-subject = { $site }: our privacy notice has changed (version { $version })
+privacy-notice-body =
+    Hello,
+
+    { $site } has changed its privacy notice: it now stands in version { $version }. This is an essential legal notice about how your personal data is processed, not a marketing message; you receive it as a user of the extranet.
+
+    The notice says what we process and why, on which legal basis, who receives it, how long it is kept, and how to exercise your rights:
+
+    { $link }
+
+    Earlier versions remain available on the same page.

@@ -90,3 +90,16 @@ newsletter-body =
 essential-security = Vous recevez ce message parce qu'il concerne la sécurité de votre compte ; ce n'est pas une lettre d'information.
 essential-account = Vous recevez ce message parce qu'il concerne votre compte et les données à caractère personnel que nous conservons à votre sujet ; ce n'est pas une lettre d'information.
 essential-legal = Vous recevez ce message parce qu'il s'agit d'une notification légale concernant le traitement de données à caractère personnel ; ce n'est pas une lettre d'information.
+
+# privacy- la déclaration de confidentialité a changé (issue 16)
+privacy-notice-subject = { $site } : notre déclaration de confidentialité a changé (version { $version })
+privacy-notice-body =
+    Bonjour,
+
+    { $site } a modifié sa déclaration de confidentialité : elle en est désormais à la version { $version }. Il s'agit d'une information juridique essentielle sur le traitement de vos données à caractère personnel, et non d'un message publicitaire ; vous la recevez en tant qu'utilisateur de l'extranet.
+
+    La déclaration indique quelles données nous traitons et pourquoi, sur quelle base juridique, qui les reçoit, combien de temps elles sont conservées et comment exercer vos droits :
+
+    { $link }
+
+    Les versions précédentes restent disponibles sur la même page.

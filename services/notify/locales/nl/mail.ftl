@@ -90,3 +90,16 @@ newsletter-body =
 essential-security = U ontvangt dit bericht omdat het de beveiliging van uw account betreft; het is geen nieuwsbrief.
 essential-account = U ontvangt dit bericht omdat het uw account en de persoonsgegevens die we over u bijhouden betreft; het is geen nieuwsbrief.
 essential-legal = U ontvangt dit bericht omdat het een wettelijke kennisgeving over de verwerking van persoonsgegevens is; het is geen nieuwsbrief.
+
+# privacy- de privacyverklaring is gewijzigd (issue 16)
+privacy-notice-subject = { $site }: onze privacyverklaring is gewijzigd (versie { $version })
+privacy-notice-body =
+    Hallo,
+
+    { $site } heeft zijn privacyverklaring gewijzigd: ze staat nu in versie { $version }. Dit is een essentiële juridische kennisgeving over de verwerking van uw persoonsgegevens, geen reclamebericht; u ontvangt ze als gebruiker van het extranet.
+
+    De verklaring zegt welke gegevens wij verwerken en waarom, op welke rechtsgrond, wie ze ontvangt, hoelang ze bewaard worden en hoe u uw rechten uitoefent:
+
+    { $link }
+
+    Eerdere versies blijven op dezelfde pagina beschikbaar.

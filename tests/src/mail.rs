@@ -48,6 +48,17 @@ fn parse(raw: &[u8]) -> anyhow::Result<(Vec<String>, Received)> {
 /// Waits (up to `limit`) for a message to `recipient` among the files under `dir` (searched
 /// recursively: a Maildir's `new/` and `cur/`, or a directory of `.eml` files).
 pub async fn wait_for(dir: &Path, recipient: &str, limit: Duration) -> anyhow::Result<Received> {
+    wait_for_subject(dir, recipient, "", limit).await
+}
+
+/// [`wait_for`] a message to `recipient` whose subject contains `subject` (other mails to the
+/// same person, a privacy notice say, are passed over).
+pub async fn wait_for_subject(
+    dir: &Path,
+    recipient: &str,
+    subject: &str,
+    limit: Duration,
+) -> anyhow::Result<Received> {
     let deadline = tokio::time::Instant::now() + limit;
     loop {
         let mut stack = vec![dir.to_path_buf()];
@@ -66,6 +77,7 @@ pub async fn wait_for(dir: &Path, recipient: &str, limit: Duration) -> anyhow::R
                 };
                 if let Ok((to, msg)) = parse(&raw)
                     && to.iter().any(|t| t.contains(recipient))
+                    && msg.subject.contains(subject)
                 {
                     return Ok(msg);
                 }

@@ -213,15 +213,19 @@ async fn one_backend(db: Db, sessions: usize, documents: usize) -> anyhow::Resul
     let (tx, rx) = tokio::sync::watch::channel(false);
     let h = healthz_until(&server, rx);
     let t = Instant::now();
+    // As a process of its own, without the harness's one-minute limit on commands.
     let job = async {
-        let res = server.command(&["retention", "run"], "").await;
+        let res = match server.spawn_command(&["retention", "run"]).await {
+            Ok(mut child) => child.wait().await.map_err(anyhow::Error::from),
+            Err(e) => Err(e),
+        };
         let elapsed = t.elapsed().as_secs_f64();
         let _ = tx.send(true);
         res.map(|r| (r, elapsed))
     };
     let (busy, out) = tokio::join!(h, job);
-    let ((status, out, err), retention) = out?;
-    anyhow::ensure!(status.success(), "retention run: {out} {err}");
+    let (status, retention) = out?;
+    anyhow::ensure!(status.success(), "retention run: {status}");
     let busy = busy?;
     let left = execute(
         &server,

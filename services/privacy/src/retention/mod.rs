@@ -29,7 +29,7 @@ use uuid::Uuid;
 use crate::error::{PrivacyError, Result};
 use crate::register::{Action, Rule, Target};
 use crate::service::Privacy;
-use targets::{Key, Progress, sources};
+use targets::{Progress, sources};
 
 /// A run not heard from for this long is taken over.
 pub const STALE_SECS: i64 = 600;
@@ -252,6 +252,15 @@ impl Privacy {
         });
     }
 
+    async fn holds_in_force(&self) -> Result<bool> {
+        let n: (i64,) = on_pool!(self.db(), read, |pool| {
+            sqlx::query_as("SELECT COUNT(*) FROM privacy_hold WHERE lifted_at IS NULL")
+                .fetch_one(pool)
+                .await
+        })?;
+        Ok(n.0 > 0)
+    }
+
     async fn unfinished(&self) -> Result<Vec<RunRow>> {
         let rows: Vec<RunRow> = on_pool!(self.db(), read, |pool| {
             sqlx::query_as(
@@ -390,16 +399,21 @@ impl Privacy {
                 }
             }
         }
-        let (srcs, cut) = sources(rule.target, cutoff);
+        let (mut srcs, cut) = sources(rule.target, cutoff);
+        // Without a hold on any person or company, the per-row hold condition is left out.
+        if !self.holds_in_force().await? {
+            for s in srcs.iter_mut().filter(|s| s.person_hold) {
+                s.held = None;
+            }
+        }
         for s in &srcs {
-            let mut after: Option<Key> = None;
+            // What a batch handles leaves the condition (deleted, or anonymised once), so each
+            // batch takes the first keys still matching: no cursor, and no sort.
             loop {
-                let keys =
-                    targets::next_keys(self.db(), s, cut, after.as_ref(), self.settings().batch)
-                        .await?;
-                let Some(last) = keys.last().cloned() else {
+                let keys = targets::next_keys(self.db(), s, cut, self.settings().batch).await?;
+                if keys.is_empty() {
                     break;
-                };
+                }
                 let p = progress(self.clock().now().unix_timestamp());
                 let n = match &rule.action {
                     Action::Delete => {
@@ -422,7 +436,10 @@ impl Privacy {
                     }
                 };
                 p.commit(n);
-                after = Some(last);
+                if n == 0 {
+                    // Another runner took these; it carries on with the rest.
+                    break;
+                }
             }
         }
         Ok(())

@@ -79,6 +79,8 @@ pub(crate) struct Source {
     pub due: String,
     /// The hold's condition, where a hold can cover the record.
     pub held: Option<String>,
+    /// The hold is one on a person or company only (no dossier's legal hold).
+    pub person_hold: bool,
     /// What goes first, as `DELETE FROM {table} WHERE {column} IN (keys)`.
     pub children: &'static [(&'static str, &'static str)],
     /// The table and key column the record itself is deleted from.
@@ -100,6 +102,7 @@ pub(crate) fn sources(target: Target, cutoff: OffsetDateTime) -> (Vec<Source>, C
                 key: "s.id",
                 text_key: false,
                 due: "(s.revoked_at < $1 OR s.absolute_expires_at < $1)".into(),
+                person_hold: true,
                 held: Some(person_held("s.person_id")),
                 children: &[("refresh_token", "session_id")],
                 table: "auth_session",
@@ -115,6 +118,7 @@ pub(crate) fn sources(target: Target, cutoff: OffsetDateTime) -> (Vec<Source>, C
                     key: "t.token_hash",
                     text_key: true,
                     due: "COALESCE(t.used_at, t.expires_at) < $1".into(),
+                    person_hold: true,
                     held: Some(person_held("t.person_id")),
                     children: &[],
                     table: "one_time_token",
@@ -126,6 +130,7 @@ pub(crate) fn sources(target: Target, cutoff: OffsetDateTime) -> (Vec<Source>, C
                     key: "t.token_hash",
                     text_key: true,
                     due: "COALESCE(t.used_at, t.expires_at) < $1".into(),
+                    person_hold: true,
                     held: Some(person_held("t.person_id")),
                     children: &[],
                     table: "sign_in_challenge",
@@ -142,6 +147,7 @@ pub(crate) fn sources(target: Target, cutoff: OffsetDateTime) -> (Vec<Source>, C
                 text_key: true,
                 due: "(t.last_failure_at < $1 AND t.blocked_until < $1)".into(),
                 held: None,
+                person_hold: false,
                 children: &[],
                 table: "login_throttle",
                 table_key: "throttle_key",
@@ -156,6 +162,7 @@ pub(crate) fn sources(target: Target, cutoff: OffsetDateTime) -> (Vec<Source>, C
                 text_key: false,
                 due: "o.sent_at < $1".into(),
                 held: None,
+                person_hold: false,
                 children: &[],
                 table: "outbox",
                 table_key: "id",
@@ -169,6 +176,7 @@ pub(crate) fn sources(target: Target, cutoff: OffsetDateTime) -> (Vec<Source>, C
                 key: "d.id",
                 text_key: false,
                 due: "d.deleted_at < $1".into(),
+                person_hold: false,
                 held: Some(dossier_held("d.dossier_id")),
                 children: doc_children,
                 table: "document",
@@ -185,6 +193,7 @@ pub(crate) fn sources(target: Target, cutoff: OffsetDateTime) -> (Vec<Source>, C
                 due: "EXISTS (SELECT 1 FROM dossier e WHERE e.id = d.dossier_id AND \
                       e.status IN ('withdrawn', 'expired') AND e.valid_until < $1)"
                     .into(),
+                person_hold: false,
                 held: Some(dossier_held("d.dossier_id")),
                 children: doc_children,
                 table: "document",
@@ -199,6 +208,7 @@ pub(crate) fn sources(target: Target, cutoff: OffsetDateTime) -> (Vec<Source>, C
                 key: "c.id",
                 text_key: false,
                 due: "c.withdrawn_at < $1".into(),
+                person_hold: true,
                 held: Some(person_held("c.person_id")),
                 children: &[],
                 table: "consent",
@@ -214,6 +224,7 @@ pub(crate) fn sources(target: Target, cutoff: OffsetDateTime) -> (Vec<Source>, C
                 text_key: false,
                 due: "(p.state = 'deactivated' AND p.updated_at < $1 AND p.anonymised_at IS NULL)"
                     .into(),
+                person_hold: true,
                 held: Some(person_held("p.id")),
                 children: &[],
                 table: "person",
@@ -230,6 +241,7 @@ pub(crate) fn sources(target: Target, cutoff: OffsetDateTime) -> (Vec<Source>, C
                 due: "(p.anonymised_at IS NULL AND EXISTS (SELECT 1 FROM organisation eo \
                       WHERE eo.id = p.organisation_id AND NOT eo.active AND eo.updated_at < $1))"
                     .into(),
+                person_hold: true,
                 held: Some(person_held("p.id")),
                 children: &[],
                 table: "person",
@@ -259,26 +271,15 @@ pub(crate) async fn count(db: &Db, s: &Source, cut: Cut) -> Result<(u64, u64)> {
     Ok((due.max(0) as u64, kept.max(0) as u64))
 }
 
-/// The next batch of due, unheld keys after `after`.
-pub(crate) async fn next_keys(
-    db: &Db,
-    s: &Source,
-    cut: Cut,
-    after: Option<&Key>,
-    batch: usize,
-) -> Result<Vec<Key>> {
+/// The next batch of due, unheld keys.
+pub(crate) async fn next_keys(db: &Db, s: &Source, cut: Cut, batch: usize) -> Result<Vec<Key>> {
     let held = s
         .held
         .as_ref()
         .map(|h| format!(" AND NOT {h}"))
         .unwrap_or_default();
-    let cursor = if after.is_some() {
-        format!(" AND {} > $2", s.key)
-    } else {
-        String::new()
-    };
     let sql = format!(
-        "SELECT {key} FROM {from} WHERE {due}{held}{cursor} ORDER BY {key} LIMIT {batch}",
+        "SELECT {key} FROM {from} WHERE {due}{held} LIMIT {batch}",
         key = s.key,
         from = s.from,
         due = s.due,
@@ -286,23 +287,13 @@ pub(crate) async fn next_keys(
     let keys = if s.text_key {
         let rows: Vec<(String,)> = on_pool!(db, read, |pool| {
             let q = sqlx::query_as(AssertSqlSafe(sql.clone()));
-            let q = bind_cut!(q, cut);
-            let q = match after {
-                Some(k) => bind_key!(q, k),
-                None => q,
-            };
-            q.fetch_all(pool).await
+            bind_cut!(q, cut).fetch_all(pool).await
         })?;
         rows.into_iter().map(|(k,)| Key::Text(k)).collect()
     } else {
         let rows: Vec<(Uuid,)> = on_pool!(db, read, |pool| {
             let q = sqlx::query_as(AssertSqlSafe(sql.clone()));
-            let q = bind_cut!(q, cut);
-            let q = match after {
-                Some(k) => bind_key!(q, k),
-                None => q,
-            };
-            q.fetch_all(pool).await
+            bind_cut!(q, cut).fetch_all(pool).await
         })?;
         rows.into_iter().map(|(k,)| Key::Id(k)).collect()
     };

@@ -62,12 +62,18 @@ pub async fn subprocessor_names(db: &Db) -> Result<BTreeMap<String, String>> {
 pub async fn load(db: &Db, settings: &Settings) -> Result<Register> {
     let ctx = Context {
         columns: Some(db.columns().await?),
-        subprocessors: Some(
-            subprocessor_names(db)
-                .await?
-                .into_keys()
-                .collect::<BTreeSet<_>>(),
-        ),
+        // A register of the installation's own is held to its subprocessor register; the
+        // built-in one describes the demo's certification body, whose subprocessors an
+        // installation need not have (`policy check` still names them).
+        subprocessors: match settings.register_dir {
+            Some(_) => Some(
+                subprocessor_names(db)
+                    .await?
+                    .into_keys()
+                    .collect::<BTreeSet<_>>(),
+            ),
+            None => None,
+        },
     };
     Register::load(&settings.source()?, &ctx)
 }

@@ -23,6 +23,7 @@ pub use policy::{Policy, PolicySource, Report};
 pub use roles::RoleSet;
 pub use views::{
     AssignmentView, DocumentAccessView, DocumentView, DossierView, NoticeView, ObjectionView,
-    OrganisationView, PersonView, SubprocessorView, VersionView,
+    OrganisationView, PersonView, RightsEventView, RightsRequestView, SubprocessorView,
+    VersionView,
 };
 pub use vocab::{Action, Domain, DomainSet, Resource};

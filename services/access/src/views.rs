@@ -94,7 +94,7 @@ outward! {
 }
 
 /// Every outward type's name and fields: what the field grants must cover.
-pub const fn outward_types() -> [(&'static str, &'static [&'static str]); 10] {
+pub const fn outward_types() -> [(&'static str, &'static [&'static str]); 12] {
     [
         (OrganisationView::TYPE, OrganisationView::FIELDS),
         (PersonView::TYPE, PersonView::FIELDS),
@@ -106,6 +106,8 @@ pub const fn outward_types() -> [(&'static str, &'static [&'static str]); 10] {
         (SubprocessorView::TYPE, SubprocessorView::FIELDS),
         (NoticeView::TYPE, NoticeView::FIELDS),
         (ObjectionView::TYPE, ObjectionView::FIELDS),
+        (RightsRequestView::TYPE, RightsRequestView::FIELDS),
+        (RightsEventView::TYPE, RightsEventView::FIELDS),
     ]
 }
 
@@ -255,5 +257,69 @@ outward! {
         /// The actor's roles.
         pub actor_roles: Vec<String>,
         pub actor_organisation: String,
+    }
+}
+
+outward! {
+    /// A data subject's rights request: what it asks, where it stands, when it is due.
+    pub struct RightsRequestView as "rights_request" {
+        pub id: Uuid,
+        /// `2026-0042`: the year of receipt and a running number; none before the address is
+        /// confirmed.
+        pub number: Option<String>,
+        /// Words of `access`, `rectification`, `erasure`, `restriction`, `portability`,
+        /// `objection`, `withdrawal`.
+        pub rights: Vec<String>,
+        /// The requester's own words.
+        pub details: String,
+        /// The requester's name and address.
+        pub name: String,
+        pub email: String,
+        /// nl, fr or en: the language of the mails about it.
+        pub language: String,
+        /// `account` (filed signed in) or `public` (filed by a confirmed address).
+        pub channel: String,
+        /// `unconfirmed`, `received`, `identity_check`, `in_progress`, `extended`,
+        /// `fulfilled`, `partly_fulfilled` or `refused`.
+        pub state: String,
+        /// RFC 3339.
+        pub received_at: Option<String>,
+        /// The day the answer is due (YYYY-MM-DD, the installation's calendar): one month after
+        /// receipt, or the extended date.
+        pub due_on: Option<String>,
+        /// The due date before an extension (YYYY-MM-DD) when it was extended.
+        pub original_due_on: Option<String>,
+        pub extension_reason: Option<String>,
+        /// Past its due date and not closed.
+        pub overdue: bool,
+        /// Who handles it (name).
+        pub assignee_name: Option<String>,
+        /// What was done, and where something was refused, the legal ground.
+        pub outcome_note: Option<String>,
+        pub refusal_ground: Option<String>,
+        /// RFC 3339.
+        pub closed_at: Option<String>,
+        /// The signed receipt (a compact JWS verifiable with /.well-known/jwks.json).
+        pub receipt: Option<String>,
+        /// RFC 3339.
+        pub created_at: String,
+    }
+}
+
+outward! {
+    /// One step of a rights request.
+    pub struct RightsEventView as "rights_event" {
+        /// RFC 3339.
+        pub at: String,
+        /// `filed`, `confirmed`, `received`, `assigned`, `comment`, `identity_check`,
+        /// `in_progress`, `extended`, `closed`, `reminded`.
+        pub kind: String,
+        /// The request's state after it.
+        pub state: String,
+        /// Who did it (name); none for the requester's own and the system's steps.
+        pub actor_name: Option<String>,
+        pub note: Option<String>,
+        /// An internal note of the staff, never shown to the requester.
+        pub internal: bool,
     }
 }

@@ -121,6 +121,7 @@ words! {
         Retention = "retention",
         Consent = "consent",
         Newsletter = "newsletter",
+        RightsRequest = "rights_request",
     }
 }
 

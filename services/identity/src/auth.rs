@@ -146,6 +146,27 @@ impl Auth {
         self.keys.load().verify(token, &self.tokens)
     }
 
+    /// Signs a rights-request receipt with the receipt key in force.
+    pub fn sign_receipt<T: serde::Serialize>(&self, claims: &T) -> Result<String> {
+        self.keys.load().sign_receipt(claims)
+    }
+
+    /// The claims of one of our receipts, or why not; a key id we do not know makes us reload
+    /// the keys first (a rotation by another instance or the command line).
+    pub async fn verify_receipt(
+        &self,
+        token: &str,
+    ) -> std::result::Result<serde_json::Value, VerifyError> {
+        if !self.keys.load().knows_receipt_key(token) && self.may_reload_keys() {
+            if let Ok(ring) =
+                KeyRing::load(&self.db, self.clock.as_ref(), &self.tokens.sealer).await
+            {
+                self.keys.store(Arc::new(ring));
+            }
+        }
+        self.keys.load().verify_receipt(token)
+    }
+
     fn may_reload_keys(&self) -> bool {
         let mut last = self
             .last_reload

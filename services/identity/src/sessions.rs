@@ -25,7 +25,7 @@ pub struct SessionSettings {
 }
 
 /// 32 random bytes, URL-safe; what the client holds.
-pub(crate) fn new_token() -> String {
+pub fn new_token() -> String {
     use base64::Engine;
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);

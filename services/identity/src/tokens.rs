@@ -53,6 +53,8 @@ pub struct TokenSettings {
 #[derive(FromRow)]
 struct KeyRow {
     kid: String,
+    /// `access` (access tokens) or `receipt` (rights-request receipts): never interchangeable.
+    purpose: String,
     /// Sealed (`sealed-v1:…`); plain PEM only in rows written before sealing existed, until
     /// the next [`KeyRing::load`] seals them.
     private_key: String,
@@ -65,11 +67,24 @@ struct VerifyingKey {
     jwk: serde_json::Value,
 }
 
-/// The keys in use: one that signs, all that still verify.
+/// What a signing key is for. A key signs one kind of thing only, so a receipt can never pass
+/// for an access token whatever it says.
+pub const ACCESS_KEY: &str = "access";
+pub const RECEIPT_KEY: &str = "receipt";
+
+/// The JWS `typ` of a receipt.
+pub const RECEIPT_TYPE: &str = "receipt+jwt";
+
+/// The keys in use: one that signs access tokens and all that still verify them; one that signs
+/// receipts and every receipt key ever used (receipts are kept for years and must still verify
+/// after a rotation).
 pub struct KeyRing {
     signing_kid: String,
     signing: EncodingKey,
     verifying: HashMap<String, VerifyingKey>,
+    receipt_kid: String,
+    receipt_signing: EncodingKey,
+    receipts: HashMap<String, VerifyingKey>,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -123,6 +138,15 @@ fn seal_error(kid: &str, e: SealError) -> IdentityError {
 }
 
 async fn insert_key(db: &Db, clock: &dyn Clock, sealer: &Sealer) -> Result<String> {
+    insert_key_for(db, clock, sealer, ACCESS_KEY).await
+}
+
+async fn insert_key_for(
+    db: &Db,
+    clock: &dyn Clock,
+    sealer: &Sealer,
+    purpose: &str,
+) -> Result<String> {
     let (private_pem, public_pem) = generate()?;
     let private_pem = zeroize::Zeroizing::new(private_pem);
     let kid = Uuid::now_v7().simple().to_string();
@@ -132,13 +156,14 @@ async fn insert_key(db: &Db, clock: &dyn Clock, sealer: &Sealer) -> Result<Strin
     let now = clock.now();
     on_pool!(db, write, |pool| {
         sqlx::query(
-            "INSERT INTO signing_key (kid, algorithm, private_key, public_pem, created_at) \
-             VALUES ($1, 'EdDSA', $2, $3, $4)",
+            "INSERT INTO signing_key (kid, algorithm, private_key, public_pem, created_at, purpose) \
+             VALUES ($1, 'EdDSA', $2, $3, $4, $5)",
         )
         .bind(&kid)
         .bind(&sealed)
         .bind(&public_pem)
         .bind(now)
+        .bind(purpose)
         .execute(pool)
         .await
         .map(|_| ())
@@ -237,21 +262,54 @@ pub async fn rotate(db: &Db, clock: &dyn Clock, settings: &TokenSettings) -> Res
     on_pool!(db, write, |pool| {
         async {
             sqlx::query(
-                "UPDATE signing_key SET retired_at = $1 WHERE kid <> $2 AND retired_at IS NULL",
+                "UPDATE signing_key SET retired_at = $1 \
+                 WHERE kid <> $2 AND retired_at IS NULL AND purpose = 'access'",
             )
             .bind(now)
             .bind(&kid)
             .execute(pool)
             .await?;
-            sqlx::query("DELETE FROM signing_key WHERE retired_at IS NOT NULL AND retired_at < $1")
-                .bind(keep)
-                .execute(pool)
-                .await
-                .map(|_| ())
+            sqlx::query(
+                "DELETE FROM signing_key \
+                 WHERE retired_at IS NOT NULL AND retired_at < $1 AND purpose = 'access'",
+            )
+            .bind(keep)
+            .execute(pool)
+            .await
+            .map(|_| ())
         }
         .await
     })?;
     Ok(kid)
+}
+
+/// Adds a receipt-signing key and retires the others, which stay published (never deleted):
+/// every receipt ever issued still verifies. Returns the new key id.
+pub async fn rotate_receipt_key(db: &Db, clock: &dyn Clock, sealer: &Sealer) -> Result<String> {
+    let kid = insert_key_for(db, clock, sealer, RECEIPT_KEY).await?;
+    let now = clock.now();
+    on_pool!(db, write, |pool| {
+        sqlx::query(
+            "UPDATE signing_key SET retired_at = $1 \
+             WHERE kid <> $2 AND retired_at IS NULL AND purpose = 'receipt'",
+        )
+        .bind(now)
+        .bind(&kid)
+        .execute(pool)
+        .await
+        .map(|_| ())
+    })?;
+    Ok(kid)
+}
+
+fn published(row: &KeyRow) -> Result<VerifyingKey> {
+    let key = DecodingKey::from_ed_pem(row.public_pem.as_bytes()).map_err(internal)?;
+    let x = URL_SAFE_NO_PAD.encode(raw_public(&row.public_pem)?);
+    let jwk = serde_json::json!({
+        "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig",
+        "kid": row.kid, "x": x,
+    });
+    Ok(VerifyingKey { key, jwk })
 }
 
 impl KeyRing {
@@ -271,34 +329,95 @@ impl KeyRing {
             );
             rows = fetch(db).await?;
         }
-        if rows.iter().all(|r| r.retired_at.is_some()) {
-            insert_key(db, clock, sealer).await?;
+        let mut created = false;
+        for purpose in [ACCESS_KEY, RECEIPT_KEY] {
+            if rows
+                .iter()
+                .all(|r| r.purpose != purpose || r.retired_at.is_some())
+            {
+                insert_key_for(db, clock, sealer, purpose).await?;
+                created = true;
+            }
+        }
+        if created {
             rows = fetch(db).await?;
         }
         let mut verifying = HashMap::new();
+        let mut receipts = HashMap::new();
         let mut signing = None;
+        let mut receipt_signing = None;
         for row in &rows {
-            let key = DecodingKey::from_ed_pem(row.public_pem.as_bytes()).map_err(internal)?;
-            let x = URL_SAFE_NO_PAD.encode(raw_public(&row.public_pem)?);
-            let jwk = serde_json::json!({
-                "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig",
-                "kid": row.kid, "x": x,
-            });
-            verifying.insert(row.kid.clone(), VerifyingKey { key, jwk });
-            // The newest unretired key signs.
-            if row.retired_at.is_none() {
-                signing = Some(row);
+            // The newest unretired key of each purpose signs.
+            if row.purpose == RECEIPT_KEY {
+                receipts.insert(row.kid.clone(), published(row)?);
+                if row.retired_at.is_none() {
+                    receipt_signing = Some(row);
+                }
+            } else {
+                verifying.insert(row.kid.clone(), published(row)?);
+                if row.retired_at.is_none() {
+                    signing = Some(row);
+                }
             }
         }
+        let open = |row: &KeyRow| -> Result<EncodingKey> {
+            let pem = sealer
+                .open(&row.private_key, &context(&row.kid))
+                .map_err(|e| seal_error(&row.kid, e))?;
+            EncodingKey::from_ed_pem(&pem).map_err(internal)
+        };
         let row = signing.ok_or_else(|| internal("no signing key"))?;
-        let pem = sealer
-            .open(&row.private_key, &context(&row.kid))
-            .map_err(|e| seal_error(&row.kid, e))?;
+        let receipt = receipt_signing.ok_or_else(|| internal("no receipt key"))?;
         Ok(KeyRing {
             signing_kid: row.kid.clone(),
-            signing: EncodingKey::from_ed_pem(&pem).map_err(internal)?,
+            signing: open(row)?,
             verifying,
+            receipt_kid: receipt.kid.clone(),
+            receipt_signing: open(receipt)?,
+            receipts,
         })
+    }
+
+    /// Signs a receipt (any claims) with the receipt key: a compact JWS, `typ` `receipt+jwt`.
+    pub fn sign_receipt<T: Serialize>(&self, claims: &T) -> Result<String> {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.receipt_kid.clone());
+        header.typ = Some(RECEIPT_TYPE.into());
+        jsonwebtoken::encode(&header, claims, &self.receipt_signing).map_err(internal)
+    }
+
+    /// Whether this ring knows the receipt key a receipt names (else it may be newer than the
+    /// ring: reload and ask again).
+    pub fn knows_receipt_key(&self, token: &str) -> bool {
+        jsonwebtoken::decode_header(token)
+            .ok()
+            .and_then(|h| h.kid)
+            .is_some_and(|kid| self.receipts.contains_key(&kid))
+    }
+
+    /// The claims of a receipt signed by one of our receipt keys, or why not. Receipts do not
+    /// expire; the signature, the algorithm, the key's purpose and the type are checked.
+    pub fn verify_receipt(
+        &self,
+        token: &str,
+    ) -> std::result::Result<serde_json::Value, VerifyError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| VerifyError::Malformed)?;
+        if header.alg != Algorithm::EdDSA {
+            return Err(VerifyError::Algorithm);
+        }
+        if header.typ.as_deref() != Some(RECEIPT_TYPE) {
+            return Err(VerifyError::Rejected("not a receipt".into()));
+        }
+        let kid = header.kid.ok_or(VerifyError::UnknownKey)?;
+        let key = self.receipts.get(&kid).ok_or(VerifyError::UnknownKey)?;
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_required_spec_claims::<&str>(&[]);
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.validate_aud = false;
+        let data = jsonwebtoken::decode::<serde_json::Value>(token, &key.key, &validation)
+            .map_err(|e| VerifyError::Rejected(e.to_string()))?;
+        Ok(data.claims)
     }
 
     pub fn signing_kid(&self) -> &str {
@@ -311,7 +430,12 @@ impl KeyRing {
 
     /// The JSON Web Key Set published at `/.well-known/jwks.json`.
     pub fn jwks(&self) -> serde_json::Value {
-        let mut keys: Vec<&serde_json::Value> = self.verifying.values().map(|k| &k.jwk).collect();
+        let mut keys: Vec<&serde_json::Value> = self
+            .verifying
+            .values()
+            .chain(self.receipts.values())
+            .map(|k| &k.jwk)
+            .collect();
         keys.sort_by_key(|k| k["kid"].as_str().unwrap_or_default().to_owned());
         serde_json::json!({ "keys": keys })
     }
@@ -371,7 +495,8 @@ pub enum VerifyError {
 pub async fn current_signing_kid(db: &Db) -> Result<Option<String>> {
     Ok(on_pool!(db, read, |pool| {
         sqlx::query_scalar(
-            "SELECT kid FROM signing_key WHERE retired_at IS NULL ORDER BY created_at DESC, kid DESC LIMIT 1",
+            "SELECT kid FROM signing_key WHERE retired_at IS NULL AND purpose = 'access' \
+             ORDER BY created_at DESC, kid DESC LIMIT 1",
         )
         .fetch_optional(pool)
         .await
@@ -381,7 +506,8 @@ pub async fn current_signing_kid(db: &Db) -> Result<Option<String>> {
 async fn fetch(db: &Db) -> Result<Vec<KeyRow>> {
     Ok(on_pool!(db, read, |pool| {
         sqlx::query_as(
-            "SELECT kid, private_key, public_pem, retired_at FROM signing_key ORDER BY created_at, kid",
+            "SELECT kid, purpose, private_key, public_pem, retired_at FROM signing_key \
+             ORDER BY created_at, kid",
         )
         .fetch_all(pool)
         .await

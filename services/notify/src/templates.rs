@@ -54,6 +54,8 @@ pub fn essential(template: &str) -> Option<&'static str> {
         "subprocessor-notice" | "subprocessor-withdrawn" | "objection-decided" => {
             Some("essential-legal")
         }
+        "rights-confirm" | "rights-received" | "rights-update" => Some("essential-account"),
+        "rights-reminder" | "rights-overdue" => Some("essential-legal"),
         _ => None,
     }
 }
@@ -66,7 +68,9 @@ mod tests {
     fn every_template_in_every_language() {
         let args = serde_json::json!({ "name": "An", "link": "https://x.example/l", "site": "CertiBel", "minutes": 60, "version": 2,
             "kind": "add", "date": "2027-01-04", "summary": "Hosting moves", "reason": "objection upheld",
-            "decision": "upheld", "outcome": "exclude", "note": "agreed", "subject": "Spring", "body": "News" });
+            "decision": "upheld", "outcome": "exclude", "note": "agreed", "subject": "Spring", "body": "News",
+            "rights": "access", "hours": 24, "number": "2026-0001", "due": "2027-01-04", "step": "closed",
+            "state": "refused", "ground": "legal_obligation", "receipt": "eyJ" });
         for template in [
             "password-reset",
             "invitation",
@@ -76,6 +80,11 @@ mod tests {
             "objection-decided",
             "newsletter",
             "privacy-notice",
+            "rights-confirm",
+            "rights-received",
+            "rights-update",
+            "rights-reminder",
+            "rights-overdue",
         ] {
             let mut seen = Vec::new();
             for lang in ["nl", "fr", "en"] {

@@ -103,3 +103,70 @@ privacy-notice-body =
     { $link }
 
     Earlier versions remain available on the same page.
+
+# rights- data subjects' rights requests (issue 17)
+rights-confirm-subject = { $site }: confirm your privacy request
+rights-confirm-body =
+    Hello { $name },
+
+    We received a request to exercise your privacy rights ({ $rights }) filed with this e-mail address. To confirm that it is yours and have it registered, open this link within { $hours } hours:
+
+    { $link }
+
+    Until you confirm it, nothing happens. If you did not file it, ignore this message.
+rights-received-subject = { $site }: your request { $number } was received
+rights-received-body =
+    Hello,
+
+    Your request { $number } ({ $rights }) was received. We answer it by { $due } at the latest.
+
+    Follow it here:
+
+    { $link }
+
+    Your signed receipt (verifiable with the keys published at /.well-known/jwks.json):
+
+    { $receipt }
+rights-update-subject = { $site }: your request { $number } — { $step ->
+        [identity_check] we need to confirm who you are
+        [in_progress] we are working on it
+        [extended] the answer is postponed
+        [closed] { $state ->
+            [fulfilled] it has been fulfilled
+            [partly_fulfilled] it has been partly fulfilled
+           *[refused] it has been refused
+        }
+       *[other] a new message
+    }
+rights-update-body =
+    Hello,
+
+    { $step ->
+        [identity_check] Before we disclose or change anything, we need to confirm who you are:
+        [in_progress] We are working on your request.
+        [extended] We need more time to answer your request, which the law allows once (GDPR Art. 12(3)). The new date is { $due }. Why:
+        [closed] { $state ->
+            [fulfilled] Your request has been fulfilled:
+            [partly_fulfilled] Your request has been partly fulfilled. What was not done rests on this legal ground: { $ground }.
+           *[refused] Your request has been refused on this legal ground: { $ground }.
+        }
+       *[other] There is a new message about your request:
+    }
+
+    { $note }
+
+    Your request and every step of it:
+
+    { $link }
+
+    If you disagree with how your request was handled, you may lodge a complaint with the data protection authority.
+rights-reminder-subject = { $site }: request { $number } is due on { $due }
+rights-reminder-body =
+    Request { $number } must be answered by { $due }.
+
+    { $link }
+rights-overdue-subject = { $site }: request { $number } is overdue (due { $due })
+rights-overdue-body =
+    Request { $number } was due on { $due } and is not closed.
+
+    { $link }

@@ -103,3 +103,70 @@ privacy-notice-body =
     { $link }
 
     Les versions précédentes restent disponibles sur la même page.
+
+# rights- demandes des personnes concernées (issue 17)
+rights-confirm-subject = { $site } : confirmez votre demande relative à vos données
+rights-confirm-body =
+    Bonjour { $name },
+
+    Nous avons reçu, avec cette adresse e-mail, une demande d'exercice de vos droits ({ $rights }). Pour confirmer qu'elle vient de vous et la faire enregistrer, ouvrez ce lien dans les { $hours } heures :
+
+    { $link }
+
+    Tant que vous ne confirmez pas, rien ne se passe. Si vous ne l'avez pas introduite, ignorez ce message.
+rights-received-subject = { $site } : votre demande { $number } a été reçue
+rights-received-body =
+    Bonjour,
+
+    Votre demande { $number } ({ $rights }) a été reçue. Nous y répondrons au plus tard le { $due }.
+
+    Suivez-la ici :
+
+    { $link }
+
+    Votre accusé de réception signé (vérifiable avec les clés publiées à /.well-known/jwks.json) :
+
+    { $receipt }
+rights-update-subject = { $site } : votre demande { $number } — { $step ->
+        [identity_check] nous devons vérifier votre identité
+        [in_progress] nous la traitons
+        [extended] la réponse est reportée
+        [closed] { $state ->
+            [fulfilled] elle a été satisfaite
+            [partly_fulfilled] elle a été partiellement satisfaite
+           *[refused] elle a été refusée
+        }
+       *[other] un nouveau message
+    }
+rights-update-body =
+    Bonjour,
+
+    { $step ->
+        [identity_check] Avant de communiquer ou de modifier quoi que ce soit, nous devons vérifier votre identité :
+        [in_progress] Nous traitons votre demande.
+        [extended] Il nous faut plus de temps pour répondre à votre demande, ce que la loi permet une fois (RGPD art. 12, par. 3). La nouvelle date est le { $due }. Pourquoi :
+        [closed] { $state ->
+            [fulfilled] Votre demande a été satisfaite :
+            [partly_fulfilled] Votre demande a été partiellement satisfaite. Ce qui n'a pas été fait repose sur ce motif légal : { $ground }.
+           *[refused] Votre demande a été refusée sur ce motif légal : { $ground }.
+        }
+       *[other] Il y a un nouveau message concernant votre demande :
+    }
+
+    { $note }
+
+    Votre demande et chacune de ses étapes :
+
+    { $link }
+
+    Si vous n'êtes pas d'accord avec le traitement de votre demande, vous pouvez introduire une réclamation auprès de l'autorité de protection des données.
+rights-reminder-subject = { $site } : la demande { $number } est à traiter pour le { $due }
+rights-reminder-body =
+    La demande { $number } doit recevoir une réponse au plus tard le { $due }.
+
+    { $link }
+rights-overdue-subject = { $site } : la demande { $number } est en retard (échéance { $due })
+rights-overdue-body =
+    La demande { $number } devait recevoir une réponse le { $due } et n'est pas clôturée.
+
+    { $link }

@@ -103,3 +103,70 @@ privacy-notice-body =
     { $link }
 
     Eerdere versies blijven op dezelfde pagina beschikbaar.
+
+# rights- verzoeken van betrokkenen (issue 17)
+rights-confirm-subject = { $site }: bevestig uw privacyverzoek
+rights-confirm-body =
+    Beste { $name },
+
+    We ontvingen met dit e-mailadres een verzoek om uw privacyrechten uit te oefenen ({ $rights }). Open binnen { $hours } uur deze link om te bevestigen dat het van u komt en het te laten registreren:
+
+    { $link }
+
+    Zolang u niet bevestigt, gebeurt er niets. Diende u het niet in, negeer dan dit bericht.
+rights-received-subject = { $site }: uw verzoek { $number } is ontvangen
+rights-received-body =
+    Beste,
+
+    Uw verzoek { $number } ({ $rights }) is ontvangen. We beantwoorden het uiterlijk op { $due }.
+
+    Volg het hier:
+
+    { $link }
+
+    Uw ondertekend ontvangstbewijs (controleerbaar met de sleutels gepubliceerd op /.well-known/jwks.json):
+
+    { $receipt }
+rights-update-subject = { $site }: uw verzoek { $number } — { $step ->
+        [identity_check] we moeten nagaan wie u bent
+        [in_progress] we werken eraan
+        [extended] het antwoord wordt uitgesteld
+        [closed] { $state ->
+            [fulfilled] het is ingewilligd
+            [partly_fulfilled] het is gedeeltelijk ingewilligd
+           *[refused] het is geweigerd
+        }
+       *[other] een nieuw bericht
+    }
+rights-update-body =
+    Beste,
+
+    { $step ->
+        [identity_check] Voor we iets meedelen of wijzigen, moeten we nagaan wie u bent:
+        [in_progress] We werken aan uw verzoek.
+        [extended] We hebben meer tijd nodig om uw verzoek te beantwoorden, wat de wet één keer toestaat (AVG art. 12, lid 3). De nieuwe datum is { $due }. Waarom:
+        [closed] { $state ->
+            [fulfilled] Uw verzoek is ingewilligd:
+            [partly_fulfilled] Uw verzoek is gedeeltelijk ingewilligd. Wat niet gebeurde, steunt op deze wettelijke grond: { $ground }.
+           *[refused] Uw verzoek is geweigerd op deze wettelijke grond: { $ground }.
+        }
+       *[other] Er is een nieuw bericht over uw verzoek:
+    }
+
+    { $note }
+
+    Uw verzoek en elke stap ervan:
+
+    { $link }
+
+    Bent u het niet eens met hoe uw verzoek behandeld werd, dan kunt u klacht indienen bij de gegevensbeschermingsautoriteit.
+rights-reminder-subject = { $site }: verzoek { $number } vervalt op { $due }
+rights-reminder-body =
+    Verzoek { $number } moet uiterlijk op { $due } beantwoord zijn.
+
+    { $link }
+rights-overdue-subject = { $site }: verzoek { $number } is over tijd (uiterlijk { $due })
+rights-overdue-body =
+    Verzoek { $number } moest op { $due } beantwoord zijn en is niet afgesloten.
+
+    { $link }

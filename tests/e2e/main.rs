@@ -31,6 +31,7 @@ mod recovery;
 mod register;
 mod retention;
 mod revocation;
+mod rights;
 mod second_factor;
 mod second_factor_browser;
 mod session;

@@ -1051,3 +1051,5 @@ privacy-register-json = Download as JSON
 privacy-register-csv = Download as CSV (spreadsheet)
 privacy-register-print = Printable version
 privacy-register-id = Activity
+retention-target-rights-requests = Closed rights requests
+retention-target-unconfirmed-requests = Unconfirmed rights requests

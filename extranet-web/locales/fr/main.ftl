@@ -1051,3 +1051,5 @@ privacy-register-json = Télécharger en JSON
 privacy-register-csv = Télécharger en CSV (tableur)
 privacy-register-print = Version imprimable
 privacy-register-id = Activité
+retention-target-rights-requests = Demandes d'exercice des droits clôturées
+retention-target-unconfirmed-requests = Demandes d'exercice des droits non confirmées

@@ -1051,3 +1051,5 @@ privacy-register-json = Downloaden als JSON
 privacy-register-csv = Downloaden als CSV (rekenblad)
 privacy-register-print = Afdrukbare versie
 privacy-register-id = Activiteit
+retention-target-rights-requests = Afgesloten verzoeken van betrokkenen
+retention-target-unconfirmed-requests = Onbevestigde verzoeken van betrokkenen

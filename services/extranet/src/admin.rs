@@ -47,12 +47,19 @@ pub(crate) async fn open(config: &Config) -> anyhow::Result<Db> {
 }
 
 /// Seals every signing key again under the current key-encryption key (opening those sealed
-/// under `keys.previous_encryption_key`), then adds a new signing key.
+/// under `keys.previous_encryption_key`), then adds a new signing key and a new receipt key.
 pub async fn rotate_keys(config: &Config) -> anyhow::Result<()> {
     let settings = config.token_settings()?;
     let db = open(config).await?;
     let resealed = tokens::reseal(&db, &SystemClock, &settings.sealer).await?;
     let kid = tokens::rotate(&db, &SystemClock, &settings).await?;
+    let receipt_kid = tokens::rotate_receipt_key(&db, &SystemClock, &settings.sealer).await?;
+    record(
+        &db,
+        NewEntry::new(SystemClock.now(), "keys.rotate", Outcome::Success)
+            .subject("signing_key", &receipt_kid),
+    )
+    .await?;
     record(
         &db,
         NewEntry::new(SystemClock.now(), "keys.rotate", Outcome::Success)
@@ -65,6 +72,7 @@ pub async fn rotate_keys(config: &Config) -> anyhow::Result<()> {
         settings.sealer.current_id()
     );
     println!("new signing key {kid}");
+    println!("new receipt key {receipt_kid} (earlier receipt keys stay published)");
     Ok(())
 }
 

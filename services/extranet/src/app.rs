@@ -32,6 +32,7 @@ pub struct Shared {
     pub subprocessors: Arc<extranet_subprocessors::Subprocessors>,
     pub privacy: Arc<extranet_privacy::Privacy>,
     pub consents: Arc<extranet_privacy::Consents>,
+    pub rights: Arc<extranet_rights::Rights>,
 }
 
 impl AppState {
@@ -98,6 +99,7 @@ fn router(config: &Config, state: AppState) -> Router {
         documents: state.documents.clone(),
         subprocessors: state.subprocessors.clone(),
         consents: state.consents.clone(),
+        rights: state.rights.clone(),
     });
     let api_unknown = Router::new().fallback(|| async { StatusCode::NOT_FOUND });
     let jwks = crate::api::auth::jwks_route(state.auth.clone());

@@ -165,6 +165,8 @@ pub enum AuditCommand {
 pub enum KeysCommand {
     /// Add a new signing key; new tokens use it at once (running instances pick it up on first
     /// sight of its key id). Older public keys stay published until their last token expires.
+    /// Also adds a new key for rights-request receipts; earlier receipt keys stay published, so
+    /// every receipt ever issued still verifies.
     ///
     /// First seals every signing key again under the current key-encryption key: to change
     /// that key, set the new one as keys.encryption_key and the old one as

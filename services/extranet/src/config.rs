@@ -102,9 +102,15 @@ pub struct PrivacyConfig {
     pub authority_name: String,
     pub authority_address: Vec<String>,
     pub authority_website: String,
-    /// For end-to-end tests only: the retention job's and the notice's clock reads this file,
-    /// an RFC 3339 instant, when it exists. Never set in production.
+    /// For end-to-end tests only: the retention job's, the notice's and the rights requests'
+    /// clock reads this file, an RFC 3339 instant, when it exists. Never set in production.
     pub clock_file: Option<PathBuf>,
+    /// How often each instance looks for rights requests to remind the coordinator of.
+    pub rights_check_secs: u64,
+    /// Days before a rights request's due date when the coordinator is reminded (once).
+    pub rights_reminder_days: u8,
+    /// Rights requests one address may file without an account per day.
+    pub rights_per_address_per_day: i64,
 }
 
 impl Default for PrivacyConfig {
@@ -123,6 +129,9 @@ impl Default for PrivacyConfig {
             ],
             authority_website: "https://www.gegevensbeschermingsautoriteit.be".into(),
             clock_file: None,
+            rights_check_secs: 3600,
+            rights_reminder_days: 7,
+            rights_per_address_per_day: 3,
         }
     }
 }

@@ -184,7 +184,7 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
         extranet_privacy::Privacy::new(
             db.clone(),
             objects.clone(),
-            privacy_clock,
+            privacy_clock.clone(),
             config.privacy_settings(),
         )
         .await?
@@ -207,6 +207,22 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
             link_lifetime: extranet_privacy::consent::LINK_LIFETIME,
         },
     ));
+    let rights = Arc::new(extranet_rights::Rights::new(
+        db.clone(),
+        privacy_clock,
+        auth.clone(),
+        extranet_rights::Settings {
+            coordinator_email: config.privacy.coordinator_email.clone(),
+            time_zone: config.site.tz(),
+            reminder_days: config.privacy.rights_reminder_days,
+            per_address_per_day: config.privacy.rights_per_address_per_day,
+            ..extranet_rights::Settings::new(base_url.clone(), config.site.name.clone())
+        },
+    ));
+    rights.clone().spawn_reminders(
+        Duration::from_secs(config.privacy.rights_check_secs),
+        shutdown.clone(),
+    );
     let limits = Limits {
         max_connections: config.server.max_connections,
         handshake_timeout: Duration::from_secs(config.server.handshake_timeout_secs),
@@ -226,6 +242,7 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
             subprocessors,
             privacy: privacy.clone(),
             consents,
+            rights,
         }),
     );
 

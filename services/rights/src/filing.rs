@@ -11,7 +11,9 @@ use extranet_audit::{NewEntry, Outcome};
 use extranet_identity::EmailAddress;
 use extranet_identity::sessions::{hash_token, new_token};
 use extranet_notify::outbox::{self, Mail};
-use extranet_platform::{on_pool, write_tx};
+// Mail is queued on the wall clock: the sender sends what is due by it, whatever the
+// requests' own clock (under test control in end-to-end tests) says.
+use extranet_platform::{SystemClock, on_pool, write_tx};
 use serde::Deserialize;
 use sqlx::{AssertSqlSafe, FromRow};
 use uuid::Uuid;
@@ -233,7 +235,7 @@ impl Rights {
             extranet_audit::append_in(&mut *tx, &entry).await?;
             outbox::enqueue_in(
                 &mut *tx,
-                self.clock(),
+                &SystemClock,
                 &Mail {
                     recipient: row.email.clone(),
                     language: row.language.clone(),
@@ -361,7 +363,7 @@ impl Rights {
             extranet_audit::append_in(&mut *tx, &entry).await?;
             outbox::enqueue_in(
                 &mut *tx,
-                self.clock(),
+                &SystemClock,
                 &Mail {
                     recipient: email.as_str().to_owned(),
                     language: language.to_owned(),

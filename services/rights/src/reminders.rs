@@ -5,7 +5,9 @@
 
 use extranet_audit::{NewEntry, Outcome};
 use extranet_notify::outbox::{self, Mail};
-use extranet_platform::{on_pool, write_tx};
+// Mail is queued on the wall clock: the sender sends what is due by it, whatever the
+// requests' own clock (under test control in end-to-end tests) says.
+use extranet_platform::{SystemClock, on_pool, write_tx};
 use sqlx::{AssertSqlSafe, FromRow};
 use uuid::Uuid;
 
@@ -146,11 +148,40 @@ impl Rights {
                 None::<String>
             )?;
             extranet_audit::append_in(&mut *tx, &entry).await?;
-            outbox::enqueue_many_in(&mut *tx, self.clock(), &mails).await?;
+            outbox::enqueue_many_in(&mut *tx, &SystemClock, &mails).await?;
             Ok::<_, RightsError>(true)
         }
         .await)
         .await;
         res
+    }
+}
+
+impl Rights {
+    /// Runs [`Rights::remind`] every `every` until shutdown.
+    pub fn spawn_reminders(
+        self: std::sync::Arc<Self>,
+        every: std::time::Duration,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) {
+        tokio::spawn(async move {
+            loop {
+                match self.remind().await {
+                    Ok(s) if s.reminders + s.overdue > 0 => tracing::info!(
+                        reminders = s.reminders,
+                        overdue = s.overdue,
+                        "rights-request reminders sent"
+                    ),
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::error!(error = %e, "rights-request reminders failed; retried later")
+                    }
+                }
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = tokio::time::sleep(every) => {}
+                }
+            }
+        });
     }
 }

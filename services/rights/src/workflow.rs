@@ -7,7 +7,9 @@
 use extranet_access::{Action, Masked, RightsEventView, RightsRequestView};
 use extranet_audit::{NewEntry, Outcome};
 use extranet_notify::outbox::{self, Mail};
-use extranet_platform::{on_pool, write_tx};
+// Mail is queued on the wall clock: the sender sends what is due by it, whatever the
+// requests' own clock (under test control in end-to-end tests) says.
+use extranet_platform::{SystemClock, on_pool, write_tx};
 use serde::Deserialize;
 use sqlx::AssertSqlSafe;
 use uuid::Uuid;
@@ -415,7 +417,7 @@ impl Rights {
             )?;
             extranet_audit::append_in(&mut *tx, &entry).await?;
             if let Some(m) = &mail {
-                outbox::enqueue_in(&mut *tx, self.clock(), m).await?;
+                outbox::enqueue_in(&mut *tx, &SystemClock, m).await?;
             }
             Ok::<_, RightsError>(())
         }

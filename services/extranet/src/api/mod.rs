@@ -10,6 +10,7 @@ pub mod error;
 pub mod json;
 pub mod openapi;
 pub mod query;
+pub mod rights;
 pub mod second_factor;
 pub mod subprocessors;
 pub mod words;
@@ -29,6 +30,7 @@ pub struct ApiState {
     pub documents: Arc<extranet_documents::Documents>,
     pub subprocessors: Arc<extranet_subprocessors::Subprocessors>,
     pub consents: Arc<extranet_privacy::Consents>,
+    pub rights: Arc<extranet_rights::Rights>,
 }
 
 impl FromRef<ApiState> for Arc<extranet_documents::Documents> {

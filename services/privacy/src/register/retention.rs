@@ -31,12 +31,16 @@ pub enum Target {
     EndedCertifications,
     /// Withdrawn consents (the proof of consent).
     WithdrawnConsents,
+    /// Closed rights requests, with their history.
+    RightsRequests,
+    /// Rights requests filed without an account whose address was never confirmed.
+    UnconfirmedRequests,
     /// Records kept outside the extranet: described, not carried out here.
     External,
 }
 
 impl Target {
-    pub const ALL: [Target; 11] = [
+    pub const ALL: [Target; 13] = [
         Target::Sessions,
         Target::OneTimeLinks,
         Target::SignInFailures,
@@ -47,6 +51,8 @@ impl Target {
         Target::EndedClients,
         Target::EndedCertifications,
         Target::WithdrawnConsents,
+        Target::RightsRequests,
+        Target::UnconfirmedRequests,
         Target::External,
     ];
 
@@ -62,6 +68,8 @@ impl Target {
             Target::EndedClients => "ended_clients",
             Target::EndedCertifications => "ended_certifications",
             Target::WithdrawnConsents => "withdrawn_consents",
+            Target::RightsRequests => "rights_requests",
+            Target::UnconfirmedRequests => "unconfirmed_requests",
             Target::External => "external",
         }
     }

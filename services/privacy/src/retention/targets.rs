@@ -202,6 +202,36 @@ pub(crate) fn sources(target: Target, cutoff: OffsetDateTime) -> (Vec<Source>, C
             }],
             Cut::Date(cutoff.date()),
         ),
+        Target::RightsRequests => (
+            vec![Source {
+                from: "rights_request r",
+                key: "r.id",
+                text_key: false,
+                due: "r.closed_at < $1".into(),
+                person_hold: true,
+                held: Some(person_held("r.person_id")),
+                children: &[("rights_request_event", "request_id")],
+                table: "rights_request",
+                table_key: "id",
+                documents: false,
+            }],
+            Cut::Unix(cutoff.unix_timestamp()),
+        ),
+        Target::UnconfirmedRequests => (
+            vec![Source {
+                from: "rights_request r",
+                key: "r.id",
+                text_key: false,
+                due: "(r.state = 'unconfirmed' AND r.confirm_expires < $1)".into(),
+                person_hold: false,
+                held: None,
+                children: &[("rights_request_event", "request_id")],
+                table: "rights_request",
+                table_key: "id",
+                documents: false,
+            }],
+            Cut::Unix(cutoff.unix_timestamp()),
+        ),
         Target::WithdrawnConsents => (
             vec![Source {
                 from: "consent c",

@@ -8,7 +8,7 @@
 -- subject: the signed-in requester, or the person whose address it is (none when nobody has it).
 CREATE TABLE rights_request (
     id               UUID    NOT NULL PRIMARY KEY,
-    number           TEXT    UNIQUE,
+    number           TEXT,
     person_id        UUID    REFERENCES person (id),
     email            TEXT    NOT NULL,
     name             TEXT    NOT NULL,
@@ -38,6 +38,7 @@ CREATE INDEX rights_request_due_idx ON rights_request (state, due_on);
 CREATE INDEX rights_request_person_idx ON rights_request (person_id, created_at);
 CREATE INDEX rights_request_email_idx ON rights_request (email, created_at);
 CREATE UNIQUE INDEX rights_request_confirm_idx ON rights_request (confirm_hash);
+CREATE UNIQUE INDEX rights_request_number_idx ON rights_request (number);
 
 -- Every step of a request, in order: what happened, who did it, and a note. `internal` notes
 -- are the staff's own and never shown to the requester.

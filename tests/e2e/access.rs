@@ -473,6 +473,20 @@ databases!(
             "staff@cb.example",
             "admin@cb.example",
         ];
+        // A rights request of cu@a.example: the record the rights-request routes are tried on.
+        let (status, body) = api(
+            &server,
+            &w.people["cu@a.example"].token,
+            Method::POST,
+            "/api/v1/rights-requests",
+            Some(json!({ "rights": ["access"] })),
+        )
+        .await?;
+        anyhow::ensure!(status == 201, "rights request: {status} {body}");
+        let rights_id = serde_json::from_str::<Value>(&body)?["id"]
+            .as_str()
+            .context("rights request id")?
+            .to_owned();
         let mut checked = 0usize;
         let mut invites = 0usize;
         for (method, path, permission) in &ops {
@@ -498,6 +512,79 @@ databases!(
                         if allowed { 200 } else { 403 },
                         "{caller_key} {method} {path}: {body}"
                     );
+                    checked += 1;
+                    continue;
+                }
+                // Rights requests: one's own (`self`) or every one (`all`). Someone else's
+                // request is not found, as if it did not exist.
+                if resource_of(permission) == "rights_request" {
+                    let read = domains_of(&matrix, "actions", caller, "rights_request.read");
+                    let own = *caller_key == "cu@a.example";
+                    let readable = read.contains("all") || (own && read.contains("self"));
+                    let url = path.replace("{id}", &rights_id);
+                    let (expected, status, body) = match (method.as_str(), path.as_str()) {
+                        ("post", "/api/v1/rights-requests") => {
+                            let (st, b) = api(
+                                &server,
+                                &caller.token,
+                                Method::POST,
+                                &url,
+                                Some(json!({ "rights": ["access"] })),
+                            )
+                            .await?;
+                            (
+                                if allowed_domains.contains("self") {
+                                    201
+                                } else {
+                                    403
+                                },
+                                st,
+                                b,
+                            )
+                        }
+                        ("get", p) if !p.contains("{id}") => {
+                            let (st, b) =
+                                api(&server, &caller.token, Method::GET, &url, None).await?;
+                            let wanted = if p.ends_with("/queue") { "all" } else { "self" };
+                            let ok = allowed_domains.contains(wanted);
+                            if ok && st == 200 {
+                                // Exactly the requests the policy lets the caller list.
+                                let listed = b.contains(&rights_id);
+                                assert_eq!(
+                                    listed,
+                                    own || wanted == "all",
+                                    "{caller_key} GET {path}: {b}"
+                                );
+                            }
+                            (if ok { 200 } else { 403 }, st, b)
+                        }
+                        ("get", _) => {
+                            let (st, b) =
+                                api(&server, &caller.token, Method::GET, &url, None).await?;
+                            (if readable { 200 } else { 404 }, st, b)
+                        }
+                        _ => {
+                            let (st, b) = api(
+                                &server,
+                                &caller.token,
+                                Method::POST,
+                                &url,
+                                Some(
+                                    json!({ "step": "comment", "note": "seen", "internal": true }),
+                                ),
+                            )
+                            .await?;
+                            let expect = if !readable {
+                                404
+                            } else if allowed_domains.contains("all") {
+                                200
+                            } else {
+                                403
+                            };
+                            (expect, st, b)
+                        }
+                    };
+                    assert_eq!(status, expected, "{caller_key} {method} {path}: {body}");
                     checked += 1;
                     continue;
                 }

@@ -151,7 +151,7 @@ databases!(
         server.signal("HUP")?;
         assert!(
             server
-                .stderr_contains("processing register not reloaded", Duration::from_secs(10))
+                .stderr_contains("processing register not reloaded", Duration::from_secs(30))
                 .await,
             "{}",
             server.stderr()

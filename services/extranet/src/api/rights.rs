@@ -91,6 +91,7 @@ pub struct FileBody {
     details: String,
     /// Refused unless it is the caller's own address.
     #[serde(default)]
+    #[schema(format = Email)]
     email: Option<String>,
 }
 
@@ -139,6 +140,7 @@ async fn list_mine(
 
 /// What the queue shows.
 #[derive(Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct QueueQuery {
     /// A state, `open` (the default: every state not closed) or `all`.
@@ -236,7 +238,7 @@ async fn post_step(
     Path(raw): Path<String>,
     ApiJson(body): ApiJson<StepBody>,
 ) -> Result<Response, ApiError> {
-    let step = body.into_step();
+    let step = body.into_step()?;
     let caller = writer(&s.directory, &who, &peer).await?;
     let w = Who {
         person: caller.person,
@@ -246,61 +248,82 @@ async fn post_step(
     Ok(detail_body(&s.rights.step(&w, id(&raw)?, &step).await?))
 }
 
-/// A step of the coordinator, named by `step`.
+/// The coordinator's steps.
+#[derive(Deserialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub enum StepWord {
+    Assign,
+    Comment,
+    IdentityCheck,
+    Start,
+    Extend,
+    Close,
+}
+
+/// A step of the coordinator, named by `step`, with what it needs: `assign` an `assignee`;
+/// `comment` a `note` (`internal` for the staff only); `identity_check` a `note` saying what
+/// the requester must provide; `start` an optional `note`; `extend` `months` (1 or 2) and a
+/// `reason`; `close` an `outcome`, a `note` and, unless fulfilled, a `ground`. A field a step
+/// needs and lacks is a 422 naming it.
 #[derive(Deserialize, ToSchema)]
-#[serde(tag = "step", rename_all = "snake_case", deny_unknown_fields)]
-pub enum StepBody {
-    Assign {
-        assignee: uuid::Uuid,
-    },
-    Comment {
-        note: String,
-        /// An internal note is the staff's own: never shown or mailed to the requester.
-        #[serde(default)]
-        internal: bool,
-    },
-    IdentityCheck {
-        /// What the requester must provide.
-        note: String,
-    },
-    Start {
-        #[serde(default)]
-        note: String,
-    },
-    Extend {
-        /// 1 or 2 further months.
-        months: u8,
-        reason: String,
-    },
-    Close {
-        /// fulfilled, partly_fulfilled, refused
-        outcome: String,
-        note: String,
-        /// manifestly_unfounded, identity_not_established, legal_obligation, legal_claims,
-        /// rights_of_others, compelling_grounds, not_provided_by_subject
-        #[serde(default)]
-        ground: Option<String>,
-    },
+#[serde(deny_unknown_fields)]
+pub struct StepBody {
+    step: StepWord,
+    #[serde(default)]
+    assignee: Option<uuid::Uuid>,
+    #[serde(default)]
+    #[schema(max_length = 4000)]
+    note: Option<String>,
+    #[serde(default)]
+    internal: Option<bool>,
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 2)]
+    months: Option<u8>,
+    #[serde(default)]
+    #[schema(max_length = 4000)]
+    reason: Option<String>,
+    /// fulfilled, partly_fulfilled, refused
+    #[serde(default)]
+    outcome: Option<String>,
+    /// manifestly_unfounded, identity_not_established, legal_obligation, legal_claims,
+    /// rights_of_others, compelling_grounds, not_provided_by_subject
+    #[serde(default)]
+    ground: Option<String>,
+}
+
+fn needs<T>(v: Option<T>, field: &'static str) -> Result<T, ApiError> {
+    v.ok_or_else(|| ApiError::Invalid {
+        field,
+        message: "this step needs it".into(),
+    })
 }
 
 impl StepBody {
-    fn into_step(self) -> Step {
-        match self {
-            StepBody::Assign { assignee } => Step::Assign { assignee },
-            StepBody::Comment { note, internal } => Step::Comment { note, internal },
-            StepBody::IdentityCheck { note } => Step::IdentityCheck { note },
-            StepBody::Start { note } => Step::Start { note },
-            StepBody::Extend { months, reason } => Step::Extend { months, reason },
-            StepBody::Close {
-                outcome,
-                note,
-                ground,
-            } => Step::Close {
-                outcome,
-                note,
-                ground,
+    fn into_step(self) -> Result<Step, ApiError> {
+        Ok(match self.step {
+            StepWord::Assign => Step::Assign {
+                assignee: needs(self.assignee, "assignee")?,
             },
-        }
+            StepWord::Comment => Step::Comment {
+                note: needs(self.note, "note")?,
+                internal: self.internal.unwrap_or(false),
+            },
+            StepWord::IdentityCheck => Step::IdentityCheck {
+                note: needs(self.note, "note")?,
+            },
+            StepWord::Start => Step::Start {
+                note: self.note.unwrap_or_default(),
+            },
+            StepWord::Extend => Step::Extend {
+                months: needs(self.months, "months")?,
+                reason: needs(self.reason, "reason")?,
+            },
+            StepWord::Close => Step::Close {
+                outcome: needs(self.outcome, "outcome")?,
+                note: needs(self.note, "note")?,
+                ground: self.ground,
+            },
+        })
     }
 }
 
@@ -308,7 +331,9 @@ impl StepBody {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PublicBody {
+    #[schema(format = Email)]
     email: String,
+    #[schema(min_length = 1, max_length = 200)]
     name: String,
     /// nl, fr or en: the language of the mails.
     #[serde(default)]

@@ -19,6 +19,7 @@ mod pages;
 pub mod privacy;
 mod recovery;
 mod retention;
+mod rights;
 mod second_factor;
 pub mod session;
 mod site;

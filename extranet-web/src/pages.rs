@@ -55,6 +55,7 @@ pub struct Services {
     pub subprocessors: Arc<extranet_subprocessors::Subprocessors>,
     pub privacy: Arc<extranet_privacy::Privacy>,
     pub consents: Arc<extranet_privacy::Consents>,
+    pub rights: Arc<extranet_rights::Rights>,
 }
 
 /// Uploads and downloads of documents, under the session layer: the caller serves them outside
@@ -82,6 +83,7 @@ pub fn routes(s: &Services) -> Router {
         subprocessors: _,
         privacy: _,
         consents: _,
+        rights: _,
     } = s.clone();
     let account = crate::account::routes(crate::account::AccountState {
         site: site.clone(),
@@ -133,7 +135,8 @@ pub fn routes(s: &Services) -> Router {
     .merge(crate::subprocessors::routes())
     .merge(crate::retention::routes())
     .merge(crate::consent::routes())
-    .merge(crate::privacy::routes());
+    .merge(crate::privacy::routes())
+    .merge(crate::rights::routes());
     let home_page = Arc::new(HomeCache {
         site: site.clone(),
         pages: Default::default(),

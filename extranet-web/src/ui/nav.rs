@@ -51,12 +51,13 @@ pub(crate) fn may_reach(grants: &Grants, href: &str) -> bool {
         }
         "/newsletter" => grants.allows(Resource::Newsletter, Action::List, all()),
         "/privacy/register" => crate::privacy::may_read_register(grants),
+        "/privacy/requests" => grants.allows(Resource::RightsRequest, Action::Update, all()),
         _ => false,
     }
 }
 
 /// The navigation's entries, in reading order.
-const ENTRIES: [(&str, &str); 13] = [
+const ENTRIES: [(&str, &str); 14] = [
     ("/home", "menu-home"),
     ("/dossiers", "menu-dossiers"),
     ("/company", "menu-company"),
@@ -69,6 +70,7 @@ const ENTRIES: [(&str, &str); 13] = [
     ("/privacy/retention", "retention-menu"),
     ("/newsletter", "consent-menu-newsletter"),
     ("/privacy/register", "privacy-menu-register"),
+    ("/privacy/requests", "rights-menu"),
     ("/account", "menu-account"),
 ];
 

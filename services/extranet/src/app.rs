@@ -112,6 +112,7 @@ fn router(config: &Config, state: AppState) -> Router {
         subprocessors: state.subprocessors.clone(),
         privacy: state.privacy.clone(),
         consents: state.consents.clone(),
+        rights: state.rights.clone(),
     };
 
     // Every bounded route: metrics, a request timeout and a body limit; the body is read whole

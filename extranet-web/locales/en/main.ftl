@@ -1121,7 +1121,6 @@ rights-error-name = Enter your name.
 rights-error-too-many = Too many requests from this address. Try again tomorrow, or write to the privacy coordinator.
 rights-public-title = Exercise your privacy rights
 rights-public-intro = You do not need an account. We send a link to your e-mail address; your request is registered once you open it, and you then receive a signed receipt.
-rights-public-signed-in = You are signed in: file your request from your account.
 rights-email = Your e-mail address
 rights-name = Your name
 rights-language = Language of our answers

@@ -1121,7 +1121,6 @@ rights-error-name = Indiquez votre nom.
 rights-error-too-many = Trop de demandes depuis cette adresse. Réessayez demain ou écrivez au coordinateur de la protection des données.
 rights-public-title = Exercer vos droits sur vos données
 rights-public-intro = Vous n'avez pas besoin de compte. Nous envoyons un lien à votre adresse e-mail ; votre demande est enregistrée dès que vous l'ouvrez, et vous recevez alors un accusé de réception signé.
-rights-public-signed-in = Vous êtes connecté : introduisez votre demande depuis votre compte.
 rights-email = Votre adresse e-mail
 rights-name = Votre nom
 rights-language = Langue de nos réponses

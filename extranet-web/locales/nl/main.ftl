@@ -1121,7 +1121,6 @@ rights-error-name = Geef uw naam.
 rights-error-too-many = Te veel verzoeken vanaf dit adres. Probeer het morgen opnieuw, of schrijf de privacycoördinator.
 rights-public-title = Uw privacyrechten uitoefenen
 rights-public-intro = U hebt geen account nodig. We sturen een link naar uw e-mailadres; uw verzoek wordt geregistreerd zodra u die opent, en u krijgt dan een ondertekend ontvangstbewijs.
-rights-public-signed-in = U bent aangemeld: dien uw verzoek in vanuit uw account.
 rights-email = Uw e-mailadres
 rights-name = Uw naam
 rights-language = Taal van onze antwoorden

@@ -20,7 +20,6 @@ use crate::ui::{Chrome, CsrfForm, Visitor, render, words};
 struct PublicPage {
     c: Chrome,
     site_name: String,
-    signed_in: bool,
     sent: bool,
     choices: Vec<(&'static str, String)>,
     chosen: Vec<String>,
@@ -60,7 +59,6 @@ fn public_page(v: &Visitor, form: &HashMap<String, String>, sent: bool, error: O
     let page = PublicPage {
         c: v.chrome(),
         site_name: v.services.site.name.clone(),
-        signed_in: v.claims.is_some(),
         sent,
         choices: right_choices(&tr),
         chosen,
@@ -73,7 +71,13 @@ fn public_page(v: &Visitor, form: &HashMap<String, String>, sent: bool, error: O
     render(v.lang, status, &page)
 }
 
+/// A signed-in person files from their account, where they follow the request too.
 pub(super) async fn page(v: Visitor) -> Response {
+    if v.claims.is_some() {
+        return axum::response::IntoResponse::into_response(axum::response::Redirect::to(
+            "/account/requests",
+        ));
+    }
     public_page(&v, &HashMap::new(), false, None, StatusCode::OK)
 }
 

@@ -151,6 +151,7 @@ words! {
         Withdraw = "withdraw",
         Publish = "publish",
         Decide = "decide",
+        Restrict = "restrict",
     }
 }
 

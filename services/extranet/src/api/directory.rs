@@ -120,6 +120,13 @@ impl From<DirectoryError> for ApiError {
             DirectoryError::LastAdmin => {
                 ApiError::Conflict(extranet_identity::admins::LAST_ADMIN.to_owned())
             }
+            DirectoryError::Conflict(m) if m == extranet_directory::restriction::RESTRICTED => {
+                ApiError::Coded {
+                    status: StatusCode::CONFLICT,
+                    code: "restricted",
+                    detail: m,
+                }
+            }
             DirectoryError::Conflict(m) => ApiError::Conflict(m),
             DirectoryError::Throttled(wait) => ApiError::TooManyRequests(wait),
             DirectoryError::Unauthenticated => ApiError::Unauthenticated,

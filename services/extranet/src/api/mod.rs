@@ -10,6 +10,7 @@ pub mod error;
 pub mod json;
 pub mod openapi;
 pub mod query;
+pub mod restriction;
 pub mod second_factor;
 pub mod subprocessors;
 pub mod words;

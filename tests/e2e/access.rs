@@ -1513,6 +1513,9 @@ databases!(
             let caller = &w.people[caller_key];
             let rel = w.relation(caller, &target);
             let myself = caller_key == "c2@a.example";
+            // An administrator's reset of the person's second factor ended their sessions.
+            let fresh = if myself { Some(login(&server, caller_key).await?) } else { None };
+            let caller = &Who { token: fresh.unwrap_or_else(|| caller.token.clone()), roles: caller.roles.clone(), org: caller.org.clone(), id: caller.id.clone(), email: caller.email };
             let readable = !domains_of(&matrix, "actions", caller, "person.read").is_disjoint(&rel);
             // The list: the person is in it exactly as the policy says, with only the mark.
             let listable = !domains_of(&matrix, "actions", caller, "person.list").is_disjoint(&rel);

@@ -92,21 +92,46 @@ databases!(
 
         // The person's own data, marked, and their consent to the newsletter (as the primary
         // contact's, the mail that must arrive).
-        let (s, body) = api(&server, &rs_t, Method::PATCH, &person_url,
-            Some(json!({ "surname": SURNAME, "phone": PHONE }))).await?;
+        let (s, body) = api(
+            &server,
+            &rs_t,
+            Method::PATCH,
+            &person_url,
+            Some(json!({ "surname": SURNAME, "phone": PHONE })),
+        )
+        .await?;
         ensure!(s == 200, "own change: {s} {body}");
         consent_api(&server, &rs, true, "nl").await?;
         consent_api(&server, &ca, true, "nl").await?;
 
         // Before: the export holds the person (so the checks below can fail).
-        let (s, csv) = api(&server, &staff_t, Method::GET, "/api/v1/people/export", None).await?;
-        ensure!(s == 200 && csv.contains(SURNAME), "export before: {s} {csv}");
+        let (s, csv) = api(
+            &server,
+            &staff_t,
+            Method::GET,
+            "/api/v1/people/export",
+            None,
+        )
+        .await?;
+        ensure!(
+            s == 200 && csv.contains(SURNAME),
+            "export before: {s} {csv}"
+        );
 
         // A dossier and an assignment of the inspector, before they are restricted.
-        let (s, body) = api(&server, &staff_t, Method::POST, "/api/v1/dossiers",
-            Some(json!({ "organisation_id": org, "scheme": "BENOR", "status": "active" }))).await?;
+        let (s, body) = api(
+            &server,
+            &staff_t,
+            Method::POST,
+            "/api/v1/dossiers",
+            Some(json!({ "organisation_id": org, "scheme": "BENOR", "status": "active" })),
+        )
+        .await?;
         ensure!(s == 201, "dossier: {s} {body}");
-        let dossier = json_of(&body)?["id"].as_str().context("dossier")?.to_owned();
+        let dossier = json_of(&body)?["id"]
+            .as_str()
+            .context("dossier")?
+            .to_owned();
         let now = time::OffsetDateTime::now_utc();
         let at = |d: i64| {
             (now + time::Duration::days(d))
@@ -116,31 +141,77 @@ databases!(
         let (s, body) = api(&server, &staff_t, Method::POST, "/api/v1/assignments",
             Some(json!({ "dossier_id": dossier, "inspector_id": insp_id, "starts_at": at(-1), "ends_at": at(1) }))).await?;
         ensure!(s == 201, "assignment: {s} {body}");
-        let assignment = json_of(&body)?["id"].as_str().context("assignment")?.to_owned();
+        let assignment = json_of(&body)?["id"]
+            .as_str()
+            .context("assignment")?
+            .to_owned();
 
         // Only the privacy coordinator restricts; a reason is required.
         for token in [&staff_t, &ca_t, &rs_t] {
-            let (s, body) = api(&server, token, Method::PUT, &restriction_url,
-                Some(json!({ "reason": "verzoek" }))).await?;
+            let (s, body) = api(
+                &server,
+                token,
+                Method::PUT,
+                &restriction_url,
+                Some(json!({ "reason": "verzoek" })),
+            )
+            .await?;
             ensure!(s == 403, "restricted by a non-coordinator: {s} {body}");
         }
-        let (s, body) = api(&server, &po_t, Method::PUT, &restriction_url,
-            Some(json!({ "reason": "  " }))).await?;
+        let (s, body) = api(
+            &server,
+            &po_t,
+            Method::PUT,
+            &restriction_url,
+            Some(json!({ "reason": "  " })),
+        )
+        .await?;
         ensure!(s == 422, "without a reason: {s} {body}");
         ensure!(
-            count(&server, &format!("SELECT count(*) FROM person WHERE id = '{rs_id}' AND restricted_at IS NOT NULL")).await? == 0,
+            count(
+                &server,
+                &format!(
+                    "SELECT count(*) FROM person WHERE id = '{rs_id}' AND restricted_at IS NOT NULL"
+                )
+            )
+            .await?
+                == 0,
             "a refused restriction was written"
         );
-        let (s, body) = api(&server, &po_t, Method::PUT, &restriction_url,
-            Some(json!({ "reason": "Verzoek 2026-17: juistheid betwist" }))).await?;
+        let (s, body) = api(
+            &server,
+            &po_t,
+            Method::PUT,
+            &restriction_url,
+            Some(json!({ "reason": "Verzoek 2026-17: juistheid betwist" })),
+        )
+        .await?;
         ensure!(s == 200, "restrict: {s} {body}");
         let v = json_of(&body)?;
-        ensure!(v["changed"] == true && v["restriction"]["restricted"] == true, "{v}");
-        let (s, body) = api(&server, &po_t, Method::PUT, &restriction_url,
-            Some(json!({ "reason": "nogmaals" }))).await?;
-        ensure!(s == 200 && json_of(&body)?["changed"] == false, "again: {s} {body}");
-        let (s, body) = api(&server, &po_t, Method::PUT, &format!("/api/v1/people/{insp_id}/restriction"),
-            Some(json!({ "reason": "Verzoek 2026-18" }))).await?;
+        ensure!(
+            v["changed"] == true && v["restriction"]["restricted"] == true,
+            "{v}"
+        );
+        let (s, body) = api(
+            &server,
+            &po_t,
+            Method::PUT,
+            &restriction_url,
+            Some(json!({ "reason": "nogmaals" })),
+        )
+        .await?;
+        ensure!(
+            s == 200 && json_of(&body)?["changed"] == false,
+            "again: {s} {body}"
+        );
+        let (s, body) = api(
+            &server,
+            &po_t,
+            Method::PUT,
+            &format!("/api/v1/people/{insp_id}/restriction"),
+            Some(json!({ "reason": "Verzoek 2026-18" })),
+        )
+        .await?;
         ensure!(s == 200, "restrict the inspector: {s} {body}");
         ensure!(
             count(&server, &format!("SELECT count(*) FROM audit_log WHERE action = 'person.restriction.place' AND subject_id = '{rs_id}'")).await? == 1,
@@ -149,46 +220,144 @@ databases!(
 
         // Lists, searches and the record, for every other role that sees them: the mark and the
         // id, none of the fields.
-        for (who, token) in [("staff", &staff_t), ("coordinator", &po_t), ("primary contact", &ca_t)] {
-            let (s, body) = api(&server, token, Method::GET, "/api/v1/people?limit=1000", None).await?;
+        for (who, token) in [
+            ("staff", &staff_t),
+            ("coordinator", &po_t),
+            ("primary contact", &ca_t),
+        ] {
+            let (s, body) = api(
+                &server,
+                token,
+                Method::GET,
+                "/api/v1/people?limit=1000",
+                None,
+            )
+            .await?;
             ensure!(s == 200, "{who} list: {s}");
-            ensure!(!body.contains(SURNAME) && !body.contains(PHONE) && !body.contains(&rs), "{who} list shows the data: {body}");
+            ensure!(
+                !body.contains(SURNAME) && !body.contains(PHONE) && !body.contains(&rs),
+                "{who} list shows the data: {body}"
+            );
             let v = json_of(&body)?;
             let one = item(&v, &rs_id).with_context(|| format!("{who}: not listed"))?;
-            ensure!(one["restricted"] == true && one.get("surname").is_none(), "{who}: {one}");
+            ensure!(
+                one["restricted"] == true && one.get("surname").is_none(),
+                "{who}: {one}"
+            );
             let (s, body) = api(&server, token, Method::GET, &person_url, None).await?;
-            ensure!(s == 200 && !body.contains(SURNAME) && json_of(&body)?["restricted"] == true, "{who} record: {s} {body}");
-            let (s, body) = api(&server, token, Method::GET, &format!("/api/v1/people?q={SURNAME}"), None).await?;
-            ensure!(s == 200 && item(&json_of(&body)?, &rs_id).is_none(), "{who} search finds them: {body}");
+            ensure!(
+                s == 200 && !body.contains(SURNAME) && json_of(&body)?["restricted"] == true,
+                "{who} record: {s} {body}"
+            );
+            let (s, body) = api(
+                &server,
+                token,
+                Method::GET,
+                &format!("/api/v1/people?q={SURNAME}"),
+                None,
+            )
+            .await?;
+            ensure!(
+                s == 200 && item(&json_of(&body)?, &rs_id).is_none(),
+                "{who} search finds them: {body}"
+            );
         }
         // The assignment of the restricted inspector: their name masked.
-        let (s, body) = api(&server, &staff_t, Method::GET, &format!("/api/v1/assignments/{assignment}"), None).await?;
+        let (s, body) = api(
+            &server,
+            &staff_t,
+            Method::GET,
+            &format!("/api/v1/assignments/{assignment}"),
+            None,
+        )
+        .await?;
         let v = json_of(&body)?;
-        ensure!(s == 200 && v["restricted"] == true && v.get("inspector_name").is_none(), "assignment: {s} {v}");
+        ensure!(
+            s == 200 && v["restricted"] == true && v.get("inspector_name").is_none(),
+            "assignment: {s} {v}"
+        );
 
         // The person themself sees everything.
         let (s, body) = api(&server, &rs_t, Method::GET, &person_url, None).await?;
-        ensure!(s == 200 && body.contains(SURNAME) && body.contains(PHONE), "own record: {s} {body}");
+        ensure!(
+            s == 200 && body.contains(SURNAME) && body.contains(PHONE),
+            "own record: {s} {body}"
+        );
         ensure!(json_of(&body)?.get("restricted").is_none(), "{body}");
         let (s, body) = api(&server, &rs_t, Method::GET, "/api/v1/me", None).await?;
         ensure!(s == 200 && body.contains(SURNAME), "me: {s} {body}");
 
         // Exports leave them out.
-        let (s, csv) = api(&server, &staff_t, Method::GET, "/api/v1/people/export", None).await?;
-        ensure!(s == 200 && !csv.contains(SURNAME) && !csv.contains(&rs_id), "export: {csv}");
+        let (s, csv) = api(
+            &server,
+            &staff_t,
+            Method::GET,
+            "/api/v1/people/export",
+            None,
+        )
+        .await?;
+        ensure!(
+            s == 200 && !csv.contains(SURNAME) && !csv.contains(&rs_id),
+            "export: {csv}"
+        );
         let (s, csv) = api(&server, &ca_t, Method::GET, "/api/v1/people/export", None).await?;
-        ensure!(s == 200 && !csv.contains(&rs_id) && csv.contains(&ca), "primary contact's export: {csv}");
+        ensure!(
+            s == 200 && !csv.contains(&rs_id) && csv.contains(&ca),
+            "primary contact's export: {csv}"
+        );
 
         // Every use is refused (409, code `restricted`) and recorded.
         let before = refusals(&server, &rs_id).await?;
         let uses: Vec<(&str, &String, Method, String, Value)> = vec![
-            ("staff edit", &staff_t, Method::PATCH, person_url.clone(), json!({ "function": "Koper" })),
-            ("coordinator edit", &po_t, Method::PATCH, person_url.clone(), json!({ "function": "Koper" })),
-            ("primary contact edit", &ca_t, Method::PATCH, person_url.clone(), json!({ "function": "Koper" })),
-            ("rights", &ca_t, Method::PUT, format!("{person_url}/rights"), json!({ "rights": ["document.read"] })),
-            ("roles", &staff_t, Method::PUT, format!("{person_url}/roles"), json!({ "roles": ["client_user"] })),
-            ("deactivation", &ca_t, Method::POST, format!("{person_url}/deactivate"), json!({})),
-            ("handover", &ca_t, Method::POST, format!("/api/v1/organisations/{org}/primary-contact"), json!({ "person_id": rs_id })),
+            (
+                "staff edit",
+                &staff_t,
+                Method::PATCH,
+                person_url.clone(),
+                json!({ "function": "Koper" }),
+            ),
+            (
+                "coordinator edit",
+                &po_t,
+                Method::PATCH,
+                person_url.clone(),
+                json!({ "function": "Koper" }),
+            ),
+            (
+                "primary contact edit",
+                &ca_t,
+                Method::PATCH,
+                person_url.clone(),
+                json!({ "function": "Koper" }),
+            ),
+            (
+                "rights",
+                &ca_t,
+                Method::PUT,
+                format!("{person_url}/rights"),
+                json!({ "rights": ["document.read"] }),
+            ),
+            (
+                "roles",
+                &staff_t,
+                Method::PUT,
+                format!("{person_url}/roles"),
+                json!({ "roles": ["client_user"] }),
+            ),
+            (
+                "deactivation",
+                &ca_t,
+                Method::POST,
+                format!("{person_url}/deactivate"),
+                json!({}),
+            ),
+            (
+                "handover",
+                &ca_t,
+                Method::POST,
+                format!("/api/v1/organisations/{org}/primary-contact"),
+                json!({ "person_id": rs_id }),
+            ),
         ];
         for (what, token, method, url, body) in uses {
             let (s, text) = api(&server, token, method, &url, Some(body)).await?;
@@ -196,13 +365,25 @@ databases!(
             let v = json_of(&text)?;
             ensure!(v["code"] == "restricted", "{what}: {v}");
         }
-        ensure!(refusals(&server, &rs_id).await? == before + 7, "refusals not recorded");
+        ensure!(
+            refusals(&server, &rs_id).await? == before + 7,
+            "refusals not recorded"
+        );
         let (s, text) = api(&server, &staff_t, Method::POST, "/api/v1/assignments",
             Some(json!({ "dossier_id": dossier, "inspector_id": insp_id, "starts_at": at(10), "ends_at": at(11) }))).await?;
-        ensure!(s == 409 && json_of(&text)?["code"] == "restricted", "assignment of a restricted inspector: {s} {text}");
-        ensure!(refusals(&server, &insp_id).await? == 1, "assignment refusal not recorded");
+        ensure!(
+            s == 409 && json_of(&text)?["code"] == "restricted",
+            "assignment of a restricted inspector: {s} {text}"
+        );
+        ensure!(
+            refusals(&server, &insp_id).await? == 1,
+            "assignment refusal not recorded"
+        );
         let (s, body) = api(&server, &staff_t, Method::GET, &person_url, None).await?;
-        ensure!(s == 200 && !body.contains("Koper"), "a refused change was written: {body}");
+        ensure!(
+            s == 200 && !body.contains("Koper"),
+            "a refused change was written: {body}"
+        );
 
         // Mail: the newsletter is withheld (and the skip recorded), the primary contact's
         // arrives; essential mail (a password reset) still reaches the person.
@@ -218,32 +399,71 @@ databases!(
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        ensure!(withheld == 1, "the newsletter to a restricted person was not withheld");
+        ensure!(
+            withheld == 1,
+            "the newsletter to a restricted person was not withheld"
+        );
         ensure!(
             count(&server, &format!("SELECT count(*) FROM audit_log WHERE action = 'mail.withheld' AND subject_id = '{rs_id}'")).await? == 1,
             "the withheld mail is not recorded"
         );
         forgot(&server, &rs).await?;
         let reset = wait_for_subject(&env.smtp_dir, &rs, "", Duration::from_secs(30)).await?;
-        ensure!(!reset.subject.contains(&subject), "the newsletter reached a restricted person");
+        ensure!(
+            !reset.subject.contains(&subject),
+            "the newsletter reached a restricted person"
+        );
 
         // Lifting: only the coordinator; then everything is as before.
         let (s, _) = api(&server, &staff_t, Method::DELETE, &restriction_url, None).await?;
         ensure!(s == 403, "lifted by staff: {s}");
         let (s, body) = api(&server, &po_t, Method::DELETE, &restriction_url, None).await?;
-        ensure!(s == 200 && json_of(&body)?["changed"] == true, "lift: {s} {body}");
+        ensure!(
+            s == 200 && json_of(&body)?["changed"] == true,
+            "lift: {s} {body}"
+        );
         ensure!(
             count(&server, &format!("SELECT count(*) FROM audit_log WHERE action = 'person.restriction.lift' AND subject_id = '{rs_id}'")).await? == 1,
             "lifting is not recorded"
         );
-        let (s, body) = api(&server, &ca_t, Method::GET, &format!("/api/v1/people?q={SURNAME}"), None).await?;
+        let (s, body) = api(
+            &server,
+            &ca_t,
+            Method::GET,
+            &format!("/api/v1/people?q={SURNAME}"),
+            None,
+        )
+        .await?;
         let v = json_of(&body)?;
         let one = item(&v, &rs_id).context("not found after lifting")?;
-        ensure!(s == 200 && one["surname"] == SURNAME && one.get("restricted").is_none(), "{one}");
-        let (s, csv) = api(&server, &staff_t, Method::GET, "/api/v1/people/export", None).await?;
-        ensure!(s == 200 && csv.contains(SURNAME), "export after lifting: {csv}");
-        let (s, body) = api(&server, &ca_t, Method::PATCH, &person_url, Some(json!({ "function": "Koper" }))).await?;
-        ensure!(s == 200 && body.contains("Koper"), "edit after lifting: {s} {body}");
+        ensure!(
+            s == 200 && one["surname"] == SURNAME && one.get("restricted").is_none(),
+            "{one}"
+        );
+        let (s, csv) = api(
+            &server,
+            &staff_t,
+            Method::GET,
+            "/api/v1/people/export",
+            None,
+        )
+        .await?;
+        ensure!(
+            s == 200 && csv.contains(SURNAME),
+            "export after lifting: {csv}"
+        );
+        let (s, body) = api(
+            &server,
+            &ca_t,
+            Method::PATCH,
+            &person_url,
+            Some(json!({ "function": "Koper" })),
+        )
+        .await?;
+        ensure!(
+            s == 200 && body.contains("Koper"),
+            "edit after lifting: {s} {body}"
+        );
         server.stop().await
     }
 );

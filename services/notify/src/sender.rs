@@ -235,17 +235,20 @@ impl Sender {
             return Ok(false);
         };
         let now = self.clock.now();
-        let entry = extranet_audit::NewEntry::new(now, "mail.withheld", extranet_audit::Outcome::Success)
-            .subject("person", person)
-            .detail(serde_json::json!({
-                "mail": row.id, "template": row.template, "reason": "restricted",
-            }));
+        let entry =
+            extranet_audit::NewEntry::new(now, "mail.withheld", extranet_audit::Outcome::Success)
+                .subject("person", person)
+                .detail(serde_json::json!({
+                    "mail": row.id, "template": row.template, "reason": "restricted",
+                }));
         let written: Result<(), sqlx::Error> = extranet_platform::write_tx!(&self.db, |tx| async {
-            sqlx::query("UPDATE outbox SET withheld_at = $1, withheld_reason = 'restricted' WHERE id = $2")
-                .bind(now)
-                .bind(row.id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE outbox SET withheld_at = $1, withheld_reason = 'restricted' WHERE id = $2",
+            )
+            .bind(now)
+            .bind(row.id)
+            .execute(&mut *tx)
+            .await?;
             extranet_audit::append_in(&mut *tx, &entry)
                 .await
                 .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;

@@ -118,10 +118,17 @@ pub async fn restrict(
 ) -> Result<RestrictionOutcome> {
     may_restrict(db, clock, caller, id).await?;
     if id == caller.person {
-        return Err(DirectoryError::invalid(
-            "id",
-            "nobody restricts the processing of their own data here: file a request",
-        ));
+        return Err(caller
+            .deny(
+                db,
+                clock,
+                (Resource::Person, Action::Restrict),
+                ("person", Some(id)),
+                DirectoryError::Forbidden(
+                    "nobody restricts the processing of their own data: file a request".into(),
+                ),
+            )
+            .await);
     }
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > MAX_REASON || reason.contains('\0') {

@@ -38,7 +38,12 @@ pub fn routes() -> OpenApiRouter<ApiState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Placing {
-    /// Why (the request it answers): required, at most 2,000 characters.
+    /// Why (the request it answers): required (not only spaces), at most 2,000 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = "^[^\\u0000]*\\S[^\\u0000]*$"
+    )]
     reason: String,
 }
 
@@ -61,7 +66,7 @@ fn answer(o: &RestrictionOutcome) -> Response {
 /// holds, other roles see the person as restricted with every field masked, exports leave them
 /// out, every change, assignment or invitation mail concerning them is refused (409, code
 /// `restricted`) and only essential mail reaches them. The person still signs in and sees their
-/// own data.
+/// own data. Nobody restricts their own record (403: they file a request).
 #[utoipa::path(put, path = "/api/v1/people/{id}/restriction", tag = "directory", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = Placing,
     responses((status = 200, body = Outcome), (status = 401, body = Problem, content_type = "application/problem+json"),

@@ -15,6 +15,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::access::{PASSWORD, api, login};
+use crate::backoffice_pages::{page, post};
 use crate::consent::{builder, consent_api, count, person_id, register_copy, send_newsletter, tag};
 
 /// The marks of the restricted person's own data, searched for in raw responses.
@@ -171,7 +172,7 @@ databases!(
             count(
                 &server,
                 &format!(
-                    "SELECT count(*) FROM person WHERE id = '{rs_id}' AND restricted_at IS NOT NULL"
+                    "SELECT count(*) FROM person WHERE email = '{rs}' AND restricted_at IS NOT NULL"
                 )
             )
             .await?
@@ -187,6 +188,17 @@ databases!(
         )
         .await?;
         ensure!(s == 200, "restrict: {s} {body}");
+        ensure!(
+            count(
+                &server,
+                &format!(
+                    "SELECT count(*) FROM person WHERE email = '{rs}' AND restricted_at IS NOT NULL"
+                )
+            )
+            .await?
+                == 1,
+            "the restriction is not stored"
+        );
         let v = json_of(&body)?;
         ensure!(
             v["changed"] == true && v["restriction"]["restricted"] == true,
@@ -463,6 +475,174 @@ databases!(
         ensure!(
             s == 200 && body.contains("Koper"),
             "edit after lifting: {s} {body}"
+        );
+        server.stop().await
+    }
+);
+
+databases!(
+    /// The person's page: the privacy coordinator's "Restrict processing" asks for confirmation
+    /// first, says what happened and shows the badge; the company's primary contact then sees
+    /// the contact as "restricted" in the list of contacts and on the page, and a change they
+    /// post is refused with the message in their language; lifting restores the page.
+    async fn restricted_and_lifted_from_the_persons_page(b: Backends) {
+        let dir = tempfile::tempdir()?;
+        let register = register_copy(dir.path())?;
+        let clock = dir.path().join("clock");
+        let server = builder(b, &register, &clock).start().await?;
+        let t = tag(&b);
+        let org = server.create_client_org(&format!("Pagina {t} NV")).await?;
+        let po = format!("po-{t}@cb.example");
+        let ca = format!("ca-{t}@page.example");
+        let rs = format!("rs-{t}@page.example");
+        server.create_user(&po, "privacy_officer").await?;
+        server.create_user_in(&ca, "client_admin", &org).await?;
+        server.create_user_in(&rs, "client_user", &org).await?;
+        let rs_id = person_id(&server, &rs).await?;
+        let rs_t = login(&server, &rs).await?;
+        let (s, body) = api(
+            &server,
+            &rs_t,
+            Method::PATCH,
+            &format!("/api/v1/people/{rs_id}"),
+            Some(json!({ "surname": SURNAME })),
+        )
+        .await?;
+        ensure!(s == 200, "{s} {body}");
+        let page_url = format!("/people/{rs_id}");
+
+        let coordinator = server.sign_in(&po, PASSWORD).await?;
+        server.speak(&coordinator, "nl").await?;
+        let (code, html) = page(&server, &coordinator, &page_url).await?;
+        ensure!(
+            code == 200
+                && html.contains("id=\"restrict-submit\"")
+                && html.contains("Verwerking beperken"),
+            "{code} {html}"
+        );
+        ensure!(
+            !html.contains("id=\"restricted-badge\""),
+            "badge before: {html}"
+        );
+        // The confirmation says what the restriction does, and changes nothing.
+        let (code, html) = page(&server, &coordinator, &format!("{page_url}/restrict")).await?;
+        ensure!(
+            code == 200
+                && html.contains("id=\"confirm-action\"")
+                && html.contains("wettelijk vereiste"),
+            "{code} {html}"
+        );
+        ensure!(
+            count(
+                &server,
+                &format!(
+                    "SELECT count(*) FROM person WHERE email = '{rs}' AND restricted_at IS NOT NULL"
+                )
+            )
+            .await?
+                == 0,
+            "the confirmation page restricted"
+        );
+        let reason = html
+            .split("name=\"reason\" value=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .context("reason")?
+            .to_owned();
+        let (code, location, _) = post(
+            &server,
+            &coordinator,
+            &format!("{page_url}/restrict"),
+            &[("reason", reason.as_str())],
+        )
+        .await?;
+        ensure!(code == 303 && location == page_url, "{code} {location}");
+        let (code, html) = page(&server, &coordinator, &page_url).await?;
+        ensure!(
+            code == 200
+                && html.contains("id=\"restricted-badge\"")
+                && html.contains("Verwerking beperkt"),
+            "{html}"
+        );
+        ensure!(
+            html.contains("De verwerking van de gegevens van deze persoon is nu beperkt."),
+            "no flash: {html}"
+        );
+        ensure!(
+            html.contains("id=\"restrict-lift\"") && !html.contains(SURNAME),
+            "{html}"
+        );
+
+        // The primary contact: "beperkt" in the list and on the page, a change refused.
+        let primary = server.sign_in(&ca, PASSWORD).await?;
+        server.speak(&primary, "fr").await?;
+        let (code, html) = page(&server, &primary, "/company").await?;
+        ensure!(
+            code == 200 && html.contains("limité") && !html.contains(SURNAME),
+            "company page: {html}"
+        );
+        let (code, location, html) = post(
+            &server,
+            &primary,
+            &page_url,
+            &[
+                ("surname", "Anders"),
+                ("first_name", "X"),
+                ("phone", ""),
+                ("mobile", ""),
+                ("fax", ""),
+                ("function", ""),
+                ("language", "nl"),
+            ],
+        )
+        .await?;
+        ensure!(code == 409, "{code} {location} {html}");
+        ensure!(
+            html.contains("Le traitement des données de cette personne est limité"),
+            "{html}"
+        );
+        ensure!(
+            count(
+                &server,
+                &format!(
+                    "SELECT count(*) FROM person WHERE email = '{rs}' AND surname = '{SURNAME}'"
+                )
+            )
+            .await?
+                == 1,
+            "a refused change was written"
+        );
+
+        // The person themself still sees their own page, with the badge.
+        let own = server.sign_in(&rs, PASSWORD).await?;
+        let (code, html) = page(&server, &own, &page_url).await?;
+        ensure!(
+            code == 200 && html.contains(SURNAME) && html.contains("id=\"restricted-badge\""),
+            "own page: {html}"
+        );
+        ensure!(
+            !html.contains("id=\"restrict-submit\"") && !html.contains("id=\"restrict-lift\""),
+            "{html}"
+        );
+
+        // Lifting, confirmed first.
+        let (code, html) = page(&server, &coordinator, &format!("{page_url}/unrestrict")).await?;
+        ensure!(
+            code == 200 && html.contains("Beperking opheffen"),
+            "{code} {html}"
+        );
+        let (code, location, _) = post(
+            &server,
+            &coordinator,
+            &format!("{page_url}/unrestrict"),
+            &[],
+        )
+        .await?;
+        ensure!(code == 303 && location == page_url, "{code} {location}");
+        let (code, html) = page(&server, &primary, "/company").await?;
+        ensure!(
+            code == 200 && html.contains(SURNAME),
+            "after lifting: {html}"
         );
         server.stop().await
     }

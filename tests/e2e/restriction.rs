@@ -14,7 +14,7 @@ use extranet_tests::{Server, TestEnv, databases};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::access::{PASSWORD, api, login};
+use crate::access::{PASSWORD, api, login, pdf_bytes, upload};
 use crate::backoffice_pages::{page, post};
 use crate::consent::{builder, consent_api, count, person_id, register_copy, send_newsletter, tag};
 
@@ -146,6 +146,31 @@ databases!(
             .as_str()
             .context("assignment")?
             .to_owned();
+
+        // A document of the company, which the contact may read.
+        let (s, body) = upload(
+            &server,
+            &staff_t,
+            &format!("/api/v1/dossiers/{dossier}/documents"),
+            "inspection_report",
+            "verslag.pdf",
+            pdf_bytes("beperkt"),
+        )
+        .await?;
+        ensure!(s == 201, "document: {s} {body}");
+        let document = json_of(&body)?["id"]
+            .as_str()
+            .context("document")?
+            .to_owned();
+        let (s, body) = api(
+            &server,
+            &ca_t,
+            Method::PUT,
+            &format!("{person_url}/rights"),
+            Some(json!({ "rights": ["document.read"] })),
+        )
+        .await?;
+        ensure!(s == 200, "right: {s} {body}");
 
         // Only the privacy coordinator restricts; a reason is required.
         for token in [&staff_t, &ca_t, &rs_t] {
@@ -298,6 +323,39 @@ databases!(
         ensure!(json_of(&body)?.get("restricted").is_none(), "{body}");
         let (s, body) = api(&server, &rs_t, Method::GET, "/api/v1/me", None).await?;
         ensure!(s == 200 && body.contains(SURNAME), "me: {s} {body}");
+
+        // They open the company's document themself; who opened it, as the primary contact
+        // sees it: the entry is there, the name is not.
+        let rs_t = login(&server, &rs).await?;
+        let (s, _) = api(
+            &server,
+            &rs_t,
+            Method::GET,
+            &format!("/api/v1/documents/{document}/content"),
+            None,
+        )
+        .await?;
+        ensure!(s == 200, "own download: {s}");
+        let (s, body) = api(
+            &server,
+            &ca_t,
+            Method::GET,
+            &format!("/api/v1/organisations/{org}/document-accesses"),
+            None,
+        )
+        .await?;
+        ensure!(
+            s == 200 && !body.contains(SURNAME),
+            "access log: {s} {body}"
+        );
+        let v = json_of(&body)?;
+        let marked = v["items"]
+            .as_array()
+            .context("items")?
+            .iter()
+            .filter(|e| e["restricted"] == true && e.get("actor_name").is_none())
+            .count();
+        ensure!(marked == 1, "the restricted reader is not marked: {v}");
 
         // Exports leave them out.
         let (s, csv) = api(

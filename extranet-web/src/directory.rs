@@ -59,6 +59,8 @@ pub(crate) fn routes(state: DirectoryState) -> Router {
         .page_and_form("/people/{id}/deactivate", deactivate_confirm, deactivate)
         .form("/people/{id}/reactivate", reactivate)
         .page_and_form("/people/{id}/primary", primary_confirm, primary)
+        .page_and_form("/people/{id}/restrict", restrict_confirm, restrict)
+        .page_and_form("/people/{id}/unrestrict", lift_confirm, lift)
         .page_and_form(
             "/organisations/{id}/edit",
             organisation_edit,
@@ -200,6 +202,9 @@ pub(crate) fn message(tr: &Tr, e: &DirectoryError) -> (Option<&'static str>, Str
         }
         DirectoryError::Taken(_) => (Some("email"), tr.t("email-taken")),
         DirectoryError::LastAdmin => (None, tr.t("last-admin")),
+        DirectoryError::Conflict(m) if m == extranet_directory::restriction::RESTRICTED => {
+            (None, tr.t("restrict-refused"))
+        }
         DirectoryError::Throttled(wait) => (
             Some("email"),
             tr.t1(
@@ -477,6 +482,10 @@ struct PersonPage<'a> {
     can_make_primary: bool,
     /// An administrator may reset this person's second factor.
     can_reset_second_factor: bool,
+    /// The person's processing is restricted (GDPR Art. 18): the badge.
+    restricted: bool,
+    /// The privacy coordinator's action: `Some(true)` restrict, `Some(false)` lift.
+    restrict_button: Option<bool>,
     error: Refusal,
 }
 
@@ -704,6 +713,10 @@ async fn person_page(
         && state == "active"
         && client_contact
         && !p.inner().roles.iter().any(|r| r == "client_admin");
+    let restricted_now = myself
+        && extranet_directory::restriction::is_restricted(dir.db(), id)
+            .await
+            .unwrap_or(false);
     let mut person_facts = facts(&tr, &p, &["id", "organisation_id"]);
     reword_facts(me.lang(), &me.services().site.tz(), &mut person_facts);
     let page = PersonPage {
@@ -720,6 +733,8 @@ async fn person_page(
         state_button,
         can_make_primary,
         can_reset_second_factor: allows(Action::ResetSecondFactor),
+        restricted: p.is_restricted() || (myself && restricted_now),
+        restrict_button: (allows(Action::Restrict) && !myself).then_some(!p.is_restricted()),
         error,
     };
     Ok(render(me.lang(), status, &page))
@@ -1265,4 +1280,77 @@ mod tests {
             assert!(in_words(Lang::En, &tz, other).is_none(), "{other}");
         }
     }
+}
+
+/// Restricting (GDPR Art. 18) and lifting are asked for on a page of their own, which says what
+/// the restriction does; the reason is required.
+async fn restrict_confirm(me: SignedIn, Path(raw): Path<String>) -> PageResult {
+    let id = parse_id(&raw)?;
+    let p = target(&me, id).await?;
+    allowed_on(&me, &p, Action::Restrict)?;
+    let tr = me.tr();
+    let ask = Confirm {
+        title: tr.t("restrict-confirm-heading"),
+        message: tr.t("restrict-confirm-text"),
+        button: tr.t("restrict-action"),
+        hidden: vec![("reason".into(), tr.t("restrict-default-reason"))],
+        cancel: format!("/people/{id}"),
+        danger: true,
+    };
+    Ok(confirm::detailed_page(
+        &me,
+        ask.detailed(
+            vec![tr.t("restrict-confirm-undo")],
+            vec![
+                tr.t("restrict-effect-masked"),
+                tr.t("restrict-effect-refused"),
+                tr.t("restrict-effect-mail"),
+            ],
+        ),
+    )
+    .await)
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ReasonForm {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn restrict(
+    me: SignedIn,
+    Path(raw): Path<String>,
+    CsrfForm(form): CsrfForm<ReasonForm>,
+) -> PageResult {
+    let id = parse_id(&raw)?;
+    let caller = me.current().await?;
+    let dir = dir(&me);
+    let res =
+        extranet_directory::restriction::restrict(dir.db(), dir.clock(), &caller, id, &form.reason)
+            .await;
+    outcome(&me, id, "restrict-placed", None, res).await
+}
+
+async fn lift_confirm(me: SignedIn, Path(raw): Path<String>) -> PageResult {
+    let id = parse_id(&raw)?;
+    let p = target(&me, id).await?;
+    allowed_on(&me, &p, Action::Restrict)?;
+    let tr = me.tr();
+    let ask = Confirm {
+        title: tr.t("restrict-lift-heading"),
+        message: tr.t("restrict-lift-text"),
+        button: tr.t("restrict-lift-action"),
+        hidden: Vec::new(),
+        cancel: format!("/people/{id}"),
+        danger: false,
+    };
+    Ok(confirm::detailed_page(&me, ask.detailed(Vec::new(), Vec::new())).await)
+}
+
+async fn lift(me: SignedIn, Path(raw): Path<String>, CsrfForm(_): CsrfForm<Empty>) -> PageResult {
+    let id = parse_id(&raw)?;
+    let caller = me.current().await?;
+    let dir = dir(&me);
+    let res = extranet_directory::restriction::lift(dir.db(), dir.clock(), &caller, id).await;
+    outcome(&me, id, "restrict-lifted", None, res).await
 }

@@ -57,6 +57,7 @@ pub(crate) fn facts<T: Outward>(tr: &Tr, record: &Masked<T>, skip: &[&str]) -> V
             id: format!("{}-{}", T::TYPE, name.replace('_', "-")),
             label: tr.t(&format!("field-{}-{name}", T::TYPE)),
             value: match cell {
+                Cell::Hidden if record.is_restricted() => Some(tr.t("restrict-shown")),
                 Cell::Hidden => None,
                 Cell::Empty => Some("—".to_owned()),
                 Cell::Value(v) => Some(words(tr, name, &v)),
@@ -68,6 +69,8 @@ pub(crate) fn facts<T: Outward>(tr: &Tr, record: &Masked<T>, skip: &[&str]) -> V
 /// One field of a masked record as a table cell shows it (`None`: hidden).
 pub(crate) fn cell<T: Outward>(tr: &Tr, record: &Masked<T>, field: &str) -> Option<String> {
     match record.cell(field) {
+        // A restricted person (GDPR Art. 18): "restricted" instead of "hidden", on every page.
+        Cell::Hidden if record.is_restricted() => Some(tr.t("restrict-shown")),
         Cell::Hidden => None,
         Cell::Empty => Some("—".to_owned()),
         Cell::Value(v) => Some(words(tr, field, &v)),

@@ -1559,3 +1559,172 @@ databases!(
         server.stop().await
     }
 );
+
+databases!(
+    /// Restriction of processing (GDPR Art. 18) learnt by the role × route and role × field
+    /// tests: the contact c2 of company A is restricted by the privacy coordinator; then every
+    /// role, on every API route about a person (from the OpenAPI document and the policy), gets
+    /// 404 where the person is not theirs to see, 403 where the policy refuses, the record with
+    /// only its id and `restricted` where it may read (every other field masked, in the record
+    /// and in the list), and 409 `restricted` for every change; the person themself reads and
+    /// changes their own record as before.
+    async fn every_role_meets_a_restricted_person_as_the_policy_says(b: Backends) {
+        let server = ServerBuilder::new(b).start().await?;
+        let w = world(&server).await?;
+        let matrix = policy_matrix(&server).await?;
+        let target = Target::Person("c2@a.example");
+        let rid = w.id(&target);
+        let po = &w.people["po@cb.example"].token;
+        let (status, body) = api(
+            &server,
+            po,
+            Method::PUT,
+            &format!("/api/v1/people/{rid}/restriction"),
+            Some(json!({ "reason": "Verzoek tot beperking" })),
+        )
+        .await?;
+        assert_eq!(status, 200, "{body}");
+        let doc: Value = server
+            .client()?
+            .get(server.url("/api/v1/openapi.json"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let mut ops: Vec<(String, String, String)> = Vec::new();
+        for (path, item) in doc["paths"].as_object().context("paths")? {
+            if !path.starts_with("/api/v1/people/{id}") || path.ends_with("/restriction") {
+                continue;
+            }
+            for (method, op) in item.as_object().context("item")? {
+                let permission = op["x-permission"].as_str().context("x-permission")?;
+                ops.push((method.clone(), path.clone(), permission.to_owned()));
+            }
+        }
+        // Reading first; deactivating and reactivating last.
+        ops.sort_by_key(|(m, p, _)| (m != "get", p.ends_with("activate")));
+        assert!(ops.len() >= 6, "{ops:?}");
+        let callers = [
+            "insp@cb.example",
+            "cu@a.example",
+            "ca@a.example",
+            "cba@b.example",
+            "po@cb.example",
+            "staff@cb.example",
+            "admin@cb.example",
+            "c2@a.example",
+        ];
+        let mut invites = 0usize;
+        let mut checked = 0usize;
+        for caller_key in callers {
+            let caller = &w.people[caller_key];
+            let rel = w.relation(caller, &target);
+            let myself = caller_key == "c2@a.example";
+            // An administrator's reset of the person's second factor ended their sessions.
+            let fresh = if myself {
+                Some(login(&server, caller_key).await?)
+            } else {
+                None
+            };
+            let caller = &Who {
+                token: fresh.unwrap_or_else(|| caller.token.clone()),
+                roles: caller.roles.clone(),
+                org: caller.org.clone(),
+                id: caller.id.clone(),
+                email: caller.email,
+            };
+            let readable = !domains_of(&matrix, "actions", caller, "person.read").is_disjoint(&rel);
+            // The list: the person is in it exactly as the policy says, with only the mark.
+            let listable = !domains_of(&matrix, "actions", caller, "person.list").is_disjoint(&rel);
+            let (status, body) = api(
+                &server,
+                &caller.token,
+                Method::GET,
+                "/api/v1/people?limit=1000",
+                None,
+            )
+            .await?;
+            if status == 200 {
+                let v: Value = serde_json::from_str(&body)?;
+                let found = v["items"]
+                    .as_array()
+                    .context("items")?
+                    .iter()
+                    .find(|i| i["id"] == rid.as_str())
+                    .cloned();
+                assert_eq!(found.is_some(), listable, "{caller_key}: listed");
+                if let Some(p) = found {
+                    assert_restricted(caller_key, &p, myself);
+                }
+            }
+            for (method, path, permission) in &ops {
+                let allowed_domains = domains_of(&matrix, "actions", caller, permission);
+                let mut allowed = !allowed_domains.is_disjoint(&rel);
+                if allowed && changes_standing(permission) && !myself {
+                    allowed = w.people["c2@a.example"].roles.iter().all(|role| {
+                        !domains_of(&matrix, "roles", caller, &format!("role.{role}"))
+                            .is_disjoint(&rel)
+                    });
+                }
+                let (m, url, body) =
+                    request_for(&w, method, path, permission, &target, &rid, &mut invites);
+                let (status, text) = api(&server, &caller.token, m, &url, body).await?;
+                if !readable && !myself {
+                    assert_eq!(status, 404, "{caller_key} {method} {path}: {text}");
+                } else if !allowed {
+                    assert!(
+                        [403, 404, 422].contains(&status),
+                        "{caller_key} {method} {path}: refused by the policy, got {status} {text}"
+                    );
+                } else if method == "get" {
+                    assert_eq!(status, 200, "{caller_key} {method} {path}: {text}");
+                    assert_restricted(caller_key, &serde_json::from_str(&text)?, myself);
+                } else if myself || permission == "person.reset_second_factor" {
+                    // One's own record, and an administrator's reset of a lost second factor
+                    // (security, which the restriction does not stop).
+                    assert!(
+                        ![403, 404, 409].contains(&status),
+                        "{caller_key} {method} {path}: {status} {text}"
+                    );
+                } else {
+                    assert_eq!(
+                        status, 409,
+                        "{caller_key} {method} {path}: a use of a restricted person: {text}"
+                    );
+                    assert!(
+                        text.contains("\"restricted\""),
+                        "{caller_key} {method} {path}: {text}"
+                    );
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked >= 40, "only {checked} cases");
+        let denied = sql_rows(&server, &format!(
+            "SELECT action FROM audit_log WHERE action = 'access.denied' AND subject_id = '{rid}' AND detail LIKE '%restricted%'")).await?;
+        assert!(denied.len() >= 5, "{} refusals recorded", denied.len());
+        server.stop().await
+    }
+);
+
+/// A restricted person's record as a caller receives it: only the id and the mark for anyone
+/// but the person; every granted field for the person.
+fn assert_restricted(caller: &str, p: &Value, myself: bool) {
+    let o = p.as_object().cloned().unwrap_or_default();
+    if myself {
+        assert!(
+            o.get("restricted").is_none() && o.contains_key("surname"),
+            "{caller} (self): {p}"
+        );
+        return;
+    }
+    assert_eq!(p["restricted"], true, "{caller}: {p}");
+    let shown: Vec<&String> = o
+        .keys()
+        .filter(|k| !["id", "masked", "restricted"].contains(&k.as_str()))
+        .collect();
+    assert!(
+        shown.is_empty(),
+        "{caller} sees fields of a restricted person: {shown:?}"
+    );
+}

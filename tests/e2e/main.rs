@@ -29,6 +29,7 @@ mod policy;
 mod privacy_notice;
 mod recovery;
 mod register;
+mod restriction;
 mod retention;
 mod revocation;
 mod rights;

@@ -1172,3 +1172,23 @@ rights-error-changed = This request changed meanwhile: reload it and try again.
 rights-error-required = Fill in the text.
 flash-rights-filed = Your request is registered. The receipt was sent to you by e-mail.
 flash-rights-step = Done: the request is updated.
+
+# Restriction of processing (GDPR Art. 18, issue 17)
+restrict-shown = restricted
+restrict-badge = Processing restricted
+restrict-badge-help = The processing of this person's data is restricted: it is stored but not used.
+restrict-help = Restricting the processing keeps this person's data stored without using it (GDPR Art. 18), for instance while a dispute about its accuracy is settled.
+restrict-action = Restrict processing
+restrict-lift-action = Lift restriction
+restrict-confirm-heading = Restrict the processing of this person's data?
+restrict-confirm-text = While the restriction holds, the data is stored but not used:
+restrict-effect-masked = other people see this person as "restricted", without any of their details, and exports leave them out;
+restrict-effect-refused = changes, assignments and invitations concerning them are refused and recorded;
+restrict-effect-mail = they receive only mail the law requires (security, legal notices), no newsletter.
+restrict-confirm-undo = The person can still sign in and see their own data. You can lift the restriction at any time.
+restrict-default-reason = Restricted by the privacy coordinator from the person's page
+restrict-lift-heading = Lift the restriction?
+restrict-lift-text = The person's data will be used again as before: shown, exported and mailed.
+restrict-refused = The processing of this person's data is restricted: their data is stored but not used, so this is not possible. The privacy coordinator can lift the restriction.
+flash-restrict-placed = The processing of this person's data is now restricted.
+flash-restrict-lifted = The restriction is lifted: the person's data is used again.

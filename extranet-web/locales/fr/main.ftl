@@ -1172,3 +1172,23 @@ rights-error-changed = Cette demande a été modifiée entre-temps : rechargez-l
 rights-error-required = Complétez le texte.
 flash-rights-filed = Votre demande est enregistrée. L'accusé de réception vous a été envoyé par e-mail.
 flash-rights-step = C'est fait : la demande est mise à jour.
+
+# Limitation du traitement (RGPD art. 18, issue 17)
+restrict-shown = limité
+restrict-badge = Traitement limité
+restrict-badge-help = Le traitement des données de cette personne est limité : elles sont conservées, mais pas utilisées.
+restrict-help = Limiter le traitement conserve les données de cette personne sans les utiliser (RGPD art. 18), par exemple le temps de régler une contestation de leur exactitude.
+restrict-action = Limiter le traitement
+restrict-lift-action = Lever la limitation
+restrict-confirm-heading = Limiter le traitement des données de cette personne ?
+restrict-confirm-text = Tant que la limitation s'applique, les données sont conservées mais pas utilisées :
+restrict-effect-masked = les autres voient cette personne comme « limitée », sans aucune de ses données, et les exports l'omettent ;
+restrict-effect-refused = les modifications, affectations et invitations qui la concernent sont refusées et enregistrées ;
+restrict-effect-mail = elle ne reçoit que les e-mails exigés par la loi (sécurité, avis juridiques), pas de lettre d'information.
+restrict-confirm-undo = La personne peut toujours se connecter et consulter ses propres données. Vous pouvez lever la limitation à tout moment.
+restrict-default-reason = Limité par le coordinateur vie privée depuis la page de la personne
+restrict-lift-heading = Lever la limitation ?
+restrict-lift-text = Les données de la personne seront de nouveau utilisées comme avant : affichées, exportées et envoyées par e-mail.
+restrict-refused = Le traitement des données de cette personne est limité : ses données sont conservées mais pas utilisées, ce n'est donc pas possible. Le coordinateur vie privée peut lever la limitation.
+flash-restrict-placed = Le traitement des données de cette personne est désormais limité.
+flash-restrict-lifted = La limitation est levée : les données de la personne sont de nouveau utilisées.

@@ -1172,3 +1172,23 @@ rights-error-changed = Dit verzoek werd intussen gewijzigd: laad het opnieuw en 
 rights-error-required = Vul de tekst in.
 flash-rights-filed = Uw verzoek is geregistreerd. Het ontvangstbewijs werd u gemaild.
 flash-rights-step = Gedaan: het verzoek is bijgewerkt.
+
+# Beperking van de verwerking (AVG art. 18, issue 17)
+restrict-shown = beperkt
+restrict-badge = Verwerking beperkt
+restrict-badge-help = De verwerking van de gegevens van deze persoon is beperkt: ze worden bewaard, maar niet gebruikt.
+restrict-help = Door de verwerking te beperken, blijven de gegevens van deze persoon bewaard zonder dat ze gebruikt worden (AVG art. 18), bijvoorbeeld zolang een betwisting over de juistheid ervan loopt.
+restrict-action = Verwerking beperken
+restrict-lift-action = Beperking opheffen
+restrict-confirm-heading = De verwerking van de gegevens van deze persoon beperken?
+restrict-confirm-text = Zolang de beperking geldt, worden de gegevens bewaard maar niet gebruikt:
+restrict-effect-masked = anderen zien deze persoon als "beperkt", zonder enig gegeven, en exports laten hem of haar weg;
+restrict-effect-refused = wijzigingen, toewijzingen en uitnodigingen die deze persoon betreffen, worden geweigerd en vastgelegd;
+restrict-effect-mail = deze persoon ontvangt alleen wettelijk vereiste e-mails (beveiliging, juridische kennisgevingen), geen nieuwsbrief.
+restrict-confirm-undo = De persoon kan zich nog aanmelden en de eigen gegevens inzien. U kunt de beperking op elk moment opheffen.
+restrict-default-reason = Beperkt door de privacycoördinator vanaf de pagina van de persoon
+restrict-lift-heading = De beperking opheffen?
+restrict-lift-text = De gegevens van de persoon worden weer gebruikt zoals voorheen: getoond, geëxporteerd en gemaild.
+restrict-refused = De verwerking van de gegevens van deze persoon is beperkt: de gegevens worden bewaard maar niet gebruikt, dus dit kan niet. De privacycoördinator kan de beperking opheffen.
+flash-restrict-placed = De verwerking van de gegevens van deze persoon is nu beperkt.
+flash-restrict-lifted = De beperking is opgeheven: de gegevens van de persoon worden weer gebruikt.

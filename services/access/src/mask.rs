@@ -12,6 +12,10 @@ use crate::fields::{FieldSet, Outward};
 pub struct Masked<T> {
     record: T,
     visible: FieldSet,
+    /// The record is about a person whose processing is restricted (GDPR Art. 18), or names
+    /// one: the fields about them are masked whatever the caller's grants, and every output
+    /// says so (`"restricted": true` in JSON, "restricted" on pages).
+    restricted: bool,
 }
 
 /// One field as a page or an export shows it.
@@ -27,7 +31,41 @@ pub enum Cell {
 
 impl<T: Outward> Masked<T> {
     pub fn new(record: T, visible: FieldSet) -> Masked<T> {
-        Masked { record, visible }
+        Masked {
+            record,
+            visible,
+            restricted: false,
+        }
+    }
+
+    /// The record of a person whose processing is restricted, as anyone but that person sees
+    /// it: only its `id` (to name it in a link or a refusal) and the mark.
+    pub fn restricted(self) -> Masked<T> {
+        let keep = T::index_of("id").map_or(FieldSet::EMPTY, |i| FieldSet::EMPTY.with(i));
+        Masked {
+            visible: FieldSet(self.visible.0 & keep.0),
+            restricted: true,
+            record: self.record,
+        }
+    }
+
+    /// A record that names a restricted person in `fields` (an assignment's inspector, a
+    /// document's uploader): those fields are masked and the record is marked.
+    pub fn restrict_fields(self, fields: &[&str]) -> Masked<T> {
+        let drop = fields
+            .iter()
+            .filter_map(|f| T::index_of(f))
+            .fold(FieldSet::EMPTY, FieldSet::with);
+        Masked {
+            visible: FieldSet(self.visible.0 & !drop.0),
+            restricted: true,
+            record: self.record,
+        }
+    }
+
+    /// Whether restriction (rather than the caller's grants alone) masked this record's fields.
+    pub fn is_restricted(&self) -> bool {
+        self.restricted
     }
 
     pub fn is_visible(&self, field: &str) -> bool {
@@ -88,6 +126,9 @@ impl<T: Outward> Serialize for Masked<T> {
         let masked = self.masked();
         if !masked.is_empty() {
             map.serialize_entry("masked", &masked)?;
+        }
+        if self.restricted {
+            map.serialize_entry("restricted", &true)?;
         }
         map.end()
     }
@@ -198,5 +239,22 @@ mod tests {
         assert!(!text.contains("1980"));
         assert!(text.contains("'=cmd"), "{text}");
         assert!(text.contains(HIDDEN_MARK));
+    }
+
+    #[test]
+    fn a_restricted_person_shows_only_the_id_and_the_mark() {
+        let all = PersonView::FIELDS.to_vec();
+        let m = Masked::new(person(), only(&all)).restricted();
+        let json = serde_json::to_string(&m).unwrap();
+        assert!(
+            !json.contains("Peeters") && !json.contains("example.be"),
+            "{json}"
+        );
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["restricted"], true);
+        assert_eq!(v["id"], uuid::Uuid::nil().to_string());
+        assert_eq!(m.cell("surname"), Cell::Hidden);
+        let plain = serde_json::to_value(Masked::new(person(), only(&all))).unwrap();
+        assert!(plain.get("restricted").is_none());
     }
 }

@@ -152,6 +152,7 @@ words! {
         Withdraw = "withdraw",
         Publish = "publish",
         Decide = "decide",
+        Restrict = "restrict",
     }
 }
 

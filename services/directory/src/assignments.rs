@@ -19,7 +19,7 @@ use crate::error::{DirectoryError, Result};
 /// $5 one dossier.
 static LIST_SQL: LazyLock<String> = LazyLock::new(|| {
     "SELECT a.id, a.dossier_id, a.inspector_id, p.first_name, p.surname, a.starts_at, a.ends_at, \
-     a.created_at FROM assignment a JOIN person p ON p.id = a.inspector_id \
+     a.created_at, p.restricted_at IS NOT NULL AS restricted FROM assignment a JOIN person p ON p.id = a.inspector_id \
      WHERE ($1 OR (a.inspector_id = $2 AND a.starts_at <= $3 AND $3 < a.ends_at)) \
      AND ($4 IS NULL OR a.id = $4) AND ($5 IS NULL OR a.dossier_id = $5) \
      ORDER BY a.starts_at DESC, a.id"
@@ -28,6 +28,8 @@ static LIST_SQL: LazyLock<String> = LazyLock::new(|| {
 
 #[derive(FromRow)]
 struct AssignmentRow {
+    /// The inspector's processing is restricted (GDPR Art. 18): their name is masked.
+    restricted: bool,
     id: Uuid,
     dossier_id: Uuid,
     inspector_id: Uuid,
@@ -91,7 +93,12 @@ async fn visible(
                 state: state.to_owned(),
                 created_at: r.created_at.format(&Rfc3339).unwrap_or_default(),
             };
-            Masked::new(view, caller.grants.visible::<AssignmentView>(rel))
+            let masked = Masked::new(view, caller.grants.visible::<AssignmentView>(rel));
+            if r.restricted && r.inspector_id != caller.person {
+                masked.restrict_fields(&["inspector_name"])
+            } else {
+                masked
+            }
         })
         .collect())
 }
@@ -190,6 +197,8 @@ pub async fn create(
                 .await);
         }
     }
+    // A restricted inspector's data is not used: they are not assigned.
+    crate::restriction::refuse_if_restricted(db, clock, caller, what, new.inspector_id).await?;
     let (starts, ends) = (new.starts_at.unix_timestamp(), new.ends_at.unix_timestamp());
     if ends <= starts {
         return Err(caller

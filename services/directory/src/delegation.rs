@@ -47,6 +47,8 @@ async fn target(
     if matches!(action, Action::Grant | Action::Deactivate) && id != caller.person {
         refuse_outranked(db, clock, caller, what, &person, rel).await?;
     }
+    // A restricted person's record is stored, not used: nobody else changes it.
+    crate::restriction::refuse_if_restricted(db, clock, caller, what, id).await?;
     Ok(person)
 }
 
@@ -874,6 +876,7 @@ pub async fn handover(
     let person = caller
         .found(db, clock, what, ("person", to), in_company)
         .await?;
+    crate::restriction::refuse_if_restricted(db, clock, caller, what, to).await?;
     if person.inner().state != "active" {
         return Err(DirectoryError::invalid(
             "person_id",

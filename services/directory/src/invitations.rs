@@ -166,6 +166,10 @@ async fn target(
     .await?;
     let rel = caller.relation().of(Some(org), Some(id), false);
     caller.permit(db, clock, what, ("person", id), rel).await?;
+    // Mailing the invitation again uses a restricted person's address: refused.
+    if action == Action::Resend {
+        crate::restriction::refuse_if_restricted(db, clock, caller, what, id).await?;
+    }
     // Withdrawing removes an account: like a deactivation, only of someone holding no role the
     // caller could not give.
     if action == Action::Withdraw {

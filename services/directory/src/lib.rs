@@ -28,6 +28,7 @@ pub mod error;
 pub mod invitations;
 pub mod organisations;
 pub mod people;
+pub mod restriction;
 pub mod second_factor;
 pub mod seed;
 pub mod service;

@@ -49,7 +49,7 @@ fn list_sql(all: bool) -> String {
     format!(
         "SELECT p.id, p.organisation_id, p.surname, p.first_name, p.email, p.phone, p.mobile, \
          p.fax, p.function, p.gender, p.language, p.training_valid_until, p.birth_date, \
-         (SELECT string_agg(v.licence_plate, ',') FROM vehicle v WHERE v.person_id = p.id) AS licence_plates, p.state, p.created_at, {ASSIGNED_PERSON} AS via_assignment, \
+         (SELECT string_agg(v.licence_plate, ',') FROM vehicle v WHERE v.person_id = p.id) AS licence_plates, p.state, p.created_at, p.restricted_at IS NOT NULL AS restricted, {ASSIGNED_PERSON} AS via_assignment, \
          (SELECT string_agg(r.role, ',') FROM person_role r WHERE r.person_id = p.id) AS roles, \
          (SELECT string_agg(g.right_name, ',') FROM person_right g WHERE g.person_id = p.id) AS rights \
          FROM person p WHERE {} ORDER BY p.surname, p.first_name, p.id LIMIT $9 OFFSET $10",
@@ -79,6 +79,7 @@ struct PersonRow {
     licence_plates: Option<String>,
     state: String,
     created_at: OffsetDateTime,
+    restricted: bool,
     via_assignment: bool,
     roles: Option<String>,
     rights: Option<String>,
@@ -228,14 +229,19 @@ pub async fn visible(
     action: Action,
     query: &PersonQuery,
 ) -> Result<Vec<Masked<PersonView>>> {
-    in_scope(
+    let mut out = in_scope(
         db,
         clock,
         caller,
         caller.scope(Resource::Person, action),
         query,
     )
-    .await
+    .await?;
+    // Exports leave a restricted person out altogether (GDPR Art. 18: stored, not used).
+    if action == Action::Export {
+        out.retain(|p| !p.is_restricted());
+    }
+    Ok(out)
 }
 
 /// The people within `scope` — the caller's scope for another resource's action (pending
@@ -258,7 +264,12 @@ pub(crate) async fn in_scope(
     for row in rows {
         let rel = relation.of(Some(row.organisation_id), Some(row.id), row.via_assignment);
         let visible = caller.grants.visible::<PersonView>(rel);
-        let masked = Masked::new(view(row), visible);
+        // Restricted (GDPR Art. 18): anyone but the person sees only the id and the mark.
+        let restricted = row.restricted && row.id != caller.person;
+        let mut masked = Masked::new(view(row), visible);
+        if restricted {
+            masked = masked.restricted();
+        }
         if let Some(s) = &search
             && !["surname", "first_name", "email"].iter().any(|f| {
                 masked.is_visible(f)

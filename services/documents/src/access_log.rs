@@ -78,6 +78,13 @@ impl Documents {
         let actors = ids(|e| e.2.as_ref());
         let documents = ids(|e| e.3.as_ref());
         let people = self.people(&actors).await?;
+        // Whoever's processing is restricted (GDPR Art. 18) is named in no list.
+        let mut restricted = std::collections::HashSet::new();
+        for a in &actors {
+            if extranet_directory::restriction::is_restricted(self.db(), *a).await? {
+                restricted.insert(*a);
+            }
+        }
         let titles = self.titles(&documents).await?;
 
         let read = caller
@@ -96,7 +103,7 @@ impl Documents {
                 let version = serde_json::from_str::<serde_json::Value>(&detail)
                     .ok()
                     .and_then(|d| d.get("version").and_then(serde_json::Value::as_i64));
-                Masked::new(
+                let masked = Masked::new(
                     DocumentAccessView {
                         at: at.format(&Rfc3339).unwrap_or_default(),
                         action,
@@ -108,7 +115,12 @@ impl Documents {
                         actor_organisation: who.map(|p| p.2.clone()).unwrap_or_default(),
                     },
                     visible,
-                )
+                );
+                if actor.is_some_and(|a| restricted.contains(&a) && a != caller.person) {
+                    masked.restrict_fields(&["actor_name", "actor_roles"])
+                } else {
+                    masked
+                }
             })
             .collect())
     }

@@ -150,7 +150,7 @@ impl Sender {
         let due: Vec<Row> = on_pool!(&self.db, read, |pool| {
             sqlx::query_as(
                 "SELECT id, recipient, language, template, payload, attempts, next_attempt_at \
-                 FROM outbox WHERE sent_at IS NULL AND attempts < $1 AND next_attempt_at <= $2 \
+                 FROM outbox WHERE sent_at IS NULL AND withheld_at IS NULL AND attempts < $1 AND next_attempt_at <= $2 \
                  ORDER BY next_attempt_at LIMIT $3",
             )
             .bind(MAX_ATTEMPTS)
@@ -179,6 +179,9 @@ impl Sender {
                 continue;
             }
             attempted += 1;
+            if self.withhold(&row).await? {
+                continue;
+            }
             let result = self.send(&row).await;
             let now = self.clock.now();
             match result {
@@ -209,6 +212,53 @@ impl Sender {
             }
         }
         Ok(attempted)
+    }
+
+    /// A mail that is not essential (`templates::essential`) to a person whose processing is
+    /// restricted (GDPR Art. 18) is not sent: the row is marked withheld and the audit log
+    /// records `mail.withheld` (the template and the person's id, never the address), in one
+    /// transaction. Checked at delivery, so mail queued before the restriction is held too.
+    async fn withhold(&self, row: &Row) -> Result<bool, SendError> {
+        if templates::essential(&row.template).is_some() {
+            return Ok(false);
+        }
+        let recipient = row.recipient.trim().to_lowercase();
+        let restricted: Option<Uuid> = on_pool!(&self.db, read, |pool| {
+            sqlx::query_scalar(
+                "SELECT id FROM person WHERE email_normalized = $1 AND restricted_at IS NOT NULL",
+            )
+            .bind(&recipient)
+            .fetch_optional(pool)
+            .await
+        })?;
+        let Some(person) = restricted else {
+            return Ok(false);
+        };
+        let now = self.clock.now();
+        let entry =
+            extranet_audit::NewEntry::new(now, "mail.withheld", extranet_audit::Outcome::Success)
+                .subject("person", person)
+                .detail(serde_json::json!({
+                    "mail": row.id, "template": row.template, "reason": "restricted",
+                }));
+        let written: Result<(), sqlx::Error> = extranet_platform::write_tx!(&self.db, |tx| async {
+            sqlx::query(
+                "UPDATE outbox SET withheld_at = $1, withheld_reason = 'restricted' WHERE id = $2",
+            )
+            .bind(now)
+            .bind(row.id)
+            .execute(&mut *tx)
+            .await?;
+            extranet_audit::append_in(&mut *tx, &entry)
+                .await
+                .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+            Ok::<(), sqlx::Error>(())
+        }
+        .await)
+        .await;
+        written?;
+        tracing::info!(mail = %row.id, template = %row.template, "mail withheld: recipient's processing is restricted");
+        Ok(true)
     }
 
     async fn send(&self, row: &Row) -> Result<(), String> {

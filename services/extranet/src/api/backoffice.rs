@@ -289,7 +289,7 @@ async fn list_invitations(
     responses((status = 200, body = InvitationDoc), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 429, body = Problem, content_type = "application/problem+json")))]
+        (status = 429, body = Problem, content_type = "application/problem+json"), (status = 409, description = "The person's processing is restricted (code `restricted`)", body = Problem, content_type = "application/problem+json")))]
 async fn resend_invitation(
     State(dir): State<Arc<Directory>>,
     peer: Peer,

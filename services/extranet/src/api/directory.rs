@@ -120,6 +120,13 @@ impl From<DirectoryError> for ApiError {
             DirectoryError::LastAdmin => {
                 ApiError::Conflict(extranet_identity::admins::LAST_ADMIN.to_owned())
             }
+            DirectoryError::Conflict(m) if m == extranet_directory::restriction::RESTRICTED => {
+                ApiError::Coded {
+                    status: StatusCode::CONFLICT,
+                    code: "restricted",
+                    detail: m,
+                }
+            }
             DirectoryError::Conflict(m) => ApiError::Conflict(m),
             DirectoryError::Throttled(wait) => ApiError::TooManyRequests(wait),
             DirectoryError::Unauthenticated => ApiError::Unauthenticated,
@@ -380,7 +387,7 @@ pub struct Handover {
     params(("id" = String, Path)), request_body = Handover,
     responses((status = 200, body = MaskedRecord), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 422, body = Problem, content_type = "application/problem+json"), (status = 409, description = "The person's processing is restricted (code `restricted`)", body = Problem, content_type = "application/problem+json")))]
 async fn handover(
     State(dir): State<Arc<Directory>>,
     peer: Peer,
@@ -549,7 +556,7 @@ pub struct ContactPatch {
     request_body = ContactPatch,
     responses((status = 200, body = MaskedRecord), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 422, body = Problem, content_type = "application/problem+json"), (status = 409, description = "The person's processing is restricted (code `restricted`)", body = Problem, content_type = "application/problem+json")))]
 async fn update_person(
     State(dir): State<Arc<Directory>>,
     peer: Peer,
@@ -609,7 +616,7 @@ async fn deactivate_person(
 #[utoipa::path(post, path = "/api/v1/people/{id}/reactivate", tag = "directory", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = MaskedRecord), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 422, body = Problem, content_type = "application/problem+json"), (status = 409, description = "The person's processing is restricted (code `restricted`)", body = Problem, content_type = "application/problem+json")))]
 async fn reactivate_person(
     State(dir): State<Arc<Directory>>,
     peer: Peer,
@@ -642,7 +649,7 @@ pub struct Rights {
     request_body = Rights,
     responses((status = 200, body = MaskedRecord), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 422, body = Problem, content_type = "application/problem+json"), (status = 409, description = "The person's processing is restricted (code `restricted`)", body = Problem, content_type = "application/problem+json")))]
 async fn set_rights(
     State(dir): State<Arc<Directory>>,
     peer: Peer,
@@ -837,7 +844,7 @@ fn instant(field: &'static str, raw: &str) -> Result<OffsetDateTime, ApiError> {
 #[utoipa::path(post, path = "/api/v1/assignments", tag = "dossiers", security(("bearer" = [])), request_body = AssignmentCreation,
     responses((status = 201, body = MaskedRecord), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 422, body = Problem, content_type = "application/problem+json"), (status = 409, description = "The person's processing is restricted (code `restricted`)", body = Problem, content_type = "application/problem+json")))]
 async fn create_assignment(
     State(dir): State<Arc<Directory>>,
     peer: Peer,

@@ -11,6 +11,7 @@ pub mod json;
 pub mod openapi;
 pub mod query;
 pub mod rights;
+pub mod restriction;
 pub mod second_factor;
 pub mod subprocessors;
 pub mod words;

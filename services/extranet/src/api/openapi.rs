@@ -84,6 +84,7 @@ fn mark_permissions(doc: &mut utoipa::openapi::OpenApi) {
                 .chain(super::subprocessors::PERMISSIONS)
                 .chain(super::consents::PERMISSIONS)
                 .chain(super::rights::PERMISSIONS)
+                .chain(super::restriction::PERMISSIONS)
                 .find(|(m, p, _)| *m == method && p == path);
             if let Some((_, _, permission)) = found {
                 let ext: utoipa::openapi::extensions::Extensions =
@@ -203,6 +204,7 @@ pub fn router(state: ApiState) -> (Router, Router) {
         .merge(super::subprocessors::routes())
         .merge(super::consents::routes())
         .merge(super::rights::routes())
+        .merge(super::restriction::routes())
         .split_for_parts();
     let (bulk, bulk_doc) = OpenApiRouter::new()
         .merge(super::documents::bulk_routes())

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::sql::{Bind, names, number, texts};
-use super::{ErasurePlan, Erased, Ground, Kept, rfc3339};
+use super::{Erased, ErasurePlan, Ground, Kept, rfc3339};
 use crate::error::{PrivacyError, Result};
 use crate::register::{Action, Duration, Register, Target};
 use crate::retention::targets::dossier_held;
@@ -260,12 +260,19 @@ pub async fn plan(
 
     // Documents the person created, with their versions' objects.
     let docs = documents(db, p.id).await?;
-    let (gone, stay): (Vec<&(Uuid, Uuid, bool, bool)>, Vec<_>) = docs.iter().partition(|d| held.is_none() && !d.2);
+    let (gone, stay): (Vec<&(Uuid, Uuid, bool, bool)>, Vec<_>) =
+        docs.iter().partition(|d| held.is_none() && !d.2);
     if !gone.is_empty() {
         let ids: Vec<Uuid> = gone.iter().map(|d| d.0).collect();
         let objects = objects_of(db, &ids).await?.len() as u64;
         erase.push(erased(register, "document", "delete", ids.len() as u64, 0));
-        erase.push(erased(register, "document_version", "delete", objects, objects));
+        erase.push(erased(
+            register,
+            "document_version",
+            "delete",
+            objects,
+            objects,
+        ));
     }
     // Kept documents, grouped by their ground.
     let mut groups: Vec<(Ground, Vec<Uuid>)> = Vec::new();
@@ -286,16 +293,31 @@ pub async fn plan(
     }
     for (ground, ids) in groups {
         let objects = objects_of(db, &ids).await?;
-        let mut cols = columns(register, "document");
-        cols.extend(columns(register, "document_version"));
         keep.push(Kept {
             table: "document".into(),
-            columns: cols,
+            columns: columns(register, "document"),
             rows: ids.len() as u64,
+            objects: Vec::new(),
+            ground: ground.clone(),
+            until: WHILE_HELD.into(),
+            identifying: naming_any(db, "document", "id", &ids, "title", &pats).await?,
+        });
+        keep.push(Kept {
+            table: "document_version".into(),
+            columns: columns(register, "document_version"),
+            rows: objects.len() as u64,
             objects,
             ground,
             until: WHILE_HELD.into(),
-            identifying: true,
+            identifying: naming_any(
+                db,
+                "document_version",
+                "document_id",
+                &ids,
+                "file_name",
+                &pats,
+            )
+            .await?,
         });
     }
     // Versions the person added to other people's documents: part of the company's
@@ -308,6 +330,16 @@ pub async fn plan(
     )
     .await?;
     if !others.is_empty() {
+        let naming = number(
+            db,
+            &format!(
+                "SELECT COUNT(*) FROM document_version v JOIN document d ON d.id = v.document_id \
+                 WHERE v.uploaded_by = $1 AND d.created_by <> $1 AND {}",
+                names("v.file_name", 2, pats.len())
+            ),
+            &with_pats(id()),
+        )
+        .await?;
         let (until, ground) = match (&held, rule_ground(register, Target::EndedCertifications)) {
             (Some(g), _) => (WHILE_HELD.to_owned(), g.clone()),
             (None, Some((r, g))) => (rule_words(r), g),
@@ -326,7 +358,7 @@ pub async fn plan(
             objects: others,
             ground,
             until,
-            identifying: true,
+            identifying: naming > 0,
         });
     }
 
@@ -420,7 +452,13 @@ pub async fn plan(
                 erase.push(erased(register, "vehicle", "delete", n["vehicle"], 0));
             }
             if to_them + about_sent > 0 {
-                erase.push(erased(register, "outbox", "delete", to_them + about_sent, 0));
+                erase.push(erased(
+                    register,
+                    "outbox",
+                    "delete",
+                    to_them + about_sent,
+                    0,
+                ));
             }
             if about_unsent > 0 {
                 keep.push(Kept {
@@ -549,7 +587,16 @@ pub async fn plan(
         });
     }
 
-    audit(db, register, &p, &pats, held.as_ref(), &mut erase, &mut keep).await?;
+    audit(
+        db,
+        register,
+        &p,
+        &pats,
+        held.as_ref(),
+        &mut erase,
+        &mut keep,
+    )
+    .await?;
 
     // The account.
     let mut sessions = 0;
@@ -743,4 +790,28 @@ async fn org_hold_of_dossier(db: &Db, dossier: Uuid) -> Result<Ground> {
             hold: None,
         },
     })
+}
+
+/// Whether a free-text column of these rows names the person.
+async fn naming_any(
+    db: &Db,
+    table: &str,
+    key: &str,
+    ids: &[Uuid],
+    column: &str,
+    pats: &[String],
+) -> Result<bool> {
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "SELECT COUNT(*) FROM {table} WHERE {key} IN ({}) AND {}",
+            crate::retention::targets::placeholders(1, chunk.len()),
+            names(column, chunk.len() + 1, pats.len())
+        );
+        let mut binds: Vec<Bind> = chunk.iter().map(|d| Bind::Id(*d)).collect();
+        binds.extend(pats.iter().cloned().map(Bind::Text));
+        if number(db, &sql, &binds).await? > 0 {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::plan::{self, Person, anonymisation, objects_of};
 use super::sql::{Bind, bind_all, ids, names};
-use super::{ErasureOutcome, Erased, rfc3339};
+use super::{Erased, ErasureOutcome, rfc3339};
 use crate::error::{PrivacyError, Result};
 use crate::register::{Register, Target};
 use crate::retention::anonymise;

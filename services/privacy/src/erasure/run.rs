@@ -194,6 +194,9 @@ async fn start(db: &Db, person: Uuid, now: OffsetDateTime) -> Result<RunRow> {
     Ok(row)
 }
 
+/// The audit record of a finished erasure, from its counts.
+type Finish<'a> = dyn Fn(&[Erased]) -> NewEntry + Sync + 'a;
+
 /// Runs the statements and records their counts in one transaction; with `finish`, the
 /// erasure is marked finished and its audit record appended in the same transaction.
 async fn step(
@@ -202,7 +205,7 @@ async fn step(
     tally: &mut Tally,
     statements: &[Statement],
     now: i64,
-    finish: Option<&(dyn Fn(&[Erased]) -> NewEntry + Sync)>,
+    finish: Option<&Finish<'_>>,
 ) -> Result<()> {
     let run = tally.run;
     let done: std::result::Result<Vec<Erased>, PrivacyError> = write_tx!(db, |tx| async {

@@ -12,4 +12,5 @@ CREATE TABLE erasure_run (
     finished_at  BIGINT,
     counts       TEXT    NOT NULL
 );
-CREATE INDEX erasure_run_person_idx ON erasure_run (person_id, finished_at);
+-- At most one unfinished erasure per person: a second start finds it and finishes it.
+CREATE UNIQUE INDEX erasure_run_person_idx ON erasure_run (person_id) WHERE finished_at IS NULL;

@@ -237,6 +237,7 @@ async fn dossier(server: &Server, staff: &str, org: &str) -> anyhow::Result<Stri
 
 struct Footprint {
     person: String,
+    organisation: String,
     /// Her first access token, issued before the erasure.
     token: String,
     /// The dossier whose documents go, and the one under legal hold.
@@ -339,6 +340,7 @@ async fn footprint(server: &Server) -> anyhow::Result<Footprint> {
     anyhow::ensure!(s == 204, "legal hold: {s}");
     Ok(Footprint {
         person,
+        organisation: org,
         token,
         dossier: d1,
         kept_dossier: d2,
@@ -486,75 +488,91 @@ matrix!(
     }
 );
 
-matrix!(
-    /// A person under a legal hold: her profile, vehicle, documents and mails stay, each with
-    /// the hold as its ground, "while the hold lasts"; only her account ends. Her company under
-    /// a hold keeps hers the same way.
-    async fn held_data_is_kept_with_the_hold_as_ground(b: Backends) {
-        let server = ServerBuilder::new(b).start().await?;
-        let f = footprint(&server).await?;
-        for (flag, subject) in [("--person", f.person.clone())] {
-            let (status, out, err) = server
-                .command(
-                    &[
-                        "hold",
-                        "place",
-                        flag,
-                        &subject,
-                        "--reason",
-                        "Dispute 2026/9",
-                        "--by",
-                        "staff@cb.example",
-                    ],
-                    "",
-                )
-                .await?;
-            anyhow::ensure!(status.success(), "hold: {out} {err}");
-        }
-        let outcome = erase(&server, &[]).await?;
-        let kept = outcome["kept"].as_array().context("kept")?;
-        for table in ["person", "vehicle", "document", "outbox", "consent"] {
-            let k = kept
-                .iter()
-                .find(|k| k["table"] == table)
-                .with_context(|| format!("{table} kept: {outcome:#}"))?;
-            assert_eq!(k["ground"]["kind"], "hold", "{k}");
-            assert_eq!(k["until"], "while the hold lasts", "{k}");
-        }
-        let person = kept
-            .iter()
-            .find(|k| k["table"] == "person")
-            .context("person")?;
-        assert_eq!(person["ground"]["on"], "person");
-        assert_eq!(person["ground"]["subject"], f.person.as_str());
-        assert_eq!(
-            count(&server, "SELECT COUNT(*) FROM document").await?,
-            4,
-            "every document stays"
-        );
-        assert_eq!(all_objects(&server).await?.len(), 4);
-        let pid = id_sql(&server, &f.person);
-        assert_eq!(
-            count(
-                &server,
-                &format!("SELECT COUNT(*) FROM auth_session WHERE person_id = {pid}")
+/// An erasure of a person under a hold on `on` ("person" or "organisation"): her profile,
+/// vehicle, documents and mails stay, each with the hold as its ground, "while the hold lasts";
+/// only her account ends.
+async fn held(b: extranet_tests::Backends, on: &str) -> anyhow::Result<()> {
+    let server = ServerBuilder::new(b).start().await?;
+    let f = footprint(&server).await?;
+    let (flag, subject) = match on {
+        "person" => ("--person", f.person.clone()),
+        _ => ("--organisation", f.organisation.clone()),
+    };
+    {
+        let (status, out, err) = server
+            .command(
+                &[
+                    "hold",
+                    "place",
+                    flag,
+                    &subject,
+                    "--reason",
+                    "Dispute 2026/9",
+                    "--by",
+                    "staff@cb.example",
+                ],
+                "",
             )
-            .await?,
-            0,
-            "the account ends"
-        );
-        let erased = outcome["erased"].as_array().context("erased")?;
-        assert!(
-            erased.iter().all(|e| !matches!(
-                e["table"].as_str(),
-                Some("person" | "document" | "vehicle")
-            ) || e["action"] == "deactivate"),
-            "{outcome:#}"
-        );
-        assert_scan_matches(&server, &outcome).await?;
-        let (status, out, err) = server.command(&["audit", "verify"], "").await?;
-        assert!(status.success(), "audit verify: {out} {err}");
-        server.stop().await
+            .await?;
+        anyhow::ensure!(status.success(), "hold: {out} {err}");
+    }
+    let outcome = erase(&server, &[]).await?;
+    let kept = outcome["kept"].as_array().context("kept")?;
+    for table in ["person", "vehicle", "document", "outbox", "consent"] {
+        let k = kept
+            .iter()
+            .find(|k| k["table"] == table)
+            .with_context(|| format!("{table} kept: {outcome:#}"))?;
+        assert_eq!(k["ground"]["kind"], "hold", "{k}");
+        assert_eq!(k["until"], "while the hold lasts", "{k}");
+    }
+    let person = kept
+        .iter()
+        .find(|k| k["table"] == "person")
+        .context("person")?;
+    assert_eq!(person["ground"]["on"], on);
+    assert_eq!(person["ground"]["subject"], subject.as_str());
+    assert_eq!(
+        count(&server, "SELECT COUNT(*) FROM document").await?,
+        4,
+        "every document stays"
+    );
+    assert_eq!(all_objects(&server).await?.len(), 4);
+    let pid = id_sql(&server, &f.person);
+    assert_eq!(
+        count(
+            &server,
+            &format!("SELECT COUNT(*) FROM auth_session WHERE person_id = {pid}")
+        )
+        .await?,
+        0,
+        "the account ends"
+    );
+    let erased = outcome["erased"].as_array().context("erased")?;
+    assert!(
+        erased.iter().all(|e| !matches!(
+            e["table"].as_str(),
+            Some("person" | "document" | "vehicle")
+        ) || e["action"] == "deactivate"),
+        "{outcome:#}"
+    );
+    assert_scan_matches(&server, &outcome).await?;
+    let (status, out, err) = server.command(&["audit", "verify"], "").await?;
+    assert!(status.success(), "audit verify: {out} {err}");
+    server.stop().await
+}
+
+matrix!(
+    /// A hold on the person keeps everything about her, with the hold as the ground.
+    async fn a_held_person_is_kept_with_the_hold_as_ground(b: Backends) {
+        held(b, "person").await
+    }
+);
+
+matrix!(
+    /// A hold on her company keeps hers the same way.
+    async fn a_held_company_keeps_its_contact_with_the_hold_as_ground(b: Backends) {
+        held(b, "organisation").await
     }
 );
 

@@ -815,3 +815,62 @@ async fn naming_any(
     }
     Ok(false)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn after_counts_calendar_months_and_years() {
+        let t = datetime!(2024-01-31 10:00 UTC);
+        assert_eq!(
+            after(Duration::Months(1), t),
+            datetime!(2024-02-29 10:00 UTC)
+        );
+        assert_eq!(
+            after(Duration::Months(13), t),
+            datetime!(2025-02-28 10:00 UTC)
+        );
+        assert_eq!(
+            after(Duration::Years(5), t),
+            datetime!(2029-01-31 10:00 UTC)
+        );
+        assert_eq!(
+            after(Duration::Days(30), t),
+            datetime!(2024-03-01 10:00 UTC)
+        );
+        let leap = datetime!(2024-02-29 00:00 UTC);
+        assert_eq!(
+            after(Duration::Years(1), leap),
+            datetime!(2025-02-28 00:00 UTC)
+        );
+    }
+
+    #[test]
+    fn patterns_name_the_person_not_an_anonymised_row() {
+        let p = Person {
+            id: Uuid::nil(),
+            organisation_id: Uuid::nil(),
+            email_normalized: "an@x.example".into(),
+            surname: "Peeters".into(),
+            first_name: "An".into(),
+            phone: Some("+32 2 123 45 67".into()),
+            mobile: None,
+            fax: Some("1".into()),
+        };
+        assert_eq!(
+            p.patterns(),
+            ["%an@x.example%", "%an peeters%", "%+32 2 123 45 67%"]
+        );
+        let gone = Person {
+            email_normalized: "x@anonymised.invalid".into(),
+            surname: "Anonymised".into(),
+            first_name: "-".into(),
+            phone: None,
+            fax: None,
+            ..p
+        };
+        assert!(gone.patterns().is_empty());
+    }
+}

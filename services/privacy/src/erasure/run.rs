@@ -178,10 +178,11 @@ async fn start(db: &Db, person: Uuid, now: OffsetDateTime) -> Result<RunRow> {
         as_of: now.unix_timestamp(),
         counts: "[]".into(),
     };
-    on_pool!(db, write, |pool| {
+    let inserted = on_pool!(db, write, |pool| {
         sqlx::query(
             "INSERT INTO erasure_run (id, person_id, as_of, started_at, heartbeat_at, counts) \
-             VALUES ($1, $2, $3, $3, $3, $4)",
+             VALUES ($1, $2, $3, $3, $3, $4) \
+             ON CONFLICT (person_id) WHERE finished_at IS NULL DO NOTHING",
         )
         .bind(row.id)
         .bind(row.person_id)
@@ -191,7 +192,15 @@ async fn start(db: &Db, person: Uuid, now: OffsetDateTime) -> Result<RunRow> {
         .await
         .map(|r| r.rows_affected())
     })?;
-    Ok(row)
+    if inserted == 1 {
+        return Ok(row);
+    }
+    // Another start won: finish that erasure.
+    unfinished(db, Some(person))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| PrivacyError::Conflict("an erasure of this person just finished".into()))
 }
 
 /// The audit record of a finished erasure, from its counts.

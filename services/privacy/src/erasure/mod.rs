@@ -10,6 +10,7 @@
 //! transaction that finishes the erasure and writes its audit record (counts only), so until
 //! then the person is still found by their e-mail address and the erasure can be re-run.
 
+mod audit;
 mod plan;
 mod run;
 mod sql;

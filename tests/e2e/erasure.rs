@@ -373,7 +373,21 @@ matrix!(
         assert!(out.is_empty(), "{out}");
         assert_eq!(count(&server, audit).await?, entries);
 
-        // The plan changes nothing.
+        // The plan changes nothing; as text it names what goes and what stays, and why.
+        let (status, text, err) = server
+            .command(&["erase", "--email", EMAIL, "--dry-run"], "")
+            .await?;
+        assert!(status.success(), "{err}");
+        assert!(text.contains("(dry run: nothing changed)"), "{text}");
+        assert!(text.contains("  delete document: 3 row(s)"), "{text}");
+        assert!(
+            text.contains(&format!("ground: legal hold on dossier {}", f.kept_dossier)),
+            "{text}"
+        );
+        assert!(
+            text.contains("ground: retention rule proof-of-consent"),
+            "{text}"
+        );
         let plan = erase(&server, &["--dry-run"]).await?;
         assert_eq!(plan["person"], f.person.as_str());
         assert_eq!(scan(&server).await?.0, before);

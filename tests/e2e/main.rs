@@ -19,6 +19,7 @@ mod contract;
 mod crawl;
 mod documents;
 mod documents_browser;
+mod erasure;
 mod errors;
 mod home;
 mod hostile;

@@ -89,6 +89,11 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::retention_cli::HoldCommand,
     },
+    /// Erase a person (GDPR Art. 17): every row and object about them is deleted or
+    /// anonymised except what a retention rule or a legal hold keeps; prints what was erased
+    /// and what was kept, where, on which ground and until when. An interrupted erasure of the
+    /// same person is finished.
+    Erase(crate::erasure_cli::EraseArgs),
     /// The authorization policy: who may do and see what.
     Policy {
         #[command(subcommand)]
@@ -279,6 +284,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = Config::load(file, Config::default())?;
             crate::telemetry::init(&config.log);
             crate::retention_cli::hold(&config, command).await
+        }
+        Command::Erase(args) => {
+            let config = Config::load(file, Config::default())?;
+            crate::telemetry::init(&config.log);
+            crate::erasure_cli::erase(&config, args).await
         }
         Command::Register { command } => {
             let config = Config::load(file, Config::default())?;

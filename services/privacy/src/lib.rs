@@ -6,6 +6,7 @@
 //! Nothing here knows about HTTP.
 
 pub mod consent;
+pub mod erasure;
 pub mod error;
 pub mod export;
 pub mod newsletter;

@@ -23,21 +23,15 @@ const SIGN_IN: &[&str] = &[
 /// The erasable "field" that is a table of its own.
 const VEHICLES: &str = "licence_plates";
 
-pub(crate) async fn people(
-    db: &Db,
-    keys: &[Key],
-    erase: &[String],
-    replace: &[(String, String)],
-    as_of: i64,
-    progress: &Progress<'_>,
-) -> Result<u64> {
-    let ids: Vec<uuid::Uuid> = keys
-        .iter()
-        .filter_map(|k| match k {
-            Key::Id(u) => Some(*u),
-            Key::Text(_) => None,
-        })
-        .collect();
+/// The statements that anonymise people under a rule: the person's update (binds: `$1` the
+/// id, `$2` the instant, then each replaced value with `{id}` filled in) and the deletes of
+/// what lets someone act as them (binds: the ids). Shared with the erasure of one person.
+pub(crate) struct Statements {
+    pub update: String,
+    pub deletes: Vec<String>,
+}
+
+pub(crate) fn statements(erase: &[String], replace: &[(String, String)], ids: usize) -> Statements {
     // Field names come from the checked register (each one of the target's known columns),
     // never from a request.
     let mut sets: Vec<String> = erase
@@ -56,11 +50,30 @@ pub(crate) async fn people(
         "UPDATE person SET {} WHERE id = $1 AND anonymised_at IS NULL",
         sets.join(", ")
     );
-    let list = placeholders(1, ids.len());
+    let list = placeholders(1, ids);
     let mut deletes: Vec<String> = SIGN_IN.iter().map(|s| s.replace("{list}", &list)).collect();
     if erase.iter().any(|f| f == VEHICLES) {
         deletes.push(format!("DELETE FROM vehicle WHERE person_id IN ({list})"));
     }
+    Statements { update, deletes }
+}
+
+pub(crate) async fn people(
+    db: &Db,
+    keys: &[Key],
+    erase: &[String],
+    replace: &[(String, String)],
+    as_of: i64,
+    progress: &Progress<'_>,
+) -> Result<u64> {
+    let ids: Vec<uuid::Uuid> = keys
+        .iter()
+        .filter_map(|k| match k {
+            Key::Id(u) => Some(*u),
+            Key::Text(_) => None,
+        })
+        .collect();
+    let Statements { update, deletes } = statements(erase, replace, ids.len());
     let done: std::result::Result<u64, PrivacyError> = write_tx!(db, |tx| async {
         let mut n = 0;
         for id in &ids {

@@ -10,9 +10,9 @@
 //! The daily run is claimed by inserting the day's row (unique): one instance runs it. A run
 //! whose heartbeat stopped for [`STALE_SECS`] is taken over by the next instance that looks.
 
-mod anonymise;
+pub(crate) mod anonymise;
 pub mod holds;
-mod targets;
+pub(crate) mod targets;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

@@ -14,7 +14,7 @@ use crate::error::{PrivacyError, Result};
 use crate::register::Target;
 
 /// A hold on the person `{p}` or on their organisation.
-fn person_held(p: &str) -> String {
+pub(crate) fn person_held(p: &str) -> String {
     format!(
         "EXISTS (SELECT 1 FROM privacy_hold h WHERE h.lifted_at IS NULL AND \
          ((h.subject_type = 'person' AND h.subject_id = {p}) OR \
@@ -24,7 +24,7 @@ fn person_held(p: &str) -> String {
 }
 
 /// A hold on the dossier `{d}` (its legal hold) or on its organisation.
-fn dossier_held(d: &str) -> String {
+pub(crate) fn dossier_held(d: &str) -> String {
     format!(
         "EXISTS (SELECT 1 FROM dossier hd WHERE hd.id = {d} AND (hd.legal_hold OR EXISTS \
            (SELECT 1 FROM privacy_hold h WHERE h.lifted_at IS NULL AND \

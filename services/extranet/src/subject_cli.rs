@@ -68,10 +68,10 @@ pub async fn run(config: &Config, command: SubjectCommand) -> anyhow::Result<()>
         if !matches!(a.format.as_str(), "zip" | "json" | "html") {
             bail!("--format: `{}` is not one of zip, json, html", a.format);
         }
-        if let Some(l) = &a.lang {
-            if !matches!(l.as_str(), "nl" | "fr" | "en") {
-                bail!("--lang: `{l}` is not one of nl, fr, en");
-            }
+        if let Some(l) = &a.lang
+            && !matches!(l.as_str(), "nl" | "fr" | "en")
+        {
+            bail!("--lang: `{l}` is not one of nl, fr, en");
         }
     }
     let target = config.database_target()?;

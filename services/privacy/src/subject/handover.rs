@@ -149,10 +149,11 @@ pub async fn export<W: Write + Seek>(
     )
     .await?;
     let mut organisation = org.pop().ok_or(PrivacyError::NotFound)?;
-    if let Some(serde_json::Value::String(a)) = organisation.get("addresses").cloned() {
-        if let Ok(parsed) = serde_json::from_str::<serde_json::Value>(&a) {
-            organisation.insert("addresses".into(), parsed);
-        }
+    // Stored as JSON text on both engines: handed over as JSON.
+    if let Some(serde_json::Value::String(a)) = organisation.get("addresses").cloned()
+        && let Ok(parsed) = serde_json::from_str::<serde_json::Value>(&a)
+    {
+        organisation.insert("addresses".into(), parsed);
     }
     const PEOPLE: &[&str] = &[
         "id",

@@ -13,7 +13,7 @@ use extranet_tests::{Server, ServerBuilder, matrix};
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::access::{api, upload};
+use crate::access::{api, login, upload};
 use crate::documents::{big_pdf, fixture};
 
 /// Every entry of a ZIP file, by name.
@@ -414,6 +414,52 @@ matrix!(
         assert_eq!(docs.len(), 1);
         let file = docs[0]["file"].as_str().context("file")?;
         assert!(entry(&all, file)? == bytes.as_slice());
+
+        // Through the API: the primary contact gets her own company, staff any company; the
+        // primary contact of another company and an inspector are refused.
+        let export = |token: String, org: String| {
+            let server = &server;
+            async move {
+                let res = server
+                    .client()?
+                    .get(server.url(&format!("/api/v1/organisations/{org}/export")))
+                    .bearer_auth(token)
+                    .send()
+                    .await?;
+                let status = res.status().as_u16();
+                let body = res.bytes().await?.to_vec();
+                anyhow::Ok((status, body))
+            }
+        };
+        let (status, body) = export(f.admin_a.clone(), org.clone()).await?;
+        assert_eq!(status, 200);
+        let got = dir.path().join("api.zip");
+        std::fs::write(&got, &body)?;
+        let via_api = entries(&got)?;
+        assert!(entry(&via_api, file)? == bytes.as_slice());
+        let (status, _) = export(f.staff.clone(), org.clone()).await?;
+        assert_eq!(status, 200);
+        let admin_b = login(&server, "cba@b.example").await?;
+        let inspector = login(&server, "insp@cb.example").await?;
+        let (_, other) = api(&server, &admin_b, Method::GET, "/api/v1/me", None).await?;
+        let other: Value = serde_json::from_str(&other)?;
+        let org_b = other["organisation_id"]
+            .as_str()
+            .context("org b")?
+            .to_owned();
+        let (status, _) = export(f.admin_a.clone(), org_b).await?;
+        assert_eq!(status, 403, "another company");
+        let (status, _) = export(inspector, org.clone()).await?;
+        assert_eq!(status, 403, "an inspector");
+        let recorded = crate::documents::count(
+            &server,
+            &format!(
+                "SELECT CAST(COUNT(*) AS TEXT) FROM audit_log WHERE action = 'subject.handover' \
+                 AND subject_id = '{org}'"
+            ),
+        )
+        .await?;
+        assert_eq!(recorded, 3, "command line, primary contact, staff");
         server.stop().await?;
         Ok(())
     }

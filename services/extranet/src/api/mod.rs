@@ -11,6 +11,7 @@ pub mod json;
 pub mod openapi;
 pub mod query;
 pub mod second_factor;
+pub mod subject;
 pub mod subprocessors;
 pub mod words;
 

@@ -83,6 +83,7 @@ fn mark_permissions(doc: &mut utoipa::openapi::OpenApi) {
                 .chain(super::second_factor::PERMISSIONS)
                 .chain(super::subprocessors::PERMISSIONS)
                 .chain(super::consents::PERMISSIONS)
+                .chain(super::subject::PERMISSIONS)
                 .find(|(m, p, _)| *m == method && p == path);
             if let Some((_, _, permission)) = found {
                 let ext: utoipa::openapi::extensions::Extensions =
@@ -201,6 +202,7 @@ pub fn router(state: ApiState) -> (Router, Router) {
         .merge(super::second_factor::routes())
         .merge(super::subprocessors::routes())
         .merge(super::consents::routes())
+        .merge(super::subject::routes())
         .split_for_parts();
     let (bulk, bulk_doc) = OpenApiRouter::new()
         .merge(super::documents::bulk_routes())

@@ -416,7 +416,7 @@ matrix!(
         assert!(entry(&all, file)? == bytes.as_slice());
 
         // Through the API: the primary contact gets her own company, staff any company; the
-        // primary contact of another company and an inspector are refused.
+        // primary contact of another company (not found) and an inspector (refused) are not.
         let export = |token: String, org: String| {
             let server = &server;
             async move {
@@ -448,9 +448,13 @@ matrix!(
             .context("org b")?
             .to_owned();
         let (status, _) = export(f.admin_a.clone(), org_b).await?;
-        assert_eq!(status, 403, "another company");
+        // Another company is not hers to see: not found, like every such id.
+        assert_eq!(status, 404, "another company");
         let (status, _) = export(inspector, org.clone()).await?;
         assert_eq!(status, 403, "an inspector");
+        let user_a = login(&server, "cu@a.example").await?;
+        let (status, _) = export(user_a, org.clone()).await?;
+        assert_eq!(status, 403, "a contact who is not the primary contact");
         let recorded = crate::documents::count(
             &server,
             &format!(

@@ -1,8 +1,8 @@
 //! A company's data handed over (issue 17): `GET /api/v1/organisations/{id}/export`, the
 //! organisation, its people, dossiers and documents as one ZIP with its JSON Schema
 //! (`extranet_privacy::subject::handover`). Its primary contact may export their own company,
-//! staff any company (`organisation.export` in the policy); anyone else is refused (403,
-//! recorded). The export is recorded as `subject.handover`.
+//! staff any company (`organisation.export` in the policy); anyone who sees the company but
+//! may not export it is refused (403), a company the caller does not see is not found (404). The export is recorded as `subject.handover`.
 
 use std::io::{BufWriter, Seek, SeekFrom};
 use std::sync::Arc;
@@ -50,9 +50,11 @@ async fn export_organisation(
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
     let id: Uuid = raw.parse().map_err(|_| ApiError::NotFound)?;
-    // Decided on the roles as the database holds them now; refused (and recorded) before
-    // anything is read: another company's id is refused like any other.
+    // Decided on the roles as the database holds them now, like every route: a company the
+    // caller may not see is not found (404), one they see but may not export is refused
+    // (403); both are recorded before anything is read.
     let caller = docs.caller(who.0.sub, ip(&peer)).await?;
+    extranet_directory::organisations::get(docs.db(), docs.clock(), &caller, id).await?;
     let rel = caller.relation().of(Some(id), None, false);
     caller
         .permit(

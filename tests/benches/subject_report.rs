@@ -184,6 +184,11 @@ async fn fill(
         .execute(&mut *tx)
         .await?;
     }
+    // The next append (the report's own audit record) numbers itself from the head.
+    sqlx::query("UPDATE audit_head SET seq = $1")
+        .bind(start + i64::try_from(audit)? - 1)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -203,3 +203,69 @@ pub fn report_html(
     }
     .render()
 }
+
+#[cfg(test)]
+mod tests {
+    use extranet_privacy::subject::report::{Access, AccessReport, PersonSummary};
+    use extranet_privacy::subject::{Field, HeldTable};
+
+    use super::report_html;
+
+    fn report(lang: &str) -> AccessReport {
+        let at = time::macros::datetime!(2026-07-01 22:30 UTC);
+        AccessReport {
+            language: lang.to_owned(),
+            generated_at: at,
+            register_digest: "abc".into(),
+            person: PersonSummary {
+                id: uuid::Uuid::nil(),
+                first_name: "<script>alert(1)</script>".into(),
+                surname: "Peeters".into(),
+                email: "a@b.example".into(),
+                language: lang.to_owned(),
+                organisation_id: uuid::Uuid::nil(),
+                organisation: "Beton & Co".into(),
+                roles: vec!["client_admin".into()],
+            },
+            subject_categories: vec![],
+            activities: vec![],
+            held: vec![HeldTable {
+                table: "person".into(),
+                rows: vec![vec![Field {
+                    column: "password_hash".into(),
+                    category: Some("account".into()),
+                    value: serde_json::Value::Null,
+                    withheld: true,
+                }]],
+            }],
+            accesses: vec![Access {
+                seq: 7,
+                at,
+                actor_id: "00000000-0000-0000-0000-000000000001".into(),
+                actor_name: Some("Jan <b>Staff</b>".into()),
+                action: "person.read".into(),
+                outcome: "success".into(),
+                subject_type: Some("person".into()),
+                subject_id: None,
+                document_title: None,
+            }],
+            documents: vec![],
+        }
+    }
+
+    #[test]
+    fn every_value_is_escaped_and_times_are_local() {
+        let tz = jiff::tz::TimeZone::get("Europe/Brussels").unwrap();
+        let html = report_html(&report("nl"), "BE-Cert", &tz).unwrap();
+        assert!(!html.contains("<script>alert"));
+        assert!(!html.contains("<b>Staff"));
+        assert!(html.contains("Jan &#60;b&#62;Staff") || html.contains("Jan &lt;b&gt;Staff"));
+        // 22:30 UTC on 1 July is 00:30 the next day in Brussels.
+        assert!(html.contains("2 juli 2026 00:30 CEST"), "{html}");
+        assert!(html.contains("<html lang=\"nl\""));
+        assert!(
+            !html.contains("00000000-0000-0000-0000-000000000001"),
+            "names, not ids"
+        );
+    }
+}

@@ -3,6 +3,7 @@
 //! Templates are askama (checked at compile time, auto-escaping); texts are Fluent files in
 //! `locales/`; no page carries inline script or style, so the strict CSP holds everywhere.
 
+pub mod access_report;
 mod account;
 mod assets;
 mod audit_log;

@@ -39,6 +39,7 @@ mod second_factor_browser;
 mod session;
 mod staff;
 mod storage;
+mod subject_export;
 mod subprocessors;
 mod subprocessors_browser;
 mod subprocessors_pages;

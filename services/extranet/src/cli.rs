@@ -104,6 +104,12 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::register_cli::RegisterCommand,
     },
+    /// A person's rights from the command line: their access report, their data for
+    /// portability, or a company's hand-over.
+    Subject {
+        #[command(subcommand)]
+        command: crate::subject_cli::SubjectCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -293,6 +299,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Register { command } => {
             let config = Config::load(file, Config::default())?;
             crate::register_cli::run(&config, command).await
+        }
+        Command::Subject { command } => {
+            let config = Config::load(file, Config::default())?;
+            crate::subject_cli::run(&config, command).await
         }
         Command::Config {
             command: ConfigCommand::Check,

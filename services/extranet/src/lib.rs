@@ -15,5 +15,6 @@ pub mod register_cli;
 pub mod retention_cli;
 pub mod server;
 pub mod startup;
+pub mod subject_cli;
 pub mod telemetry;
 pub mod tls;

@@ -14,6 +14,7 @@ pub mod notice;
 pub mod register;
 pub mod retention;
 pub mod service;
+pub mod subject;
 
 pub use consent::{ConsentSettings, Consents};
 pub use error::{PrivacyError, Result};

@@ -13,6 +13,7 @@ pub mod query;
 pub mod rights;
 pub mod restriction;
 pub mod second_factor;
+pub mod subject;
 pub mod subprocessors;
 pub mod words;
 

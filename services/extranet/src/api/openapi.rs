@@ -85,6 +85,7 @@ fn mark_permissions(doc: &mut utoipa::openapi::OpenApi) {
                 .chain(super::consents::PERMISSIONS)
                 .chain(super::rights::PERMISSIONS)
                 .chain(super::restriction::PERMISSIONS)
+                .chain(super::subject::PERMISSIONS)
                 .find(|(m, p, _)| *m == method && p == path);
             if let Some((_, _, permission)) = found {
                 let ext: utoipa::openapi::extensions::Extensions =
@@ -205,6 +206,7 @@ pub fn router(state: ApiState) -> (Router, Router) {
         .merge(super::consents::routes())
         .merge(super::rights::routes())
         .merge(super::restriction::routes())
+        .merge(super::subject::routes())
         .split_for_parts();
     let (bulk, bulk_doc) = OpenApiRouter::new()
         .merge(super::documents::bulk_routes())

@@ -51,7 +51,10 @@ pub(super) async fn queue(me: SignedIn, Query(q): Query<QueueQuery>) -> PageResu
         return Err(PageError::NotFound);
     }
     let tr = me.tr();
-    let state = q.state.filter(|s| !s.is_empty()).unwrap_or_else(|| "open".into());
+    let state = q
+        .state
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "open".into());
     let overdue = q.overdue.is_some();
     let mine = q.mine.is_some();
     let filter = Filter {
@@ -88,7 +91,12 @@ pub(super) async fn queue(me: SignedIn, Query(q): Query<QueueQuery>) -> PageResu
     Ok(render(me.lang(), StatusCode::OK, &page))
 }
 
-async fn view(me: &SignedIn, id: uuid::Uuid, error: Option<String>, status: StatusCode) -> PageResult {
+async fn view(
+    me: &SignedIn,
+    id: uuid::Uuid,
+    error: Option<String>,
+    status: StatusCode,
+) -> PageResult {
     let caller = me.current().await?;
     let w = Who {
         person: caller.person,
@@ -134,7 +142,9 @@ fn step_of(form: &HashMap<String, String>, me: uuid::Uuid) -> Option<Step> {
             internal: form.contains_key("internal"),
         },
         "identity_check" => Step::IdentityCheck { note: get("note") },
-        "start" => Step::Start { note: String::new() },
+        "start" => Step::Start {
+            note: String::new(),
+        },
         "extend" => Step::Extend {
             months: get("months").parse().unwrap_or(0),
             reason: get("reason"),
@@ -160,7 +170,9 @@ pub(super) async fn step(
     };
     let tr = me.tr();
     // Closing tells the requester at once and cannot be undone: asked first.
-    if matches!(step, Step::Close { .. }) && form.get("confirmed").map(String::as_str) != Some("yes") {
+    if matches!(step, Step::Close { .. })
+        && form.get("confirmed").map(String::as_str) != Some("yes")
+    {
         let number = me
             .services()
             .rights
@@ -179,7 +191,10 @@ pub(super) async fn step(
             .unwrap_or_default();
         let mut hidden: Vec<(Cow<'static, str>, String)> = vec![("confirmed".into(), "yes".into())];
         for k in ["step", "outcome", "note", "ground"] {
-            hidden.push((Cow::Owned(k.to_owned()), form.get(k).cloned().unwrap_or_default()));
+            hidden.push((
+                Cow::Owned(k.to_owned()),
+                form.get(k).cloned().unwrap_or_default(),
+            ));
         }
         let ask = Confirm {
             title: tr.t1("rights-close-confirm-heading", "number", &number),
@@ -197,7 +212,10 @@ pub(super) async fn step(
         ip: me.v.ip,
     };
     match me.services().rights.step(&w, id, &step).await {
-        Ok(_) => Ok(flash::done(&format!("/privacy/requests/{id}"), "flash-rights-step")),
+        Ok(_) => Ok(flash::done(
+            &format!("/privacy/requests/{id}"),
+            "flash-rights-step",
+        )),
         Err(e) => match refusal(&tr, &e) {
             Some(msg) => {
                 let status = match e {

@@ -10,7 +10,10 @@ use axum::response::{IntoResponse, Response};
 use extranet_rights::Who;
 use extranet_rights::filing::NewRequest;
 
-use super::{EventLine, RequestView, detail_views, page_error, parse_id, refusal, request_view, right_choices};
+use super::{
+    EventLine, RequestView, detail_views, page_error, parse_id, refusal, request_view,
+    right_choices,
+};
 use crate::ui::{Chrome, CsrfForm, PageResult, SignedIn, flash, render};
 
 #[derive(Template)]
@@ -40,7 +43,13 @@ pub(crate) struct RequestPage {
     pub grounds: Vec<(&'static str, String)>,
 }
 
-async fn view(me: &SignedIn, chosen: Vec<String>, details: String, error: Option<String>, status: StatusCode) -> PageResult {
+async fn view(
+    me: &SignedIn,
+    chosen: Vec<String>,
+    details: String,
+    error: Option<String>,
+    status: StatusCode,
+) -> PageResult {
     let caller = me.current().await?;
     let w = Who {
         person: caller.person,
@@ -81,7 +90,10 @@ fn chosen(form: &HashMap<String, String>) -> Vec<String> {
         .collect()
 }
 
-pub(super) async fn file(me: SignedIn, CsrfForm(form): CsrfForm<HashMap<String, String>>) -> PageResult {
+pub(super) async fn file(
+    me: SignedIn,
+    CsrfForm(form): CsrfForm<HashMap<String, String>>,
+) -> PageResult {
     let caller = me.current().await?;
     let w = Who {
         person: caller.person,
@@ -101,7 +113,16 @@ pub(super) async fn file(me: SignedIn, CsrfForm(form): CsrfForm<HashMap<String, 
             "flash-rights-filed",
         )),
         Err(e) => match refusal(&me.tr(), &e) {
-            Some(msg) => view(&me, rights, details, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await,
+            Some(msg) => {
+                view(
+                    &me,
+                    rights,
+                    details,
+                    Some(msg),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await
+            }
             None => Err(page_error(e)),
         },
     }
@@ -115,7 +136,12 @@ pub(super) async fn one(me: SignedIn, Path(raw): Path<String>) -> PageResult {
         grants: &caller.grants,
         ip: me.v.ip,
     };
-    let d = me.services().rights.detail(&w, id).await.map_err(page_error)?;
+    let d = me
+        .services()
+        .rights
+        .detail(&w, id)
+        .await
+        .map_err(page_error)?;
     // Someone else's request is not found here, even for the coordinator (their page is the
     // queue's).
     if d.row.person_id != Some(caller.person) {
@@ -137,7 +163,10 @@ pub(super) async fn one(me: SignedIn, Path(raw): Path<String>) -> PageResult {
     Ok(render(me.lang(), StatusCode::OK, &page))
 }
 
-pub(super) async fn receipt(me: SignedIn, Path(raw): Path<String>) -> Result<Response, crate::ui::PageError> {
+pub(super) async fn receipt(
+    me: SignedIn,
+    Path(raw): Path<String>,
+) -> Result<Response, crate::ui::PageError> {
     let id = parse_id(&raw)?;
     let caller = me.current().await?;
     let w = Who {
@@ -145,7 +174,12 @@ pub(super) async fn receipt(me: SignedIn, Path(raw): Path<String>) -> Result<Res
         grants: &caller.grants,
         ip: me.v.ip,
     };
-    let (number, jws) = me.services().rights.receipt(&w, id).await.map_err(page_error)?;
+    let (number, jws) = me
+        .services()
+        .rights
+        .receipt(&w, id)
+        .await
+        .map_err(page_error)?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/jose".to_owned()),

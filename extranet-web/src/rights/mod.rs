@@ -25,7 +25,11 @@ pub(crate) fn routes() -> Router {
         .page_and_form("/rights", public::page, public::file)
         .page_and_form("/rights/confirm", public::confirm_page, public::confirm)
         .page("/privacy/requests", coordinator::queue)
-        .page_and_form("/privacy/requests/{id}", coordinator::one, coordinator::step)
+        .page_and_form(
+            "/privacy/requests/{id}",
+            coordinator::one,
+            coordinator::step,
+        )
         .into_router()
 }
 
@@ -44,7 +48,15 @@ pub(crate) fn page_error(e: RightsError) -> PageError {
 pub(crate) fn refusal(tr: &Tr, e: &RightsError) -> Option<String> {
     let key = match e {
         RightsError::Invalid { code, .. } => match *code {
-            "required" | "unknown_right" if matches!(e, RightsError::Invalid { field: "rights", .. }) => {
+            "required" | "unknown_right"
+                if matches!(
+                    e,
+                    RightsError::Invalid {
+                        field: "rights",
+                        ..
+                    }
+                ) =>
+            {
                 "rights-error-rights"
             }
             "too_long" => "rights-error-too-long",
@@ -111,7 +123,9 @@ fn shown(m: &Masked<RightsRequestView>, field: &str, value: Option<String>) -> S
 
 fn moment(lang: Lang, rfc3339: Option<&str>) -> String {
     rfc3339
-        .and_then(|s| time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok())
+        .and_then(|s| {
+            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+        })
         .map(|t| words::moment(lang, &words::installation_tz(), t))
         .unwrap_or_default()
 }
@@ -128,7 +142,10 @@ pub(crate) fn request_view(tr: &Tr, lang: Lang, m: &Masked<RightsRequestView>) -
         id: r.id.to_string(),
         number: shown(m, "number", r.number.clone()),
         rights: if m.is_visible("rights") {
-            r.rights.iter().map(|x| tr.t(&format!("rights-right-{x}"))).collect()
+            r.rights
+                .iter()
+                .map(|x| tr.t(&format!("rights-right-{x}")))
+                .collect()
         } else {
             Vec::new()
         },
@@ -172,7 +189,11 @@ pub(crate) fn request_view(tr: &Tr, lang: Lang, m: &Masked<RightsRequestView>) -
     }
 }
 
-pub(crate) fn event_lines(tr: &Tr, lang: Lang, events: &[Masked<RightsEventView>]) -> Vec<EventLine> {
+pub(crate) fn event_lines(
+    tr: &Tr,
+    lang: Lang,
+    events: &[Masked<RightsEventView>],
+) -> Vec<EventLine> {
     events
         .iter()
         .map(|m| {
@@ -199,7 +220,10 @@ pub(crate) fn event_lines(tr: &Tr, lang: Lang, events: &[Masked<RightsEventView>
 }
 
 pub(crate) fn detail_views(tr: &Tr, lang: Lang, d: &Detail) -> (RequestView, Vec<EventLine>) {
-    (request_view(tr, lang, &d.request), event_lines(tr, lang, &d.events))
+    (
+        request_view(tr, lang, &d.request),
+        event_lines(tr, lang, &d.events),
+    )
 }
 
 /// Each right with its label, for the forms.

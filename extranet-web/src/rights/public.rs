@@ -44,7 +44,13 @@ struct ConfirmPage {
     receipt: String,
 }
 
-fn public_page(v: &Visitor, form: &HashMap<String, String>, sent: bool, error: Option<String>, status: StatusCode) -> Response {
+fn public_page(
+    v: &Visitor,
+    form: &HashMap<String, String>,
+    sent: bool,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
     let tr = v.tr();
     let chosen = extranet_rights::model::RIGHTS
         .iter()
@@ -81,7 +87,10 @@ pub(super) async fn page(v: Visitor) -> Response {
     public_page(&v, &HashMap::new(), false, None, StatusCode::OK)
 }
 
-pub(super) async fn file(v: Visitor, CsrfForm(form): CsrfForm<HashMap<String, String>>) -> Response {
+pub(super) async fn file(
+    v: Visitor,
+    CsrfForm(form): CsrfForm<HashMap<String, String>>,
+) -> Response {
     let rights = extranet_rights::model::RIGHTS
         .iter()
         .filter(|r| form.contains_key(&format!("right_{r}")))
@@ -116,7 +125,13 @@ pub(super) struct TokenQuery {
     token: String,
 }
 
-fn confirm_view(v: &Visitor, token: String, refused: Option<String>, row: Option<&extranet_rights::store::RequestRow>, status: StatusCode) -> Response {
+fn confirm_view(
+    v: &Visitor,
+    token: String,
+    refused: Option<String>,
+    row: Option<&extranet_rights::store::RequestRow>,
+    status: StatusCode,
+) -> Response {
     let tr = v.tr();
     let lang: Lang = v.lang;
     let page = ConfirmPage {
@@ -135,7 +150,12 @@ fn confirm_view(v: &Visitor, token: String, refused: Option<String>, row: Option
             .map(|d| words::date(lang, d))
             .unwrap_or_default(),
         rights: row
-            .map(|r| r.rights().iter().map(|x| tr.t(&format!("rights-right-{x}"))).collect())
+            .map(|r| {
+                r.rights()
+                    .iter()
+                    .map(|x| tr.t(&format!("rights-right-{x}")))
+                    .collect()
+            })
             .unwrap_or_default(),
         receipt: row.and_then(|r| r.receipt.clone()).unwrap_or_default(),
     };
@@ -146,7 +166,10 @@ pub(super) async fn confirm_page(v: Visitor, Query(q): Query<TokenQuery>) -> Res
     confirm_view(&v, q.token, None, None, StatusCode::OK)
 }
 
-pub(super) async fn confirm(v: Visitor, CsrfForm(form): CsrfForm<HashMap<String, String>>) -> Response {
+pub(super) async fn confirm(
+    v: Visitor,
+    CsrfForm(form): CsrfForm<HashMap<String, String>>,
+) -> Response {
     let token = form.get("token").cloned().unwrap_or_default();
     match v.services.rights.confirm(&token, v.ip).await {
         Ok(Ok(row)) => confirm_view(&v, String::new(), None, Some(&row), StatusCode::OK),
@@ -155,7 +178,13 @@ pub(super) async fn confirm(v: Visitor, CsrfForm(form): CsrfForm<HashMap<String,
                 LinkRefused::Expired => "rights-link-expired",
                 LinkRefused::Invalid => "rights-link-invalid",
             };
-            confirm_view(&v, String::new(), Some(v.tr().t(key)), None, StatusCode::CONFLICT)
+            confirm_view(
+                &v,
+                String::new(),
+                Some(v.tr().t(key)),
+                None,
+                StatusCode::CONFLICT,
+            )
         }
         Err(e) => axum::response::IntoResponse::into_response(page_error(e)),
     }

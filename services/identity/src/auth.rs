@@ -157,12 +157,12 @@ impl Auth {
         &self,
         token: &str,
     ) -> std::result::Result<serde_json::Value, VerifyError> {
-        if !self.keys.load().knows_receipt_key(token) && self.may_reload_keys() {
-            if let Ok(ring) =
+        if !self.keys.load().knows_receipt_key(token)
+            && self.may_reload_keys()
+            && let Ok(ring) =
                 KeyRing::load(&self.db, self.clock.as_ref(), &self.tokens.sealer).await
-            {
-                self.keys.store(Arc::new(ring));
-            }
+        {
+            self.keys.store(Arc::new(ring));
         }
         self.keys.load().verify_receipt(token)
     }

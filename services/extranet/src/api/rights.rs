@@ -76,6 +76,15 @@ impl From<RightsError> for ApiError {
     }
 }
 
+/// The caller as the rights service sees them: the person, their grants, the client address.
+fn who_of<'a>(caller: &'a extranet_directory::Caller, peer: &Peer) -> Who<'a> {
+    Who {
+        person: caller.person,
+        grants: &caller.grants,
+        ip: ip(peer),
+    }
+}
+
 fn detail_body(d: &Detail) -> Response {
     Json(serde_json::json!({ "request": d.request, "events": d.events })).into_response()
 }
@@ -107,11 +116,7 @@ async fn file(
     ApiJson(b): ApiJson<FileBody>,
 ) -> Result<Response, ApiError> {
     let caller = writer(&s.directory, &who, &peer).await?;
-    let w = Who {
-        person: caller.person,
-        grants: &caller.grants,
-        ip: ip(&peer),
-    };
+    let w = who_of(&caller, &peer);
     let req = NewRequest {
         rights: b.rights,
         details: b.details,
@@ -130,11 +135,7 @@ async fn list_mine(
     who: Authenticated,
 ) -> Result<Response, ApiError> {
     let caller = writer(&s.directory, &who, &peer).await?;
-    let w = Who {
-        person: caller.person,
-        grants: &caller.grants,
-        ip: ip(&peer),
-    };
+    let w = who_of(&caller, &peer);
     Ok(many(&s.rights.mine(&w).await?))
 }
 
@@ -162,11 +163,7 @@ async fn queue(
     ApiQuery(q): ApiQuery<QueueQuery>,
 ) -> Result<Response, ApiError> {
     let caller = writer(&s.directory, &who, &peer).await?;
-    let w = Who {
-        person: caller.person,
-        grants: &caller.grants,
-        ip: ip(&peer),
-    };
+    let w = who_of(&caller, &peer);
     let filter = Filter {
         state: q.state,
         overdue: q.overdue.unwrap_or(false),
@@ -186,11 +183,7 @@ async fn get_request(
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
     let caller = writer(&s.directory, &who, &peer).await?;
-    let w = Who {
-        person: caller.person,
-        grants: &caller.grants,
-        ip: ip(&peer),
-    };
+    let w = who_of(&caller, &peer);
     Ok(detail_body(&s.rights.detail(&w, id(&raw)?).await?))
 }
 
@@ -205,11 +198,7 @@ async fn get_receipt(
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
     let caller = writer(&s.directory, &who, &peer).await?;
-    let w = Who {
-        person: caller.person,
-        grants: &caller.grants,
-        ip: ip(&peer),
-    };
+    let w = who_of(&caller, &peer);
     let (number, jws) = s.rights.receipt(&w, id(&raw)?).await?;
     Ok((
         [
@@ -240,11 +229,7 @@ async fn post_step(
 ) -> Result<Response, ApiError> {
     let step = body.into_step()?;
     let caller = writer(&s.directory, &who, &peer).await?;
-    let w = Who {
-        person: caller.person,
-        grants: &caller.grants,
-        ip: ip(&peer),
-    };
+    let w = who_of(&caller, &peer);
     Ok(detail_body(&s.rights.step(&w, id(&raw)?, &step).await?))
 }
 

@@ -96,6 +96,8 @@ pub struct PrivacyConfig {
     pub retention_check_secs: u64,
     /// Records deleted or anonymised per transaction (bounds how long each holds its locks).
     pub retention_batch: usize,
+    /// Documents an erasure deletes per step, objects first (bounds what a crash leaves half-done).
+    pub erasure_batch: usize,
     /// The data-protection coordinator's address, named in the privacy notice.
     pub coordinator_email: Option<String>,
     /// The supervisory authority the notice names, with its address and website.
@@ -120,6 +122,7 @@ impl Default for PrivacyConfig {
             retention: true,
             retention_check_secs: 3600,
             retention_batch: 5000,
+            erasure_batch: 100,
             coordinator_email: None,
             authority_name: "Gegevensbeschermingsautoriteit / Autorité de protection des données"
                 .into(),
@@ -379,6 +382,9 @@ impl Config {
         if !(1..=50_000).contains(&p.retention_batch) {
             return Err(invalid("privacy.retention_batch", "between 1 and 50000"));
         }
+        if !(1..=10_000).contains(&p.erasure_batch) {
+            return Err(invalid("privacy.erasure_batch", "between 1 and 10000"));
+        }
         if let Some(e) = &p.coordinator_email
             && e.parse::<extranet_identity::types::EmailAddress>().is_err()
         {
@@ -425,6 +431,7 @@ impl Config {
         extranet_privacy::Settings {
             register_dir: self.privacy.register_dir.clone(),
             batch: self.privacy.retention_batch,
+            erasure_batch: self.privacy.erasure_batch,
         }
     }
 

@@ -64,7 +64,16 @@ async fn carry_out(privacy: &Privacy, args: &EraseArgs) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    let outcome = erasure::run(privacy.db(), privacy.objects(), &register, person, now).await?;
+    let batch = privacy.settings().erasure_batch;
+    let outcome = erasure::run(
+        privacy.db(),
+        privacy.objects(),
+        &register,
+        person,
+        now,
+        batch,
+    )
+    .await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&outcome)?);
     } else {

@@ -19,6 +19,8 @@ pub struct Settings {
     pub register_dir: Option<PathBuf>,
     /// Records per retention transaction: bounds how long a batch holds its locks.
     pub batch: usize,
+    /// Documents per erasure step.
+    pub erasure_batch: usize,
 }
 
 impl Default for Settings {
@@ -26,6 +28,7 @@ impl Default for Settings {
         Settings {
             register_dir: None,
             batch: 5000,
+            erasure_batch: 100,
         }
     }
 }

@@ -15,9 +15,6 @@ use crate::register::{Register, Target};
 use crate::retention::anonymise;
 use crate::retention::targets::{dossier_held, placeholders};
 
-/// Documents per step: bounds a step's transaction and what a crash can leave half-done.
-const BATCH: usize = 100;
-
 /// An access token of an ended session is refused whatever its issuance
 /// (`identity::revocation::SESSION_ENDED`).
 const SESSION_ENDED: i64 = i64::MAX;
@@ -85,13 +82,15 @@ impl Tally {
 
 /// Erases the person: every row and object about them deleted or anonymised except what the
 /// plan keeps. An erasure of theirs that was interrupted is finished (same instant and counts).
-/// `NotFound` for an unknown person (nothing changed).
+/// `NotFound` for an unknown person (nothing changed). `batch` documents per step bound a
+/// step's transaction and what a crash can leave half-done.
 pub async fn run(
     db: &Db,
     objects: &Objects,
     register: &Register,
     person_id: Uuid,
     now: OffsetDateTime,
+    batch: usize,
 ) -> Result<ErasureOutcome> {
     let p = plan::person(db, person_id).await?;
     let (row, resumed) = match unfinished(db, Some(person_id)).await?.into_iter().next() {
@@ -113,7 +112,7 @@ pub async fn run(
     };
     let now_unix = now.unix_timestamp();
     if !held {
-        documents(db, objects, register, &p, &mut tally, now_unix).await?;
+        documents(db, objects, register, &p, &mut tally, now_unix, batch).await?;
         uploads(db, objects, register, &p, &mut tally, now_unix).await?;
     }
     let middle = records(register, &p, held, as_of);
@@ -150,10 +149,11 @@ pub async fn resume_unfinished(
     objects: &Objects,
     register: &Register,
     now: OffsetDateTime,
+    batch: usize,
 ) -> Result<Vec<ErasureOutcome>> {
     let mut out = Vec::new();
     for row in unfinished(db, None).await? {
-        out.push(run(db, objects, register, row.person_id, now).await?);
+        out.push(run(db, objects, register, row.person_id, now, batch).await?);
     }
     Ok(out)
 }
@@ -256,9 +256,10 @@ async fn documents(
     p: &Person,
     tally: &mut Tally,
     now: i64,
+    batch: usize,
 ) -> Result<()> {
     let select = format!(
-        "SELECT d.id FROM document d WHERE d.created_by = $1 AND NOT {} LIMIT {BATCH}",
+        "SELECT d.id FROM document d WHERE d.created_by = $1 AND NOT {} LIMIT {batch}",
         dossier_held("d.dossier_id")
     );
     loop {

@@ -67,6 +67,22 @@ impl Tr {
             .unwrap_or_else(|| key.to_owned())
     }
 
+    /// The text for `key` with named arguments (numbers given as text still choose plural
+    /// forms: they are passed as numbers when they parse as one).
+    pub fn t_args(&self, key: &str, pairs: &[(&str, String)]) -> String {
+        let mut args: HashMap<Cow<'static, str>, FluentValue<'_>> = HashMap::new();
+        for (name, value) in pairs {
+            let v = match value.parse::<u64>() {
+                Ok(n) => FluentValue::from(n),
+                Err(_) => FluentValue::from(value.clone()),
+            };
+            args.insert(Cow::Owned((*name).to_owned()), v);
+        }
+        LOCALES
+            .try_lookup_with_args(&self.0.langid(), key, &args)
+            .unwrap_or_else(|| key.to_owned())
+    }
+
     /// The text for `key` with one named argument.
     pub fn t1(&self, key: &str, name: &str, value: &str) -> String {
         let mut args: HashMap<Cow<'static, str>, FluentValue<'_>> = HashMap::new();

@@ -1218,3 +1218,63 @@ report-document-title = Title
 report-document-file = File
 report-document-size = Size
 report-document-uploaded = Uploaded
+rights-kind-carried_out = Carried out
+rights-ground-accurate = The data is accurate as it stands (GDPR Art. 16)
+rights-ground-contact_required = The certification needs a contact at the company (GDPR Art. 6(1)(b))
+rights-ground-restricted = Your data is restricted; it is changed once the restriction is lifted (GDPR Art. 18(2))
+rights-error-done = This right was carried out already on this request.
+rights-error-proposals = Choose among the values the requester proposed; a request without proposed values is corrected on the person's page.
+rights-error-proposals-right = Proposed corrections go with the right of rectification: tick it, or leave the fields empty.
+rights-proposals = Proposed corrections
+rights-proposals-help = With the right of rectification: the values that should replace what we hold. Leave empty what is right.
+rights-field-first_name = First name
+rights-field-surname = Surname
+rights-field-function = Function
+rights-field-phone = Phone
+rights-field-mobile = Mobile
+rights-field-fax = Fax
+rights-done = What was done
+rights-result-done = done
+rights-result-partly = done in part
+rights-result-refused = not done
+rights-result-nothing_held = we hold no data on you
+rights-reason-retention = Some records must be kept by law; they are listed below with the date they go.
+rights-reason-hold = Some records are under a legal hold; they are listed below.
+rights-reason-only_contact = You are the only contact of your company while its certification is in progress: another contact must be named first.
+rights-reason-restricted = Your data is restricted: it is not changed while the restriction lasts.
+rights-reason-already_restricted = Your data was restricted already.
+rights-reason-refused_fields = Some proposed values were not accepted: the data held is accurate.
+rights-done-erased = { $table }: { $rows } record(s) { $action ->
+    [delete] deleted
+    [anonymise] anonymised
+    [withdraw] withdrawn
+   *[other] emptied
+  }{ $objects ->
+    [0] {""}
+   *[other] , { $objects } file(s) removed
+  }
+rights-done-kept = Kept: { $table } ({ $columns }), { $rows } record(s) — ground: { $ground } — until: { $until }
+rights-done-hold = a legal hold
+rights-done-withdrawn = Consents withdrawn: { $count ->
+    [0] none were given
+   *[other] { $purposes }
+  }
+rights-done-accepted = Corrected: { $field } → { $value }
+rights-done-refused = Not changed: { $field }
+rights-done-report = The report names { $activities } processing activities, { $tables } places where data on you is held, { $accesses } accesses by others and { $documents } document(s) you uploaded.
+rights-done-objection = Processing stopped while the objection is weighed: { $activities }
+rights-done-only-contact = { $organisation } has a certification in progress and you are its only contact. { $primary } (primary contact) names another contact on the company page; then file your withdrawal again.
+rights-done-only-contact-primary = { $organisation } has a certification in progress and you are its only contact. Name another contact on your company page (Contacts → Invite); then file your withdrawal again.
+rights-name-contact = Name another contact
+rights-download-report = View the report
+rights-download-report-zip = Download the report (ZIP, with your documents)
+rights-download-portability = Download your data (ZIP: JSON, CSV and its schema)
+rights-carry-out = Carry out
+rights-carry-help = The extranet carries each right out itself and records what it did; the requester is told at once. Close the request afterwards with its outcome.
+rights-carry-confirm-heading = Carry out: { $right }?
+rights-carry-confirm-rectification = The ticked values replace those held on the person; the others are refused. The requester is told at once.
+rights-carry-confirm-erasure = Everything about the person is erased except what a retention rule or a legal hold requires to keep, and their account ends. This cannot be undone.
+rights-carry-confirm-restriction = The person's data is kept but no longer used until the restriction is lifted.
+rights-carry-confirm-objection = Processing on legitimate interests stops at once: the person is restricted while you weigh the objection.
+rights-carry-confirm-withdrawal = Every consent the person gave is withdrawn at once.
+flash-rights-carried = Done: the right is carried out and the requester is told.

@@ -1218,3 +1218,63 @@ report-document-title = Titre
 report-document-file = Fichier
 report-document-size = Taille
 report-document-uploaded = Déposé le
+rights-kind-carried_out = Exécuté
+rights-ground-accurate = Les données sont exactes telles quelles (RGPD art. 16)
+rights-ground-contact_required = La certification requiert une personne de contact dans l'entreprise (RGPD art. 6(1)(b))
+rights-ground-restricted = Vos données sont limitées ; elles seront modifiées dès la levée de la limitation (RGPD art. 18(2))
+rights-error-done = Ce droit a déjà été exécuté pour cette demande.
+rights-error-proposals = Choisissez parmi les valeurs proposées par le demandeur ; une demande sans valeurs proposées se corrige sur la page de la personne.
+rights-error-proposals-right = Les corrections proposées accompagnent le droit de rectification : cochez-le, ou laissez les champs vides.
+rights-proposals = Corrections proposées
+rights-proposals-help = Avec le droit de rectification : les valeurs qui doivent remplacer ce que nous conservons. Laissez vide ce qui est exact.
+rights-field-first_name = Prénom
+rights-field-surname = Nom
+rights-field-function = Fonction
+rights-field-phone = Téléphone
+rights-field-mobile = GSM
+rights-field-fax = Fax
+rights-done = Ce qui a été fait
+rights-result-done = exécuté
+rights-result-partly = exécuté en partie
+rights-result-refused = non exécuté
+rights-result-nothing_held = nous ne conservons aucune donnée vous concernant
+rights-reason-retention = Certaines données doivent être conservées en vertu de la loi ; elles sont listées ci-dessous avec la date de leur suppression.
+rights-reason-hold = Certaines données font l'objet d'une conservation à des fins juridiques ; elles sont listées ci-dessous.
+rights-reason-only_contact = Vous êtes la seule personne de contact de votre entreprise pendant sa certification : une autre personne de contact doit d'abord être désignée.
+rights-reason-restricted = Vos données sont limitées : elles ne sont pas modifiées tant que la limitation dure.
+rights-reason-already_restricted = Vos données étaient déjà limitées.
+rights-reason-refused_fields = Certaines valeurs proposées n'ont pas été acceptées : les données conservées sont exactes.
+rights-done-erased = { $table } : { $rows } enregistrement(s) { $action ->
+    [delete] supprimé(s)
+    [anonymise] anonymisé(s)
+    [withdraw] retiré(s)
+   *[other] vidé(s)
+  }{ $objects ->
+    [0] {""}
+   *[other] , { $objects } fichier(s) supprimé(s)
+  }
+rights-done-kept = Conservé : { $table } ({ $columns }), { $rows } enregistrement(s) — motif : { $ground } — jusqu'à : { $until }
+rights-done-hold = une conservation à des fins juridiques
+rights-done-withdrawn = Consentements retirés : { $count ->
+    [0] aucun n'avait été donné
+   *[other] { $purposes }
+  }
+rights-done-accepted = Corrigé : { $field } → { $value }
+rights-done-refused = Non modifié : { $field }
+rights-done-report = Le rapport cite { $activities } activités de traitement, { $tables } endroits où des données vous concernant sont conservées, { $accesses } consultations par d'autres et { $documents } document(s) que vous avez déposé(s).
+rights-done-objection = Traitement suspendu pendant l'examen de l'opposition : { $activities }
+rights-done-only-contact = { $organisation } a une certification en cours et vous êtes sa seule personne de contact. { $primary } (contact principal) désigne une autre personne de contact sur la page de l'entreprise ; introduisez ensuite à nouveau votre retrait.
+rights-done-only-contact-primary = { $organisation } a une certification en cours et vous êtes sa seule personne de contact. Désignez une autre personne de contact sur la page de votre entreprise (Contacts → Inviter) ; introduisez ensuite à nouveau votre retrait.
+rights-name-contact = Désigner une autre personne de contact
+rights-download-report = Voir le rapport
+rights-download-report-zip = Télécharger le rapport (ZIP, avec vos documents)
+rights-download-portability = Télécharger vos données (ZIP : JSON, CSV et leur schéma)
+rights-carry-out = Exécuter
+rights-carry-help = L'extranet exécute lui-même chaque droit et enregistre ce qu'il a fait ; le demandeur en est informé aussitôt. Clôturez ensuite la demande avec son issue.
+rights-carry-confirm-heading = Exécuter : { $right } ?
+rights-carry-confirm-rectification = Les valeurs cochées remplacent celles conservées sur la personne ; les autres sont refusées. Le demandeur en est informé aussitôt.
+rights-carry-confirm-erasure = Tout ce qui concerne la personne est effacé sauf ce qu'une règle de conservation ou une conservation à des fins juridiques impose de garder, et son compte prend fin. C'est irréversible.
+rights-carry-confirm-restriction = Les données de la personne sont conservées mais ne sont plus utilisées jusqu'à la levée de la limitation.
+rights-carry-confirm-objection = Le traitement fondé sur l'intérêt légitime s'arrête aussitôt : la personne est limitée pendant que vous examinez l'opposition.
+rights-carry-confirm-withdrawal = Chaque consentement donné par la personne est retiré aussitôt.
+flash-rights-carried = C'est fait : le droit est exécuté et le demandeur en est informé.

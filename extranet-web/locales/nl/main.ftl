@@ -1218,3 +1218,63 @@ report-document-title = Titel
 report-document-file = Bestand
 report-document-size = Grootte
 report-document-uploaded = Opgeladen
+rights-kind-carried_out = Uitgevoerd
+rights-ground-accurate = De gegevens zijn juist zoals ze zijn (AVG art. 16)
+rights-ground-contact_required = De certificatie vraagt een contactpersoon bij het bedrijf (AVG art. 6(1)(b))
+rights-ground-restricted = Uw gegevens zijn beperkt; ze worden gewijzigd zodra de beperking is opgeheven (AVG art. 18(2))
+rights-error-done = Dit recht werd voor dit verzoek al uitgevoerd.
+rights-error-proposals = Kies uit de waarden die de verzoeker voorstelde; een verzoek zonder voorgestelde waarden verbetert u op de pagina van de persoon.
+rights-error-proposals-right = Voorgestelde verbeteringen horen bij het recht op rectificatie: vink het aan, of laat de velden leeg.
+rights-proposals = Voorgestelde verbeteringen
+rights-proposals-help = Bij het recht op rectificatie: de waarden die in de plaats moeten komen van wat wij bewaren. Laat leeg wat juist is.
+rights-field-first_name = Voornaam
+rights-field-surname = Naam
+rights-field-function = Functie
+rights-field-phone = Telefoon
+rights-field-mobile = Gsm
+rights-field-fax = Fax
+rights-done = Wat er gebeurde
+rights-result-done = uitgevoerd
+rights-result-partly = gedeeltelijk uitgevoerd
+rights-result-refused = niet uitgevoerd
+rights-result-nothing_held = wij bewaren geen gegevens over u
+rights-reason-retention = Sommige gegevens moeten wettelijk bewaard blijven; ze staan hieronder met de datum waarop ze verdwijnen.
+rights-reason-hold = Sommige gegevens vallen onder een juridische bewaarplicht; ze staan hieronder.
+rights-reason-only_contact = U bent de enige contactpersoon van uw bedrijf terwijl de certificatie loopt: eerst moet een andere contactpersoon worden aangeduid.
+rights-reason-restricted = Uw gegevens zijn beperkt: ze worden niet gewijzigd zolang de beperking duurt.
+rights-reason-already_restricted = Uw gegevens waren al beperkt.
+rights-reason-refused_fields = Sommige voorgestelde waarden werden niet aanvaard: de bewaarde gegevens zijn juist.
+rights-done-erased = { $table }: { $rows } record(s) { $action ->
+    [delete] gewist
+    [anonymise] geanonimiseerd
+    [withdraw] ingetrokken
+   *[other] leeggemaakt
+  }{ $objects ->
+    [0] {""}
+   *[other] , { $objects } bestand(en) verwijderd
+  }
+rights-done-kept = Bewaard: { $table } ({ $columns }), { $rows } record(s) — grond: { $ground } — tot: { $until }
+rights-done-hold = een juridische bewaarplicht
+rights-done-withdrawn = Toestemmingen ingetrokken: { $count ->
+    [0] er was er geen gegeven
+   *[other] { $purposes }
+  }
+rights-done-accepted = Verbeterd: { $field } → { $value }
+rights-done-refused = Niet gewijzigd: { $field }
+rights-done-report = Het rapport vermeldt { $activities } verwerkingsactiviteiten, { $tables } plaatsen waar gegevens over u bewaard worden, { $accesses } raadplegingen door anderen en { $documents } document(en) die u opliet.
+rights-done-objection = Verwerking stopgezet terwijl het bezwaar wordt afgewogen: { $activities }
+rights-done-only-contact = { $organisation } heeft een lopende certificatie en u bent de enige contactpersoon. { $primary } (hoofdcontactpersoon) duidt op de bedrijfspagina een andere contactpersoon aan; dien daarna uw intrekking opnieuw in.
+rights-done-only-contact-primary = { $organisation } heeft een lopende certificatie en u bent de enige contactpersoon. Duid op uw bedrijfspagina een andere contactpersoon aan (Contactpersonen → Uitnodigen); dien daarna uw intrekking opnieuw in.
+rights-name-contact = Een andere contactpersoon aanduiden
+rights-download-report = Het rapport bekijken
+rights-download-report-zip = Het rapport downloaden (ZIP, met uw documenten)
+rights-download-portability = Uw gegevens downloaden (ZIP: JSON, CSV en het schema)
+rights-carry-out = Uitvoeren
+rights-carry-help = Het extranet voert elk recht zelf uit en legt vast wat het deed; de verzoeker wordt meteen ingelicht. Sluit daarna het verzoek af met de uitkomst.
+rights-carry-confirm-heading = Uitvoeren: { $right }?
+rights-carry-confirm-rectification = De aangevinkte waarden vervangen wat over de persoon bewaard wordt; de andere worden geweigerd. De verzoeker wordt meteen ingelicht.
+rights-carry-confirm-erasure = Alles over de persoon wordt gewist behalve wat een bewaarregel of een juridische bewaarplicht vereist, en de account wordt afgesloten. Dit kan niet ongedaan worden gemaakt.
+rights-carry-confirm-restriction = De gegevens van de persoon blijven bewaard maar worden niet meer gebruikt tot de beperking wordt opgeheven.
+rights-carry-confirm-objection = De verwerking op grond van gerechtvaardigd belang stopt meteen: de persoon wordt beperkt terwijl u het bezwaar afweegt.
+rights-carry-confirm-withdrawal = Elke toestemming die de persoon gaf, wordt meteen ingetrokken.
+flash-rights-carried = Gedaan: het recht is uitgevoerd en de verzoeker is ingelicht.

@@ -13,7 +13,9 @@ use extranet_rights::workflow::{Filter, Step};
 use serde::Deserialize;
 
 use super::mine::RequestPage;
-use super::{RequestView, detail_views, page_error, parse_id, refusal, request_view};
+use super::{
+    RequestView, detail_views, done_views, page_error, parse_id, proposals, refusal, request_view,
+};
 use crate::ui::confirm::{self, Confirm};
 use crate::ui::{Chrome, CsrfForm, PageError, PageResult, SignedIn, flash, render};
 
@@ -114,16 +116,22 @@ async fn view(
         .iter()
         .map(|g| (*g, tr.t(&format!("rights-ground-{g}"))))
         .collect();
+    let done = done_views(&tr, &d.events);
+    let pending = RequestPage::pending_of(&tr, &d.request.inner().rights, &done);
     let page = RequestPage {
         c: me.chrome().await,
         site_name: me.services().site.name.clone(),
         receipt_href: String::new(),
         back: "/privacy/requests".into(),
+        proposals: proposals(&tr, &d.request),
         r,
         events,
         coordinator: true,
         error,
         grounds,
+        done,
+        pending,
+        downloads: Vec::new(),
     };
     Ok(render(me.lang(), status, &page))
 }
@@ -165,6 +173,9 @@ pub(super) async fn step(
 ) -> PageResult {
     let id = parse_id(&raw)?;
     let caller = me.current().await?;
+    if form.get("step").map(String::as_str) == Some("carry_out") {
+        return carry_out(&me, &caller, id, &form).await;
+    }
     let Some(step) = step_of(&form, caller.person) else {
         return Err(PageError::BadRequest);
     };
@@ -223,6 +234,64 @@ pub(super) async fn step(
                     _ => StatusCode::UNPROCESSABLE_ENTITY,
                 };
                 view(&me, id, Some(msg), status).await
+            }
+            None => Err(page_error(e)),
+        },
+    }
+}
+
+/// Carries out one right. Everything but a report changes the person's data and tells them at
+/// once: asked first.
+async fn carry_out(
+    me: &SignedIn,
+    caller: &extranet_directory::Caller,
+    id: uuid::Uuid,
+    form: &HashMap<String, String>,
+) -> PageResult {
+    let tr = me.tr();
+    let right = form.get("right").cloned().unwrap_or_default();
+    let accept: Vec<String> = extranet_rights::model::PROPOSABLE
+        .iter()
+        .filter(|f| form.contains_key(&format!("accept_{f}")))
+        .map(|f| (*f).to_owned())
+        .collect();
+    let asks = !matches!(right.as_str(), "access" | "portability");
+    if asks && form.get("confirmed").map(String::as_str) != Some("yes") {
+        let mut hidden: Vec<(Cow<'static, str>, String)> = vec![
+            ("confirmed".into(), "yes".into()),
+            ("step".into(), "carry_out".into()),
+            ("right".into(), right.clone()),
+        ];
+        for f in &accept {
+            hidden.push((Cow::Owned(format!("accept_{f}")), "on".into()));
+        }
+        let ask = Confirm {
+            title: tr.t1(
+                "rights-carry-confirm-heading",
+                "right",
+                &tr.t(&format!("rights-right-{right}")),
+            ),
+            message: tr.t(&format!("rights-carry-confirm-{right}")),
+            button: tr.t("rights-carry-out"),
+            hidden,
+            cancel: format!("/privacy/requests/{id}"),
+            danger: right == "erasure",
+        };
+        return Ok(confirm::page(me, ask).await);
+    }
+    let what = extranet_rights::CarryOut { right, accept };
+    match me.services().rights.carry_out(caller, id, &what).await {
+        Ok(_) => Ok(flash::done(
+            &format!("/privacy/requests/{id}"),
+            "flash-rights-carried",
+        )),
+        Err(e) => match refusal(&tr, &e) {
+            Some(msg) => {
+                let status = match e {
+                    extranet_rights::RightsError::Conflict { .. } => StatusCode::CONFLICT,
+                    _ => StatusCode::UNPROCESSABLE_ENTITY,
+                };
+                view(me, id, Some(msg), status).await
             }
             None => Err(page_error(e)),
         },

@@ -4,6 +4,7 @@
 //! coordinator's queue with each request's page and its steps (`/privacy/requests`). Decisions,
 //! mails and audit records are `extranet_rights`'.
 
+mod answers;
 mod coordinator;
 mod mine;
 mod public;
@@ -22,6 +23,12 @@ pub(crate) fn routes() -> Router {
         .page_and_form("/account/requests", mine::list, mine::file)
         .page("/account/requests/{id}", mine::one)
         .page("/account/requests/{id}/receipt", mine::receipt)
+        .page("/account/requests/{id}/report", answers::report_page)
+        .page("/account/requests/{id}/report.zip", answers::report_archive)
+        .page(
+            "/account/requests/{id}/portability.zip",
+            answers::portability_archive,
+        )
         .page_and_form("/rights", public::page, public::file)
         .page_and_form("/rights/confirm", public::confirm_page, public::confirm)
         .page("/privacy/requests", coordinator::queue)
@@ -62,6 +69,8 @@ pub(crate) fn refusal(tr: &Tr, e: &RightsError) -> Option<String> {
             "too_long" => "rights-error-too-long",
             "email" | "not_own" => "rights-error-email",
             "extension_too_long" => "rights-error-months",
+            "no_proposals" | "not_proposed" => "rights-error-proposals",
+            "proposals_without_rectification" | "unknown_field" => "rights-error-proposals-right",
             "ground_required" | "ground_not_refused" | "unknown_ground" | "unknown_outcome" => {
                 "rights-error-ground"
             }
@@ -70,6 +79,7 @@ pub(crate) fn refusal(tr: &Tr, e: &RightsError) -> Option<String> {
         },
         RightsError::Conflict { code, .. } => match *code {
             "closed" => "rights-error-closed",
+            "done_already" => "rights-error-done",
             "extended_already" => "rights-error-extended",
             "identity_pending" => "rights-error-identity",
             _ => "rights-error-changed",
@@ -100,6 +110,21 @@ pub(crate) struct RequestView {
     pub ground: String,
     pub receipt: String,
     pub closed: bool,
+}
+
+/// What the system did for one right, as the request's page shows it.
+pub(crate) struct DoneView {
+    pub right: String,
+    pub right_word: String,
+    pub result: String,
+    pub result_word: String,
+    /// Why something was not done, and its legal ground (empty when all was done).
+    pub reason: String,
+    pub ground: String,
+    /// What was erased, kept (where, on which ground, until when), withdrawn, corrected.
+    pub lines: Vec<String>,
+    /// Where to name another contact (withdrawal refused: the only contact).
+    pub how: String,
 }
 
 pub(crate) struct EventLine {
@@ -217,6 +242,156 @@ pub(crate) fn event_lines(
             }
         })
         .collect()
+}
+
+/// The rights carried out, from the history's `carried_out` lines.
+pub(crate) fn done_views(tr: &Tr, events: &[Masked<RightsEventView>]) -> Vec<DoneView> {
+    events
+        .iter()
+        .filter(|m| m.inner().kind == "carried_out" && m.is_visible("detail"))
+        .filter_map(|m| m.inner().detail.clone())
+        .map(|d| {
+            let right = d["right"].as_str().unwrap_or_default().to_owned();
+            let result = d["result"].as_str().unwrap_or_default().to_owned();
+            let x = &d["detail"];
+            let mut lines = Vec::new();
+            let list = |v: &serde_json::Value| {
+                v.as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|c| c.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
+                    .unwrap_or_default()
+            };
+            for e in x["erased"].as_array().into_iter().flatten() {
+                lines.push(tr.t_args(
+                    "rights-done-erased",
+                    &[
+                        ("table", e["table"].as_str().unwrap_or_default().to_owned()),
+                        ("action", e["action"].as_str().unwrap_or_default().to_owned()),
+                        ("rows", e["rows"].to_string()),
+                        ("objects", e["objects"].to_string()),
+                    ],
+                ));
+            }
+            for k in x["kept"].as_array().into_iter().flatten() {
+                let ground = match k["ground"]["kind"].as_str() {
+                    Some("rule") => k["ground"]["rule"].as_str().unwrap_or_default().to_owned(),
+                    Some("activity") => k["ground"]["activity"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    _ => tr.t("rights-done-hold"),
+                };
+                lines.push(tr.t_args(
+                    "rights-done-kept",
+                    &[
+                        ("table", k["table"].as_str().unwrap_or_default().to_owned()),
+                        ("columns", list(&k["columns"])),
+                        ("rows", k["rows"].to_string()),
+                        ("ground", ground),
+                        ("until", k["until"].as_str().unwrap_or_default().to_owned()),
+                    ],
+                ));
+            }
+            if let Some(w) = x["withdrawn"].as_array() {
+                lines.push(tr.t_args(
+                    "rights-done-withdrawn",
+                    &[("purposes", list(&x["withdrawn"])), ("count", w.len().to_string())],
+                ));
+            }
+            if let Some(a) = x["accepted"].as_object() {
+                for (field, value) in a {
+                    lines.push(tr.t_args(
+                        "rights-done-accepted",
+                        &[
+                            ("field", tr.t(&format!("rights-field-{field}"))),
+                            ("value", value.as_str().unwrap_or_default().to_owned()),
+                        ],
+                    ));
+                }
+            }
+            for f in x["refused"].as_array().into_iter().flatten() {
+                let field = f.as_str().unwrap_or_default();
+                lines.push(tr.t1(
+                    "rights-done-refused",
+                    "field",
+                    &tr.t(&format!("rights-field-{field}")),
+                ));
+            }
+            if let Some(n) = x["activities"].as_u64() {
+                lines.push(tr.t_args(
+                    "rights-done-report",
+                    &[
+                        ("activities", n.to_string()),
+                        ("tables", x["tables"].to_string()),
+                        ("accesses", x["accesses"].to_string()),
+                        ("documents", x["documents"].to_string()),
+                    ],
+                ));
+            }
+            if let Some(acts) = x["activities"].as_array()
+                && !acts.is_empty()
+            {
+                lines.push(tr.t1("rights-done-objection", "activities", &list(&x["activities"])));
+            }
+            if let Some(o) = x["organisation"].as_str() {
+                let primary = x["primary_contact"].as_str().unwrap_or_default();
+                lines.push(if x["requester_is_primary"].as_bool() == Some(true) {
+                    tr.t1("rights-done-only-contact-primary", "organisation", o)
+                } else {
+                    tr.t_args(
+                        "rights-done-only-contact",
+                        &[("organisation", o.to_owned()), ("primary", primary.to_owned())],
+                    )
+                });
+            }
+            DoneView {
+                right_word: tr.t(&format!("rights-right-{right}")),
+                result_word: tr.t(&format!("rights-result-{result}")),
+                reason: d["reason"]
+                    .as_str()
+                    .map(|r| tr.t(&format!("rights-reason-{r}")))
+                    .unwrap_or_default(),
+                ground: d["ground"]
+                    .as_str()
+                    .map(|g| tr.t(&format!("rights-ground-{g}")))
+                    .unwrap_or_default(),
+                how: x["organisation"]
+                    .as_str()
+                    .map(|_| "/company#contacts".to_owned())
+                    .unwrap_or_default(),
+                right,
+                result,
+                lines,
+            }
+        })
+        .collect()
+}
+
+/// A rectification's proposed values: (field, its label, the value).
+pub(crate) fn proposals(tr: &Tr, m: &Masked<RightsRequestView>) -> Vec<(String, String, String)> {
+    if !m.is_visible("proposals") {
+        return Vec::new();
+    }
+    m.inner()
+        .proposals
+        .as_ref()
+        .and_then(|p| p.as_object())
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        tr.t(&format!("rights-field-{k}")),
+                        v.as_str().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 pub(crate) fn detail_views(tr: &Tr, lang: Lang, d: &Detail) -> (RequestView, Vec<EventLine>) {

@@ -54,6 +54,13 @@ impl Shown for bool {
     }
 }
 
+/// A structured value (what a right carried out did): its JSON text.
+impl Shown for serde_json::Value {
+    fn shown(&self) -> Option<String> {
+        (!self.is_null()).then(|| self.to_string())
+    }
+}
+
 impl<T: Shown> Shown for Option<T> {
     fn shown(&self) -> Option<String> {
         self.as_ref().and_then(Shown::shown)

@@ -272,6 +272,8 @@ outward! {
         pub rights: Vec<String>,
         /// The requester's own words.
         pub details: String,
+        /// A rectification's proposed values, field → value.
+        pub proposals: Option<serde_json::Value>,
         /// The requester's name and address.
         pub name: String,
         pub email: String,
@@ -312,13 +314,17 @@ outward! {
         /// RFC 3339.
         pub at: String,
         /// `filed`, `confirmed`, `received`, `assigned`, `comment`, `identity_check`,
-        /// `in_progress`, `extended`, `closed`, `reminded`.
+        /// `in_progress`, `extended`, `carried_out`, `closed`, `reminded`.
         pub kind: String,
         /// The request's state after it.
         pub state: String,
         /// Who did it (name); none for the requester's own and the system's steps.
         pub actor_name: Option<String>,
         pub note: Option<String>,
+        /// What the system did when a right was carried out (`carried_out`): the right, its
+        /// result (`done`, `partly`, `refused`, `nothing_held`), the ground of what it did
+        /// not do, and what it did.
+        pub detail: Option<serde_json::Value>,
         /// An internal note of the staff, never shown to the requester.
         pub internal: bool,
     }

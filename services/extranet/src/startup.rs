@@ -218,7 +218,12 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
             per_address_per_day: config.privacy.rights_per_address_per_day,
             ..extranet_rights::Settings::new(base_url.clone(), config.site.name.clone())
         },
-    ));
+    )
+    .with_fulfilment(extranet_rights::Fulfilment {
+        privacy: privacy.clone(),
+        consents: consents.clone(),
+        erasure_batch: config.privacy.erasure_batch,
+    }));
     rights.clone().spawn_reminders(
         Duration::from_secs(config.privacy.rights_check_secs),
         shutdown.clone(),

@@ -104,6 +104,21 @@ mod tests {
     }
 
     #[test]
+    fn a_right_carried_out_is_named_in_the_requesters_language() {
+        for (lang, word) in [("en", "erasure"), ("nl", "wissing"), ("fr", "l'effacement")] {
+            let args = serde_json::json!({ "site": "CertiBel", "number": "2026-0001",
+                "step": "carried_out", "state": "in_progress", "right": "erasure",
+                "result": "partly", "ground": "legal_obligation", "note": "- document (title)",
+                "due": "2027-01-04", "link": "https://x.example/l" });
+            let (subject, body) = render("rights-update", lang, &args).unwrap_or_default();
+            assert!(!subject.contains("carried_out"), "{lang}: {subject}");
+            assert!(body.contains(word), "{lang}: {body}");
+            assert!(body.contains("legal_obligation"), "{lang}: {body}");
+            assert!(body.contains("- document (title)"), "{lang}: {body}");
+        }
+    }
+
+    #[test]
     fn essential_mail_says_why_and_the_newsletter_does_not() {
         let args = serde_json::json!({ "name": "An", "link": "https://x.example/l", "site": "CertiBel", "minutes": 60,
             "kind": "add", "date": "2027-01-04", "summary": "s", "reason": "r", "decision": "upheld",

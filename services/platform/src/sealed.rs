@@ -49,6 +49,8 @@ pub enum SealError {
 pub struct Kek {
     id: String,
     key: RandomizedNonceKey,
+    /// For [`Sealer::pseudonym`]: a key of its own, derived from the KEK's bytes.
+    mac: aws_lc_rs::hmac::Key,
 }
 
 impl fmt::Debug for Kek {
@@ -87,7 +89,11 @@ impl Kek {
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
-        Ok(Kek { id, key })
+        let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+        ctx.update(b"extranet pseudonym key\0");
+        ctx.update(bytes);
+        let mac = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, ctx.finish().as_ref());
+        Ok(Kek { id, key, mac })
     }
 
     /// A new random KEK and its base64 text (to be kept by the operator, or in a 0600 file).
@@ -134,6 +140,23 @@ impl Sealer {
 
     pub fn current_id(&self) -> &str {
         &self.current.id
+    }
+
+    /// A keyed hash of `value` for `context` under the current KEK (HMAC-SHA-256, hex): the
+    /// same value gives the same pseudonym, so it can be counted and compared, but without the
+    /// key nobody can tell which value it was — unlike a plain hash of a client address, which
+    /// anyone can reverse by trying the 2³² IPv4 addresses. A KEK rotation changes every
+    /// pseudonym: use it only where that is harmless (rate limits over hours).
+    pub fn pseudonym(&self, value: &str, context: &str) -> String {
+        let mut ctx = aws_lc_rs::hmac::Context::with_key(&self.current.mac);
+        ctx.update(context.as_bytes());
+        ctx.update(b"\0");
+        ctx.update(value.as_bytes());
+        ctx.sign()
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     /// Seals `secret` for `context` (what the value is and where it is kept, e.g.
@@ -209,6 +232,19 @@ mod tests {
             Ok((k, _)) => k,
             Err(e) => panic!("{e}"),
         }
+    }
+
+    #[test]
+    fn a_pseudonym_is_stable_per_key_and_context_and_hides_the_value() {
+        let a = Sealer::new(kek(), None);
+        let b = Sealer::new(kek(), None);
+        let p = a.pseudonym("192.0.2.7", "client_ip");
+        assert_eq!(p, a.pseudonym("192.0.2.7", "client_ip"));
+        assert_ne!(p, a.pseudonym("192.0.2.8", "client_ip"));
+        assert_ne!(p, a.pseudonym("192.0.2.7", "other"));
+        assert_ne!(p, b.pseudonym("192.0.2.7", "client_ip"));
+        assert_eq!(p.len(), 64);
+        assert!(!p.contains("192"));
     }
 
     #[test]

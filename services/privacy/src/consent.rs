@@ -47,6 +47,8 @@ pub enum Via {
     OneClick,
     /// Replaced by a consent to a newer text version (withdrawal only).
     Superseded,
+    /// A rights request's withdrawal of consent, carried out by the privacy coordinator.
+    RightsRequest,
 }
 
 impl Via {
@@ -57,6 +59,7 @@ impl Via {
             Via::MailLink => "mail_link",
             Via::OneClick => "one_click",
             Via::Superseded => "superseded",
+            Via::RightsRequest => "rights_request",
         }
     }
 }
@@ -402,6 +405,33 @@ impl Consents {
         Ok(Ok(self
             .withdraw_unchecked(person, purpose, via, ip)
             .await?))
+    }
+
+    /// Withdraws every consent the person has given, as their rights request asks: the caller
+    /// (the rights service) has checked that the privacy coordinator may carry it out. The
+    /// records withdrawn, each with its audit record.
+    pub async fn withdraw_all(
+        &self,
+        person: Uuid,
+        ip: Option<IpAddr>,
+    ) -> Result<Vec<ConsentRecord>> {
+        let mut out = Vec::new();
+        let current: Vec<String> = self
+            .records(person)
+            .await?
+            .into_iter()
+            .filter(|r| r.withdrawn_at.is_none())
+            .map(|r| r.purpose)
+            .collect();
+        for purpose in current {
+            if let Some(c) = self
+                .withdraw_unchecked(person, &purpose, Via::RightsRequest, ip)
+                .await?
+            {
+                out.push(c);
+            }
+        }
+        Ok(out)
     }
 
     async fn withdraw_unchecked(

@@ -33,6 +33,10 @@ pub struct NewRequest {
     /// Refused when it is not the person's own address: a request is about one's own data.
     #[serde(default)]
     pub email: Option<String>,
+    /// Rectification: the values the person proposes, field → value (see
+    /// [`model::PROPOSABLE`]); staff accept or refuse each.
+    #[serde(default)]
+    pub proposals: std::collections::BTreeMap<String, String>,
 }
 
 /// A request filed without an account.
@@ -98,6 +102,7 @@ impl Rights {
         self.permit(who, Action::Create, own())?;
         let rights = model::rights(&req.rights)?;
         let details = model::text("details", &req.details, MAX_DETAILS, false)?.unwrap_or_default();
+        let proposals = model::proposals(&req.proposals, &rights)?;
         let person = who.person;
         let me: Requester = on_pool!(self.db(), read, |pool| {
             sqlx::query_as("SELECT first_name, surname, email, language FROM person WHERE id = $1")
@@ -144,6 +149,7 @@ impl Rights {
             refusal_ground: None,
             closed_at: None,
             receipt: None,
+            proposals,
         };
         let id = self.receive(&row, who.ip, true).await?;
         let row = self.row(id).await?.ok_or(RightsError::NotFound)?;
@@ -194,8 +200,8 @@ impl Rights {
                 sqlx::query(
                     "INSERT INTO rights_request (id, number, person_id, email, name, language, \
                      rights, details, channel, state, created_at, received_at, due_on, receipt, \
-                     updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'received', $10, \
-                     $10, $11, $12, $10)",
+                     updated_at, proposals) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+                     'received', $10, $10, $11, $12, $10, $13)",
                 )
                 .bind(row.id)
                 .bind(&receipt.number)
@@ -209,6 +215,7 @@ impl Rights {
                 .bind(now)
                 .bind(&receipt.due_on)
                 .bind(&receipt.jws)
+                .bind(&row.proposals)
                 .execute(&mut *tx)
                 .await?;
                 event!(tx, row.id, now, row.person_id, "filed", "received", false, None::<String>)?;
@@ -283,7 +290,13 @@ impl Rights {
         let details = model::text("details", &req.details, MAX_DETAILS, false)?.unwrap_or_default();
         let language = model::language(&req.language);
         let now = self.now();
-        let client = ip.map(|ip| hash_token(&ip.to_string()));
+        // Keyed: a plain hash of an address is reversed by trying every address.
+        let client = ip.map(|ip| {
+            self.auth
+                .tokens
+                .sealer
+                .pseudonym(&ip.to_string(), "rights_request.client_ip")
+        });
         let normalized = email.normalized();
         let (by_address, by_client): (i64, i64) = on_pool!(self.db(), read, |pool| {
             async {

@@ -5,13 +5,15 @@
 //! assigned, commented, an identity check, extended once by at most two months with a reason,
 //! closed with the outcome and, where something is refused, its legal ground (`workflow`) —
 //! every step mailed to the requester in their language and recorded in the audit log;
-//! reminders before the due date and once overdue (`reminders`).
+//! reminders before the due date and once overdue (`reminders`); each right carried out by
+//! the system that holds the data (`fulfil`).
 //!
 //! Nothing here knows about HTTP.
 
 pub mod due;
 pub mod error;
 pub mod filing;
+pub mod fulfil;
 pub mod model;
 pub mod receipt;
 pub mod reminders;
@@ -20,4 +22,5 @@ pub mod store;
 pub mod workflow;
 
 pub use error::{Result, RightsError};
+pub use fulfil::{CarryOut, Done, Fulfilment};
 pub use service::{Rights, Settings, Who};

@@ -33,7 +33,7 @@ pub const CLOSED: [&str; 3] = ["fulfilled", "partly_fulfilled", "refused"];
 pub const OPEN: [&str; 4] = ["received", "identity_check", "in_progress", "extended"];
 
 /// The grounds on which a request is refused or answered in part.
-pub const GROUNDS: [&str; 7] = [
+pub const GROUNDS: [&str; 10] = [
     // Art. 12(5): manifestly unfounded or excessive.
     "manifestly_unfounded",
     // Art. 12(6), 11(2): the requester's identity could not be established.
@@ -49,7 +49,19 @@ pub const GROUNDS: [&str; 7] = [
     // Art. 20(1): portability covers only data the person provided, processed by consent or
     // contract.
     "not_provided_by_subject",
+    // Art. 16: the data is accurate as it stands (a proposed correction refused).
+    "accurate",
+    // Art. 6(1)(b), 7(3): the certification contract needs a contact at the company while its
+    // certification is in progress; another contact must be named first.
+    "contact_required",
+    // Art. 18(2): the requester's data is restricted; it is changed once the restriction is
+    // lifted.
+    "restricted",
 ];
+
+/// The fields of a person's record a rectification request may propose new values for (the
+/// e-mail address changes through its own confirmed flow, the account page).
+pub const PROPOSABLE: [&str; 6] = ["first_name", "surname", "function", "phone", "mobile", "fax"];
 
 pub const MAX_DETAILS: usize = 4000;
 pub const MAX_NOTE: usize = 4000;
@@ -103,6 +115,38 @@ pub fn text(
         ));
     }
     Ok(Some(v.to_owned()))
+}
+
+/// A rectification's proposed values, checked: known fields, at most [`MAX_NAME`] characters
+/// each, only with the right of rectification. Empty values are left out. JSON, or none.
+pub fn proposals(
+    named: &std::collections::BTreeMap<String, String>,
+    rights: &[&str],
+) -> Result<Option<String>> {
+    let mut out = serde_json::Map::new();
+    for (field, value) in named {
+        let Some(field) = PROPOSABLE.iter().find(|f| **f == field.as_str()) else {
+            return Err(RightsError::invalid(
+                "proposals",
+                "unknown_field",
+                format!("`{field}` is not one of {}", PROPOSABLE.join(", ")),
+            ));
+        };
+        if let Some(v) = text("proposals", value, MAX_NAME, false)? {
+            out.insert((*field).to_owned(), serde_json::Value::String(v));
+        }
+    }
+    if out.is_empty() {
+        return Ok(None);
+    }
+    if !rights.contains(&"rectification") {
+        return Err(RightsError::invalid(
+            "proposals",
+            "proposals_without_rectification",
+            "proposed corrections go with the right of rectification",
+        ));
+    }
+    Ok(Some(serde_json::Value::Object(out).to_string()))
 }
 
 pub fn language(code: &str) -> &'static str {

@@ -51,6 +51,8 @@ pub struct Rights {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) auth: Arc<Auth>,
     pub(crate) settings: Settings,
+    /// What carries rights out (absent in tools that only read requests).
+    pub(crate) fulfilment: Option<crate::fulfil::Fulfilment>,
 }
 
 /// Who acts: a signed-in person, their client address and what the policy lets them do.
@@ -75,6 +77,7 @@ impl Rights {
             clock,
             auth,
             settings,
+            fulfilment: None,
         }
     }
 

@@ -34,12 +34,13 @@ pub struct RequestRow {
     pub refusal_ground: Option<String>,
     pub closed_at: Option<i64>,
     pub receipt: Option<String>,
+    pub proposals: Option<String>,
 }
 
 pub(crate) const SELECT: &str = "SELECT r.id, r.number, r.person_id, r.email, r.name, \
      r.language, r.rights, r.details, r.channel, r.state, r.created_at, r.received_at, r.due_on, \
      r.extended_to, r.extension_reason, r.assignee_id, a.first_name AS assignee_first, \
-     a.surname AS assignee_surname, r.outcome_note, r.refusal_ground, r.closed_at, r.receipt \
+     a.surname AS assignee_surname, r.outcome_note, r.refusal_ground, r.closed_at, r.receipt, r.proposals \
      FROM rights_request r LEFT JOIN person a ON a.id = r.assignee_id";
 
 impl RequestRow {
@@ -80,6 +81,10 @@ pub fn view(r: &RequestRow, today: time::Date) -> RightsRequestView {
         number: r.number.clone(),
         rights: r.rights(),
         details: r.details.clone(),
+        proposals: r
+            .proposals
+            .as_deref()
+            .and_then(|p| serde_json::from_str(p).ok()),
         name: r.name.clone(),
         email: r.email.clone(),
         language: r.language.clone(),
@@ -111,14 +116,19 @@ pub struct EventRow {
     pub actor_surname: Option<String>,
     pub note: Option<String>,
     pub internal: bool,
+    pub detail: Option<String>,
 }
 
-/// Inserts one step of a request on `$tx` (a transaction of either backend).
+/// Inserts one step of a request on `$tx` (a transaction of either backend), with what the
+/// system did (`$detail`, JSON) when a right was carried out.
 macro_rules! event {
     ($tx:expr, $request:expr, $at:expr, $actor:expr, $kind:expr, $state:expr, $internal:expr, $note:expr) => {
+        $crate::store::event!($tx, $request, $at, $actor, $kind, $state, $internal, $note, None::<String>)
+    };
+    ($tx:expr, $request:expr, $at:expr, $actor:expr, $kind:expr, $state:expr, $internal:expr, $note:expr, $detail:expr) => {
         sqlx::query(
             "INSERT INTO rights_request_event (id, request_id, at, actor_id, kind, state, \
-             internal, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             internal, note, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(uuid::Uuid::now_v7())
         .bind($request)
@@ -128,6 +138,7 @@ macro_rules! event {
         .bind($state)
         .bind($internal)
         .bind($note)
+        .bind($detail)
         .execute(&mut *$tx)
         .await
     };
@@ -148,7 +159,7 @@ impl Rights {
         Ok(on_pool!(self.db(), read, |pool| {
             sqlx::query_as(
                 "SELECT e.at, e.kind, e.state, p.first_name AS actor_first, \
-                 p.surname AS actor_surname, e.note, e.internal \
+                 p.surname AS actor_surname, e.note, e.internal, e.detail \
                  FROM rights_request_event e LEFT JOIN person p ON p.id = e.actor_id \
                  WHERE e.request_id = $1 ORDER BY e.at, e.id",
             )
@@ -199,6 +210,7 @@ impl Rights {
                             _ => None,
                         },
                         note: e.note.clone(),
+                        detail: e.detail.as_deref().and_then(|d| serde_json::from_str(d).ok()),
                         internal: e.internal,
                     },
                     fields,

@@ -102,6 +102,10 @@ pub struct FileBody {
     #[serde(default)]
     #[schema(format = Email)]
     email: Option<String>,
+    /// With rectification: the values proposed, field → value (first_name, surname, function,
+    /// phone, mobile, fax).
+    #[serde(default)]
+    proposals: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// File a request about one's own data: received at once, with its number, due date and
@@ -121,6 +125,7 @@ async fn file(
         rights: b.rights,
         details: b.details,
         email: b.email,
+        proposals: b.proposals.unwrap_or_default(),
     };
     let m = s.rights.file(&w, &req).await?;
     Ok((StatusCode::CREATED, masked(&m)).into_response())
@@ -227,8 +232,17 @@ async fn post_step(
     Path(raw): Path<String>,
     ApiJson(body): ApiJson<StepBody>,
 ) -> Result<Response, ApiError> {
-    let step = body.into_step()?;
     let caller = writer(&s.directory, &who, &peer).await?;
+    if let StepWord::CarryOut = body.step {
+        let what = extranet_rights::CarryOut {
+            right: needs(body.right, "right")?,
+            accept: body.accept.unwrap_or_default(),
+        };
+        return Ok(detail_body(
+            &s.rights.carry_out(&caller, id(&raw)?, &what).await?,
+        ));
+    }
+    let step = body.into_step()?;
     let w = who_of(&caller, &peer);
     Ok(detail_body(&s.rights.step(&w, id(&raw)?, &step).await?))
 }
@@ -243,12 +257,15 @@ pub enum StepWord {
     Start,
     Extend,
     Close,
+    CarryOut,
 }
 
 /// A step of the coordinator, named by `step`, with what it needs: `assign` an `assignee`;
 /// `comment` a `note` (`internal` for the staff only); `identity_check` a `note` saying what
 /// the requester must provide; `start` an optional `note`; `extend` `months` (1 or 2) and a
-/// `reason`; `close` an `outcome`, a `note` and, unless fulfilled, a `ground`. A field a step
+/// `reason`; `close` an `outcome`, a `note` and, unless fulfilled, a `ground`; `carry_out` a
+/// `right` of the request (the system carries it out: the report, the erasure, the
+/// restriction…) and, for a rectification, the proposed fields it `accept`s. A field a step
 /// needs and lacks is a 422 naming it.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -271,9 +288,17 @@ pub struct StepBody {
     #[serde(default)]
     outcome: Option<String>,
     /// manifestly_unfounded, identity_not_established, legal_obligation, legal_claims,
-    /// rights_of_others, compelling_grounds, not_provided_by_subject
+    /// rights_of_others, compelling_grounds, not_provided_by_subject, accurate,
+    /// contact_required, restricted
     #[serde(default)]
     ground: Option<String>,
+    /// carry_out: access, rectification, erasure, restriction, portability, objection,
+    /// withdrawal
+    #[serde(default)]
+    right: Option<String>,
+    /// carry_out of a rectification: the proposed fields accepted (the others are refused).
+    #[serde(default)]
+    accept: Option<Vec<String>>,
 }
 
 fn needs<T>(v: Option<T>, field: &'static str) -> Result<T, ApiError> {
@@ -308,6 +333,12 @@ impl StepBody {
                 note: needs(self.note, "note")?,
                 ground: self.ground,
             },
+            StepWord::CarryOut => {
+                return Err(ApiError::Invalid {
+                    field: "step",
+                    message: "carried out by the rights service".into(),
+                });
+            }
         })
     }
 }

@@ -136,6 +136,7 @@ rights-update-subject = { $site }: your request { $number } — { $step ->
             [partly_fulfilled] it has been partly fulfilled
            *[refused] it has been refused
         }
+        [carried_out] we have acted on it
        *[other] a new message
     }
 rights-update-body =
@@ -149,6 +150,44 @@ rights-update-body =
             [fulfilled] Your request has been fulfilled:
             [partly_fulfilled] Your request has been partly fulfilled. What was not done rests on this legal ground: { $ground }.
            *[refused] Your request has been refused on this legal ground: { $ground }.
+        }
+        [carried_out] { $result ->
+            [done] We have carried out your right: { $right ->
+                [access] access and a copy
+                [rectification] rectification
+                [erasure] erasure
+                [restriction] restriction
+                [portability] portability
+                [objection] objection
+                *[withdrawal] withdrawal of consent
+            }.
+            [partly] We have carried out your right in part: { $right ->
+                [access] access and a copy
+                [rectification] rectification
+                [erasure] erasure
+                [restriction] restriction
+                [portability] portability
+                [objection] objection
+                *[withdrawal] withdrawal of consent
+            }. What was not done rests on this legal ground: { $ground }.
+            [refused] We could not carry out your right for now: { $right ->
+                [access] access and a copy
+                [rectification] rectification
+                [erasure] erasure
+                [restriction] restriction
+                [portability] portability
+                [objection] objection
+                *[withdrawal] withdrawal of consent
+            }. The legal ground: { $ground }.
+           *[nothing_held] We hold no data on you under this address: { $right ->
+                [access] access and a copy
+                [rectification] rectification
+                [erasure] erasure
+                [restriction] restriction
+                [portability] portability
+                [objection] objection
+                *[withdrawal] withdrawal of consent
+            } leaves nothing to do.
         }
        *[other] There is a new message about your request:
     }

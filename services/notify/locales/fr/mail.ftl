@@ -136,6 +136,7 @@ rights-update-subject = { $site } : votre demande { $number } — { $step ->
             [partly_fulfilled] elle a été partiellement satisfaite
            *[refused] elle a été refusée
         }
+        [carried_out] nous y avons donné suite
        *[other] un nouveau message
     }
 rights-update-body =
@@ -149,6 +150,44 @@ rights-update-body =
             [fulfilled] Votre demande a été satisfaite :
             [partly_fulfilled] Votre demande a été partiellement satisfaite. Ce qui n'a pas été fait repose sur ce motif légal : { $ground }.
            *[refused] Votre demande a été refusée sur ce motif légal : { $ground }.
+        }
+        [carried_out] { $result ->
+            [done] Nous avons exécuté votre droit : { $right ->
+                [access] l'accès et une copie
+                [rectification] la rectification
+                [erasure] l'effacement
+                [restriction] la limitation
+                [portability] la portabilité
+                [objection] l'opposition
+                *[withdrawal] le retrait du consentement
+            }.
+            [partly] Nous avons exécuté votre droit en partie : { $right ->
+                [access] l'accès et une copie
+                [rectification] la rectification
+                [erasure] l'effacement
+                [restriction] la limitation
+                [portability] la portabilité
+                [objection] l'opposition
+                *[withdrawal] le retrait du consentement
+            }. Ce qui n'a pas été fait repose sur ce fondement juridique : { $ground }.
+            [refused] Nous n'avons pas pu exécuter votre droit pour l'instant : { $right ->
+                [access] l'accès et une copie
+                [rectification] la rectification
+                [erasure] l'effacement
+                [restriction] la limitation
+                [portability] la portabilité
+                [objection] l'opposition
+                *[withdrawal] le retrait du consentement
+            }. Le fondement juridique : { $ground }.
+           *[nothing_held] Nous ne conservons aucune donnée vous concernant sous cette adresse : { $right ->
+                [access] l'accès et une copie
+                [rectification] la rectification
+                [erasure] l'effacement
+                [restriction] la limitation
+                [portability] la portabilité
+                [objection] l'opposition
+                *[withdrawal] le retrait du consentement
+            } ne demande rien.
         }
        *[other] Il y a un nouveau message concernant votre demande :
     }

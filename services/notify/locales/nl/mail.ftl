@@ -136,6 +136,7 @@ rights-update-subject = { $site }: uw verzoek { $number } — { $step ->
             [partly_fulfilled] het is gedeeltelijk ingewilligd
            *[refused] het is geweigerd
         }
+        [carried_out] we hebben het uitgevoerd
        *[other] een nieuw bericht
     }
 rights-update-body =
@@ -149,6 +150,44 @@ rights-update-body =
             [fulfilled] Uw verzoek is ingewilligd:
             [partly_fulfilled] Uw verzoek is gedeeltelijk ingewilligd. Wat niet gebeurde, steunt op deze wettelijke grond: { $ground }.
            *[refused] Uw verzoek is geweigerd op deze wettelijke grond: { $ground }.
+        }
+        [carried_out] { $result ->
+            [done] We hebben uw recht uitgevoerd: { $right ->
+                [access] inzage en een kopie
+                [rectification] rectificatie
+                [erasure] wissing
+                [restriction] beperking
+                [portability] overdraagbaarheid
+                [objection] bezwaar
+                *[withdrawal] intrekking van toestemming
+            }.
+            [partly] We hebben uw recht gedeeltelijk uitgevoerd: { $right ->
+                [access] inzage en een kopie
+                [rectification] rectificatie
+                [erasure] wissing
+                [restriction] beperking
+                [portability] overdraagbaarheid
+                [objection] bezwaar
+                *[withdrawal] intrekking van toestemming
+            }. Wat niet gebeurde, steunt op deze wettelijke grond: { $ground }.
+            [refused] We konden uw recht voorlopig niet uitvoeren: { $right ->
+                [access] inzage en een kopie
+                [rectification] rectificatie
+                [erasure] wissing
+                [restriction] beperking
+                [portability] overdraagbaarheid
+                [objection] bezwaar
+                *[withdrawal] intrekking van toestemming
+            }. De wettelijke grond: { $ground }.
+           *[nothing_held] We bewaren onder dit adres geen gegevens over u: voor { $right ->
+                [access] inzage en een kopie
+                [rectification] rectificatie
+                [erasure] wissing
+                [restriction] beperking
+                [portability] overdraagbaarheid
+                [objection] bezwaar
+                *[withdrawal] intrekking van toestemming
+            } is er niets te doen.
         }
        *[other] Er is een nieuw bericht over uw verzoek:
     }

@@ -485,6 +485,37 @@ pub async fn plan(
         erase.push(erased(register, "login_throttle", "delete", throttle, 0));
     }
 
+    // Rights requests (this erasure's own among them): the proof of how each was answered,
+    // kept under its rule, with the address it was answered at.
+    let requests = number(
+        db,
+        "SELECT COUNT(*) FROM rights_request WHERE person_id = $1 OR LOWER(email) = $2",
+        &[Bind::Id(p.id), Bind::Text(p.email_normalized.clone())],
+    )
+    .await?;
+    if requests > 0 {
+        let (until, ground) = match (&held, rule_ground(register, Target::RightsRequests)) {
+            (Some(g), _) => (WHILE_HELD.to_owned(), g.clone()),
+            (None, Some((r, g))) => (rule_words(r), g),
+            (None, None) => (
+                "as long as the request's proof is needed".to_owned(),
+                Ground::Activity {
+                    activity: "rights-requests".into(),
+                    reason: "the proof of how a request was answered".into(),
+                },
+            ),
+        };
+        keep.push(Kept {
+            table: "rights_request".into(),
+            columns: columns(register, "rights_request"),
+            rows: requests,
+            objects: Vec::new(),
+            ground,
+            until,
+            identifying: true,
+        });
+    }
+
     // Consents: withdrawn now; their proof is kept under its rule.
     let consents = count("SELECT COUNT(*) FROM consent WHERE person_id = $1").await?;
     let active =

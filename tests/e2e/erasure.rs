@@ -221,7 +221,7 @@ async fn erase(server: &Server, args: &[&str]) -> anyhow::Result<Value> {
 }
 
 /// A dossier of `org`; returns its id.
-async fn dossier(server: &Server, staff: &str, org: &str) -> anyhow::Result<String> {
+pub(crate) async fn dossier(server: &Server, staff: &str, org: &str) -> anyhow::Result<String> {
     let (status, body) = api(
         server,
         staff,

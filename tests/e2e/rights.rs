@@ -20,7 +20,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::access::{api, login};
 
-fn set_clock(file: &Path, at: &str) -> anyhow::Result<()> {
+pub(crate) fn set_clock(file: &Path, at: &str) -> anyhow::Result<()> {
     let at = OffsetDateTime::parse(at, &Rfc3339)?;
     let tmp = file.with_extension("tmp");
     std::fs::write(&tmp, at.format(&Rfc3339)?)?;
@@ -29,7 +29,7 @@ fn set_clock(file: &Path, at: &str) -> anyhow::Result<()> {
 }
 
 /// Addresses no other test (nor another run) uses: the SMTP sink is shared.
-fn unique(local: &str) -> String {
+pub(crate) fn unique(local: &str) -> String {
     format!("{local}-{}@rights.example", uuid::Uuid::new_v4().simple())
 }
 
@@ -76,7 +76,7 @@ fn altered(jws: &str) -> String {
     parts.join(".")
 }
 
-async fn start(
+pub(crate) async fn start(
     b: extranet_tests::Backends,
     clock: &Path,
     coordinator: &str,
@@ -97,7 +97,10 @@ async fn start(
 }
 
 /// The first mail to `to` whose body contains `needle`, within 30 seconds.
-async fn wait_for_body(to: &str, needle: &str) -> anyhow::Result<extranet_tests::mail::Received> {
+pub(crate) async fn wait_for_body(
+    to: &str,
+    needle: &str,
+) -> anyhow::Result<extranet_tests::mail::Received> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
         let all = wait_for_count(&TestEnv::get().smtp_dir, to, 1, Duration::from_secs(30)).await?;
@@ -112,7 +115,12 @@ async fn wait_for_body(to: &str, needle: &str) -> anyhow::Result<extranet_tests:
     }
 }
 
-async fn step(server: &Server, token: &str, id: &str, body: Value) -> anyhow::Result<(u16, Value)> {
+pub(crate) async fn step(
+    server: &Server,
+    token: &str,
+    id: &str,
+    body: Value,
+) -> anyhow::Result<(u16, Value)> {
     let (status, text) = api(
         server,
         token,

@@ -53,7 +53,10 @@ fn internal(e: impl std::fmt::Display) -> PageError {
     PageError::internal(e.to_string())
 }
 
-async fn access_report(me: &SignedIn, person: uuid::Uuid) -> Result<report::AccessReport, PageError> {
+async fn access_report(
+    me: &SignedIn,
+    person: uuid::Uuid,
+) -> Result<report::AccessReport, PageError> {
     let privacy = &me.services().privacy;
     report::access_report(
         privacy.db(),
@@ -77,7 +80,10 @@ fn html_of(me: &SignedIn, r: &report::AccessReport) -> Result<String, PageError>
 }
 
 /// The report as a page of its own (printable), in the reader's language.
-pub(super) async fn report_page(me: SignedIn, Path(raw): Path<String>) -> Result<Response, PageError> {
+pub(super) async fn report_page(
+    me: SignedIn,
+    Path(raw): Path<String>,
+) -> Result<Response, PageError> {
     let person = answered(&me, &raw, "access").await?;
     let r = access_report(&me, person).await?;
     Ok(Html(html_of(&me, &r)?).into_response())
@@ -93,9 +99,16 @@ pub(super) async fn report_archive(
     let html = html_of(&me, &r)?;
     let privacy = &me.services().privacy;
     let file = spool()?;
-    let (out, _) = report::archive(privacy.db(), privacy.objects(), &r, &html, file, who(&me, person))
-        .await
-        .map_err(internal)?;
+    let (out, _) = report::archive(
+        privacy.db(),
+        privacy.objects(),
+        &r,
+        &html,
+        file,
+        who(&me, person),
+    )
+    .await
+    .map_err(internal)?;
     zip_response(out, "access-report.zip")
 }
 
@@ -107,9 +120,15 @@ pub(super) async fn portability_archive(
     let person = answered(&me, &raw, "portability").await?;
     let privacy = &me.services().privacy;
     let file = spool()?;
-    let (out, _) = portability::export(privacy.db(), privacy.objects(), person, file, who(&me, person))
-        .await
-        .map_err(internal)?;
+    let (out, _) = portability::export(
+        privacy.db(),
+        privacy.objects(),
+        person,
+        file,
+        who(&me, person),
+    )
+    .await
+    .map_err(internal)?;
     zip_response(out, "portability.zip")
 }
 
@@ -124,7 +143,10 @@ fn zip_response(out: BufWriter<std::fs::File>, name: &str) -> Result<Response, P
     let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file));
     let mut res = (StatusCode::OK, Body::from_stream(stream)).into_response();
     let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/zip"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/zip"),
+    );
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }

@@ -55,7 +55,11 @@ pub(crate) struct RequestPage {
 
 impl RequestPage {
     /// The rights of the request not carried out yet, for the coordinator's buttons.
-    pub fn pending_of(tr: &crate::i18n::Tr, rights: &[String], done: &[DoneView]) -> Vec<(String, String)> {
+    pub fn pending_of(
+        tr: &crate::i18n::Tr,
+        rights: &[String],
+        done: &[DoneView],
+    ) -> Vec<(String, String)> {
         rights
             .iter()
             .filter(|r| !done.iter().any(|d| &d.right == *r))

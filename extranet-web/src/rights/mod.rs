@@ -270,7 +270,10 @@ pub(crate) fn done_views(tr: &Tr, events: &[Masked<RightsEventView>]) -> Vec<Don
                     "rights-done-erased",
                     &[
                         ("table", e["table"].as_str().unwrap_or_default().to_owned()),
-                        ("action", e["action"].as_str().unwrap_or_default().to_owned()),
+                        (
+                            "action",
+                            e["action"].as_str().unwrap_or_default().to_owned(),
+                        ),
                         ("rows", e["rows"].to_string()),
                         ("objects", e["objects"].to_string()),
                     ],
@@ -299,7 +302,10 @@ pub(crate) fn done_views(tr: &Tr, events: &[Masked<RightsEventView>]) -> Vec<Don
             if let Some(w) = x["withdrawn"].as_array() {
                 lines.push(tr.t_args(
                     "rights-done-withdrawn",
-                    &[("purposes", list(&x["withdrawn"])), ("count", w.len().to_string())],
+                    &[
+                        ("purposes", list(&x["withdrawn"])),
+                        ("count", w.len().to_string()),
+                    ],
                 ));
             }
             if let Some(a) = x["accepted"].as_object() {
@@ -335,7 +341,11 @@ pub(crate) fn done_views(tr: &Tr, events: &[Masked<RightsEventView>]) -> Vec<Don
             if let Some(acts) = x["activities"].as_array()
                 && !acts.is_empty()
             {
-                lines.push(tr.t1("rights-done-objection", "activities", &list(&x["activities"])));
+                lines.push(tr.t1(
+                    "rights-done-objection",
+                    "activities",
+                    &list(&x["activities"]),
+                ));
             }
             if let Some(o) = x["organisation"].as_str() {
                 let primary = x["primary_contact"].as_str().unwrap_or_default();
@@ -344,7 +354,10 @@ pub(crate) fn done_views(tr: &Tr, events: &[Masked<RightsEventView>]) -> Vec<Don
                 } else {
                     tr.t_args(
                         "rights-done-only-contact",
-                        &[("organisation", o.to_owned()), ("primary", primary.to_owned())],
+                        &[
+                            ("organisation", o.to_owned()),
+                            ("primary", primary.to_owned()),
+                        ],
                     )
                 });
             }

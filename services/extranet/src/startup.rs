@@ -207,23 +207,25 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
             link_lifetime: extranet_privacy::consent::LINK_LIFETIME,
         },
     ));
-    let rights = Arc::new(extranet_rights::Rights::new(
-        db.clone(),
-        privacy_clock,
-        auth.clone(),
-        extranet_rights::Settings {
-            coordinator_email: config.privacy.coordinator_email.clone(),
-            time_zone: config.site.tz(),
-            reminder_days: config.privacy.rights_reminder_days,
-            per_address_per_day: config.privacy.rights_per_address_per_day,
-            ..extranet_rights::Settings::new(base_url.clone(), config.site.name.clone())
-        },
-    )
-    .with_fulfilment(extranet_rights::Fulfilment {
-        privacy: privacy.clone(),
-        consents: consents.clone(),
-        erasure_batch: config.privacy.erasure_batch,
-    }));
+    let rights = Arc::new(
+        extranet_rights::Rights::new(
+            db.clone(),
+            privacy_clock,
+            auth.clone(),
+            extranet_rights::Settings {
+                coordinator_email: config.privacy.coordinator_email.clone(),
+                time_zone: config.site.tz(),
+                reminder_days: config.privacy.rights_reminder_days,
+                per_address_per_day: config.privacy.rights_per_address_per_day,
+                ..extranet_rights::Settings::new(base_url.clone(), config.site.name.clone())
+            },
+        )
+        .with_fulfilment(extranet_rights::Fulfilment {
+            privacy: privacy.clone(),
+            consents: consents.clone(),
+            erasure_batch: config.privacy.erasure_batch,
+        }),
+    );
     rights.clone().spawn_reminders(
         Duration::from_secs(config.privacy.rights_check_secs),
         shutdown.clone(),

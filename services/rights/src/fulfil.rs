@@ -267,18 +267,40 @@ impl Rights {
                     .kept
                     .iter()
                     .any(|k| matches!(k.ground, Ground::Hold { .. }));
+                // The answer itself is mailed to the erased address: it stays in the outbox
+                // until delivered mail goes by its rule, and the answer says so.
+                let register = privacy.register();
+                let mut kept = outcome.kept.clone();
+                kept.push(erasure::Kept {
+                    table: "outbox".into(),
+                    columns: vec!["recipient".into(), "payload".into()],
+                    rows: 1,
+                    objects: Vec::new(),
+                    ground: Ground::Activity {
+                        activity: "rights-requests".into(),
+                        reason: "the answer to this request, mailed to its requester".into(),
+                    },
+                    until: register
+                        .rules
+                        .iter()
+                        .find(|r| r.target == extranet_privacy::register::Target::DeliveredMail)
+                        .map(|r| format!("{} {}", r.after, r.trigger.en))
+                        .unwrap_or_else(|| "once delivered".into()),
+                    identifying: true,
+                });
                 let detail = serde_json::json!({
                     "erasure": outcome.erasure,
                     "erased": outcome.erased,
-                    "kept": outcome.kept,
+                    "kept": kept,
                 });
                 match (outcome.kept.is_empty(), held) {
                     (true, _) => Done::new(right, "done", detail),
                     (false, true) => {
                         Done::new(right, "partly", detail).because("legal_claims", "hold")
                     }
-                    (false, false) => Done::new(right, "partly", detail)
-                        .because("legal_obligation", "retention"),
+                    (false, false) => {
+                        Done::new(right, "partly", detail).because("legal_obligation", "retention")
+                    }
                 }
             }
             "restriction" | "objection" => {
@@ -587,7 +609,11 @@ fn summary(done: &Done) -> String {
         }
     }
     if let Some(w) = d["withdrawn"].as_array() {
-        lines.extend(w.iter().filter_map(|v| v.as_str()).map(|p| format!("- {p}")));
+        lines.extend(
+            w.iter()
+                .filter_map(|v| v.as_str())
+                .map(|p| format!("- {p}")),
+        );
     }
     if let Some(a) = d["accepted"].as_object() {
         lines.extend(
@@ -596,13 +622,14 @@ fn summary(done: &Done) -> String {
         );
     }
     if let Some(r) = d["refused"].as_array() {
-        lines.extend(r.iter().filter_map(|v| v.as_str()).map(|f| format!("✗ {f}")));
+        lines.extend(
+            r.iter()
+                .filter_map(|v| v.as_str())
+                .map(|f| format!("✗ {f}")),
+        );
     }
     if let Some(o) = d["organisation"].as_str() {
-        lines.push(format!(
-            "{o}: {}",
-            d["how"].as_str().unwrap_or_default()
-        ));
+        lines.push(format!("{o}: {}", d["how"].as_str().unwrap_or_default()));
     }
     lines.join("\n")
 }

@@ -61,7 +61,14 @@ pub const GROUNDS: [&str; 10] = [
 
 /// The fields of a person's record a rectification request may propose new values for (the
 /// e-mail address changes through its own confirmed flow, the account page).
-pub const PROPOSABLE: [&str; 6] = ["first_name", "surname", "function", "phone", "mobile", "fax"];
+pub const PROPOSABLE: [&str; 6] = [
+    "first_name",
+    "surname",
+    "function",
+    "phone",
+    "mobile",
+    "fax",
+];
 
 pub const MAX_DETAILS: usize = 4000;
 pub const MAX_NOTE: usize = 4000;

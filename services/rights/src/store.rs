@@ -123,7 +123,17 @@ pub struct EventRow {
 /// system did (`$detail`, JSON) when a right was carried out.
 macro_rules! event {
     ($tx:expr, $request:expr, $at:expr, $actor:expr, $kind:expr, $state:expr, $internal:expr, $note:expr) => {
-        $crate::store::event!($tx, $request, $at, $actor, $kind, $state, $internal, $note, None::<String>)
+        $crate::store::event!(
+            $tx,
+            $request,
+            $at,
+            $actor,
+            $kind,
+            $state,
+            $internal,
+            $note,
+            None::<String>
+        )
     };
     ($tx:expr, $request:expr, $at:expr, $actor:expr, $kind:expr, $state:expr, $internal:expr, $note:expr, $detail:expr) => {
         sqlx::query(
@@ -210,7 +220,10 @@ impl Rights {
                             _ => None,
                         },
                         note: e.note.clone(),
-                        detail: e.detail.as_deref().and_then(|d| serde_json::from_str(d).ok()),
+                        detail: e
+                            .detail
+                            .as_deref()
+                            .and_then(|d| serde_json::from_str(d).ok()),
                         internal: e.internal,
                     },
                     fields,

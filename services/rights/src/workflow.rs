@@ -137,7 +137,12 @@ impl Rights {
 
     /// A request the caller may read: their own, or any for the coordinator. Someone else's
     /// request is "not found", as if it did not exist; the refusal is recorded.
-    pub(crate) async fn readable(&self, who: &Who<'_>, id: Uuid, action: Action) -> Result<RequestRow> {
+    pub(crate) async fn readable(
+        &self,
+        who: &Who<'_>,
+        id: Uuid,
+        action: Action,
+    ) -> Result<RequestRow> {
         let row = self.row(id).await?.filter(|r| r.state != "unconfirmed");
         let allowed = row.as_ref().filter(|r| {
             who.grants.allows(

@@ -744,3 +744,75 @@ matrix!(
         server.stop().await
     }
 );
+
+matrix!(
+    /// Her erasure request, carried out by the coordinator: the answer on the request lists what
+    /// was kept — the dossier under legal hold, the request itself and the mail that answers it
+    /// — the scan finds her exactly there, and the request closes partly on the hold's ground.
+    async fn an_erasure_request_is_answered_with_what_was_kept(b: Backends) {
+        let server = ServerBuilder::new(b).start().await?;
+        let f = footprint(&server).await?;
+        server
+            .create_user("po@cb.example", "privacy_officer")
+            .await?;
+        let po = login(&server, "po@cb.example").await?;
+        let (s, body) = api(
+            &server,
+            &f.token,
+            Method::POST,
+            "/api/v1/rights-requests",
+            Some(json!({ "rights": ["erasure"], "details": "Wis alles over mij" })),
+        )
+        .await?;
+        anyhow::ensure!(s == 201, "{s} {body}");
+        let id = serde_json::from_str::<Value>(&body)?["id"]
+            .as_str()
+            .context("id")?
+            .to_owned();
+        let (s, a) = crate::rights::step(
+            &server,
+            &po,
+            &id,
+            json!({ "step": "carry_out", "right": "erasure" }),
+        )
+        .await?;
+        assert_eq!(s, 200, "{a}");
+        let d = a["events"]
+            .as_array()
+            .context("events")?
+            .iter()
+            .find(|e| e["kind"] == "carried_out")
+            .map(|e| e["detail"].clone())
+            .context("carried out")?;
+        assert_eq!(d["result"], "partly", "{d}");
+        assert_eq!(d["ground"], "legal_claims", "{d}");
+        let outcome = &d["detail"];
+        let kept = outcome["kept"].as_array().context("kept")?;
+        for table in ["rights_request", "outbox", "document"] {
+            assert!(
+                kept.iter().any(|k| k["table"] == table),
+                "{table} not in {outcome:#}"
+            );
+        }
+        assert_scan_matches(&server, outcome).await?;
+        assert_eq!(
+            count(
+                &server,
+                "SELECT COUNT(*) FROM erasure_run WHERE finished_at IS NOT NULL"
+            )
+            .await?,
+            1
+        );
+        let (s, a) = crate::rights::step(
+            &server,
+            &po,
+            &id,
+            json!({ "step": "close", "outcome": "partly_fulfilled",
+                    "note": "Wat bewaard blijft, staat in het antwoord", "ground": "legal_claims" }),
+        )
+        .await?;
+        assert_eq!(s, 200, "{a}");
+        assert_eq!(a["request"]["state"], "partly_fulfilled", "{a}");
+        server.stop().await
+    }
+);

@@ -436,6 +436,43 @@ async fn demo_data_shows(server: &extranet_tests::Server, password: &str) -> any
         masks(nora, "licence_plates") && masks(nora, "birth_date"),
         "{nora}"
     );
+
+    // The privacy coordinator's rights requests: one open, one extended, one overdue, and an
+    // access request fulfilled with its report.
+    let po = demo_token(server, "privacy@certibel.example", password).await?;
+    let all = demo_list(server, &po, "/api/v1/rights-requests/queue?state=all").await?;
+    let mut states: Vec<&str> = all.iter().filter_map(|r| r["state"].as_str()).collect();
+    states.sort_unstable();
+    assert_eq!(
+        states,
+        ["extended", "fulfilled", "received", "received"],
+        "{all:?}"
+    );
+    assert_eq!(
+        all.iter().filter(|r| r["overdue"] == true).count(),
+        1,
+        "{all:?}"
+    );
+    let bart = demo_token(server, "admin@betonbouw.example", password).await?;
+    let mine = demo_list(server, &bart, "/api/v1/rights-requests").await?;
+    let id = mine
+        .first()
+        .and_then(|r| r["id"].as_str())
+        .context("Bart's request")?;
+    let detail: serde_json::Value = server
+        .client()?
+        .get(server.url(&format!("/api/v1/rights-requests/{id}")))
+        .bearer_auth(&bart)
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert!(
+        detail["events"].as_array().is_some_and(|e| e
+            .iter()
+            .any(|e| e["kind"] == "carried_out" && e["detail"]["right"] == "access")),
+        "{detail}"
+    );
     Ok(())
 }
 

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod data_dir;
 pub mod demo;
+mod demo_rights;
 pub mod erasure_cli;
 pub mod health;
 pub mod http;

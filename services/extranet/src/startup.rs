@@ -226,6 +226,9 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
             erasure_batch: config.privacy.erasure_batch,
         }),
     );
+    if demo.is_some() {
+        crate::demo_rights::seed(&db, &SystemClock, &rights, &directory.policy()).await?;
+    }
     rights.clone().spawn_reminders(
         Duration::from_secs(config.privacy.rights_check_secs),
         shutdown.clone(),

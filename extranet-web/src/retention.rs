@@ -267,10 +267,7 @@ async fn place(me: SignedIn, CsrfForm(form): CsrfForm<HoldForm>) -> PageResult {
         .place_hold(target.0, target.1, &form.reason, me.caller.person)
         .await
     {
-        Ok(_) => Ok(flash::done(
-            "/privacy/retention",
-            "flash-retention-hold-placed",
-        )),
+        Ok(_) => Ok(flash::done("/privacy/retention", "retention-hold-placed")),
         Err(PrivacyError::Invalid { .. }) => {
             let e = again("retention-error-reason");
             view(&me, form, Some(e), StatusCode::UNPROCESSABLE_ENTITY).await
@@ -321,8 +318,5 @@ async fn lift(me: SignedIn, Path(id): Path<String>, CsrfForm(_): CsrfForm<Empty>
         .lift_hold(id, me.caller.person)
         .await
         .map_err(refused)?;
-    Ok(flash::done(
-        "/privacy/retention",
-        "flash-retention-hold-lifted",
-    ))
+    Ok(flash::done("/privacy/retention", "retention-hold-lifted"))
 }

@@ -34,6 +34,7 @@ mod restriction;
 mod retention;
 mod revocation;
 mod rights;
+mod rights_browser;
 mod rights_fulfil;
 mod second_factor;
 mod second_factor_browser;

@@ -79,14 +79,34 @@ fn html_of(me: &SignedIn, r: &report::AccessReport) -> Result<String, PageError>
     .map_err(internal)
 }
 
-/// The report as a page of its own (printable), in the reader's language.
+/// The report as a page of its own (printable), in the reader's language. It is the
+/// self-contained document of the archive, its style inline: this page's policy allows that
+/// one style by its hash, and nothing else (no script, no other source).
 pub(super) async fn report_page(
     me: SignedIn,
     Path(raw): Path<String>,
 ) -> Result<Response, PageError> {
     let person = answered(&me, &raw, "access").await?;
     let r = access_report(&me, person).await?;
-    Ok(Html(html_of(&me, &r)?).into_response())
+    let html = html_of(&me, &r)?;
+    let mut policy = "default-src 'none'; img-src data:; form-action 'none'; \
+        frame-ancestors 'none'; base-uri 'none'"
+        .to_owned();
+    if let Some(style) = html
+        .split_once("<style>")
+        .and_then(|(_, rest)| rest.split_once("</style>"))
+        .map(|(style, _)| style)
+    {
+        use base64::Engine;
+        use sha2::Digest;
+        let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(style));
+        policy.push_str(&format!("; style-src 'sha256-{hash}'"));
+    }
+    let mut res = Html(html).into_response();
+    if let Ok(v) = HeaderValue::from_str(&policy) {
+        res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    Ok(res)
 }
 
 /// The report's archive: report.json, report.html and the documents.

@@ -225,7 +225,7 @@ pub(super) async fn step(
     match me.services().rights.step(&w, id, &step).await {
         Ok(_) => Ok(flash::done(
             &format!("/privacy/requests/{id}"),
-            "flash-rights-step",
+            "rights-step",
         )),
         Err(e) => match refusal(&tr, &e) {
             Some(msg) => {
@@ -283,7 +283,7 @@ async fn carry_out(
     match me.services().rights.carry_out(caller, id, &what).await {
         Ok(_) => Ok(flash::done(
             &format!("/privacy/requests/{id}"),
-            "flash-rights-carried",
+            "rights-carried",
         )),
         Err(e) => match refusal(&tr, &e) {
             Some(msg) => {

@@ -168,7 +168,7 @@ pub(super) async fn file(
     match me.services().rights.file(&w, &req).await {
         Ok(m) => Ok(flash::done(
             &format!("/account/requests/{}", m.inner().id),
-            "flash-rights-filed",
+            "rights-filed",
         )),
         Err(e) => match refusal(&me.tr(), &e) {
             Some(msg) => {

@@ -44,6 +44,14 @@ struct ConfirmPage {
     receipt: String,
 }
 
+/// The shell of a page whose form a visitor without a session posts: with their CSRF token
+/// (the public shell leaves it out).
+fn form_chrome(v: &Visitor) -> Chrome {
+    let mut c = v.chrome();
+    c.csrf = v.csrf.clone();
+    c
+}
+
 fn public_page(
     v: &Visitor,
     form: &HashMap<String, String>,
@@ -63,7 +71,7 @@ fn public_page(
         .cloned()
         .unwrap_or_else(|| v.lang.code().to_owned());
     let page = PublicPage {
-        c: v.chrome(),
+        c: form_chrome(v),
         site_name: v.services.site.name.clone(),
         sent,
         choices: right_choices(&tr),
@@ -135,7 +143,7 @@ fn confirm_view(
     let tr = v.tr();
     let lang: Lang = v.lang;
     let page = ConfirmPage {
-        c: v.chrome(),
+        c: form_chrome(v),
         site_name: v.services.site.name.clone(),
         token,
         refused,

@@ -132,6 +132,71 @@ fn with(to: &str, key: &str, ok: bool, arg: Option<&str>) -> Response {
 mod tests {
     use super::*;
 
+    /// Every key handed to `flash::done`, `done_with` or `failed` in the sources is a message of
+    /// the catalogue once `flash-` is put before it (a key written with the prefix shows nothing).
+    #[test]
+    fn every_flash_key_in_the_sources_is_in_the_catalogue() {
+        fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    files(&p, out);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    out.push(p);
+                }
+            }
+        }
+        let mut all = Vec::new();
+        files(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut all,
+        );
+        let tr = Tr(crate::lang::Lang::En);
+        let mut seen = 0;
+        for f in all {
+            let text = std::fs::read_to_string(&f).unwrap_or_default();
+            for call in ["flash::done(", "flash::done_with(", "flash::failed("] {
+                for (at, _) in text.match_indices(call) {
+                    // The call's arguments: up to its closing parenthesis.
+                    let window: String = text[at + call.len()..].chars().take(600).collect();
+                    let mut depth = 1;
+                    let mut end = window.len();
+                    for (i, ch) in window.char_indices() {
+                        match ch {
+                            '(' => depth += 1,
+                            ')' => depth -= 1,
+                            _ => {}
+                        }
+                        if depth == 0 {
+                            end = i;
+                            break;
+                        }
+                    }
+                    for lit in window[..end].split('"').skip(1).step_by(2) {
+                        if lit.contains('-')
+                            && lit
+                                .bytes()
+                                .all(|b| b.is_ascii_lowercase() || b == b'-' || b.is_ascii_digit())
+                        {
+                            let key = format!("flash-{lit}");
+                            assert_ne!(
+                                tr.t1(&key, "value", "1"),
+                                key,
+                                "{}: no message {key}",
+                                f.display()
+                            );
+                            seen += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            seen > 10,
+            "only {seen} flash keys found: the scan is broken"
+        );
+    }
+
     fn with_cookie(v: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
         h.insert(header::COOKIE, HeaderValue::from_str(v).unwrap());

@@ -53,6 +53,7 @@ pub(crate) struct DirectoryState {
 pub(crate) fn routes(state: DirectoryState) -> Router {
     PageRouter::new()
         .page("/company", company)
+        .page("/company/export", company_export)
         .form("/company/contacts", invite)
         .page_and_form("/people/{id}", person, update)
         .page_and_form("/people/{id}/rights", rights_confirm, rights)
@@ -279,6 +280,8 @@ struct CompanyPage<'a> {
     invitations: Option<crate::backoffice::Invitations>,
     /// A link to the form that changes the company's details (the company's id).
     editable: Option<Uuid>,
+    /// A link to the company's data as one archive (its hand-over to another body).
+    can_export: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -404,8 +407,12 @@ async fn company_page(
     let mut org_facts = facts(&tr, &org, &["id", "name"]);
     reword_facts(me.lang(), &tz, &mut org_facts);
     let editable = may_edit_organisation(caller, &org).then_some(own_org);
+    let can_export = caller
+        .grants
+        .allows(Resource::Organisation, Action::Export, own);
     let page = CompanyPage {
         editable,
+        can_export,
         c: me.chrome().await,
         site: &me.services().site,
         name: org.inner().name.clone(),
@@ -429,6 +436,42 @@ async fn company_page(
         },
     };
     Ok(render(me.lang(), status, &page))
+}
+
+/// The company's organisation, people, dossiers and documents as one archive with its schema
+/// (for its primary contact: the hand-over to another certification body). Refused and recorded
+/// for anyone the policy does not let export it; the export is recorded as `subject.handover`.
+async fn company_export(me: SignedIn) -> Result<axum::response::Response, crate::ui::PageError> {
+    let dir = dir(&me);
+    let caller = me.current().await?;
+    let own_org = me.claims.org;
+    organisations::get(dir.db(), dir.clock(), &caller, own_org).await?;
+    let own = caller.relation().of(Some(own_org), None, false);
+    caller
+        .permit(
+            dir.db(),
+            dir.clock(),
+            (Resource::Organisation, Action::Export),
+            ("organisation", own_org),
+            own,
+        )
+        .await?;
+    let file = crate::rights::answers::spool()?;
+    let who = extranet_privacy::subject::Requester {
+        actor: Some(caller.person),
+        ip: me.v.ip,
+    };
+    let privacy = &me.services().privacy;
+    let (out, _) = extranet_privacy::subject::handover::export(
+        privacy.db(),
+        privacy.objects(),
+        own_org,
+        file,
+        who,
+    )
+    .await
+    .map_err(|e| crate::ui::PageError::internal(e.to_string()))?;
+    crate::rights::answers::zip_response(out, "company.zip")
 }
 
 async fn company(me: SignedIn) -> PageResult {

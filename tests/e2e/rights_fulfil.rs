@@ -267,6 +267,21 @@ matrix!(
         assert_eq!(me["surname"], "Verbeterd", "{me}");
         assert_ne!(me["function"], "Directeur", "{me}");
 
+        // The company's hand-over from its page: her company's data as one archive.
+        let (code, html) = page(&server, &web, "/company").await?;
+        assert_eq!(code, 200);
+        assert!(html.contains("id=\"company-export\""), "{html}");
+        let res = web.get(server.url("/company/export")).send().await?;
+        assert_eq!(res.status().as_u16(), 200);
+        let zip = res.bytes().await?;
+        let files = names(&zip)?;
+        assert!(
+            files.iter().any(|f| f == "organisation.json")
+                && files.iter().any(|f| f == "schema.json"),
+            "{files:?}"
+        );
+        assert!(entry(&zip, "organisation.json")?.contains("Uitvoering Beton NV"));
+
         // Withdrawal: she is the only contact while the certification is in progress.
         let (s, a) = step(
             &server,
@@ -288,6 +303,70 @@ matrix!(
         assert_eq!(code, 200);
         assert!(html.contains("id=\"rights-name-contact\""), "{html}");
 
+        // Restricted meanwhile: a correction waits for the restriction to be lifted (refused,
+        // with the ground), her report is still hers to have.
+        let me_id = me["id"].as_str().context("id")?.to_owned();
+        let (s, body) = api(
+            &server,
+            &t_po,
+            Method::PUT,
+            &format!("/api/v1/people/{me_id}/restriction"),
+            Some(json!({ "reason": "Verzoek tot beperking per brief" })),
+        )
+        .await?;
+        assert_eq!(s, 200, "{body}");
+        let (s, body) = api(
+            &server,
+            &t_contact,
+            Method::POST,
+            "/api/v1/rights-requests",
+            Some(
+                json!({ "rights": ["rectification", "access", "restriction"],
+                         "proposals": { "function": "Zaakvoerder" } }),
+            ),
+        )
+        .await?;
+        assert_eq!(s, 201, "{body}");
+        let second = serde_json::from_str::<Value>(&body)?["id"]
+            .as_str()
+            .context("id")?
+            .to_owned();
+        let (s, a) = step(
+            &server,
+            &t_po,
+            &second,
+            json!({ "step": "carry_out", "right": "rectification", "accept": ["function"] }),
+        )
+        .await?;
+        assert_eq!(s, 200, "{a}");
+        let d_r = done(&a, "rectification")?;
+        assert_eq!(d_r["result"], "refused", "{d_r}");
+        assert_eq!(d_r["ground"], "restricted", "{d_r}");
+        let (_, me2) = api(&server, &t_contact, Method::GET, "/api/v1/me", None).await?;
+        assert!(!me2.contains("Zaakvoerder"), "{me2}");
+        let (s, a) = step(
+            &server,
+            &t_po,
+            &second,
+            json!({ "step": "carry_out", "right": "access" }),
+        )
+        .await?;
+        assert_eq!(s, 200, "{a}");
+        assert_eq!(done(&a, "access")?["result"], "done", "{a}");
+        let (s, a) = step(
+            &server,
+            &t_po,
+            &second,
+            json!({ "step": "carry_out", "right": "restriction" }),
+        )
+        .await?;
+        assert_eq!(s, 200, "{a}");
+        assert_eq!(
+            done(&a, "restriction")?["reason"],
+            "already_restricted",
+            "{a}"
+        );
+
         // Every answer was mailed, in her language (Dutch by default).
         let mail = wait_for_body(&contact, "Verbeterd").await?;
         assert!(mail.body.contains("rectificatie"), "{}", mail.body);
@@ -297,7 +376,7 @@ matrix!(
                 "SELECT COUNT(*) FROM audit_log WHERE action = 'rights_request.carried_out'"
             )
             .await?
-                == 4
+                == 7
         );
         server.stop().await
     }

@@ -1278,3 +1278,5 @@ rights-carry-confirm-restriction = The person's data is kept but no longer used 
 rights-carry-confirm-objection = Processing on legitimate interests stops at once: the person is restricted while you weigh the objection.
 rights-carry-confirm-withdrawal = Every consent the person gave is withdrawn at once.
 flash-rights-carried = Done: the right is carried out and the requester is told.
+company-export = Download the company's data (ZIP)
+company-export-help = Its details, people, certification files and documents, with a schema: for a move to another certification body.

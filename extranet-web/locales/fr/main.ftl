@@ -1278,3 +1278,5 @@ rights-carry-confirm-restriction = Les données de la personne sont conservées 
 rights-carry-confirm-objection = Le traitement fondé sur l'intérêt légitime s'arrête aussitôt : la personne est limitée pendant que vous examinez l'opposition.
 rights-carry-confirm-withdrawal = Chaque consentement donné par la personne est retiré aussitôt.
 flash-rights-carried = C'est fait : le droit est exécuté et le demandeur en est informé.
+company-export = Télécharger les données de l'entreprise (ZIP)
+company-export-help = Ses données, personnes, dossiers de certification et documents, avec un schéma : pour un passage vers un autre organisme de certification.

@@ -1278,3 +1278,5 @@ rights-carry-confirm-restriction = De gegevens van de persoon blijven bewaard ma
 rights-carry-confirm-objection = De verwerking op grond van gerechtvaardigd belang stopt meteen: de persoon wordt beperkt terwijl u het bezwaar afweegt.
 rights-carry-confirm-withdrawal = Elke toestemming die de persoon gaf, wordt meteen ingetrokken.
 flash-rights-carried = Gedaan: het recht is uitgevoerd en de verzoeker is ingelicht.
+company-export = De gegevens van het bedrijf downloaden (ZIP)
+company-export-help = Gegevens, personen, certificatiedossiers en documenten, met een schema: voor een overstap naar een andere certificatie-instelling.

@@ -153,11 +153,14 @@ pub(super) async fn portability_archive(
 }
 
 /// An unlinked temporary file: archives hold documents and may be large.
-fn spool() -> Result<BufWriter<std::fs::File>, PageError> {
+pub(crate) fn spool() -> Result<BufWriter<std::fs::File>, PageError> {
     Ok(BufWriter::new(tempfile::tempfile().map_err(internal)?))
 }
 
-fn zip_response(out: BufWriter<std::fs::File>, name: &str) -> Result<Response, PageError> {
+pub(crate) fn zip_response(
+    out: BufWriter<std::fs::File>,
+    name: &str,
+) -> Result<Response, PageError> {
     let mut file = out.into_inner().map_err(|e| internal(e.error()))?;
     file.seek(SeekFrom::Start(0)).map_err(internal)?;
     let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file));

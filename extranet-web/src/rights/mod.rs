@@ -4,7 +4,7 @@
 //! coordinator's queue with each request's page and its steps (`/privacy/requests`). Decisions,
 //! mails and audit records are `extranet_rights`'.
 
-mod answers;
+pub(crate) mod answers;
 mod coordinator;
 mod mine;
 mod public;

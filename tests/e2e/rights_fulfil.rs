@@ -367,6 +367,33 @@ matrix!(
             "{a}"
         );
 
+        // Four eyes: the coordinator does not carry out a request about their own data.
+        let (s, body) = api(
+            &server,
+            &t_po,
+            Method::POST,
+            "/api/v1/rights-requests",
+            Some(json!({ "rights": ["erasure"] })),
+        )
+        .await?;
+        assert_eq!(s, 201, "{body}");
+        let own = serde_json::from_str::<Value>(&body)?["id"]
+            .as_str()
+            .context("id")?
+            .to_owned();
+        let (s, a) = step(
+            &server,
+            &t_po,
+            &own,
+            json!({ "step": "carry_out", "right": "erasure" }),
+        )
+        .await?;
+        assert_eq!(s, 409, "{a}");
+        assert!(
+            login(&server, &po).await.is_ok(),
+            "the coordinator is still there"
+        );
+
         // Every answer was mailed, in her language (Dutch by default).
         let mail = wait_for_body(&contact, "Verbeterd").await?;
         assert!(mail.body.contains("rectificatie"), "{}", mail.body);

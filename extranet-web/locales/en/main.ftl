@@ -1280,3 +1280,4 @@ rights-carry-confirm-withdrawal = Every consent the person gave is withdrawn at 
 flash-rights-carried = Done: the right is carried out and the requester is told.
 company-export = Download the company's data (ZIP)
 company-export-help = Its details, people, certification files and documents, with a schema: for a move to another certification body.
+rights-error-own = A request about your own data is carried out by another coordinator.

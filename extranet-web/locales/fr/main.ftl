@@ -1280,3 +1280,4 @@ rights-carry-confirm-withdrawal = Chaque consentement donné par la personne est
 flash-rights-carried = C'est fait : le droit est exécuté et le demandeur en est informé.
 company-export = Télécharger les données de l'entreprise (ZIP)
 company-export-help = Ses données, personnes, dossiers de certification et documents, avec un schéma : pour un passage vers un autre organisme de certification.
+rights-error-own = Une demande portant sur vos propres données est exécutée par un autre coordinateur.

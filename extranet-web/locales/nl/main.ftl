@@ -1280,3 +1280,4 @@ rights-carry-confirm-withdrawal = Elke toestemming die de persoon gaf, wordt met
 flash-rights-carried = Gedaan: het recht is uitgevoerd en de verzoeker is ingelicht.
 company-export = De gegevens van het bedrijf downloaden (ZIP)
 company-export-help = Gegevens, personen, certificatiedossiers en documenten, met een schema: voor een overstap naar een andere certificatie-instelling.
+rights-error-own = Een verzoek over uw eigen gegevens wordt door een andere coördinator uitgevoerd.

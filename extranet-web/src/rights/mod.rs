@@ -80,6 +80,7 @@ pub(crate) fn refusal(tr: &Tr, e: &RightsError) -> Option<String> {
         RightsError::Conflict { code, .. } => match *code {
             "closed" => "rights-error-closed",
             "done_already" => "rights-error-done",
+            "own_request" => "rights-error-own",
             "extended_already" => "rights-error-extended",
             "identity_pending" => "rights-error-identity",
             _ => "rights-error-changed",

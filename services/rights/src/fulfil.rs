@@ -154,6 +154,13 @@ impl Rights {
                 "this request is closed: nothing more can be done on it",
             ));
         }
+        // Four eyes: nobody carries out a request about their own data (nor erases themselves).
+        if row.person_id == Some(caller.person) {
+            return Err(RightsError::conflict(
+                "own_request",
+                "a request about your own data is carried out by another coordinator",
+            ));
+        }
         if row.state == "identity_check" {
             return Err(RightsError::conflict(
                 "identity_pending",

@@ -5,6 +5,7 @@ mod access;
 mod access_browser;
 mod admins;
 mod audit;
+mod audit_batch;
 mod audit_search;
 mod auth;
 mod backoffice;

@@ -1,8 +1,9 @@
 //! Appending entries.
 //!
 //! One body, compiled for both engines by `impl_audit_conn!`: lock the head row by bumping its
-//! number (`UPDATE … RETURNING`, so concurrent appenders queue on PostgreSQL's row lock and on
-//! SQLite's write lock), chain to the head's hash, insert, move the head's hash forward.
+//! number by as many entries as are written (`UPDATE … RETURNING`, so concurrent appenders queue
+//! on PostgreSQL's row lock and on SQLite's write lock), chain each to the one before, starting
+//! from the head's hash, insert them, move the head's hash forward once.
 
 use std::future::Future;
 
@@ -28,13 +29,18 @@ pub trait AuditConn: sealed::Sealed + Send {
         &'a mut self,
         entry: &'a NewEntry,
     ) -> impl Future<Output = Result<Entry>> + Send + 'a;
+
+    #[doc(hidden)]
+    fn append_entries<'a>(
+        &'a mut self,
+        entries: &'a [&'a NewEntry],
+    ) -> impl Future<Output = Result<Vec<Entry>>> + Send + 'a;
 }
 
-/// Appends `entry` in a transaction of its own.
+/// Appends `entry` in a transaction shared with the other stand-alone records waiting at the
+/// same moment (group commit, [`crate::batch`]), and returns once it is committed.
 pub async fn append(db: &Db, entry: &NewEntry) -> Result<Entry> {
-    let res: Result<Entry> =
-        extranet_platform::write_tx!(db, |tx| append_in(tx, entry).await).await;
-    res
+    crate::batch::submit(db, entry).await
 }
 
 /// Appends `entry` inside the caller's transaction, so that it commits or rolls back with the
@@ -163,43 +169,68 @@ macro_rules! impl_audit_conn {
                 entry: &'a NewEntry,
             ) -> impl Future<Output = Result<Entry>> + Send + 'a {
                 async move {
+                    let mut one = self.append_entries(&[entry]).await?;
+                    one.pop().ok_or_else(|| AuditError::Damaged("no entry written".into()))
+                }
+            }
+
+            fn append_entries<'a>(
+                &'a mut self,
+                entries: &'a [&'a NewEntry],
+            ) -> impl Future<Output = Result<Vec<Entry>>> + Send + 'a {
+                async move {
                     // Checked before the head is touched: a refused entry uses no number.
-                    let new = Prepared::new(entry)?;
+                    let prepared = entries
+                        .iter()
+                        .map(|e| Prepared::new(e))
+                        .collect::<Result<Vec<_>>>()?;
+                    if prepared.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    let n = i64::try_from(prepared.len())
+                        .map_err(|_| AuditError::Invalid("too many entries".into()))?;
                     let head: Option<(i64, String)> = sqlx::query_as(
-                        "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
+                        "UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash",
                     )
+                    .bind(n)
                     .fetch_optional(&mut *self)
                     .await?;
-                    let (seq, prev_hash) = head.ok_or_else(|| {
+                    let (last, mut prev_hash) = head.ok_or_else(|| {
                         AuditError::Damaged("the audit_head row is missing".into())
                     })?;
-                    let f = new.fields(seq);
-                    let hash = entry_hash(&prev_hash, &f)?;
-                    sqlx::query(INSERT)
-                        .bind(seq)
-                        .bind(f.id)
-                        .bind(At(f.at))
-                        .bind(f.actor_id)
-                        .bind(f.actor_ip)
-                        .bind(f.action)
-                        .bind(f.outcome)
-                        .bind(f.subject_type)
-                        .bind(f.subject_id)
-                        .bind(f.organisation_id)
-                        .bind(f.detail)
-                        .bind(&prev_hash)
-                        .bind(&hash)
-                        .bind(CURRENT_VERSION)
-                        .bind(&new.actor_ip_salt)
-                        .bind(f.actor_ip_commit)
-                        .execute(&mut *self)
-                        .await?;
+                    let mut written = Vec::with_capacity(prepared.len());
+                    for (i, new) in prepared.into_iter().enumerate() {
+                        let seq = last - n + 1 + i as i64;
+                        let f = new.fields(seq);
+                        let hash = entry_hash(&prev_hash, &f)?;
+                        sqlx::query(INSERT)
+                            .bind(seq)
+                            .bind(f.id)
+                            .bind(At(f.at))
+                            .bind(f.actor_id)
+                            .bind(f.actor_ip)
+                            .bind(f.action)
+                            .bind(f.outcome)
+                            .bind(f.subject_type)
+                            .bind(f.subject_id)
+                            .bind(f.organisation_id)
+                            .bind(f.detail)
+                            .bind(&prev_hash)
+                            .bind(&hash)
+                            .bind(CURRENT_VERSION)
+                            .bind(&new.actor_ip_salt)
+                            .bind(f.actor_ip_commit)
+                            .execute(&mut *self)
+                            .await?;
+                        tracing::debug!(seq, action = %new.entry.action, "audit entry appended");
+                        let p = std::mem::replace(&mut prev_hash, hash.clone());
+                        written.push(new.into_entry(seq, p, hash));
+                    }
                     sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-                        .bind(&hash)
+                        .bind(&prev_hash)
                         .execute(&mut *self)
                         .await?;
-                    tracing::debug!(seq, action = %entry.action, "audit entry appended");
-                    Ok(new.into_entry(seq, prev_hash, hash))
+                    Ok(written)
                 }
             }
         }

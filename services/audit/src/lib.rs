@@ -8,11 +8,14 @@
 //! hash and the head: the chain is not a signature. Recording the head elsewhere from time to
 //! time (see [`verify::VerifyReport`]) anchors it.
 //!
-//! Entries are written with [`append()`] (a transaction of its own) or [`append_in()`] (inside the
-//! caller's transaction, so that the record commits or rolls back with the change it records).
+//! Entries are written with [`append()`] (stand-alone records: group-committed with the others
+//! waiting at the same moment, returning once durable) or [`append_in()`] (inside the caller's
+//! transaction, so that the record commits or rolls back with the change it records).
 //! `detail` is JSON for context (a reason, a changed field's name); it must never hold secrets.
 
 pub mod append;
+mod batch;
+pub mod checkpoint;
 pub mod entry;
 pub mod erase;
 pub mod error;
@@ -22,8 +25,9 @@ mod sql;
 pub mod verify;
 
 pub use append::{AuditConn, append, append_in};
+pub use batch::MAX_BATCH;
 pub use entry::{Entry, NewEntry, Outcome};
 pub use error::{AuditError, Result};
 pub use hash::GENESIS_HASH;
 pub use search::{Filter, search};
-pub use verify::{Problem, VerifyReport, verify};
+pub use verify::{Problem, VerifyReport, head, verify, verify_checkpoint};

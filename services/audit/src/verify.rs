@@ -84,6 +84,16 @@ pub enum Problem {
         seq: i64,
     },
     HeadMissing,
+    /// The log ends at `entries` but a checkpoint recorded `checkpoint` entries: everything after
+    /// `entries` was removed and the head rewound (invisible to the chain alone).
+    BeforeCheckpoint {
+        entries: i64,
+        checkpoint: i64,
+    },
+    /// Entry `seq` is not the one the checkpoint recorded: the log was rewritten up to it.
+    CheckpointMismatch {
+        seq: i64,
+    },
 }
 
 impl Problem {
@@ -96,7 +106,9 @@ impl Problem {
             | Problem::Truncated { seq, .. }
             | Problem::Reordered { seq, .. }
             | Problem::Inserted { seq, .. }
-            | Problem::HeadMismatch { seq } => *seq,
+            | Problem::HeadMismatch { seq }
+            | Problem::CheckpointMismatch { seq } => *seq,
+            Problem::BeforeCheckpoint { entries, .. } => entries + 1,
             Problem::HeadMissing => 0,
         }
     }
@@ -154,6 +166,19 @@ impl fmt::Display for Problem {
                 "the head does not match entry {seq}, the last one: the head or that entry was rewritten"
             ),
             Problem::HeadMissing => f.write_str("the head row (audit_head) is missing"),
+            Problem::BeforeCheckpoint {
+                entries,
+                checkpoint,
+            } => write!(
+                f,
+                "entries {} to {checkpoint} are missing: the log ends at entry {entries} but a \
+                 checkpoint recorded {checkpoint} (the log was truncated and its head rewound)",
+                entries + 1
+            ),
+            Problem::CheckpointMismatch { seq } => write!(
+                f,
+                "entry {seq} is not the one the checkpoint recorded: the log was rewritten up to it"
+            ),
         }
     }
 }
@@ -255,6 +280,42 @@ async fn walk(db: &Db) -> Result<VerifyReport> {
         entries: last_seq,
         head_hash,
     })
+}
+
+/// As [`verify`], and the log still holds entry `seq` with `hash`, as a checkpoint recorded it
+/// (signed, and kept outside the database): a log truncated and rewound after the checkpoint,
+/// which the chain alone cannot tell, fails here with the first missing entry named.
+pub async fn verify_checkpoint(db: &Db, seq: i64, hash: &str) -> Result<VerifyReport> {
+    let report = verify(db).await?;
+    let VerifyReport::Ok { entries, .. } = &report else {
+        return Ok(report);
+    };
+    if *entries < seq {
+        return Ok(VerifyReport::Broken(Problem::BeforeCheckpoint {
+            entries: *entries,
+            checkpoint: seq,
+        }));
+    }
+    let at: Option<String> = extranet_platform::on_pool!(db, read, |pool| {
+        sqlx::query_scalar("SELECT hash FROM audit_log WHERE seq = $1")
+            .bind(seq)
+            .fetch_optional(pool)
+            .await
+    })?;
+    if at.as_deref() != Some(hash) {
+        return Ok(VerifyReport::Broken(Problem::CheckpointMismatch { seq }));
+    }
+    Ok(report)
+}
+
+/// The head as it is now: (number of entries, last hash), for a checkpoint.
+pub async fn head(db: &Db) -> Result<(i64, String)> {
+    let head: Option<(i64, String)> = extranet_platform::on_pool!(db, read, |pool| {
+        sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_optional(pool)
+            .await
+    })?;
+    head.ok_or_else(|| crate::AuditError::Damaged("the audit_head row is missing".into()))
 }
 
 /// Numbering first (a gap is a deletion), then the link (a row that is intact but elsewhere is

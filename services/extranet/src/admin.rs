@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use extranet_audit::{NewEntry, Outcome, VerifyReport};
+use extranet_audit::{NewEntry, Outcome};
 use extranet_identity::auth::Auth;
 use extranet_identity::model::{AccountState, NewOrganisation, NewPerson, OrganisationKind, Role};
 use extranet_identity::recovery::Recovery;
@@ -85,19 +85,6 @@ pub fn new_encryption_key() -> anyhow::Result<()> {
     );
     println!("{}", &*text);
     Ok(())
-}
-
-pub async fn verify_audit(config: &Config) -> anyhow::Result<()> {
-    let db = open(config).await?;
-    let report = extranet_audit::verify(&db).await;
-    db.close().await;
-    match report? {
-        VerifyReport::Ok { entries, head_hash } => {
-            println!("audit log intact: {entries} entries, last hash {head_hash}");
-            Ok(())
-        }
-        VerifyReport::Broken(problem) => bail!("audit log damaged: {problem}"),
-    }
 }
 
 /// Command-line changes are audited like any other (the actor is the operator's shell).

@@ -168,8 +168,20 @@ pub enum OrgCommand {
 pub enum AuditCommand {
     /// Check the whole hash chain: exits 0 and prints the number of entries and the last hash
     /// (keep it outside the database), or exits 1 naming the first edited, deleted or reordered
-    /// entry.
-    Verify,
+    /// entry. With --checkpoint FILE (from `audit checkpoint`), also that its signature holds
+    /// and the log still holds the entry it recorded: a log truncated and rewound since fails,
+    /// naming the first missing entry.
+    Verify {
+        #[arg(long)]
+        checkpoint: Option<std::path::PathBuf>,
+    },
+    /// Sign the log's head (its number of entries and last hash) with the installation's
+    /// receipt key, published at /.well-known/jwks.json, and store it; with --output, write it
+    /// to a file too. Keep checkpoints outside the database: they prove what the log held.
+    Checkpoint {
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -251,11 +263,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Audit {
-            command: AuditCommand::Verify,
+            command: AuditCommand::Verify { checkpoint },
         } => {
             let config = Config::load(file, Config::default())?;
             crate::telemetry::init(&config.log);
-            crate::admin::verify_audit(&config).await
+            crate::audit_cli::verify(&config, checkpoint.as_deref()).await
+        }
+        Command::Audit {
+            command: AuditCommand::Checkpoint { output },
+        } => {
+            let config = Config::load(file, Config::default())?;
+            crate::telemetry::init(&config.log);
+            crate::audit_cli::checkpoint(&config, output.as_deref()).await
         }
         Command::Keys {
             command: KeysCommand::NewEncryptionKey,

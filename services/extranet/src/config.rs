@@ -79,6 +79,27 @@ pub struct Config {
     pub subprocessors: SubprocessorsConfig,
     pub privacy: PrivacyConfig,
     pub keys: KeysConfig,
+    pub audit: AuditConfig,
+}
+
+/// The audit log's signed checkpoints (`extranet audit checkpoint`, made here at an interval).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// How often each instance signs and stores the log's head; 0: only on demand.
+    pub checkpoint_secs: u64,
+    /// A directory each checkpoint is also written to (`checkpoint-<entries>.jws`): mount
+    /// storage there that the database's administrators cannot rewrite.
+    pub checkpoint_dir: Option<PathBuf>,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            checkpoint_secs: 3600,
+            checkpoint_dir: None,
+        }
+    }
 }
 
 /// Privacy (`extranet_privacy`): where the processing register is, the retention job, and the
@@ -825,6 +846,7 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             storage: StorageConfig::default(),
             log: LogConfig::default(),
+            audit: AuditConfig::default(),
             metrics: MetricsConfig::default(),
             auth: AuthConfig::default(),
             mail: MailConfig::default(),
@@ -950,6 +972,12 @@ impl Config {
         }
         if s.max_connections == 0 {
             return Err(invalid("server.max_connections", "must be at least 1"));
+        }
+        if self.audit.checkpoint_secs != 0 && self.audit.checkpoint_secs < 60 {
+            return Err(invalid(
+                "audit.checkpoint_secs",
+                "0 (on demand only) or at least 60 seconds",
+            ));
         }
         if s.body_limit_bytes < 1024 {
             return Err(invalid("server.body_limit_bytes", "must be at least 1024"));

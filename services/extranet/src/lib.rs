@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod api;
 pub mod app;
+mod audit_cli;
 pub mod cli;
 pub mod config;
 pub mod data_dir;

@@ -112,6 +112,7 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
             .run(db.clone(), Arc::new(SystemClock), shutdown.clone()),
     );
     crate::http::metrics::spawn_upkeep(shutdown.clone());
+    crate::audit_cli::spawn_checkpoints(db.clone(), config.clone(), shutdown.clone());
     // Links in mails never come from a request's Host header.
     let base_url = config
         .server

@@ -75,6 +75,9 @@ pub const RECEIPT_KEY: &str = "receipt";
 /// The JWS `typ` of a receipt.
 pub const RECEIPT_TYPE: &str = "receipt+jwt";
 
+/// The `typ` of a signed audit-log checkpoint (the log's head, signed with the receipt key).
+pub const CHECKPOINT_TYPE: &str = "audit-checkpoint+jwt";
+
 /// The keys in use: one that signs access tokens and all that still verify them; one that signs
 /// receipts and every receipt key ever used (receipts are kept for years and must still verify
 /// after a rotation).
@@ -380,9 +383,15 @@ impl KeyRing {
 
     /// Signs a receipt (any claims) with the receipt key: a compact JWS, `typ` `receipt+jwt`.
     pub fn sign_receipt<T: Serialize>(&self, claims: &T) -> Result<String> {
+        self.sign_published(claims, RECEIPT_TYPE)
+    }
+
+    /// Signs `claims` with the receipt key (kept published forever) as a JWS of type `typ`
+    /// ([`RECEIPT_TYPE`], [`CHECKPOINT_TYPE`]): one type is never taken for the other.
+    pub fn sign_published<T: Serialize>(&self, claims: &T, typ: &str) -> Result<String> {
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.receipt_kid.clone());
-        header.typ = Some(RECEIPT_TYPE.into());
+        header.typ = Some(typ.into());
         jsonwebtoken::encode(&header, claims, &self.receipt_signing).map_err(internal)
     }
 
@@ -401,12 +410,21 @@ impl KeyRing {
         &self,
         token: &str,
     ) -> std::result::Result<serde_json::Value, VerifyError> {
+        self.verify_published(token, RECEIPT_TYPE)
+    }
+
+    /// The claims of a JWS of type `typ` signed by one of our receipt keys, or why not.
+    pub fn verify_published(
+        &self,
+        token: &str,
+        typ: &str,
+    ) -> std::result::Result<serde_json::Value, VerifyError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| VerifyError::Malformed)?;
         if header.alg != Algorithm::EdDSA {
             return Err(VerifyError::Algorithm);
         }
-        if header.typ.as_deref() != Some(RECEIPT_TYPE) {
-            return Err(VerifyError::Rejected("not a receipt".into()));
+        if header.typ.as_deref() != Some(typ) {
+            return Err(VerifyError::Rejected(format!("not a {typ}")));
         }
         let kid = header.kid.ok_or(VerifyError::UnknownKey)?;
         let key = self.receipts.get(&kid).ok_or(VerifyError::UnknownKey)?;

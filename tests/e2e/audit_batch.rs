@@ -5,12 +5,13 @@
 //! alone cannot tell — fails, naming the first missing entry.
 
 use anyhow::Context;
-use extranet_tests::{Db, Server, ServerBuilder, databases};
+use extranet_tests::{Server, ServerBuilder, databases};
 use futures::StreamExt;
 use reqwest::Method;
 
 use crate::access::{api, login};
 use crate::auth::sql_rows;
+use crate::revocation::same_installation;
 
 async fn count(server: &Server, sql: &str) -> anyhow::Result<i64> {
     let rows = sql_rows(server, &format!("SELECT CAST(({sql}) AS TEXT)")).await?;
@@ -18,22 +19,6 @@ async fn count(server: &Server, sql: &str) -> anyhow::Result<i64> {
         .and_then(|r| r.first())
         .and_then(|v| v.parse().ok())
         .context("count")
-}
-
-async fn same_installation(first: &Server) -> anyhow::Result<Server> {
-    let url = match first.backends.db {
-        Db::Sqlite => format!("sqlite://{}", first.data_dir.join("extranet.db").display()),
-        Db::Postgres => first.pg_url().context("pg url")?.to_owned(),
-    };
-    let kek = first.data_dir.join(extranet_tests::server::TEST_KEK_FILE);
-    ServerBuilder::new(first.backends)
-        .env("EXTRANET_DATABASE__URL", url)
-        .env(
-            "EXTRANET_KEYS__ENCRYPTION_KEY_FILE",
-            kek.display().to_string(),
-        )
-        .start()
-        .await
 }
 
 /// `n` reads of `path` by 64 clients at once, spread over `servers`; how many answered 200.

@@ -18,7 +18,7 @@ use crate::consent::{
 use crate::documents_browser::wait_for_path;
 use crate::tasks_browser::in_browser;
 
-async fn sign_in(c: &Client, server: &Server, email: &str) -> anyhow::Result<()> {
+pub(crate) async fn sign_in(c: &Client, server: &Server, email: &str) -> anyhow::Result<()> {
     c.delete_all_cookies().await?;
     c.goto(&server.url("/login")).await?;
     c.find(Locator::Id("email")).await?.send_keys(email).await?;

@@ -252,7 +252,7 @@ databases!(
 
 /// Another instance of `first`'s installation: the same database (so the same signing keys and
 /// sessions) and key-encryption key.
-async fn same_installation(first: &Server) -> anyhow::Result<Server> {
+pub(crate) async fn same_installation(first: &Server) -> anyhow::Result<Server> {
     let url = match first.backends.db {
         Db::Sqlite => format!("sqlite://{}", first.data_dir.join("extranet.db").display()),
         Db::Postgres => first.pg_url().context("pg url")?.to_owned(),

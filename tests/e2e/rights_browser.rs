@@ -9,32 +9,15 @@ use std::time::Duration;
 
 use anyhow::{Context, ensure};
 use extranet_tests::mail::{link, wait_for_subject};
-use extranet_tests::{Server, TestEnv, databases};
+use extranet_tests::{TestEnv, databases};
 use fantoccini::{Client, Locator};
 use serde_json::json;
 
-use crate::access::{PASSWORD, login};
+use crate::access::login;
+use crate::consent_browser::sign_in;
 use crate::documents_browser::wait_for_path;
 use crate::rights::{set_clock, start, step, unique, wait_for_body};
 use crate::tasks_browser::in_browser;
-
-async fn sign_in(c: &Client, server: &Server, email: &str) -> anyhow::Result<()> {
-    c.delete_all_cookies().await?;
-    c.goto(&server.url("/login")).await?;
-    c.find(Locator::Id("email")).await?.send_keys(email).await?;
-    c.find(Locator::Id("password"))
-        .await?
-        .send_keys(PASSWORD)
-        .await?;
-    c.find(Locator::Id("sign-in-submit")).await?.click().await?;
-    wait_for_path(c, "/home", "").await?;
-    c.find(Locator::Css("a[data-lang='en']"))
-        .await?
-        .click()
-        .await?;
-    wait_for_path(c, "/home", "").await?;
-    Ok(())
-}
 
 /// Waits until element `id` says `needle`; its text.
 async fn wait_text(c: &Client, id: &str, needle: &str) -> anyhow::Result<String> {

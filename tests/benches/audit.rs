@@ -1,7 +1,7 @@
 //! The price of the audit record on a read: authenticated `GET /api/v1/people` over HTTPS at
 //! `BENCH_CONNECTIONS` (default 64) connections against the same request on the same build
 //! with the audit write switched off — a feature (`extranet-audit/bench-unaudited`) that only
-//! this bench's build of the binary has, read from `EXTRANET_BENCH_UNAUDITED`.
+//! this bench's build of the binary has, read from `BENCH_UNAUDITED`.
 //!
 //! `cargo bench -p extranet-tests --bench audit` (PostgreSQL from `infra/scripts/test-env.sh`
 //! when set). For SQLite and PostgreSQL: both servers run side by side on fresh databases with
@@ -200,7 +200,7 @@ async fn serve(bin: &Path, inst: &Installation, unaudited: bool) -> anyhow::Resu
         .kill_on_drop(true)
         .envs(inst.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     if unaudited {
-        cmd.env("EXTRANET_BENCH_UNAUDITED", "1");
+        cmd.env("BENCH_UNAUDITED", "1");
     }
     let dir = inst
         .env

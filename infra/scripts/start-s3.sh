@@ -3,7 +3,7 @@
 #
 #   port         ${TEST_EXTRANET_S3_PORT:-8014} on 127.0.0.1
 #   data         ${TEST_EXTRANET_S3_DIR:-${TMPDIR:-/tmp}/extranet-s3}  (one directory per bucket)
-#   bucket       extranet-test
+#   buckets      extranet-test (documents), extranet-audit-test (audit checkpoints)
 #   credentials  extranet-test / extranet-test-secret  (test-only)
 #   log, pid     extranet-s3.log, extranet-s3.pid next to the data directory
 #
@@ -15,6 +15,7 @@ readonly S3S_VERSION=0.14.1 # 0.17 needs a newer rustc
 readonly PORT="${TEST_EXTRANET_S3_PORT:-8014}"
 readonly DATA="${TEST_EXTRANET_S3_DIR:-${TMPDIR:-/tmp}/extranet-s3}"
 readonly BUCKET=extranet-test
+readonly AUDIT_BUCKET=extranet-audit-test
 readonly ACCESS_KEY=extranet-test
 readonly SECRET_KEY=extranet-test-secret # test-only credential
 readonly INSTALL_PATTERN="cargo install --locked s3s-fs"
@@ -56,6 +57,9 @@ install_s3s_fs() {
 }
 
 main() {
+    # s3s-fs serves each directory as a bucket; made even when a server already runs.
+    mkdir -p "$DATA/$BUCKET" "$DATA/$AUDIT_BUCKET" 2>/dev/null ||
+        die "cannot create the buckets under $DATA"
     port_answers && return 0
 
     local bin parent log pidfile help pid i
@@ -68,7 +72,6 @@ main() {
         [[ $help == *"$flag"* ]] || die "installed s3s-fs has no $flag flag (expected $S3S_VERSION)"
     done
 
-    mkdir -p "$DATA/$BUCKET" 2>/dev/null || die "cannot create data directory $DATA/$BUCKET"
     parent=$(dirname "$DATA")
     log="$parent/extranet-s3.log"
     pidfile="$parent/extranet-s3.pid"

@@ -35,10 +35,30 @@ async fn reads(servers: &[&Server], token: &str, path: &str, n: usize) -> anyhow
     Ok(ok)
 }
 
+/// The appender's counters from `/metrics`: (batches committed, records in them).
+async fn batching(server: &Server) -> anyhow::Result<(u64, u64)> {
+    let text = server
+        .client()?
+        .get(server.url("/metrics"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let value = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+            .with_context(|| format!("{name} in /metrics"))
+    };
+    Ok((
+        value("audit_batches_total")?,
+        value("audit_batched_records_total")?,
+    ))
+}
+
 databases!(
     /// 64 clients read a colleague's record at once, on one instance and then on two sharing
-    /// the database: every 200 has exactly one record, no number is missing or doubled, and
-    /// the chain verifies.
+    /// the database: every 200 has exactly one record, written in fewer transactions than
+    /// records; no number is missing or doubled, and the chain verifies.
     async fn reads_at_once_each_leave_one_record_and_the_chain_holds(b: Backends) {
         let first = ServerBuilder::new(b).start().await?;
         let org = first.create_client_org("Gelijktijdig NV").await?;
@@ -65,6 +85,12 @@ databases!(
         let answered = reads(&[&first], &token, &path, 640).await?;
         assert_eq!(answered, 640);
         assert_eq!(count(&first, &recorded).await? - before, 640);
+        // They were group-committed: fewer transactions than records.
+        let (batches, records) = batching(&first).await?;
+        assert!(
+            records >= 640 && batches < records,
+            "{batches} batches for {records} records"
+        );
 
         let second = same_installation(&first).await?;
         let answered = reads(&[&first, &second], &token, &path, 640).await?;
@@ -183,5 +209,178 @@ databases!(
             "{err}"
         );
         server.stop().await
+    }
+);
+
+/// An installation that exports its checkpoints everywhere it can: a directory, the audit
+/// bucket (S3 runs), and the coordinator's mailbox (the SMTP sink).
+fn exporting(
+    b: extranet_tests::Backends,
+    coordinator: &str,
+    dir: &std::path::Path,
+    prefix: &str,
+) -> ServerBuilder {
+    let env = extranet_tests::TestEnv::get();
+    let mut builder = ServerBuilder::new(b)
+        .env("EXTRANET_PRIVACY__COORDINATOR_EMAIL", coordinator)
+        .env("EXTRANET_AUDIT__CHECKPOINT_DIR", dir.display().to_string())
+        .env("EXTRANET_MAIL__TRANSPORT", "smtp")
+        .env("EXTRANET_MAIL__SMTP_HOST", "127.0.0.1")
+        .env("EXTRANET_MAIL__SMTP_PORT", env.smtp_port.to_string())
+        .env("EXTRANET_MAIL__SMTP_TLS", "none")
+        .env("EXTRANET_MAIL__POLL_SECS", "1");
+    if b.store == extranet_tests::Store::S3 {
+        for (k, v) in [
+            ("ENDPOINT", env.s3_endpoint),
+            ("BUCKET", env.s3_audit_bucket),
+            ("ACCESS_KEY_ID", env.s3_access_key),
+            ("SECRET_ACCESS_KEY", env.s3_secret_key),
+            ("ALLOW_HTTP", "true".to_owned()),
+            ("PREFIX", prefix.to_owned()),
+        ] {
+            builder = builder.env(&format!("EXTRANET_AUDIT__CHECKPOINT_S3__{k}"), v);
+        }
+    }
+    builder
+}
+
+/// The compact JWS in a checkpoint mail: the line of three base64url parts.
+fn jws_in(body: &str) -> anyhow::Result<String> {
+    body.lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("eyJ") && l.split('.').count() == 3)
+        .map(str::to_owned)
+        .context("no checkpoint in the mail")
+}
+
+/// The checkpoints in the audit bucket under `prefix`: (key, content).
+async fn in_bucket(prefix: &str) -> anyhow::Result<Vec<(String, String)>> {
+    use object_store::{ObjectStore, ObjectStoreExt};
+    let env = extranet_tests::TestEnv::get();
+    let s3 = object_store::aws::AmazonS3Builder::new()
+        .with_endpoint(env.s3_endpoint)
+        .with_bucket_name(env.s3_audit_bucket)
+        .with_region("us-east-1")
+        .with_access_key_id(env.s3_access_key)
+        .with_secret_access_key(env.s3_secret_key)
+        .with_allow_http(true)
+        .build()?;
+    let path = object_store::path::Path::from(format!("{prefix}/audit-checkpoints"));
+    let mut listed = s3.list(Some(&path));
+    let mut out = Vec::new();
+    while let Some(meta) = listed.next().await {
+        let location = meta?.location;
+        let text = String::from_utf8(s3.get(&location).await?.bytes().await?.to_vec())?;
+        out.push((location.to_string(), text));
+    }
+    Ok(out)
+}
+
+extranet_tests::matrix!(
+    /// Checkpoints leave the database: each instance signs one at start and writes it to the
+    /// checkpoint directory and (S3) the audit bucket; the privacy coordinator is mailed the
+    /// period's first, by one instance of two; `audit checkpoint --mail` mails one on demand.
+    /// What arrives verifies against /.well-known/jwks.json and with `audit verify --checkpoint`.
+    async fn checkpoints_are_exported_to_a_directory_a_bucket_and_the_coordinator(b: Backends) {
+        let coordinator = crate::rights::unique("dpo");
+        let dir = tempfile::tempdir()?;
+        let prefix = format!("t-{}", uuid::Uuid::new_v4().simple());
+        let first = exporting(b, &coordinator, dir.path(), &prefix)
+            .start()
+            .await?;
+        let smtp = extranet_tests::TestEnv::get().smtp_dir;
+        let subject = "audit log checkpoint";
+        let wait = std::time::Duration::from_secs(30);
+        let mailed =
+            extranet_tests::mail::wait_for_subject(&smtp, &coordinator, subject, wait).await?;
+        let jws = jws_in(&mailed.body)?;
+        let claims = crate::rights::verify_with_jwks(&first, &jws)
+            .await?
+            .context("the mailed checkpoint verifies against the published keys")?;
+        assert!(
+            claims["seq"].as_i64().is_some() && claims["hash"].is_string(),
+            "{claims}"
+        );
+
+        // A second instance signs its own at start, but the period's mail is sent already.
+        let url = match b.db {
+            extranet_tests::Db::Sqlite => {
+                format!("sqlite://{}", first.data_dir.join("extranet.db").display())
+            }
+            extranet_tests::Db::Postgres => first.pg_url().context("pg url")?.to_owned(),
+        };
+        let kek = first.data_dir.join(extranet_tests::server::TEST_KEK_FILE);
+        let second = exporting(b, &coordinator, dir.path(), &prefix)
+            .env("EXTRANET_DATABASE__URL", url)
+            .env(
+                "EXTRANET_KEYS__ENCRYPTION_KEY_FILE",
+                kek.display().to_string(),
+            )
+            .start()
+            .await?;
+        let deadline = tokio::time::Instant::now() + wait;
+        while count(&first, "SELECT COUNT(*) FROM audit_checkpoint").await? < 2 {
+            anyhow::ensure!(
+                tokio::time::Instant::now() < deadline,
+                "no second checkpoint"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        assert_eq!(
+            count(&first, "SELECT COUNT(mail_slot) FROM audit_checkpoint").await?,
+            1,
+            "one mail for the period"
+        );
+
+        // On demand, with --mail.
+        let (status, out, err) = first
+            .command(&["audit", "checkpoint", "--mail"], "")
+            .await?;
+        assert!(status.success(), "{out}{err}");
+        assert!(out.contains(&format!("mailed to {coordinator}")), "{out}");
+        let made = out
+            .lines()
+            .last()
+            .context("the checkpoint")?
+            .trim()
+            .to_owned();
+        let body = crate::rights::wait_for_body(&coordinator, &made)
+            .await?
+            .body;
+        assert!(
+            body.contains("extranet audit verify --checkpoint"),
+            "{body}"
+        );
+        let file = dir.path().join("mailed.jws");
+        std::fs::write(&file, jws_in(&body)?)?;
+        let f = file.display().to_string();
+        let (status, out, err) = first
+            .command(&["audit", "verify", "--checkpoint", &f], "")
+            .await?;
+        assert!(status.success(), "{out}{err}");
+        let all = extranet_tests::mail::wait_for_count(&smtp, &coordinator, 2, wait).await?;
+        assert_eq!(all.len(), 2, "the period's mail and the one asked for");
+
+        // Every checkpoint is in the directory, and on S3 in the audit bucket too.
+        let mut files: Vec<String> = std::fs::read_dir(dir.path())?
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("checkpoint-"))
+            .collect();
+        files.sort();
+        assert_eq!(files.len(), 3, "{files:?}");
+        let newest = std::fs::read_to_string(dir.path().join(&files[2]))?;
+        assert_eq!(newest.trim(), made);
+        if b.store == extranet_tests::Store::S3 {
+            let objects = in_bucket(&prefix).await?;
+            assert_eq!(objects.len(), 3, "{objects:?}");
+            assert!(
+                objects
+                    .iter()
+                    .any(|(k, v)| k.ends_with(&files[2]) && v.trim() == made)
+            );
+        }
+        second.stop().await?;
+        first.stop().await
     }
 );

@@ -34,7 +34,7 @@ pub(crate) fn unique(local: &str) -> String {
 }
 
 /// Verifies a compact JWS with the keys published at /.well-known/jwks.json, as anyone would.
-async fn verify_with_jwks(server: &Server, jws: &str) -> anyhow::Result<Option<Value>> {
+pub(crate) async fn verify_with_jwks(server: &Server, jws: &str) -> anyhow::Result<Option<Value>> {
     let jwks: Value = server
         .client()?
         .get(server.url("/.well-known/jwks.json"))

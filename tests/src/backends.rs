@@ -47,6 +47,8 @@ pub struct TestEnv {
     pub pg_admin_url: String,
     pub s3_endpoint: String,
     pub s3_bucket: String,
+    /// A second bucket, for what must not share the documents' (the audit log's checkpoints).
+    pub s3_audit_bucket: String,
     pub s3_access_key: String,
     pub s3_secret_key: String,
     pub smtp_port: u16,
@@ -89,6 +91,7 @@ impl TestEnv {
             ),
             s3_endpoint: var("TEST_EXTRANET_S3_ENDPOINT", "http://127.0.0.1:8014"),
             s3_bucket: var("TEST_EXTRANET_S3_BUCKET", "extranet-test"),
+            s3_audit_bucket: var("TEST_EXTRANET_S3_AUDIT_BUCKET", "extranet-audit-test"),
             s3_access_key: var("TEST_EXTRANET_S3_ACCESS_KEY", "extranet-test"),
             s3_secret_key: var("TEST_EXTRANET_S3_SECRET_KEY", "extranet-test-secret"),
             smtp_port: var("TEST_EXTRANET_SMTP_PORT", "2525")

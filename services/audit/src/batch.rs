@@ -97,6 +97,9 @@ async fn run(db: Db, mut jobs: mpsc::Receiver<Job>) {
             .await;
         match res {
             Ok(written) => {
+                // How well batching works under load shows in `/metrics`: records ÷ batches.
+                metrics::counter!("audit_batches_total").increment(1);
+                metrics::counter!("audit_batched_records_total").increment(written.len() as u64);
                 for (job, e) in batch.into_iter().zip(written) {
                     let _ = job.done.send(Ok(e));
                 }

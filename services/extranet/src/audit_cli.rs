@@ -1,4 +1,4 @@
-//! `extranet audit verify [--checkpoint FILE]` and `extranet audit checkpoint [--output FILE]`:
+//! `extranet audit verify [--checkpoint FILE]` and `extranet audit checkpoint [--output FILE] [--mail]`:
 //! the chain checked, and its head signed so that a log truncated and rewound later — which
 //! the chain alone cannot tell — is caught against a checkpoint kept elsewhere.
 
@@ -7,47 +7,26 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use extranet_audit::VerifyReport;
 use extranet_identity::tokens::{CHECKPOINT_TYPE, KeyRing};
-use extranet_platform::{Clock, Db, SystemClock};
-use serde::{Deserialize, Serialize};
+use extranet_platform::{Db, SystemClock};
 
+use crate::checkpoints::{self, Checkpoint, Mailing};
 use crate::config::Config;
 
-/// What a checkpoint says: the log held `seq` entries, the last with `hash`, at `at`.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Checkpoint {
-    pub seq: i64,
-    pub hash: String,
-    /// RFC 3339.
-    pub at: String,
-    /// The installation (`site.name`).
-    pub iss: String,
-}
-
-/// Signs the head now, stores the checkpoint and returns its compact JWS.
-pub async fn make(
-    db: &Db,
-    config: &Config,
-    clock: &dyn Clock,
-) -> anyhow::Result<(Checkpoint, String)> {
-    let (seq, hash) = extranet_audit::head(db).await?;
-    let now = clock.now();
-    let claims = Checkpoint {
-        seq,
-        hash,
-        at: now.format(&time::format_description::well_known::Rfc3339)?,
-        iss: config.site.name.clone(),
-    };
-    let ring = KeyRing::load(db, clock, &config.sealer()?).await?;
-    let jws = ring.sign_published(&claims, CHECKPOINT_TYPE)?;
-    extranet_audit::checkpoint::store(db, claims.seq, &claims.hash, now, &jws).await?;
-    Ok((claims, jws))
-}
-
-pub async fn checkpoint(config: &Config, output: Option<&Path>) -> anyhow::Result<()> {
+pub async fn checkpoint(config: &Config, output: Option<&Path>, mail: bool) -> anyhow::Result<()> {
+    if mail && config.privacy.coordinator_email.is_none() {
+        bail!("--mail: privacy.coordinator_email is not set");
+    }
     let db = crate::admin::open(config).await?;
-    let made = make(&db, config, &SystemClock).await;
+    let base_url = config
+        .server
+        .public_url
+        .as_ref()
+        .map(|u| u.as_str().trim_end_matches('/').to_owned())
+        .unwrap_or_else(|| crate::startup::local_url(config.server.listen));
+    let mailing = if mail { Mailing::Now } else { Mailing::Never };
+    let made = checkpoints::make(&db, config, &SystemClock, &base_url, mailing).await;
     db.close().await;
-    let (claims, jws) = made?;
+    let (claims, jws, exported) = made?;
     if let Some(path) = output {
         std::fs::write(path, format!("{jws}\n"))
             .with_context(|| format!("writing {}", path.display()))?;
@@ -56,6 +35,15 @@ pub async fn checkpoint(config: &Config, output: Option<&Path>) -> anyhow::Resul
         "checkpoint: {} entries, last hash {} ({})",
         claims.seq, claims.hash, claims.at
     );
+    if let Some(f) = &exported.file {
+        println!("written to {}", f.display());
+    }
+    if let (Some(key), Some(s3)) = (&exported.object, &config.audit.checkpoint_s3) {
+        println!("written to bucket {} as {key}", s3.bucket);
+    }
+    if let Some(to) = &exported.mailed {
+        println!("mailed to {to}");
+    }
     if output.is_none() {
         println!("{jws}");
     }
@@ -97,35 +85,4 @@ async fn check(
     let c: Checkpoint = serde_json::from_value(claims)
         .with_context(|| format!("{}: not a checkpoint", path.display()))?;
     Ok(extranet_audit::verify_checkpoint(db, c.seq, &c.hash).await?)
-}
-
-/// Signs and stores a checkpoint every `audit.checkpoint_secs`, and writes it to
-/// `audit.checkpoint_dir` when set; a failure is logged and tried again next time.
-pub fn spawn_checkpoints(db: Db, config: Config, shutdown: tokio_util::sync::CancellationToken) {
-    let every = config.audit.checkpoint_secs;
-    if every == 0 {
-        return;
-    }
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(every));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = shutdown.cancelled() => return,
-            }
-            match make(&db, &config, &SystemClock).await {
-                Ok((c, jws)) => {
-                    tracing::info!(entries = c.seq, "audit checkpoint signed");
-                    if let Some(dir) = &config.audit.checkpoint_dir {
-                        let path = dir.join(format!("checkpoint-{}.jws", c.seq));
-                        if let Err(e) = std::fs::write(&path, format!("{jws}\n")) {
-                            tracing::error!(path = %path.display(), error = %e, "audit checkpoint not written");
-                        }
-                    }
-                }
-                Err(e) => tracing::error!(error = %e, "audit checkpoint failed"),
-            }
-        }
-    });
 }

@@ -176,11 +176,15 @@ pub enum AuditCommand {
         checkpoint: Option<std::path::PathBuf>,
     },
     /// Sign the log's head (its number of entries and last hash) with the installation's
-    /// receipt key, published at /.well-known/jwks.json, and store it; with --output, write it
-    /// to a file too. Keep checkpoints outside the database: they prove what the log held.
+    /// receipt key, published at /.well-known/jwks.json, and store it; also write it where
+    /// [audit] says (checkpoint_dir, checkpoint_s3); with --output, to a file too; with --mail,
+    /// mail it to the privacy coordinator. Keep checkpoints outside the database: they prove
+    /// what the log held.
     Checkpoint {
         #[arg(long)]
         output: Option<std::path::PathBuf>,
+        #[arg(long)]
+        mail: bool,
     },
 }
 
@@ -270,11 +274,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::audit_cli::verify(&config, checkpoint.as_deref()).await
         }
         Command::Audit {
-            command: AuditCommand::Checkpoint { output },
+            command: AuditCommand::Checkpoint { output, mail },
         } => {
             let config = Config::load(file, Config::default())?;
             crate::telemetry::init(&config.log);
-            crate::audit_cli::checkpoint(&config, output.as_deref()).await
+            crate::audit_cli::checkpoint(&config, output.as_deref(), mail).await
         }
         Command::Keys {
             command: KeysCommand::NewEncryptionKey,

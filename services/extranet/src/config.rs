@@ -91,6 +91,13 @@ pub struct AuditConfig {
     /// A directory each checkpoint is also written to (`checkpoint-<entries>.jws`): mount
     /// storage there that the database's administrators cannot rewrite.
     pub checkpoint_dir: Option<PathBuf>,
+    /// A bucket of its own (not the documents') each checkpoint is also written to, under
+    /// `audit-checkpoints/`. Give it S3 Object Lock with a default retention, so that no one
+    /// can delete or replace a checkpoint before that retention ends.
+    pub checkpoint_s3: Option<S3Config>,
+    /// The privacy coordinator (`privacy.coordinator_email`) is mailed the first checkpoint of
+    /// every period of this many seconds, by one instance; 0: never.
+    pub checkpoint_mail_secs: u64,
 }
 
 impl Default for AuditConfig {
@@ -98,6 +105,8 @@ impl Default for AuditConfig {
         AuditConfig {
             checkpoint_secs: 3600,
             checkpoint_dir: None,
+            checkpoint_s3: None,
+            checkpoint_mail_secs: 86_400,
         }
     }
 }
@@ -889,6 +898,57 @@ impl Default for DatabaseConfig {
     }
 }
 
+impl S3Config {
+    /// Checks a bucket's settings; `key` names the section in errors (`storage.s3`, …).
+    fn validate(&self, key: &str) -> Result<(), ConfigError> {
+        let at = |field: &str| format!("{key}.{field}");
+        if self.bucket.trim().is_empty() {
+            return Err(invalid(at("bucket"), "is required"));
+        }
+        if self.region.trim().is_empty() {
+            return Err(invalid(at("region"), "must not be empty"));
+        }
+        if let Some(ep) = &self.endpoint {
+            let u = url::Url::parse(ep)
+                .map_err(|e| invalid(at("endpoint"), format!("not a URL: {e}")))?;
+            if u.scheme() == "http" && !self.allow_http {
+                return Err(invalid(
+                    at("endpoint"),
+                    format!("is http:// but {key}.allow_http is false"),
+                ));
+            }
+        }
+        if self.access_key_id.expose().is_empty() || self.secret_access_key.expose().is_empty() {
+            return Err(invalid(
+                at("access_key_id"),
+                "access_key_id and secret_access_key are required for S3",
+            ));
+        }
+        if self.request_timeout_secs == 0 {
+            return Err(invalid(at("request_timeout_secs"), "must be at least 1"));
+        }
+        Ok(())
+    }
+
+    /// The object store options for this bucket.
+    pub fn options(&self) -> S3Options {
+        S3Options {
+            endpoint: self.endpoint.clone(),
+            bucket: self.bucket.clone(),
+            region: self.region.clone(),
+            access_key_id: self.access_key_id.expose().to_owned(),
+            secret_access_key: self.secret_access_key.expose().to_owned(),
+            allow_http: self.allow_http,
+            virtual_hosted_style: self.virtual_hosted_style,
+            request_timeout: Duration::from_secs(self.request_timeout_secs),
+            prefix: self
+                .prefix
+                .clone()
+                .filter(|p| !p.trim_matches('/').is_empty()),
+        }
+    }
+}
+
 impl Default for S3Config {
     fn default() -> Self {
         S3Config {
@@ -920,12 +980,18 @@ pub enum ConfigError {
     #[error("configuration: {0}")]
     Load(String),
     #[error("configuration key `{key}`: {problem}")]
-    Invalid { key: &'static str, problem: String },
+    Invalid {
+        key: std::borrow::Cow<'static, str>,
+        problem: String,
+    },
 }
 
-fn invalid(key: &'static str, problem: impl Into<String>) -> ConfigError {
+fn invalid(
+    key: impl Into<std::borrow::Cow<'static, str>>,
+    problem: impl Into<String>,
+) -> ConfigError {
     ConfigError::Invalid {
-        key,
+        key: key.into(),
         problem: problem.into(),
     }
 }
@@ -1010,38 +1076,27 @@ impl Config {
         }
         self.database_target()?;
         if self.storage.kind == StorageKind::S3 {
-            let s3 = &self.storage.s3;
-            if s3.bucket.trim().is_empty() {
+            self.storage.s3.validate("storage.s3")?;
+        }
+        if let Some(c) = &self.audit.checkpoint_s3 {
+            c.validate("audit.checkpoint_s3")?;
+            let documents = &self.storage.s3;
+            if self.storage.kind == StorageKind::S3
+                && c.bucket == documents.bucket
+                && c.endpoint == documents.endpoint
+            {
                 return Err(invalid(
-                    "storage.s3.bucket",
-                    "is required when storage.kind = \"s3\"",
+                    "audit.checkpoint_s3.bucket",
+                    "must not be the documents' bucket: checkpoints need a bucket of their own \
+                     (with object lock), documents must stay erasable",
                 ));
             }
-            if s3.region.trim().is_empty() {
-                return Err(invalid("storage.s3.region", "must not be empty"));
-            }
-            if let Some(ep) = &s3.endpoint {
-                let u = url::Url::parse(ep)
-                    .map_err(|e| invalid("storage.s3.endpoint", format!("not a URL: {e}")))?;
-                if u.scheme() == "http" && !s3.allow_http {
-                    return Err(invalid(
-                        "storage.s3.endpoint",
-                        "is http:// but storage.s3.allow_http is false",
-                    ));
-                }
-            }
-            if s3.access_key_id.expose().is_empty() || s3.secret_access_key.expose().is_empty() {
-                return Err(invalid(
-                    "storage.s3.access_key_id",
-                    "access_key_id and secret_access_key are required for S3",
-                ));
-            }
-            if s3.request_timeout_secs == 0 {
-                return Err(invalid(
-                    "storage.s3.request_timeout_secs",
-                    "must be at least 1",
-                ));
-            }
+        }
+        if self.audit.checkpoint_mail_secs != 0 && self.audit.checkpoint_mail_secs < 3600 {
+            return Err(invalid(
+                "audit.checkpoint_mail_secs",
+                "0 (never) or at least 3600 seconds",
+            ));
         }
         if !extranet_notify::sender::valid_sender(&self.mail.from) {
             return Err(invalid(
@@ -1102,23 +1157,7 @@ impl Config {
                     .clone()
                     .unwrap_or_else(|| self.data_dir.join("objects")),
             },
-            StorageKind::S3 => {
-                let s3 = &self.storage.s3;
-                StorageOptions::S3(S3Options {
-                    endpoint: s3.endpoint.clone(),
-                    bucket: s3.bucket.clone(),
-                    region: s3.region.clone(),
-                    access_key_id: s3.access_key_id.expose().to_owned(),
-                    secret_access_key: s3.secret_access_key.expose().to_owned(),
-                    allow_http: s3.allow_http,
-                    virtual_hosted_style: s3.virtual_hosted_style,
-                    request_timeout: Duration::from_secs(s3.request_timeout_secs),
-                    prefix: s3
-                        .prefix
-                        .clone()
-                        .filter(|p| !p.trim_matches('/').is_empty()),
-                })
-            }
+            StorageKind::S3 => StorageOptions::S3(self.storage.s3.options()),
         }
     }
 
@@ -1306,6 +1345,42 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(err.contains("storage.s3.bucket"), "{err}");
+    }
+
+    #[test]
+    fn checkpoints_need_a_bucket_of_their_own_and_a_sane_mail_period() {
+        let bucket = S3Config {
+            endpoint: Some("https://s3.example.net".into()),
+            bucket: "documents".into(),
+            access_key_id: Secret("id".into()),
+            secret_access_key: Secret("key".into()),
+            ..S3Config::default()
+        };
+        let mut c = Config::default();
+        c.storage.kind = StorageKind::S3;
+        c.storage.s3 = bucket.clone();
+        c.audit.checkpoint_s3 = Some(bucket.clone());
+        let err = validation_error(&c);
+        assert!(err.contains("audit.checkpoint_s3.bucket"), "{err}");
+        c.audit.checkpoint_s3 = Some(S3Config {
+            bucket: "audit".into(),
+            ..bucket.clone()
+        });
+        assert_eq!(validation_error(&c), "");
+        c.audit.checkpoint_s3 = Some(S3Config {
+            bucket: "audit".into(),
+            secret_access_key: Secret::default(),
+            ..bucket
+        });
+        let err = validation_error(&c);
+        assert!(err.contains("audit.checkpoint_s3.access_key_id"), "{err}");
+
+        let mut c = Config::default();
+        c.audit.checkpoint_mail_secs = 60;
+        let err = validation_error(&c);
+        assert!(err.contains("audit.checkpoint_mail_secs"), "{err}");
+        c.audit.checkpoint_mail_secs = 0;
+        assert_eq!(validation_error(&c), "");
     }
 
     fn validation_error(c: &Config) -> String {

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod api;
 pub mod app;
 mod audit_cli;
+mod checkpoints;
 pub mod cli;
 pub mod config;
 pub mod data_dir;

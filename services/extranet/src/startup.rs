@@ -112,7 +112,6 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
             .run(db.clone(), Arc::new(SystemClock), shutdown.clone()),
     );
     crate::http::metrics::spawn_upkeep(shutdown.clone());
-    crate::audit_cli::spawn_checkpoints(db.clone(), config.clone(), shutdown.clone());
     // Links in mails never come from a request's Host header.
     let base_url = config
         .server
@@ -120,6 +119,12 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
         .as_ref()
         .map(|u| u.as_str().trim_end_matches('/').to_owned())
         .unwrap_or_else(|| local_url(https_addr).trim_end_matches('/').to_owned());
+    crate::checkpoints::spawn(
+        db.clone(),
+        config.clone(),
+        base_url.clone(),
+        shutdown.clone(),
+    );
     if let Some(interval) = config.confirmation_interval() {
         let reminder = Arc::new(extranet_identity::confirmation::Reminder {
             db: db.clone(),
@@ -365,7 +370,7 @@ async fn bind(addr: SocketAddr, key: &str) -> anyhow::Result<TcpListener> {
 
 /// The listener as a URL, with `localhost` for loopback and wildcard addresses (the name the
 /// development certificate is for).
-fn local_url(addr: SocketAddr) -> String {
+pub(crate) fn local_url(addr: SocketAddr) -> String {
     let host = if addr.ip().is_loopback() || addr.ip().is_unspecified() {
         "localhost".to_owned()
     } else {

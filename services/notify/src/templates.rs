@@ -56,6 +56,7 @@ pub fn essential(template: &str) -> Option<&'static str> {
         }
         "rights-confirm" | "rights-received" | "rights-update" => Some("essential-account"),
         "rights-reminder" | "rights-overdue" => Some("essential-legal"),
+        "audit-checkpoint" => Some("essential-coordinator"),
         _ => None,
     }
 }
@@ -70,7 +71,8 @@ mod tests {
             "kind": "add", "date": "2027-01-04", "summary": "Hosting moves", "reason": "objection upheld",
             "decision": "upheld", "outcome": "exclude", "note": "agreed", "subject": "Spring", "body": "News",
             "rights": "access", "hours": 24, "number": "2026-0001", "due": "2027-01-04", "step": "closed",
-            "state": "refused", "ground": "legal_obligation", "receipt": "eyJ" });
+            "state": "refused", "ground": "legal_obligation", "receipt": "eyJ",
+            "entries": 42, "hash": "ab12", "at": "2027-01-04T10:00:00Z", "checkpoint": "eyJhbGciOi.eyJzZXEiOjQyfQ.c2ln" });
         for template in [
             "password-reset",
             "invitation",
@@ -85,6 +87,7 @@ mod tests {
             "rights-update",
             "rights-reminder",
             "rights-overdue",
+            "audit-checkpoint",
         ] {
             let mut seen = Vec::new();
             for lang in ["nl", "fr", "en"] {

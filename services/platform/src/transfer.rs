@@ -131,6 +131,16 @@ impl Objects {
         self.delete(key).await
     }
 
+    /// Writes a small object whole, in one request (an existing one is replaced; under S3
+    /// Object Lock with versioning, kept as an earlier version).
+    pub async fn put(&self, key: &str, data: Bytes) -> Result<()> {
+        self.store()
+            .put(&ObjectPath::from(key), data.into())
+            .await
+            .map(|_| ())
+            .map_err(|e| self.error(&e))
+    }
+
     /// Deletes an object; a missing object is not an error.
     pub async fn delete(&self, key: &str) -> Result<()> {
         match self.store().delete(&ObjectPath::from(key)).await {

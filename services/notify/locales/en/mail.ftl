@@ -90,6 +90,7 @@ newsletter-body =
 essential-security = You receive this message because it concerns your account's security; it is not a newsletter.
 essential-account = You receive this message because it concerns your account and the personal data we hold about you; it is not a newsletter.
 essential-legal = You receive this message because it is a legal notice about the processing of personal data; it is not a newsletter.
+essential-coordinator = You receive this message because you are the privacy coordinator named in this installation's configuration; it is not a newsletter.
 
 # privacy- the privacy notice changed (issue 16)
 privacy-notice-subject = { $site }: our privacy notice has changed (version { $version })
@@ -209,3 +210,13 @@ rights-overdue-body =
     Request { $number } was due on { $due } and is not closed.
 
     { $link }
+
+audit-checkpoint-subject = { $site }: audit log checkpoint ({ $entries } entries)
+audit-checkpoint-body =
+    This checkpoint records what the audit log held at { $at }: { $entries } entries, the last with hash { $hash }. It is signed with the keys published at /.well-known/jwks.json.
+
+    Keep this message where the extranet's administrators cannot change it. To prove that the log still holds everything up to this point and that nothing before it was altered, save the line below to a file and run: extranet audit verify --checkpoint FILE
+
+    { $checkpoint }
+
+    The audit log: { $link }

@@ -90,6 +90,7 @@ newsletter-body =
 essential-security = Vous recevez ce message parce qu'il concerne la sécurité de votre compte ; ce n'est pas une lettre d'information.
 essential-account = Vous recevez ce message parce qu'il concerne votre compte et les données à caractère personnel que nous conservons à votre sujet ; ce n'est pas une lettre d'information.
 essential-legal = Vous recevez ce message parce qu'il s'agit d'une notification légale concernant le traitement de données à caractère personnel ; ce n'est pas une lettre d'information.
+essential-coordinator = Vous recevez ce message parce que vous êtes le coordinateur vie privée désigné dans la configuration de cette installation ; ce n'est pas une lettre d'information.
 
 # privacy- la déclaration de confidentialité a changé (issue 16)
 privacy-notice-subject = { $site } : notre déclaration de confidentialité a changé (version { $version })
@@ -209,3 +210,13 @@ rights-overdue-body =
     La demande { $number } devait recevoir une réponse le { $due } et n'est pas clôturée.
 
     { $link }
+
+audit-checkpoint-subject = { $site } : point de contrôle du journal d'audit ({ $entries } entrées)
+audit-checkpoint-body =
+    Ce point de contrôle atteste ce que contenait le journal d'audit le { $at } : { $entries } entrées, la dernière avec l'empreinte { $hash }. Il est signé avec les clés publiées sur /.well-known/jwks.json.
+
+    Conservez ce message là où les administrateurs de l'extranet ne peuvent pas le modifier. Pour prouver que le journal contient toujours tout jusqu'à ce point et que rien n'a été modifié avant lui, enregistrez la ligne ci-dessous dans un fichier et exécutez : extranet audit verify --checkpoint FICHIER
+
+    { $checkpoint }
+
+    Le journal d'audit : { $link }

@@ -90,6 +90,7 @@ newsletter-body =
 essential-security = U ontvangt dit bericht omdat het de beveiliging van uw account betreft; het is geen nieuwsbrief.
 essential-account = U ontvangt dit bericht omdat het uw account en de persoonsgegevens die we over u bijhouden betreft; het is geen nieuwsbrief.
 essential-legal = U ontvangt dit bericht omdat het een wettelijke kennisgeving over de verwerking van persoonsgegevens is; het is geen nieuwsbrief.
+essential-coordinator = U ontvangt dit bericht omdat u de privacycoördinator bent die in de configuratie van deze installatie staat; het is geen nieuwsbrief.
 
 # privacy- de privacyverklaring is gewijzigd (issue 16)
 privacy-notice-subject = { $site }: onze privacyverklaring is gewijzigd (versie { $version })
@@ -209,3 +210,13 @@ rights-overdue-body =
     Verzoek { $number } moest op { $due } beantwoord zijn en is niet afgesloten.
 
     { $link }
+
+audit-checkpoint-subject = { $site }: controlepunt van het auditlogboek ({ $entries } regels)
+audit-checkpoint-body =
+    Dit controlepunt legt vast wat het auditlogboek bevatte op { $at }: { $entries } regels, de laatste met hash { $hash }. Het is ondertekend met de sleutels die op /.well-known/jwks.json gepubliceerd zijn.
+
+    Bewaar dit bericht waar de beheerders van het extranet het niet kunnen wijzigen. Om aan te tonen dat het logboek nog alles tot op dit punt bevat en dat niets daarvoor gewijzigd werd, slaat u de regel hieronder op in een bestand en voert u uit: extranet audit verify --checkpoint BESTAND
+
+    { $checkpoint }
+
+    Het auditlogboek: { $link }

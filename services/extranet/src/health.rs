@@ -1,4 +1,5 @@
-//! `/healthz` (the process answers) and `/readyz` (its database and object store answer).
+//! `/healthz` (the process answers) and `/readyz` (its database commits a write and its object
+//! store answers).
 
 use std::time::Duration;
 
@@ -23,7 +24,7 @@ pub async fn healthz() -> Response {
 
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let (db, objects) = tokio::join!(
-        tokio::time::timeout(CHECK_TIMEOUT, state.db.ping()),
+        tokio::time::timeout(CHECK_TIMEOUT, state.db.ping_write()),
         tokio::time::timeout(CHECK_TIMEOUT, state.objects.ping()),
     );
     let db_ok = check("database", db);

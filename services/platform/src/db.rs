@@ -136,12 +136,14 @@ impl Db {
                 let write = SqlitePoolOptions::new()
                     .max_connections(1)
                     .acquire_timeout(opts.acquire_timeout)
+                    .before_acquire(|conn, _| Box::pin(async move { Ok(usable(conn)) }))
                     .connect_with(base.clone())
                     .await
                     .map_err(fail)?;
                 let read = SqlitePoolOptions::new()
                     .max_connections(opts.max_connections.max(1))
                     .acquire_timeout(opts.acquire_timeout)
+                    .before_acquire(|conn, _| Box::pin(async move { Ok(usable(conn)) }))
                     .connect_with(base.read_only(true))
                     .await
                     .map_err(fail)?;
@@ -271,6 +273,28 @@ impl Db {
         .map_err(PlatformError::query)
     }
 
+    /// Whether the database commits a write now: one tiny write transaction on the row kept for
+    /// it (migration 0021), through the same writer as every other write. `SELECT 1` proves
+    /// neither that SQLite's one writer connection can begin a transaction nor that a commit
+    /// finds room on the disk; `BEGIN IMMEDIATE; ROLLBACK` proves the first only. The cost is
+    /// one small page written per probe.
+    pub async fn ping_write(&self) -> Result<()> {
+        crate::write_tx!(self, |tx| {
+            sqlx::query("UPDATE readiness SET probes = probes + 1 WHERE id = 1")
+                .execute(&mut *tx)
+                .await
+                .map(|done| done.rows_affected())
+        })
+        .await
+        .map_err(PlatformError::query)
+        .and_then(|rows| match rows {
+            1 => Ok(()),
+            _ => Err(PlatformError::Invalid(
+                "the readiness row is missing (migration 0021)".into(),
+            )),
+        })
+    }
+
     pub async fn close(&self) {
         match self {
             Db::Sqlite(s) => {
@@ -280,6 +304,21 @@ impl Db {
             Db::Postgres(pg) => pg.close().await,
         }
     }
+}
+
+/// A pooled SQLite connection is handed out only outside any transaction. When SQLite ends a
+/// transaction by itself (SQLITE_FULL, SQLITE_IOERR, `RAISE(ROLLBACK)`), the `ROLLBACK` sqlx
+/// sends afterwards fails and sqlx's transaction depth stays at 1: every later `BEGIN
+/// IMMEDIATE` on that connection would fail ("begin_with at non-zero transaction depth"), and
+/// SQLite keeps one writer connection. Such a connection is closed (SQLite rolls back whatever
+/// is left on close) and the pool opens a fresh one. The pool pings a connection before this
+/// check, so a rollback queued when the transaction was dropped has already run.
+fn usable(conn: &mut sqlx::SqliteConnection) -> bool {
+    let clean = !conn.is_in_transaction();
+    if !clean {
+        tracing::warn!("discarding a SQLite connection left inside a failed transaction");
+    }
+    clean
 }
 
 fn ensure_parent(path: &Path) -> Result<()> {

@@ -277,6 +277,7 @@ pub(crate) fn error_page_in(
         408 => ("error-408-title", "error-408-message"),
         413 => ("error-413-title", "error-413-message"),
         429 => ("error-429-title", "error-429-message"),
+        503 => ("error-503-title", "error-503-message"),
         s if s >= 500 => ("error-500-title", "error-500-message"),
         _ => ("error-400-title", "error-400-message"),
     };

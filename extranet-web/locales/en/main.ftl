@@ -137,6 +137,8 @@ error-429-title = Too many requests
 error-429-message = Please wait a moment before trying again.
 error-500-title = Something went wrong
 error-500-message = An unexpected error occurred on our side. It has been logged; please try again later.
+error-503-title = Temporarily unavailable
+error-503-message = A system this service depends on is not answering at the moment. Please try again in a few seconds.
 error-reference = Reference for the support desk: { $id }
 
 ## Who may see what: masked fields, my company, contacts, dossiers

@@ -137,6 +137,8 @@ error-429-title = Trop de demandes
 error-429-message = Veuillez patienter un instant avant de réessayer.
 error-500-title = Une erreur s'est produite
 error-500-message = Une erreur inattendue s'est produite de notre côté. Elle a été enregistrée ; veuillez réessayer plus tard.
+error-503-title = Temporairement indisponible
+error-503-message = Un système dont ce service dépend ne répond pas pour le moment. Veuillez réessayer dans quelques secondes.
 error-reference = Référence pour le support : { $id }
 
 ## Who may see what: masked fields, my company, contacts, dossiers

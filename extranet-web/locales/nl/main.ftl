@@ -137,6 +137,8 @@ error-429-title = Te veel verzoeken
 error-429-message = Wacht even voor u het opnieuw probeert.
 error-500-title = Er is iets misgegaan
 error-500-message = Er is aan onze kant een onverwachte fout opgetreden. Ze is geregistreerd; probeer het later opnieuw.
+error-503-title = Tijdelijk niet beschikbaar
+error-503-message = Een systeem waarvan deze dienst afhangt, antwoordt op dit moment niet. Probeer het over enkele seconden opnieuw.
 error-reference = Referentie voor de helpdesk: { $id }
 
 ## Who may see what: masked fields, my company, contacts, dossiers

@@ -72,6 +72,7 @@ pub fn service(
         .layer(edge::EdgeLayer::new(
             security::SecurityHeaders::new(config.server.hsts_max_age_secs),
             site,
+            state.db.outage().cloned(),
         ))
         .service(router(config, state))
 }

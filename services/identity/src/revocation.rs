@@ -394,8 +394,8 @@ impl Revocations {
     /// Keeps this instance's map current until `shutdown`: a read every [`POLL`] (and a prune
     /// now and then), and on PostgreSQL each new row as its transaction commits.
     pub async fn run(self: Arc<Self>, db: Db, clock: Arc<dyn Clock>, shutdown: CancellationToken) {
-        if let Db::Postgres(pool) = &db {
-            tokio::spawn(self.clone().listen(pool.clone(), shutdown.clone()));
+        if let Db::Postgres(pg) = &db {
+            tokio::spawn(self.clone().listen(pg.pool.clone(), shutdown.clone()));
         }
         let mut tick = tokio::time::interval(POLL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

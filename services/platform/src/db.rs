@@ -16,6 +16,7 @@ use sqlx::sqlite::{
 };
 
 use crate::error::{PlatformError, Result};
+pub use crate::outage::Outage;
 
 static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("../../migrations/sqlite");
 static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("../../migrations/postgres");
@@ -110,10 +111,26 @@ pub struct SqliteDb {
     pub write: SqlitePool,
 }
 
+/// PostgreSQL's pool, and whether its server is known to refuse connections
+/// ([`Outage`]: statements then fail at once instead of after the acquire timeout).
+#[derive(Debug, Clone)]
+pub struct PgDb {
+    pub pool: PgPool,
+    pub outage: Outage,
+}
+
+impl std::ops::Deref for PgDb {
+    type Target = PgPool;
+
+    fn deref(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Db {
     Sqlite(SqliteDb),
-    Postgres(PgPool),
+    Postgres(PgDb),
 }
 
 impl Db {
@@ -164,13 +181,14 @@ impl Db {
                 })?
                 .map_err(fail)?;
                 let _ = probe.close().await;
+                let outage = Outage::new(&options);
                 let pool = PgPoolOptions::new()
                     .max_connections(opts.max_connections.max(1))
                     .acquire_timeout(opts.acquire_timeout)
                     .connect_with(options)
                     .await
                     .map_err(fail)?;
-                Ok(Db::Postgres(pool))
+                Ok(Db::Postgres(PgDb { pool, outage }))
             }
         }
     }
@@ -182,12 +200,21 @@ impl Db {
         }
     }
 
+    /// What knows whether the server refuses connections (PostgreSQL; a SQLite file never
+    /// does): the HTTP edge answers server errors 503 with `Retry-After` while it does.
+    pub fn outage(&self) -> Option<&Outage> {
+        match self {
+            Db::Sqlite(_) => None,
+            Db::Postgres(pg) => Some(&pg.outage),
+        }
+    }
+
     /// Applies every pending migration of this backend. Safe to run from several instances at
     /// once: sqlx takes an advisory lock on PostgreSQL; SQLite serialises on its write lock.
     pub async fn migrate(&self) -> Result<()> {
         let res = match self {
             Db::Sqlite(s) => SQLITE_MIGRATOR.run(&s.write).await,
-            Db::Postgres(pg) => POSTGRES_MIGRATOR.run(pg).await,
+            Db::Postgres(pg) => POSTGRES_MIGRATOR.run(&pg.pool).await,
         };
         res.map_err(|source| PlatformError::Migrate {
             target: format!("{:?}", self.backend()).to_lowercase(),
@@ -229,7 +256,7 @@ impl Db {
                 "SELECT table_name::text, column_name::text FROM information_schema.columns \
                  WHERE table_schema = current_schema() AND table_name NOT LIKE '_sqlx%'",
             )
-            .fetch_all(pg)
+            .fetch_all(&pg.pool)
             .await
             .map_err(PlatformError::query)?,
         };
@@ -334,7 +361,9 @@ fn ensure_parent(path: &Path) -> Result<()> {
 }
 
 /// Runs the same expression against whichever pool `$db` holds: `read` or `write` selects the
-/// SQLite pool (PostgreSQL has one). The body is compiled once per backend.
+/// SQLite pool (PostgreSQL has one). The body is compiled once per backend; it evaluates to a
+/// `Result<_, sqlx::Error>`, and on PostgreSQL it runs under the [`Outage`] guard (so it is an
+/// async block there: a `?` or `return` inside leaves the body, not the enclosing function).
 #[macro_export]
 macro_rules! on_pool {
     ($db:expr, read, |$pool:ident| $body:expr) => {
@@ -344,8 +373,8 @@ macro_rules! on_pool {
                 $body
             }
             $crate::Db::Postgres(pg) => {
-                let $pool = pg;
-                $body
+                let $pool = &pg.pool;
+                pg.outage.guard(async { $body }).await
             }
         }
     };
@@ -356,8 +385,8 @@ macro_rules! on_pool {
                 $body
             }
             $crate::Db::Postgres(pg) => {
-                let $pool = pg;
-                $body
+                let $pool = &pg.pool;
+                pg.outage.guard(async { $body }).await
             }
         }
     };
@@ -381,13 +410,17 @@ macro_rules! write_tx {
                     Ok(out)
                 }
                 $crate::Db::Postgres(pg) => {
-                    let mut tx = pg.begin().await?;
-                    let out = {
-                        let $tx = &mut *tx;
-                        $body
-                    }?;
-                    tx.commit().await?;
-                    Ok(out)
+                    pg.outage
+                        .guard(async {
+                            let mut tx = pg.pool.begin().await?;
+                            let out = {
+                                let $tx = &mut *tx;
+                                $body
+                            }?;
+                            tx.commit().await?;
+                            Ok(out)
+                        })
+                        .await
                 }
             }
         }

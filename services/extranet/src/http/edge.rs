@@ -31,7 +31,8 @@ use std::time::Instant;
 
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use extranet_platform::outage::{Outage, RETRY_AFTER_SECS};
 use extranet_web::Site;
 use pin_project_lite::pin_project;
 use tower::{Layer, Service};
@@ -55,12 +56,19 @@ pub struct EdgeLayer {
 struct Shared {
     security: SecurityHeaders,
     site: Arc<Site>,
+    /// The database's outage watch (PostgreSQL): a server error while it refuses connections
+    /// is answered 503 with `Retry-After`.
+    outage: Option<Outage>,
 }
 
 impl EdgeLayer {
-    pub fn new(security: SecurityHeaders, site: Arc<Site>) -> EdgeLayer {
+    pub fn new(security: SecurityHeaders, site: Arc<Site>, outage: Option<Outage>) -> EdgeLayer {
         EdgeLayer {
-            shared: Arc::new(Shared { security, site }),
+            shared: Arc::new(Shared {
+                security,
+                site,
+                outage,
+            }),
         }
     }
 }
@@ -263,6 +271,7 @@ where
                     return Poll::Ready(Ok(finish(res, this.shared, this.id, *this.started)));
                 }
             };
+            let res = unavailable_if_refused(res, this.shared.outage.as_ref());
             match this.asked.take() {
                 Some(asked) if errors::needs_rendering(&res) => {
                     let site = this.shared.site.clone();
@@ -284,6 +293,21 @@ where
             }
         }
     }
+}
+
+/// A 500 raised while the database refuses connections failed because of that, not because of
+/// a bug of ours: the client is told to come back (503, `Retry-After`), in its language. Handlers
+/// need not tell a refused connection from other database errors, which their error types carry
+/// as text; the outage watch knows (`extranet_platform::outage`).
+fn unavailable_if_refused(res: Response, outage: Option<&Outage>) -> Response {
+    if res.status() != http::StatusCode::INTERNAL_SERVER_ERROR || !outage.is_some_and(Outage::is_open)
+    {
+        return res;
+    }
+    let mut out = http::StatusCode::SERVICE_UNAVAILABLE.into_response();
+    out.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+    out
 }
 
 /// The headers every response leaves with, and the request's last log line.
@@ -319,7 +343,7 @@ mod tests {
     use tower::ServiceExt;
 
     fn edge<S>(inner: S) -> Edge<S> {
-        EdgeLayer::new(SecurityHeaders::new(60), Arc::new(Site::default())).layer(inner)
+        EdgeLayer::new(SecurityHeaders::new(60), Arc::new(Site::default()), None).layer(inner)
     }
 
     fn get(path: &str) -> Request {

@@ -22,6 +22,7 @@ mod documents;
 mod documents_browser;
 mod erasure;
 mod errors;
+mod faults;
 mod home;
 mod hostile;
 mod https;

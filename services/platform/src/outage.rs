@@ -213,8 +213,14 @@ mod tests {
         let outage = outage_at(closed_port());
         let started = std::time::Instant::now();
         let res: Result<(), sqlx::Error> = outage.guard(std::future::pending()).await;
-        assert!(matches!(res, Err(sqlx::Error::Io(ref e)) if e.kind() == std::io::ErrorKind::ConnectionRefused));
-        assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+        assert!(
+            matches!(res, Err(sqlx::Error::Io(ref e)) if e.kind() == std::io::ErrorKind::ConnectionRefused)
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
         assert!(outage.is_open());
         // Later statements do not wait at all.
         let res: Result<(), sqlx::Error> = outage.guard(std::future::pending()).await;
@@ -223,7 +229,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_reachable_server_is_waited_for_and_closes_the_circuit() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let outage = outage_at(port);
         outage.0.open.store(true, Ordering::Release);

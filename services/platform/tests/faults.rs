@@ -23,7 +23,11 @@ async fn insert(db: &Db, v: &str) -> Result<(), sqlx::Error> {
 }
 
 async fn exec(db: &Db, sql: &'static str) -> Result<(), sqlx::Error> {
-    write_tx!(db, |tx| sqlx::query(sql).execute(&mut *tx).await.map(|_| ())).await
+    write_tx!(db, |tx| sqlx::query(sql)
+        .execute(&mut *tx)
+        .await
+        .map(|_| ()))
+    .await
 }
 
 async fn open(path: &Path) -> anyhow::Result<Db> {
@@ -122,7 +126,13 @@ impl Tmpfs {
     fn mount(path: &Path, size: &str) -> Option<Tmpfs> {
         std::fs::create_dir_all(path).ok()?;
         let out = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700"), "tmpfs"])
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
             .arg(path)
             .output();
         match out {

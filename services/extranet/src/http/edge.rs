@@ -300,7 +300,8 @@ where
 /// need not tell a refused connection from other database errors, which their error types carry
 /// as text; the outage watch knows (`extranet_platform::outage`).
 fn unavailable_if_refused(res: Response, outage: Option<&Outage>) -> Response {
-    if res.status() != http::StatusCode::INTERNAL_SERVER_ERROR || !outage.is_some_and(Outage::is_open)
+    if res.status() != http::StatusCode::INTERNAL_SERVER_ERROR
+        || !outage.is_some_and(Outage::is_open)
     {
         return res;
     }

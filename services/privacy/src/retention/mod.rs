@@ -410,6 +410,17 @@ impl Privacy {
             // What a batch handles leaves the condition (deleted, or anonymised once), so each
             // batch takes the first keys still matching: no cursor, and no sort.
             loop {
+                if !s.documents && matches!(rule.action, Action::Delete) {
+                    let p = progress(self.clock().now().unix_timestamp());
+                    let n =
+                        targets::take_and_delete(self.db(), s, cut, self.settings().batch, &p)
+                            .await?;
+                    p.commit(n);
+                    if n == 0 {
+                        break;
+                    }
+                    continue;
+                }
                 let keys = targets::next_keys(self.db(), s, cut, self.settings().batch).await?;
                 if keys.is_empty() {
                     break;

@@ -11,6 +11,7 @@ pub mod clock;
 pub mod db;
 pub mod error;
 pub mod objects;
+mod s3_uploads;
 pub mod sealed;
 pub mod settings;
 pub mod transfer;

@@ -62,6 +62,9 @@ pub(crate) struct OrphanRetry {
     seen: bool,
 }
 
+/// An intent due for collection: id, object key, multipart id, failures so far.
+type DueIntent = (Uuid, String, Option<String>, i32);
+
 pub(crate) type OrphanRetries = std::sync::Mutex<HashMap<String, OrphanRetry>>;
 
 fn secs(d: Duration) -> i64 {
@@ -116,7 +119,7 @@ impl Documents {
     async fn collect_intents(&self, done: &mut Collected) {
         let now = self.clock().now().unix_timestamp();
         let cutoff = now.saturating_sub(secs(self.settings.stale_after));
-        let due: Result<Vec<(Uuid, String, Option<String>, i32)>> =
+        let due: Result<Vec<DueIntent>> =
             on_pool!(self.db(), read, |pool| {
                 sqlx::query_as(
                     "SELECT id, object_key, multipart_id, collect_failures FROM document_upload \
@@ -369,7 +372,8 @@ mod tests {
         assert_eq!(backoff(every, 1), every);
         assert_eq!(backoff(every, 2), every * 2);
         assert_eq!(backoff(every, 4), every * 8);
-        assert_eq!(backoff(every, 6), MAX_BACKOFF);
+        assert_eq!(backoff(every, 6), every * 32);
+        assert_eq!(backoff(every, 7), MAX_BACKOFF);
         assert_eq!(backoff(every, u32::MAX), MAX_BACKOFF);
         let daily = Duration::from_secs(86_400);
         assert_eq!(backoff(daily, 3), daily);

@@ -141,3 +141,65 @@ mod tests {
         assert!(Listing::parse("<Error><Code>NotImplemented</Code></Error>").is_err());
     }
 }
+
+/// Against a server that implements `ListMultipartUploads` (s3s-fs, the usual test server, does
+/// not): `moto_server -H 127.0.0.1 -p 5057`, then
+/// `TEST_EXTRANET_MOTO_ENDPOINT=http://127.0.0.1:5057 cargo test -p extranet-platform -- --ignored listing`.
+#[cfg(test)]
+mod against_a_server {
+    use std::time::Duration;
+
+    use object_store::multipart::MultipartStore;
+
+    use super::*;
+    use crate::objects::{Kind, Objects, S3Options, StorageOptions};
+
+    #[tokio::test]
+    #[ignore = "needs an S3 server with ListMultipartUploads (moto_server)"]
+    async fn listing_tells_a_live_upload_from_a_gone_one() -> anyhow::Result<()> {
+        let endpoint = std::env::var("TEST_EXTRANET_MOTO_ENDPOINT")?;
+        let bucket = format!("b{}", uuid::Uuid::new_v4().simple());
+        // moto creates a bucket on a plain PUT.
+        let created = create_bucket(&format!("{endpoint}/{bucket}")).await?;
+        anyhow::ensure!(created < 300, "bucket not created: {created}");
+        let objects = Objects::connect(&StorageOptions::S3(S3Options {
+            endpoint: Some(endpoint),
+            bucket,
+            region: "us-east-1".into(),
+            access_key_id: "k".into(),
+            secret_access_key: "s".into(),
+            allow_http: true,
+            virtual_hosted_style: false,
+            request_timeout: Duration::from_secs(10),
+            prefix: Some("inst".into()),
+        }))
+        .await?;
+        let Kind::S3 { s3, prefix, http } = objects.kind() else {
+            anyhow::bail!("not S3")
+        };
+        let path = Kind::s3_path(prefix, &ObjectPath::from("documents/k"));
+        let id = s3.create_multipart(&path).await?;
+        assert_eq!(upload_listed(s3, http, &path, &id).await, Ok(true));
+        s3.abort_multipart(&path, &id).await?;
+        assert_eq!(upload_listed(s3, http, &path, &id).await, Ok(false));
+        objects.discard("documents/k", Some(&id)).await?;
+        Ok(())
+    }
+
+    async fn create_bucket(url: &str) -> anyhow::Result<u16> {
+        let out = tokio::process::Command::new("curl")
+            .args([
+                "-s",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "-X",
+                "PUT",
+                url,
+            ])
+            .output()
+            .await?;
+        Ok(String::from_utf8(out.stdout)?.parse()?)
+    }
+}

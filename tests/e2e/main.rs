@@ -13,6 +13,7 @@ mod backoffice_browser;
 mod backoffice_pages;
 mod browser;
 mod cli;
+mod collector;
 mod confirmation;
 mod consent;
 mod consent_browser;

@@ -70,6 +70,8 @@ pub struct Documents {
     pub(crate) directory: Arc<Directory>,
     pub(crate) objects: Objects,
     pub(crate) settings: Settings,
+    /// Orphan objects whose deletion failed, and when to try again (see `collect`).
+    pub(crate) orphan_retries: crate::collect::OrphanRetries,
 }
 
 impl Documents {
@@ -78,6 +80,7 @@ impl Documents {
             directory,
             objects,
             settings,
+            orphan_retries: Default::default(),
         }
     }
 

@@ -12,6 +12,7 @@ pub mod db;
 pub mod error;
 pub mod objects;
 pub mod outage;
+mod s3_uploads;
 pub mod sealed;
 pub mod settings;
 pub mod transfer;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::client::{HttpClient, HttpConnector, ReqwestConnector};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
 use object_store::{ClientOptions, ObjectStore, RetryConfig};
@@ -68,6 +69,8 @@ pub(crate) enum Kind {
     S3 {
         s3: Arc<AmazonS3>,
         prefix: Option<ObjectPath>,
+        /// For the one request object_store has no call for (`s3_uploads`).
+        http: HttpClient,
     },
 }
 
@@ -141,6 +144,12 @@ impl Objects {
                     retry_timeout: s3.request_timeout,
                     ..RetryConfig::default()
                 };
+                let http = ReqwestConnector::default()
+                    .connect(&client)
+                    .map_err(|source| PlatformError::ObjectStore {
+                        target: describe.clone(),
+                        detail: concise(&source),
+                    })?;
                 let mut builder = AmazonS3Builder::new()
                     .with_bucket_name(&s3.bucket)
                     .with_region(&s3.region)
@@ -169,7 +178,11 @@ impl Objects {
                 };
                 Ok(Objects {
                     store,
-                    kind: Kind::S3 { s3: client, prefix },
+                    kind: Kind::S3 {
+                        s3: client,
+                        prefix,
+                        http,
+                    },
                     describe,
                 })
             }

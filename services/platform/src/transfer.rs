@@ -68,7 +68,7 @@ impl Objects {
                     .map_err(|e| self.error(&e))?;
                 (Sink::Local(upload), None, LOCAL_PART)
             }
-            Kind::S3 { s3, prefix } => {
+            Kind::S3 { s3, prefix, .. } => {
                 let path = Kind::s3_path(prefix, &path);
                 let id = s3
                     .create_multipart(&path)
@@ -99,7 +99,8 @@ impl Objects {
     }
 
     /// Removes every trace of `key`: the object if it was completed, the local staging files or
-    /// the S3 multipart upload if it was not. Removing what is not there is not an error.
+    /// the S3 multipart upload if it was not. Removing what is not there is not an error, and a
+    /// failed removal counts as done when the store's own listing shows nothing is left.
     pub async fn discard(&self, key: &str, multipart_id: Option<&str>) -> Result<()> {
         let path = ObjectPath::from(key);
         match self.kind() {
@@ -110,20 +111,45 @@ impl Objects {
                 };
                 let prefix = format!("{}#", name.to_string_lossy());
                 let dir = dir.to_owned();
-                tokio::task::spawn_blocking(move || remove_staged(&dir, &prefix))
-                    .await
-                    .map_err(|e| PlatformError::Invalid(e.to_string()))?
-                    .map_err(|source| PlatformError::Io {
-                        context: "cannot remove staged upload".into(),
-                        source,
-                    })?;
+                // The staging files are the upload: once a listing of the directory shows none,
+                // nothing of it is left, whatever the removal itself answered.
+                tokio::task::spawn_blocking(move || {
+                    remove_staged(&dir, &prefix).or_else(|e| match staged_left(&dir, &prefix) {
+                        Ok(false) => Ok(()),
+                        _ => Err(e),
+                    })
+                })
+                .await
+                .map_err(|e| PlatformError::Invalid(e.to_string()))?
+                .map_err(|source| PlatformError::Io {
+                    context: "cannot remove staged upload".into(),
+                    source,
+                })?;
             }
-            Kind::S3 { s3, prefix } => {
+            Kind::S3 { s3, prefix, http } => {
                 if let Some(id) = multipart_id {
-                    let id = id.to_owned();
-                    match s3.abort_multipart(&Kind::s3_path(prefix, &path), &id).await {
+                    let path = Kind::s3_path(prefix, &path);
+                    match s3.abort_multipart(&path, &id.to_owned()).await {
                         Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
-                        Err(e) => return Err(self.error(&e)),
+                        Err(e) => match crate::s3_uploads::upload_listed(s3, http, &path, id).await
+                        {
+                            Ok(false) => {
+                                tracing::info!(
+                                    error = %crate::error::concise(&e),
+                                    "aborting a multipart upload failed, but the bucket lists no such upload: counted as done"
+                                );
+                            }
+                            Ok(true) => return Err(self.error(&e)),
+                            Err(why) => {
+                                return Err(PlatformError::ObjectStore {
+                                    target: self.describe().to_owned(),
+                                    detail: format!(
+                                        "{}; not confirmed gone: {why}",
+                                        crate::error::concise(&e)
+                                    ),
+                                });
+                            }
+                        },
                     }
                 }
             }
@@ -228,6 +254,22 @@ fn remove_staged(dir: &std::path::Path, prefix: &str) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Whether `dir` still holds an entry whose name starts with `prefix`.
+fn staged_left(dir: &std::path::Path, prefix: &str) -> std::io::Result<bool> {
+    match std::fs::read_dir(dir) {
+        Ok(entries) => {
+            for entry in entries {
+                if entry?.file_name().to_string_lossy().starts_with(prefix) {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 fn local_stream(

@@ -301,7 +301,7 @@ impl Db {
     }
 
     /// Whether the database commits a write now: one tiny write transaction on the row kept for
-    /// it (migration 0021), through the same writer as every other write. `SELECT 1` proves
+    /// it (migration 0022), through the same writer as every other write. `SELECT 1` proves
     /// neither that SQLite's one writer connection can begin a transaction nor that a commit
     /// finds room on the disk; `BEGIN IMMEDIATE; ROLLBACK` proves the first only. The cost is
     /// one small page written per probe.
@@ -317,7 +317,7 @@ impl Db {
         .and_then(|rows| match rows {
             1 => Ok(()),
             _ => Err(PlatformError::Invalid(
-                "the readiness row is missing (migration 0021)".into(),
+                "the readiness row is missing (migration 0022)".into(),
             )),
         })
     }

@@ -160,12 +160,14 @@ impl<'a> Prepared<'a> {
     }
 }
 
-/// Entries per INSERT statement: 16 parameters each stays under SQLite's limit of 32,766 bound
-/// parameters and PostgreSQL's of 65,535 with room to spare.
-const INSERT_ROWS: usize = 512;
+const INSERT: &str = concat!(
+    "INSERT INTO audit_log (",
+    crate::sql::columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+);
 
 macro_rules! impl_audit_conn {
-    ($conn:ty, $db:ty) => {
+    ($conn:ty) => {
         impl AuditConn for $conn {
             fn append_entry<'a>(
                 &'a mut self,
@@ -201,47 +203,33 @@ macro_rules! impl_audit_conn {
                     let (last, mut prev_hash) = head.ok_or_else(|| {
                         AuditError::Damaged("the audit_head row is missing".into())
                     })?;
-                    // Chained in order, then written in one statement per `INSERT_ROWS`
-                    // entries: on PostgreSQL a round trip per row would cost more than the
-                    // batch saves.
-                    let mut rows = Vec::with_capacity(prepared.len());
+                    let mut written = Vec::with_capacity(prepared.len());
                     for (i, new) in prepared.into_iter().enumerate() {
                         let seq = last - n + 1 + i as i64;
-                        let hash = entry_hash(&prev_hash, &new.fields(seq))?;
-                        let p = std::mem::replace(&mut prev_hash, hash.clone());
-                        rows.push((seq, new, p, hash));
-                    }
-                    for chunk in rows.chunks(INSERT_ROWS) {
-                        let mut q = sqlx::QueryBuilder::<$db>::new(concat!(
-                            "INSERT INTO audit_log (",
-                            crate::sql::columns!(),
-                            ") "
-                        ));
-                        q.push_values(chunk, |mut row, (seq, new, prev, hash)| {
-                            let f = new.fields(*seq);
-                            row.push_bind(*seq)
-                                .push_bind(f.id)
-                                .push_bind(At(f.at))
-                                .push_bind(f.actor_id.map(str::to_owned))
-                                .push_bind(f.actor_ip.map(str::to_owned))
-                                .push_bind(f.action.to_owned())
-                                .push_bind(f.outcome)
-                                .push_bind(f.subject_type.map(str::to_owned))
-                                .push_bind(f.subject_id.map(str::to_owned))
-                                .push_bind(f.organisation_id.map(str::to_owned))
-                                .push_bind(f.detail.to_owned())
-                                .push_bind(prev.clone())
-                                .push_bind(hash.clone())
-                                .push_bind(CURRENT_VERSION)
-                                .push_bind(new.actor_ip_salt.clone())
-                                .push_bind(f.actor_ip_commit.map(str::to_owned));
-                        });
-                        q.build().execute(&mut *self).await?;
-                    }
-                    let mut written = Vec::with_capacity(rows.len());
-                    for (seq, new, prev, hash) in rows {
+                        let f = new.fields(seq);
+                        let hash = entry_hash(&prev_hash, &f)?;
+                        sqlx::query(INSERT)
+                            .bind(seq)
+                            .bind(f.id)
+                            .bind(At(f.at))
+                            .bind(f.actor_id)
+                            .bind(f.actor_ip)
+                            .bind(f.action)
+                            .bind(f.outcome)
+                            .bind(f.subject_type)
+                            .bind(f.subject_id)
+                            .bind(f.organisation_id)
+                            .bind(f.detail)
+                            .bind(&prev_hash)
+                            .bind(&hash)
+                            .bind(CURRENT_VERSION)
+                            .bind(&new.actor_ip_salt)
+                            .bind(f.actor_ip_commit)
+                            .execute(&mut *self)
+                            .await?;
                         tracing::debug!(seq, action = %new.entry.action, "audit entry appended");
-                        written.push(new.into_entry(seq, prev, hash));
+                        let p = std::mem::replace(&mut prev_hash, hash.clone());
+                        written.push(new.into_entry(seq, p, hash));
                     }
                     sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
                         .bind(&prev_hash)
@@ -254,5 +242,5 @@ macro_rules! impl_audit_conn {
     };
 }
 
-impl_audit_conn!(sqlx::SqliteConnection, sqlx::Sqlite);
-impl_audit_conn!(sqlx::PgConnection, sqlx::Postgres);
+impl_audit_conn!(sqlx::SqliteConnection);
+impl_audit_conn!(sqlx::PgConnection);

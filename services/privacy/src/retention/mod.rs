@@ -412,9 +412,8 @@ impl Privacy {
             loop {
                 if !s.documents && matches!(rule.action, Action::Delete) {
                     let p = progress(self.clock().now().unix_timestamp());
-                    let n =
-                        targets::take_and_delete(self.db(), s, cut, self.settings().batch, &p)
-                            .await?;
+                    let n = targets::take_and_delete(self.db(), s, cut, self.settings().batch, &p)
+                        .await?;
                     p.commit(n);
                     if n == 0 {
                         break;

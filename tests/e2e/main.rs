@@ -11,6 +11,7 @@ mod auth;
 mod backoffice;
 mod backoffice_browser;
 mod backoffice_pages;
+mod backup;
 mod browser;
 mod cli;
 mod collector;

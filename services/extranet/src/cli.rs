@@ -94,6 +94,16 @@ pub enum Command {
     /// and what was kept, where, on which ground and until when. An interrupted erasure of the
     /// same person is finished.
     Erase(crate::erasure_cli::EraseArgs),
+    /// Back up the database and every object it names, with a manifest (counts, the SHA-256
+    /// of every object, the audit log's head, the schema version), into backup.dir, backup.s3
+    /// or --to DIR; prints the backup's name. Online: the database is copied at one instant
+    /// (SQLite: VACUUM INTO; PostgreSQL: pg_dump on an exported snapshot), then the objects it
+    /// names, each checked against its row. Older backups beyond backup.keep are deleted.
+    Backup(crate::backup_cli::BackupArgs),
+    /// Restore a backup into an empty installation (a database without tables, an empty
+    /// object store); refuses any other. Verifies the backup first; afterwards every session
+    /// from before the backup is ended and erasures recorded after it are carried out again.
+    Restore(crate::backup_cli::RestoreArgs),
     /// The authorization policy: who may do and see what.
     Policy {
         #[command(subcommand)]
@@ -318,6 +328,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = Config::load(file, Config::default())?;
             crate::telemetry::init(&config.log);
             crate::erasure_cli::erase(&config, args).await
+        }
+        Command::Backup(args) => {
+            let config = Config::load(file, Config::default())?;
+            crate::telemetry::init(&config.log);
+            crate::backup_cli::backup(&config, args).await
+        }
+        Command::Restore(args) => {
+            let config = Config::load(file, Config::default())?;
+            crate::telemetry::init(&config.log);
+            crate::backup_cli::restore(&config, args).await
         }
         Command::Register { command } => {
             let config = Config::load(file, Config::default())?;

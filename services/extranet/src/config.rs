@@ -80,6 +80,32 @@ pub struct Config {
     pub privacy: PrivacyConfig,
     pub keys: KeysConfig,
     pub audit: AuditConfig,
+    pub backup: BackupConfig,
+}
+
+/// Backups (`extranet backup`, `restore`): where they go, and the scheduled one in `serve`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackupConfig {
+    /// A directory backups are written to (`backups/<name>/`), best on another disk or host.
+    pub dir: Option<PathBuf>,
+    /// Or a bucket of their own (not the documents'), under `backups/<name>/`.
+    pub s3: Option<S3Config>,
+    /// How often one instance of `serve` makes a backup; 0 (the default): only on demand.
+    pub every_secs: u64,
+    /// How many complete backups to keep; older ones are deleted after each new one.
+    pub keep: u32,
+}
+
+impl Default for BackupConfig {
+    fn default() -> Self {
+        BackupConfig {
+            dir: None,
+            s3: None,
+            every_secs: 0,
+            keep: 7,
+        }
+    }
 }
 
 /// The audit log's signed checkpoints (`extranet audit checkpoint`, made here at an interval).
@@ -866,6 +892,7 @@ impl Default for Config {
             subprocessors: SubprocessorsConfig::default(),
             privacy: PrivacyConfig::default(),
             keys: KeysConfig::default(),
+            backup: BackupConfig::default(),
         }
     }
 }
@@ -1092,6 +1119,36 @@ impl Config {
                 ));
             }
         }
+        if let Some(c) = &self.backup.s3 {
+            c.validate("backup.s3")?;
+            let documents = &self.storage.s3;
+            if self.storage.kind == StorageKind::S3
+                && c.bucket == documents.bucket
+                && c.endpoint == documents.endpoint
+                && c.prefix == documents.prefix
+            {
+                return Err(invalid(
+                    "backup.s3.bucket",
+                    "must not be where the documents are: give backups a bucket (or at least a \
+                     prefix) of their own",
+                ));
+            }
+            if self.backup.dir.is_some() {
+                return Err(invalid(
+                    "backup.s3",
+                    "backup.dir is set too: choose one place for backups",
+                ));
+            }
+        }
+        if self.backup.every_secs > 0 && self.backup_target().is_none() {
+            return Err(invalid(
+                "backup.every_secs",
+                "needs backup.dir or backup.s3: where should the backups go?",
+            ));
+        }
+        if self.backup.keep == 0 {
+            return Err(invalid("backup.keep", "must keep at least one backup"));
+        }
         if self.audit.checkpoint_mail_secs != 0 && self.audit.checkpoint_mail_secs < 3600 {
             return Err(invalid(
                 "audit.checkpoint_mail_secs",
@@ -1145,6 +1202,15 @@ impl Config {
         }
         DbTarget::parse(self.database.url.0.trim())
             .map_err(|e| invalid("database.url", e.to_string()))
+    }
+
+    /// Where backups go, when configured (`backup.dir` or `backup.s3`).
+    pub fn backup_target(&self) -> Option<StorageOptions> {
+        match (&self.backup.dir, &self.backup.s3) {
+            (Some(dir), _) => Some(StorageOptions::Local { root: dir.clone() }),
+            (None, Some(s3)) => Some(StorageOptions::S3(s3.options())),
+            (None, None) => None,
+        }
     }
 
     pub fn storage_options(&self) -> StorageOptions {

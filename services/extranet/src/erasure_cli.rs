@@ -38,7 +38,9 @@ pub async fn erase(config: &Config, args: EraseArgs) -> anyhow::Result<()> {
     }
     let db = crate::admin::open(config).await?;
     let objects = Objects::connect(&config.storage_options()).await?;
-    let privacy = Privacy::new(db, objects, clock(config), config.privacy_settings()).await?;
+    let privacy = Privacy::new(db, objects, clock(config), config.privacy_settings())
+        .await?
+        .with_erasure_journal(crate::backup::journal(config)?);
     let out = carry_out(&privacy, &args).await;
     privacy.db().close().await;
     out
@@ -65,15 +67,7 @@ async fn carry_out(privacy: &Privacy, args: &EraseArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let batch = privacy.settings().erasure_batch;
-    let outcome = erasure::run(
-        privacy.db(),
-        privacy.objects(),
-        &register,
-        person,
-        now,
-        batch,
-    )
-    .await?;
+    let outcome = privacy.erase(person, batch).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&outcome)?);
     } else {

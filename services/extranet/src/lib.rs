@@ -5,6 +5,8 @@ pub mod admin;
 pub mod api;
 pub mod app;
 mod audit_cli;
+pub mod backup;
+mod backup_cli;
 mod checkpoints;
 pub mod cli;
 pub mod config;

@@ -125,6 +125,12 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
         base_url.clone(),
         shutdown.clone(),
     );
+    crate::backup::spawn_schedule(
+        config.clone(),
+        db.clone(),
+        objects.clone(),
+        shutdown.clone(),
+    );
     if let Some(interval) = config.confirmation_interval() {
         let reminder = Arc::new(extranet_identity::confirmation::Reminder {
             db: db.clone(),
@@ -194,7 +200,8 @@ pub async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
             config.privacy_settings(),
         )
         .await?
-        .with_notice(config.notice_settings(&base_url)),
+        .with_notice(config.notice_settings(&base_url))
+        .with_erasure_journal(crate::backup::journal(&config)?),
     );
     if config.privacy.retention {
         privacy.clone().spawn_retention(

@@ -7,6 +7,7 @@
 //!
 //! Nothing here knows about HTTP.
 
+pub mod backup;
 pub mod clock;
 pub mod db;
 pub mod error;

@@ -19,4 +19,4 @@ pub mod subject;
 pub use consent::{ConsentSettings, Consents};
 pub use error::{PrivacyError, Result};
 pub use register::{Context, Problem, Register, RegisterSource};
-pub use service::{Privacy, Settings};
+pub use service::{ErasureJournal, Privacy, Settings};

@@ -49,7 +49,21 @@ pub struct Privacy {
     settings: Settings,
     register: ArcSwap<Register>,
     notice: NoticeSettings,
+    journal: Option<ErasureJournal>,
 }
+
+/// Records an erasure outside the database before it is carried out (the backup target's
+/// journal), so that a restore from an earlier backup carries it out again: a restore cannot
+/// bring erased personal data back. Given the person and the erasure's instant; an error stops
+/// the erasure before anything is erased.
+pub type ErasureJournal = Arc<
+    dyn Fn(
+            uuid::Uuid,
+            time::OffsetDateTime,
+        ) -> futures::future::BoxFuture<'static, std::result::Result<(), String>>
+        + Send
+        + Sync,
+>;
 
 /// The registration numbers and legal names of the subprocessor register's entries.
 pub async fn subprocessor_names(db: &Db) -> Result<BTreeMap<String, String>> {
@@ -97,7 +111,41 @@ impl Privacy {
             settings,
             register: ArcSwap::from_pointee(register),
             notice: NoticeSettings::default(),
+            journal: None,
         })
+    }
+
+    /// Every erasure is first recorded by `journal`.
+    pub fn with_erasure_journal(mut self, journal: Option<ErasureJournal>) -> Privacy {
+        self.journal = journal;
+        self
+    }
+
+    /// Erases the person now ([`crate::erasure::run`]), recorded first in the erasure journal
+    /// when there is one. `batch`: documents per step.
+    pub async fn erase(
+        &self,
+        person: uuid::Uuid,
+        batch: usize,
+    ) -> Result<crate::erasure::ErasureOutcome> {
+        let now = self.clock.now();
+        if let Some(journal) = &self.journal {
+            journal(person, now).await.map_err(|e| {
+                crate::PrivacyError::Internal(format!(
+                    "the erasure could not be recorded in the backup target's journal, so \
+                     nothing was erased: {e}"
+                ))
+            })?;
+        }
+        crate::erasure::run(
+            &self.db,
+            &self.objects,
+            &self.register(),
+            person,
+            now,
+            batch,
+        )
+        .await
     }
 
     /// The contacts the privacy notice names and the address its mails link to.

@@ -261,15 +261,7 @@ impl Rights {
                 Done::new(right, "done", serde_json::json!({ "counts": counts }))
             }
             "erasure" => {
-                let outcome = erasure::run(
-                    privacy.db(),
-                    privacy.objects(),
-                    &privacy.register(),
-                    person,
-                    privacy.clock().now(),
-                    f.erasure_batch,
-                )
-                .await?;
+                let outcome = privacy.erase(person, f.erasure_batch).await?;
                 let held = outcome
                     .kept
                     .iter()

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use plan::plan;
-pub use run::{resume_unfinished, run};
+pub use run::{finished_since, resume_unfinished, run};
 
 /// What an erasure deletes, anonymises or empties in one table.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

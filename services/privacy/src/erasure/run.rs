@@ -143,6 +143,22 @@ pub async fn run(
     })
 }
 
+/// Whether an erasure of the person begun at or after `since` (Unix seconds) has finished: a
+/// restore re-applies a journalled erasure only when the restored database does not hold it.
+pub async fn finished_since(db: &Db, person: Uuid, since: i64) -> Result<bool> {
+    let n: i64 = on_pool!(db, read, |pool| {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM erasure_run WHERE person_id = $1 AND started_at >= $2 \
+             AND finished_at IS NOT NULL",
+        )
+        .bind(person)
+        .bind(since)
+        .fetch_one(pool)
+        .await
+    })?;
+    Ok(n > 0)
+}
+
 /// Finishes every erasure that was interrupted (a job at start-up, or the coordinator).
 pub async fn resume_unfinished(
     db: &Db,

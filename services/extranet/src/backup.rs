@@ -4,7 +4,7 @@
 //!
 //! A backup target (`backup.dir` or `backup.s3`) holds:
 //! - `backups/<name>/database.sqlite3` or `database.pgdump`: the database at one instant;
-//! - `backups/<name>/objects/<key>`: every object that database names, checked against the
+//! - `backups/<name>/<key>` (`documents/…`): every object that database names, checked against the
 //!   SHA-256 its row records as it is copied;
 //! - `backups/<name>/manifest.json`, written last: a backup without one is incomplete;
 //! - `erasures/<ms>-<person>.json`: every erasure, recorded before it is carried out. A restore
@@ -104,7 +104,7 @@ pub async fn make(
         now.format(time::macros::format_description!(
             "[year][month][day]T[hour][minute][second]Z"
         ))?,
-        &Uuid::new_v4().simple().to_string()[..8]
+        &Uuid::new_v4().simple().to_string()[..4]
     );
     let file = scratch(config)?.join(format!("{name}.db"));
     let taken = OffsetDateTime::now_utc();
@@ -157,7 +157,7 @@ pub async fn make(
     // Every object the snapshot names, checked against its row as it is copied.
     futures::stream::iter(inventory.objects.iter().map(Ok))
         .try_for_each_concurrent(PARALLEL, |o| {
-            let to = format!("{base}/objects/{}", o.key);
+            let to = format!("{base}/{}", o.key);
             async move {
                 let (size, sha) = objects
                     .copy_to(&o.key, target, &to)
@@ -205,33 +205,22 @@ fn backend_name(db: &Db) -> &'static str {
 
 /// Streams a local file into the target, hashing it.
 async fn upload_file(target: &Objects, key: &str, path: &Path) -> anyhow::Result<(u64, String)> {
-    let mut file = tokio::fs::File::open(path)
+    let file = tokio::fs::File::open(path)
         .await
         .with_context(|| format!("opening {}", path.display()))?;
-    let (mut writer, _) = target.begin_upload(key).await?;
-    let mut hash = Sha256::default();
-    let mut size = 0u64;
-    let mut buf = vec![0u8; 1024 * 1024];
-    loop {
-        let n = match file.read(&mut buf).await {
-            Ok(n) => n,
-            Err(e) => {
-                writer.abort().await;
-                return Err(e).context("reading the database copy");
-            }
-        };
-        if n == 0 {
-            break;
-        }
-        hash.update(&buf[..n]);
-        size += n as u64;
-        if let Err(e) = writer.write(Bytes::copy_from_slice(&buf[..n])).await {
-            writer.abort().await;
-            return Err(e.into());
-        }
-    }
-    writer.finish().await?;
-    Ok((size, hash.hex()))
+    let chunks = futures::stream::try_unfold(file, |mut file| async move {
+        let mut buf = vec![0u8; 1024 * 1024];
+        let n =
+            file.read(&mut buf)
+                .await
+                .map_err(|source| extranet_platform::PlatformError::Io {
+                    context: "reading the database copy".into(),
+                    source,
+                })?;
+        buf.truncate(n);
+        Ok((n > 0).then(|| (Bytes::from(buf), file)))
+    });
+    Ok(target.put_stream(key, Box::pin(chunks)).await?)
 }
 
 /// Streams an object of the target into a local file, hashing it.
@@ -339,7 +328,7 @@ pub async fn verify(config: &Config, target: &Objects, name: &str) -> anyhow::Re
     checked?;
     futures::stream::iter(m.inventory.objects.iter().map(Ok))
         .try_for_each_concurrent(PARALLEL, |o| {
-            let key = format!("{base}/objects/{}", o.key);
+            let key = format!("{base}/{}", o.key);
             async move {
                 let (size, sha) = target
                     .digest(&key)
@@ -490,7 +479,7 @@ pub async fn restore(
     let base = prefix(&name);
     futures::stream::iter(m.inventory.objects.iter().map(Ok))
         .try_for_each_concurrent(PARALLEL, |o| {
-            let from = format!("{base}/objects/{}", o.key);
+            let from = format!("{base}/{}", o.key);
             let objects = &objects;
             async move {
                 let (_, sha) = target.copy_to(&from, objects, &o.key).await?;

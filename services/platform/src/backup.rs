@@ -273,25 +273,56 @@ impl Objects {
     /// Streams `key` from this store to `to_key` in `to`, hashing as it goes. Returns the size
     /// and SHA-256 of what was read; on any error the partial copy is aborted.
     pub async fn copy_to(&self, key: &str, to: &Objects, to_key: &str) -> Result<(u64, String)> {
-        let mut reader = self.read(key, None).await?;
-        let (mut writer, _) = to.begin_upload(to_key).await?;
+        let reader = self.read(key, None).await?;
+        to.put_stream(to_key, reader).await
+    }
+
+    /// Writes a stream under `key`, hashing it: in one request when it is smaller than a
+    /// multipart part (most documents; one request instead of three), else as a multipart
+    /// upload, aborted on any error. Returns the size and SHA-256 written.
+    pub async fn put_stream(
+        &self,
+        key: &str,
+        mut stream: futures::stream::BoxStream<'_, Result<bytes::Bytes>>,
+    ) -> Result<(u64, String)> {
         let mut hash = Sha256::default();
         let mut size = 0u64;
+        let mut head = bytes::BytesMut::new();
+        let mut rest = None;
+        while let Some(chunk) = stream.try_next().await? {
+            hash.update(&chunk);
+            size += chunk.len() as u64;
+            head.extend_from_slice(&chunk);
+            if head.len() >= crate::transfer::S3_PART {
+                rest = Some(head.split().freeze());
+                break;
+            }
+        }
+        let Some(first) = rest else {
+            self.put(key, head.freeze()).await?;
+            return Ok((size, hash.hex()));
+        };
+        let (mut writer, _) = self.begin_upload(key).await?;
+        let mut next = Some(first);
         loop {
-            match reader.try_next().await {
-                Ok(Some(chunk)) => {
-                    hash.update(&chunk);
-                    size += chunk.len() as u64;
-                    if let Err(e) = writer.write(chunk).await {
+            let chunk = match next.take() {
+                Some(c) => c,
+                None => match stream.try_next().await {
+                    Ok(Some(c)) => {
+                        hash.update(&c);
+                        size += c.len() as u64;
+                        c
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
                         writer.abort().await;
                         return Err(e);
                     }
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    writer.abort().await;
-                    return Err(e);
-                }
+                },
+            };
+            if let Err(e) = writer.write(chunk).await {
+                writer.abort().await;
+                return Err(e);
             }
         }
         writer.finish().await?;

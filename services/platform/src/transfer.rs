@@ -26,7 +26,7 @@ use crate::objects::{Kind, Objects};
 
 /// Bytes per part. S3 wants at least 5 MiB for every part but the last; the local store writes
 /// each part as it comes, so smaller parts keep memory low without costing throughput.
-const S3_PART: usize = 8 * 1024 * 1024;
+pub(crate) const S3_PART: usize = 8 * 1024 * 1024;
 const LOCAL_PART: usize = 1024 * 1024;
 
 /// Chunk size of local reads: object_store's own local stream reads 8 KiB at a time, which

@@ -275,7 +275,20 @@ async fn latest(target: &Objects) -> anyhow::Result<String> {
         .context("the backup target holds no complete backup")
 }
 
+/// A backup's name as this command makes them (`20261205T141500Z-1a2b`): nothing else is
+/// looked up, so a name given on the command line never reaches outside `backups/`.
+fn checked(name: &str) -> anyhow::Result<&str> {
+    ensure!(
+        !name.is_empty()
+            && name.len() <= 64
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
+        "`{name}` is not a backup's name (see `extranet backup list`)"
+    );
+    Ok(name)
+}
+
 async fn manifest(target: &Objects, name: &str) -> anyhow::Result<Manifest> {
+    let name = checked(name)?;
     let key = format!("{}/{MANIFEST}", prefix(name));
     let mut bytes = Vec::new();
     let mut reader = target
@@ -433,7 +446,7 @@ pub async fn restore(
     name: Option<&str>,
 ) -> anyhow::Result<Restored> {
     let name = match name {
-        Some(n) => n.to_owned(),
+        Some(n) => checked(n)?.to_owned(),
         None => latest(target).await?,
     };
     let db_target = config.database_target()?;
@@ -749,6 +762,14 @@ pub fn spawn_schedule(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_backup_name_is_looked_up() {
+        assert!(checked("20261205T141500Z-1a2b").is_ok());
+        for bad in ["", "../etc", "a/b", "x y", "back\\up"] {
+            assert!(checked(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn libpq_gets_the_url_in_parts_with_the_password_decoded() {

@@ -1449,6 +1449,41 @@ mod tests {
         assert_eq!(validation_error(&c), "");
     }
 
+    #[test]
+    fn backups_need_a_place_of_their_own_and_keep_at_least_one() {
+        let bucket = S3Config {
+            endpoint: Some("https://s3.example.net".into()),
+            bucket: "documents".into(),
+            access_key_id: Secret("id".into()),
+            secret_access_key: Secret("key".into()),
+            ..S3Config::default()
+        };
+        let mut c = Config::default();
+        c.backup.every_secs = 86_400;
+        let err = validation_error(&c);
+        assert!(err.contains("backup.every_secs"), "{err}");
+        c.backup.dir = Some(PathBuf::from("/mnt/backups"));
+        assert_eq!(validation_error(&c), "");
+        c.backup.keep = 0;
+        assert!(validation_error(&c).contains("backup.keep"));
+        c.backup.keep = 7;
+
+        c.storage.kind = StorageKind::S3;
+        c.storage.s3 = bucket.clone();
+        c.backup.s3 = Some(bucket.clone());
+        let err = validation_error(&c);
+        assert!(err.contains("backup.s3"), "{err}");
+        c.backup.dir = None;
+        let err = validation_error(&c);
+        assert!(err.contains("backup.s3.bucket"), "{err}");
+        c.backup.s3 = Some(S3Config {
+            prefix: Some("backups".into()),
+            ..bucket
+        });
+        assert_eq!(validation_error(&c), "", "a prefix of its own will do");
+        assert!(matches!(c.backup_target(), Some(StorageOptions::S3(_))));
+    }
+
     fn validation_error(c: &Config) -> String {
         c.validate()
             .err()

@@ -256,15 +256,7 @@ fn jws_in(body: &str) -> anyhow::Result<String> {
 /// The checkpoints in the audit bucket under `prefix`: (key, content).
 async fn in_bucket(prefix: &str) -> anyhow::Result<Vec<(String, String)>> {
     use object_store::{ObjectStore, ObjectStoreExt};
-    let env = extranet_tests::TestEnv::get();
-    let s3 = object_store::aws::AmazonS3Builder::new()
-        .with_endpoint(env.s3_endpoint)
-        .with_bucket_name(env.s3_audit_bucket)
-        .with_region("us-east-1")
-        .with_access_key_id(env.s3_access_key)
-        .with_secret_access_key(env.s3_secret_key)
-        .with_allow_http(true)
-        .build()?;
+    let s3 = extranet_tests::TestEnv::get().audit_bucket()?;
     let path = object_store::path::Path::from(format!("{prefix}/audit-checkpoints"));
     let mut listed = s3.list(Some(&path));
     let mut out = Vec::new();

@@ -85,15 +85,7 @@ async fn read_manifest(
         Store::Local => std::fs::read_to_string(dir.join(format!("backups/{name}/manifest.json")))?,
         Store::S3 => {
             use object_store::ObjectStoreExt;
-            let env = extranet_tests::TestEnv::get();
-            let s3 = object_store::aws::AmazonS3Builder::new()
-                .with_endpoint(env.s3_endpoint)
-                .with_bucket_name(env.s3_audit_bucket)
-                .with_region("us-east-1")
-                .with_access_key_id(env.s3_access_key)
-                .with_secret_access_key(env.s3_secret_key)
-                .with_allow_http(true)
-                .build()?;
+            let s3 = extranet_tests::TestEnv::get().audit_bucket()?;
             let path =
                 object_store::path::Path::from(format!("{prefix}/backups/{name}/manifest.json"));
             String::from_utf8(s3.get(&path).await?.bytes().await?.to_vec())?

@@ -83,6 +83,18 @@ fn var(name: &str, default: &str) -> String {
 }
 
 impl TestEnv {
+    /// A client of the test bucket kept for what is not documents (audit checkpoints, backups).
+    pub fn audit_bucket(&self) -> anyhow::Result<object_store::aws::AmazonS3> {
+        Ok(object_store::aws::AmazonS3Builder::new()
+            .with_endpoint(&self.s3_endpoint)
+            .with_bucket_name(&self.s3_audit_bucket)
+            .with_region("us-east-1")
+            .with_access_key_id(&self.s3_access_key)
+            .with_secret_access_key(&self.s3_secret_key)
+            .with_allow_http(true)
+            .build()?)
+    }
+
     pub fn get() -> TestEnv {
         TestEnv {
             pg_admin_url: var(

@@ -310,7 +310,7 @@ extranet_tests::matrix!(
         let t_staff = login(&second, &staff).await?;
 
         // Exactly the versions of the backup, each with its bytes.
-        let restored: Vec<(String, String)> = crate::auth::sql_rows(
+        let mut restored: Vec<(String, String)> = crate::auth::sql_rows(
             &second,
             "SELECT object_key, sha256 FROM document_version ORDER BY object_key",
         )
@@ -318,17 +318,21 @@ extranet_tests::matrix!(
         .into_iter()
         .map(|r| (r[0].clone(), r[1].clone()))
         .collect();
-        for (id, sha) in &before {
-            assert!(
-                restored.iter().any(|(_, s)| s == sha),
-                "document {id} is back"
-            );
-        }
-        assert!(restored.len() >= before.len());
-        for (key, _) in &restored {
-            assert!(
-                versions_at_backup.iter().any(|(k, _)| k == key),
-                "{key} was not in the database at the backup"
+        restored.sort();
+        let mut expected = versions_at_backup.clone();
+        expected.sort();
+        assert_eq!(restored, expected, "exactly the versions of the backup");
+        for (what, table) in [
+            ("organisations", "organisation"),
+            ("dossiers", "dossier"),
+            ("documents", "document"),
+            ("document_versions", "document_version"),
+        ] {
+            let sql = format!("SELECT CAST(COUNT(*) AS TEXT) FROM {table}");
+            assert_eq!(
+                Some(count(&second, &sql).await?),
+                manifest["counts"][what].as_i64(),
+                "{what} as at the backup"
             );
         }
         let (status, body) = api(
